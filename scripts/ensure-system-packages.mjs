@@ -1,0 +1,33 @@
+#!/usr/bin/env node
+// pretest: make sure the Debian packages the tests drive are present.
+// As root it installs what is missing with apt-get; otherwise it stops and names them.
+// Add a row here when a test starts needing another system tool.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+
+/** binary the tests run → Debian package that ships it */
+const NEEDED = [
+  { bin: 'sipp', pkg: 'sip-tester', why: 'SIPp load and interop tests (server/sip, lab core)' },
+];
+
+const onPath = (bin) => spawnSync('sh', ['-c', `command -v ${bin}`], { stdio: 'ignore' }).status === 0;
+const missing = NEEDED.filter((n) => !onPath(n.bin));
+if (missing.length === 0) process.exit(0);
+
+const pkgs = [...new Set(missing.map((m) => m.pkg))];
+const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
+if (!isRoot || !existsSync('/usr/bin/apt-get')) {
+  console.error('The tests need these Debian packages, which are not installed:');
+  for (const m of missing) console.error(`  ${m.pkg}  (for ${m.bin}: ${m.why})`);
+  console.error(`Install them as root:  apt-get install -y ${pkgs.join(' ')}`);
+  process.exit(1);
+}
+console.log(`pretest: installing ${pkgs.join(' ')} with apt-get`);
+const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+execFileSync('apt-get', ['update', '-q'], { stdio: 'inherit', env });
+execFileSync('apt-get', ['install', '-y', '-q', '--no-install-recommends', ...pkgs], { stdio: 'inherit', env });
+const still = missing.filter((n) => !onPath(n.bin));
+if (still.length) {
+  console.error(`pretest: still missing after apt-get: ${still.map((s) => s.bin).join(', ')}`);
+  process.exit(1);
+}

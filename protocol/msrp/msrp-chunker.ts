@@ -1,0 +1,93 @@
+/**
+ * Splitting an outgoing message into chunks (RFC 4975 §5.1, §7.1.1): each chunk is the body of one SEND
+ * with `Byte-Range: start-end/total` and the continuation flag `+` (more follow), `$` (last) or `#`
+ * (the sender gave up on the message).
+ */
+import type { ByteRange } from './msrp-headers';
+import type { ContinuationFlag } from './msrp-message';
+
+/** One chunk to send. */
+export interface OutgoingChunk {
+  body: Uint8Array;
+  byteRange: ByteRange;
+  continuation: ContinuationFlag;
+}
+
+/** Default chunk size in bytes: small enough for any relay, large enough to keep the header overhead low. */
+export const DEFAULT_CHUNK_SIZE = 2048;
+
+/** Options of a `MessageChunker`. */
+export interface ChunkerOptions {
+  /** Maximum chunk body size, at least 1. Default 2048. */
+  chunkSize?: number;
+  /** Announce the total size in every Byte-Range (default); `false` sends `*` (RFC 4975 §7.1.1). */
+  announceTotal?: boolean;
+}
+
+/**
+ * Yields the chunks of one message lazily, so that a queue of large messages costs no more memory than
+ * the messages themselves. A zero-length message yields one chunk `1-0/0`.
+ */
+export class MessageChunker {
+  private offset = 0;
+  private started = false;
+  private aborted = false;
+  private readonly chunkSize: number;
+  private readonly announceTotal: boolean;
+
+  constructor(
+    readonly body: Uint8Array,
+    options: ChunkerOptions = {},
+  ) {
+    this.chunkSize = options.chunkSize ?? DEFAULT_CHUNK_SIZE;
+    if (!Number.isInteger(this.chunkSize) || this.chunkSize < 1) throw new RangeError(`chunk size must be a positive integer, got ${this.chunkSize}`);
+    this.announceTotal = options.announceTotal ?? true;
+  }
+
+  /** Whether every chunk (or the abort chunk) has been produced. */
+  get done(): boolean {
+    return this.aborted || (this.started && this.offset >= this.body.length);
+  }
+
+  /** Whether at least one chunk was produced. */
+  get hasStarted(): boolean {
+    return this.started;
+  }
+
+  /** Bytes not yet produced. */
+  get remainingBytes(): number {
+    return this.aborted ? 0 : this.body.length - this.offset;
+  }
+
+  /** The next chunk, or undefined when done. */
+  next(): OutgoingChunk | undefined {
+    if (this.done) return undefined;
+    this.started = true;
+    const total = this.body.length;
+    const end = Math.min(total, this.offset + this.chunkSize);
+    const body = this.body.subarray(this.offset, end);
+    const byteRange: ByteRange = { start: this.offset + 1, end, total: this.announceTotal ? total : undefined };
+    this.offset = end;
+    return { body, byteRange, continuation: end >= total ? '$' : '+' };
+  }
+
+  /**
+   * Give up on the message: returns the empty `#` chunk that tells the receiver to discard what it has
+   * (RFC 4975 §7.1.1), or undefined when nothing was sent yet or the message is already complete.
+   */
+  abort(): OutgoingChunk | undefined {
+    if (this.done) return undefined;
+    this.aborted = true;
+    if (!this.started) return undefined;
+    const total = this.announceTotal ? this.body.length : undefined;
+    return { body: new Uint8Array(0), byteRange: { start: this.offset + 1, end: this.offset, total }, continuation: '#' };
+  }
+}
+
+/** All chunks of a message at once (convenience for tests and small messages). */
+export function chunkMessage(body: Uint8Array, options?: ChunkerOptions): OutgoingChunk[] {
+  const chunker = new MessageChunker(body, options);
+  const out: OutgoingChunk[] = [];
+  for (let c = chunker.next(); c; c = chunker.next()) out.push(c);
+  return out;
+}

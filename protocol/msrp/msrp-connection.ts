@@ -1,0 +1,382 @@
+/**
+ * One MSRP connection, sans I/O (RFC 4975 §5.4, §7): the owner hands it a duplex to write to and calls
+ * `receive()` with what the socket reads. It frames and parses, numbers transactions with random ids,
+ * matches responses to requests, answers incoming SENDs (200, or 400 / 413 / 481 / 506, and 501 for
+ * unknown methods), generates success REPORTs, routes by To-Path to the sessions it carries, and expires
+ * transactions when the owner calls `expireTransactions()` (30 s by default, RFC 4975 §7.1.1).
+ *
+ * Binding (RFC 4975 §5.4, PROFILE.md "A CPM session"): the active side attaches sessions, each of which
+ * sends a SEND at once (bodiless if it has nothing); the passive side resolves the first SEND's To-Path
+ * to a session that was waiting for its connection and binds it here.
+ *
+ * ```
+ *   Open ──── a session is bound (active: 200 to its binding SEND; passive: its first SEND) ───► Bound
+ *    │                                                                                            │
+ *    └──────── close() / transportClosed() / unparseable input / write failure ──────► Closed ◄──┘
+ * ```
+ *
+ * Outgoing flow control: at most `maxOutstanding` transactions wait for responses at once, and when the
+ * duplex's `write()` returns `false` nothing more is written until the owner calls `transportDrained()`.
+ */
+import { TypedEmitter } from '../common/typed-emitter';
+import { MsrpHeaderError, parsePath } from './msrp-headers';
+import { newTransactionId } from './msrp-ids';
+import { MsrpHeaders, msrpStatusComment, type MsrpHeader, type MsrpRequest, type MsrpResponse } from './msrp-message';
+import { MsrpParseError, MsrpStreamParser, type MsrpParserLimits } from './msrp-parser';
+import { bodyAllowsTransactionId, serializeMsrp } from './msrp-serializer';
+import { MsrpSessionState, type MsrpSession, type MsrpSessionCarrier, type SendTicket } from './msrp-session';
+import { msrpUriKey, type MsrpUri } from './msrp-uri';
+
+/** The byte pipe under a connection. `write` may return `false` to ask for a pause (see `transportDrained`). */
+export interface MsrpDuplex {
+  write(bytes: Uint8Array): boolean | void;
+  close(): void;
+}
+
+/** Connection states; see the diagram in this module's comment. */
+export enum MsrpConnectionState {
+  Open = 'open',
+  Bound = 'bound',
+  Closed = 'closed',
+}
+
+const CONNECTION_TRANSITIONS: Readonly<Record<MsrpConnectionState, readonly MsrpConnectionState[]>> = {
+  [MsrpConnectionState.Open]: [MsrpConnectionState.Bound, MsrpConnectionState.Closed],
+  [MsrpConnectionState.Bound]: [MsrpConnectionState.Closed],
+  [MsrpConnectionState.Closed]: [],
+};
+
+/** Options of a connection. */
+export interface MsrpConnectionOptions {
+  transport: MsrpDuplex;
+  /** `active`: we connected (we attach sessions); `passive`: we accepted (sessions bind on their first SEND). */
+  role: 'active' | 'passive';
+  /** Passive side: the unbound session whose local URI is `uri`, if any. */
+  resolveSession?: (uri: MsrpUri) => MsrpSession | undefined;
+  /** Transaction timeout in ms. Default 30 000 (RFC 4975 §7.1.1). */
+  transactionTimeoutMs?: number;
+  /** Clock in ms; default `Date.now`. */
+  now?: () => number;
+  /** Transactions awaiting a response at once. Default 32. */
+  maxOutstanding?: number;
+  /** Parser bounds. */
+  parserLimits?: Partial<MsrpParserLimits>;
+}
+
+/** Events of a connection. */
+export type MsrpConnectionEvents = {
+  stateChange: (state: MsrpConnectionState, previous: MsrpConnectionState) => void;
+  /** A session became bound on this connection. */
+  sessionBound: (session: MsrpSession) => void;
+  /** A problem with the peer's input; fatal ones are followed by the connection closing. */
+  error: (error: Error) => void;
+};
+
+interface Transaction {
+  session: MsrpSession;
+  ticket: SendTicket;
+  deadline: number;
+}
+
+/** An MSRP connection endpoint. */
+export class MsrpConnection extends TypedEmitter<MsrpConnectionEvents> implements MsrpSessionCarrier {
+  readonly role: 'active' | 'passive';
+  private current: MsrpConnectionState = MsrpConnectionState.Open;
+  private readonly transport: MsrpDuplex;
+  private readonly parser: MsrpStreamParser;
+  private readonly resolveSession: ((uri: MsrpUri) => MsrpSession | undefined) | undefined;
+  private readonly timeoutMs: number;
+  private readonly now: () => number;
+  private readonly maxOutstanding: number;
+  private readonly sessions = new Map<string, MsrpSession>();
+  private readonly transactions = new Map<string, Transaction>();
+  private readonly ready: MsrpSession[] = [];
+  private readonly readySet = new Set<MsrpSession>();
+  private writable = true;
+  private pumping = false;
+
+  constructor(options: MsrpConnectionOptions) {
+    super();
+    this.role = options.role;
+    this.transport = options.transport;
+    this.parser = new MsrpStreamParser(options.parserLimits);
+    this.resolveSession = options.resolveSession;
+    this.timeoutMs = options.transactionTimeoutMs ?? 30_000;
+    this.now = options.now ?? Date.now;
+    this.maxOutstanding = options.maxOutstanding ?? 32;
+  }
+
+  /** Current state. */
+  get state(): MsrpConnectionState {
+    return this.current;
+  }
+
+  /** Sessions carried by this connection. */
+  get sessionCount(): number {
+    return this.sessions.size;
+  }
+
+  /** Transactions awaiting a response. */
+  get outstandingTransactions(): number {
+    return this.transactions.size;
+  }
+
+  /** Active side: carry `session` on this connection; it sends its binding SEND at once. */
+  attach(session: MsrpSession): void {
+    if (this.current === MsrpConnectionState.Closed) throw new TypeError('attach() on a closed MSRP connection');
+    if (this.role !== 'active') throw new TypeError('only the active side attaches sessions; the passive side binds on the first SEND');
+    const key = msrpUriKey(session.localUri);
+    if (this.sessions.has(key)) throw new TypeError('a session with this local URI is already on this connection');
+    this.sessions.set(key, session);
+    session.on('stateChange', (state) => {
+      if (state === MsrpSessionState.Active) this.sessionBecameBound(session);
+    });
+    session.attachActive(this);
+  }
+
+  /** Feed bytes read from the transport. Never throws on bad input: it emits `error` and closes. */
+  receive(bytes: Uint8Array): void {
+    if (this.current === MsrpConnectionState.Closed) return;
+    let messages;
+    try {
+      messages = this.parser.push(bytes);
+    } catch (e) {
+      if (!(e instanceof MsrpParseError)) throw e;
+      this.emit('error', e);
+      this.close();
+      return;
+    }
+    for (const message of messages) {
+      if (this.isClosed()) return;
+      if (message.kind === 'response') this.handleResponse(message);
+      else this.handleRequest(message);
+    }
+  }
+
+  /**
+   * Fail every transaction whose deadline has passed, as if it had received 408 (RFC 4975 §7.1.1).
+   * Returns how many expired. The owner calls this from a timer (see `nextDeadline`).
+   */
+  expireTransactions(now: number = this.now()): number {
+    let expired = 0;
+    for (const [tid, t] of this.transactions) {
+      if (t.deadline > now) break; // insertion order is deadline order
+      this.transactions.delete(tid);
+      expired++;
+      t.session.requestFailed(t.ticket, 408, 'Request Timeout');
+    }
+    if (expired) this.pump();
+    return expired;
+  }
+
+  /** The earliest transaction deadline (ms, on the `now` clock), or undefined when none is pending. */
+  nextDeadline(): number | undefined {
+    for (const t of this.transactions.values()) return t.deadline;
+    return undefined;
+  }
+
+  /** The transport can take more bytes again (after `write` returned `false`). */
+  transportDrained(): void {
+    this.writable = true;
+    this.pump();
+  }
+
+  /** The transport closed under us: close without calling its `close()`. */
+  transportClosed(): void {
+    this.shutdown(false, 'connection closed');
+  }
+
+  /** Close the connection and the transport; every session on it closes. */
+  close(): void {
+    this.shutdown(true, 'connection closed');
+  }
+
+  // ---- MsrpSessionCarrier ----
+
+  /** @see MsrpSessionCarrier.wake */
+  wake(session: MsrpSession): void {
+    if (!this.readySet.has(session)) {
+      this.readySet.add(session);
+      this.ready.push(session);
+    }
+    this.pump();
+  }
+
+  /** @see MsrpSessionCarrier.writeUnacknowledged */
+  writeUnacknowledged(_session: MsrpSession, method: string, headers: MsrpHeader[]): void {
+    if (this.current === MsrpConnectionState.Closed) return;
+    this.write(serializeMsrp({ kind: 'request', method, transactionId: newTransactionId(), headers: new MsrpHeaders(headers), body: undefined, continuation: '$' }));
+  }
+
+  /** @see MsrpSessionCarrier.detach */
+  detach(session: MsrpSession): void {
+    this.sessions.delete(msrpUriKey(session.localUri));
+    for (const [tid, t] of this.transactions) if (t.session === session) this.transactions.delete(tid);
+    if (this.readySet.delete(session)) this.ready.splice(this.ready.indexOf(session), 1);
+    this.pump();
+  }
+
+  // ---- internals ----
+
+  private isClosed(): boolean {
+    return this.current === MsrpConnectionState.Closed;
+  }
+
+  private pump(): void {
+    if (this.pumping) return; // re-entered from a session callback: the running loop continues
+    this.pumping = true;
+    try {
+      while (this.writable && this.current !== MsrpConnectionState.Closed && this.transactions.size < this.maxOutstanding) {
+        const session = this.ready.shift();
+        if (!session) break;
+        this.readySet.delete(session);
+        const prepared = session.nextRequest();
+        if (session.hasOutput() && !this.readySet.has(session)) {
+          this.readySet.add(session);
+          this.ready.push(session); // round robin between sessions sharing the connection
+        }
+        if (!prepared) continue;
+        let tid = newTransactionId();
+        while (!bodyAllowsTransactionId(prepared.body, tid)) tid = newTransactionId(); // RFC 4975 §7.1
+        const bytes = serializeMsrp({
+          kind: 'request',
+          method: 'SEND',
+          transactionId: tid,
+          headers: new MsrpHeaders(prepared.headers),
+          body: prepared.body,
+          continuation: prepared.continuation,
+        });
+        if (prepared.expectsResponse) this.transactions.set(tid, { session, ticket: prepared.ticket, deadline: this.now() + this.timeoutMs });
+        this.write(bytes);
+      }
+    } finally {
+      this.pumping = false;
+    }
+  }
+
+  private write(bytes: Uint8Array): void {
+    try {
+      if (this.transport.write(bytes) === false) this.writable = false;
+    } catch (e) {
+      this.emit('error', e instanceof Error ? e : new Error(String(e)));
+      this.close();
+    }
+  }
+
+  private handleResponse(response: MsrpResponse): void {
+    const t = this.transactions.get(response.transactionId);
+    if (!t) return; // late (after a timeout) or unknown: nothing waits for it
+    this.transactions.delete(response.transactionId);
+    if (response.status >= 200 && response.status < 300) t.session.requestSucceeded(t.ticket);
+    else t.session.requestFailed(t.ticket, response.status, response.comment);
+    this.pump();
+  }
+
+  private handleRequest(request: MsrpRequest): void {
+    const toRaw = request.headers.get('To-Path');
+    const fromRaw = request.headers.get('From-Path');
+    const isReport = request.method === 'REPORT';
+    if (toRaw === undefined || fromRaw === undefined) {
+      this.emit('error', new MsrpHeaderError(`${request.method} without To-Path or From-Path`));
+      return;
+    }
+    const respond = (status: number, comment: string): void => {
+      if (isReport) return; // REPORTs are never answered (RFC 4975 §7.1.2)
+      const failureReport = request.headers.get('Failure-Report')?.trim().toLowerCase();
+      if (failureReport === 'no' || (failureReport === 'partial' && status < 300)) return;
+      this.sendResponse(request, toRaw, fromRaw, status, comment);
+    };
+    let toPath: MsrpUri[];
+    let fromPath: MsrpUri[];
+    try {
+      toPath = parsePath(toRaw);
+      fromPath = parsePath(fromRaw);
+    } catch (e) {
+      if (!(e instanceof MsrpHeaderError)) throw e;
+      respond(400, e.message);
+      return;
+    }
+    if (request.method !== 'SEND' && !isReport) {
+      respond(501, msrpStatusComment(501));
+      return;
+    }
+    const session = this.route(toPath[0]!, fromPath, isReport);
+    if (typeof session === 'number') {
+      respond(session, msrpStatusComment(session));
+      return;
+    }
+    if (isReport) {
+      session.receiveReport(request);
+      return;
+    }
+    const handling = session.receiveSend(request);
+    respond(handling.status, handling.comment);
+    handling.afterResponse();
+  }
+
+  /** The session a request is for, or the status to answer with. Binds a waiting session on the passive side. */
+  private route(to: MsrpUri, fromPath: MsrpUri[], isReport: boolean): MsrpSession | number {
+    const key = msrpUriKey(to);
+    const known = this.sessions.get(key);
+    if (known) return known.acceptsFromPath(fromPath) ? known : 481;
+    if (isReport || this.role !== 'passive' || !this.resolveSession) return 481;
+    const waiting = this.resolveSession(to);
+    if (!waiting || waiting.state === MsrpSessionState.Closed) return 481;
+    if (waiting.carrier !== undefined) return 506; // bound to another connection (RFC 4975 §7.3.1)
+    if (!waiting.acceptsFromPath(fromPath)) return 481;
+    this.sessions.set(key, waiting);
+    waiting.bindPassive(this, fromPath);
+    this.sessionBecameBound(waiting);
+    return waiting;
+  }
+
+  private sessionBecameBound(session: MsrpSession): void {
+    if (this.current === MsrpConnectionState.Open) this.transition(MsrpConnectionState.Bound);
+    this.emit('sessionBound', session);
+  }
+
+  private sendResponse(request: MsrpRequest, toRaw: string, fromRaw: string, status: number, comment: string): void {
+    // RFC 4975 §7.2: To-Path is the first URI of the request's From-Path, From-Path ours (its To-Path's first).
+    const firstOf = (raw: string): string => raw.trim().split(/[ \t]+/)[0] ?? raw;
+    this.write(
+      serializeMsrp({
+        kind: 'response',
+        transactionId: request.transactionId,
+        status,
+        comment: comment.replace(/[\r\n\0]/g, ' '),
+        headers: new MsrpHeaders([
+          { name: 'To-Path', value: firstOf(fromRaw) },
+          { name: 'From-Path', value: firstOf(toRaw) },
+        ]),
+      }),
+    );
+  }
+
+  private shutdown(closeTransport: boolean, reason: string): void {
+    if (this.current === MsrpConnectionState.Closed) return;
+    this.transition(MsrpConnectionState.Closed);
+    const pending = [...this.transactions.values()];
+    this.transactions.clear();
+    for (const t of pending) t.session.requestFailed(t.ticket, 0, reason);
+    const sessions = [...this.sessions.values()];
+    this.sessions.clear();
+    this.ready.length = 0;
+    this.readySet.clear();
+    for (const s of sessions) s.connectionLost(reason);
+    if (closeTransport) {
+      try {
+        this.transport.close();
+      } catch (e) {
+        this.emit('error', e instanceof Error ? e : new Error(String(e)));
+      }
+    }
+  }
+
+  /** The one place the state changes; throws on a move the diagram does not allow. */
+  private transition(next: MsrpConnectionState): void {
+    const previous = this.current;
+    if (!CONNECTION_TRANSITIONS[previous].includes(next)) throw new Error(`illegal MSRP connection transition ${previous} → ${next}`);
+    this.current = next;
+    this.emit('stateChange', next, previous);
+  }
+}

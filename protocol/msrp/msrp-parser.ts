@@ -1,0 +1,260 @@
+/**
+ * MSRP parser (RFC 4975 §7.1 framing, grammar §9), byte-exact and binary-safe.
+ *
+ * `MsrpStreamParser` takes bytes as they come off a connection, in pieces of any size, and returns the
+ * complete messages. A body is everything between the blank line after the headers and the CRLF that
+ * precedes `-------<transaction-id>` followed by a continuation flag and CRLF, so it may hold any bytes
+ * except that end-line. Every size is bounded; input that breaks the grammar or a bound raises
+ * `MsrpParseError`, after which the stream cannot be resynchronized and the owner must close it.
+ */
+import { ascii, latin1 } from '../common/bytes';
+import { IDENT, MsrpHeaders, type ContinuationFlag, type MsrpMessage } from './msrp-message';
+
+/** Why parsing failed. */
+export type MsrpParseErrorCode = 'syntax' | 'header-too-large' | 'too-many-headers' | 'body-too-large' | 'closed';
+
+/** Thrown for bytes that are not MSRP, or that exceed a bound. */
+export class MsrpParseError extends Error {
+  override readonly name = 'MsrpParseError';
+  constructor(
+    readonly code: MsrpParseErrorCode,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Bounds on what one message may use. */
+export interface MsrpParserLimits {
+  /** Start line plus headers, in bytes. Default 16 KiB. */
+  maxHeadBytes: number;
+  /** Header lines. Default 64. */
+  maxHeaders: number;
+  /** Body of one request (one chunk), in bytes. Default 1 MiB. */
+  maxBodyBytes: number;
+}
+
+/** The default bounds. */
+export const DEFAULT_PARSER_LIMITS: Readonly<MsrpParserLimits> = {
+  maxHeadBytes: 16 * 1024,
+  maxHeaders: 64,
+  maxBodyBytes: 1024 * 1024,
+};
+
+const CR = 0x0d;
+const LF = 0x0a;
+const HEADER_NAME = /^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/;
+
+type Phase =
+  | { kind: 'start' }
+  | { kind: 'headers'; start: StartLine; headers: MsrpHeaders; headBytes: number }
+  | { kind: 'body'; start: StartLine & { kind: 'request' }; headers: MsrpHeaders; bodyStart: number; searchFrom: number; endMarker: Uint8Array };
+
+type StartLine =
+  | { kind: 'request'; transactionId: string; method: string }
+  | { kind: 'response'; transactionId: string; status: number; comment: string };
+
+/** Incremental MSRP parser for one connection's byte stream. */
+export class MsrpStreamParser {
+  private readonly limits: MsrpParserLimits;
+  private buf = new Uint8Array(64 * 1024);
+  private len = 0;
+  private pos = 0;
+  private phase: Phase = { kind: 'start' };
+  private failed: MsrpParseError | undefined;
+
+  constructor(limits: Partial<MsrpParserLimits> = {}) {
+    this.limits = { ...DEFAULT_PARSER_LIMITS, ...limits };
+  }
+
+  /** Bytes received but not yet part of a complete message. */
+  get bufferedBytes(): number {
+    return this.len - this.pos;
+  }
+
+  /**
+   * Feed bytes; returns the messages they complete, in order. Throws `MsrpParseError` on bad input;
+   * after that every call throws the same error.
+   */
+  push(chunk: Uint8Array): MsrpMessage[] {
+    if (this.failed) throw this.failed;
+    this.append(chunk);
+    const out: MsrpMessage[] = [];
+    try {
+      for (;;) {
+        const message = this.step();
+        if (message === null) break;
+        if (message !== undefined) out.push(message);
+      }
+    } catch (e) {
+      if (e instanceof MsrpParseError) this.failed = e;
+      throw e;
+    }
+    return out;
+  }
+
+  /** One parsing step: a message, `undefined` (progress, no message yet) or `null` (need more bytes). */
+  private step(): MsrpMessage | undefined | null {
+    const phase = this.phase;
+    if (phase.kind === 'body') return this.stepBody(phase);
+    const lineEnd = this.findLineEnd();
+    if (lineEnd < 0) {
+      const pending = this.len - this.pos + (phase.kind === 'headers' ? phase.headBytes : 0);
+      if (pending > this.limits.maxHeadBytes) throw new MsrpParseError('header-too-large', `MSRP head exceeds ${this.limits.maxHeadBytes} bytes`);
+      return null;
+    }
+    const line = latin1(this.buf, this.pos, lineEnd);
+    if (line.includes('\r')) throw new MsrpParseError('syntax', 'bare CR in MSRP head');
+    const lineBytes = lineEnd + 2 - this.pos;
+    this.pos = lineEnd + 2;
+    if (phase.kind === 'start') {
+      if (line === '') return undefined; // tolerate stray CRLF between messages
+      this.phase = { kind: 'headers', start: parseStartLine(line), headers: new MsrpHeaders(), headBytes: lineBytes };
+      return undefined;
+    }
+    phase.headBytes += lineBytes;
+    if (phase.headBytes > this.limits.maxHeadBytes) throw new MsrpParseError('header-too-large', `MSRP head exceeds ${this.limits.maxHeadBytes} bytes`);
+    const { start, headers } = phase;
+    const tid = start.transactionId;
+    if (line.startsWith('-------')) {
+      if (line.length !== 8 + tid.length || line.slice(7, 7 + tid.length) !== tid) {
+        throw new MsrpParseError('syntax', `end-line ${JSON.stringify(line.slice(0, 80))} does not match transaction ${tid}`);
+      }
+      const flag = line[line.length - 1]!;
+      if (flag !== '$' && flag !== '+' && flag !== '#') throw new MsrpParseError('syntax', `bad continuation flag ${JSON.stringify(flag)}`);
+      this.phase = { kind: 'start' };
+      return finish(start, headers, undefined, flag);
+    }
+    if (line === '') {
+      if (start.kind === 'response') throw new MsrpParseError('syntax', 'a response has no body (RFC 4975 §7.2)');
+      const endMarker = ascii(`\r\n-------${tid}`);
+      this.phase = { kind: 'body', start, headers, bodyStart: this.pos, searchFrom: this.pos, endMarker };
+      return undefined;
+    }
+    if (headers.size >= this.limits.maxHeaders) throw new MsrpParseError('too-many-headers', `more than ${this.limits.maxHeaders} headers`);
+    const colon = line.indexOf(':');
+    const name = colon < 0 ? '' : line.slice(0, colon);
+    if (!HEADER_NAME.test(name)) throw new MsrpParseError('syntax', `bad header line ${JSON.stringify(line.slice(0, 80))}`);
+    headers.append(name, decodeHeaderValue(line.slice(colon + 1).trim()));
+    return undefined;
+  }
+
+  private stepBody(phase: Extract<Phase, { kind: 'body' }>): MsrpMessage | undefined | null {
+    const marker = phase.endMarker;
+    // The body may be empty, in which case the CRLF of `data CRLF` directly follows the blank line.
+    const searchStart = Math.max(phase.bodyStart, phase.searchFrom);
+    let at = searchStart;
+    for (;;) {
+      at = this.buf.indexOf(CR, at);
+      if (at < 0 || at + marker.length + 3 > this.len) {
+        // Not found yet: resume just before what could be a partial marker.
+        phase.searchFrom = Math.max(phase.bodyStart, this.len - marker.length - 2);
+        if (this.len - phase.bodyStart > this.limits.maxBodyBytes + marker.length + 3) {
+          throw new MsrpParseError('body-too-large', `MSRP body exceeds ${this.limits.maxBodyBytes} bytes`);
+        }
+        return null;
+      }
+      if (this.matchesAt(marker, at)) {
+        const flag = this.buf[at + marker.length]!;
+        if ((flag === 0x24 || flag === 0x2b || flag === 0x23) && this.buf[at + marker.length + 1] === CR && this.buf[at + marker.length + 2] === LF) {
+          if (at - phase.bodyStart > this.limits.maxBodyBytes) {
+            throw new MsrpParseError('body-too-large', `MSRP body exceeds ${this.limits.maxBodyBytes} bytes`);
+          }
+          const body = this.buf.slice(phase.bodyStart, at);
+          this.pos = at + marker.length + 3;
+          this.phase = { kind: 'start' };
+          return finish(phase.start, phase.headers, body, String.fromCharCode(flag) as ContinuationFlag);
+        }
+      }
+      at++;
+    }
+  }
+
+  private matchesAt(marker: Uint8Array, at: number): boolean {
+    for (let i = 0; i < marker.length; i++) if (this.buf[at + i] !== marker[i]) return false;
+    return true;
+  }
+
+  /** Index of the CR of the next CRLF at or after `pos`, or -1. A bare CR or LF is a syntax error. */
+  private findLineEnd(): number {
+    const lf = this.buf.indexOf(LF, this.pos);
+    if (lf < 0 || lf >= this.len) return -1;
+    if (lf === this.pos || this.buf[lf - 1] !== CR) throw new MsrpParseError('syntax', 'bare LF in MSRP head');
+    return lf - 1;
+  }
+
+  private append(chunk: Uint8Array): void {
+    if (this.pos > 0 && (this.pos === this.len || this.len + chunk.length > this.buf.length)) this.compact();
+    if (this.len + chunk.length > this.buf.length) {
+      let size = this.buf.length;
+      while (size < this.len + chunk.length) size *= 2;
+      const grown = new Uint8Array(size);
+      grown.set(this.buf.subarray(0, this.len));
+      this.buf = grown;
+    }
+    this.buf.set(chunk, this.len);
+    this.len += chunk.length;
+    // Bytes past `len` from an earlier, longer fill must not be mistaken for data by indexOf: callers bound by len.
+  }
+
+  private compact(): void {
+    const shift = this.pos;
+    this.buf.copyWithin(0, shift, this.len);
+    this.len -= shift;
+    this.pos = 0;
+    if (this.phase.kind === 'body') {
+      this.phase.bodyStart -= shift;
+      this.phase.searchFrom -= shift;
+    }
+    // Shrink a buffer grown for one large body once it is no longer needed.
+    if (this.buf.length > 256 * 1024 && this.len < 64 * 1024) {
+      const small = new Uint8Array(64 * 1024);
+      small.set(this.buf.subarray(0, this.len));
+      this.buf = small;
+    }
+  }
+}
+
+/**
+ * Parse exactly one complete message from `bytes` (for tests and tools). Throws `MsrpParseError` when
+ * the bytes are not exactly one message.
+ */
+export function parseMsrpMessage(bytes: Uint8Array, limits?: Partial<MsrpParserLimits>): MsrpMessage {
+  const parser = new MsrpStreamParser(limits);
+  const messages = parser.push(bytes);
+  if (messages.length !== 1 || parser.bufferedBytes !== 0) {
+    throw new MsrpParseError('syntax', `expected one complete MSRP message, got ${messages.length} and ${parser.bufferedBytes} trailing bytes`);
+  }
+  return messages[0]!;
+}
+
+function parseStartLine(line: string): StartLine {
+  const m = /^MSRP ([^ ]+) ([^ ]+)(?: (.*))?$/.exec(line);
+  if (!m) throw new MsrpParseError('syntax', `bad MSRP start line ${JSON.stringify(line.slice(0, 80))}`);
+  const transactionId = m[1]!;
+  if (!IDENT.test(transactionId)) throw new MsrpParseError('syntax', `bad transaction id ${JSON.stringify(transactionId.slice(0, 40))}`);
+  const word = m[2]!;
+  if (/^\d{3}$/.test(word)) {
+    return { kind: 'response', transactionId, status: Number(word), comment: decodeHeaderValue(m[3] ?? '') };
+  }
+  if (!/^[A-Z]+$/.test(word) || m[3] !== undefined) throw new MsrpParseError('syntax', `bad MSRP method ${JSON.stringify(word.slice(0, 40))}`);
+  return { kind: 'request', transactionId, method: word };
+}
+
+function finish(start: StartLine, headers: MsrpHeaders, body: Uint8Array | undefined, flag: ContinuationFlag): MsrpMessage {
+  if (start.kind === 'response') {
+    if (flag !== '$') throw new MsrpParseError('syntax', 'a response ends with $ (RFC 4975 §7.2)');
+    return { kind: 'response', transactionId: start.transactionId, status: start.status, comment: start.comment, headers };
+  }
+  return { kind: 'request', transactionId: start.transactionId, method: start.method, headers, body, continuation: flag };
+}
+
+/** Header values are UTF-8 (RFC 4975 §9 `utf8text`); the head was read as Latin-1, re-decode it. */
+function decodeHeaderValue(latin: string): string {
+  if (!/[^\x00-\x7f]/.test(latin)) return latin;
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(ascii(latin));
+  } catch {
+    throw new MsrpParseError('syntax', 'header value is not UTF-8');
+  }
+}

@@ -1,0 +1,507 @@
+/**
+ * One MSRP session (RFC 4975 §5): a local URI, the remote path, an outgoing queue that is chunked lazily,
+ * reassembly of incoming chunks, and success/failure reporting. Sessions carry no I/O: an
+ * `MsrpConnection` pulls their chunks and pushes them incoming requests, and several sessions may share
+ * one connection.
+ *
+ * ```
+ *            attach to a connection (active side)
+ *   Idle ───────────────────────────────────────────► Binding
+ *    │  \                                               │ 200 to the binding SEND
+ *    │   \  first SEND from the peer (passive side)     ▼
+ *    │    └───────────────────────────────────────────► Active
+ *    │                                                  │
+ *    └───────── close() / connection lost / binding refused ─────► Closed
+ * ```
+ *
+ * Flow control: `bufferedAmount` counts the bytes queued and not yet handed to the connection. When it
+ * reaches `highWaterMark`, `send()` returns `false` in `accepted` and `needsDrain` is true; the `drain`
+ * event fires once it falls below the mark again, so an owner relaying from a socket can pause reading
+ * until then.
+ */
+import { TypedEmitter } from '../common/typed-emitter';
+import { MessageChunker, DEFAULT_CHUNK_SIZE, type OutgoingChunk } from './msrp-chunker';
+import {
+  formatByteRange,
+  formatPath,
+  formatStatus,
+  MsrpHeaderError,
+  parseByteRange,
+  parseFailureReport,
+  parseStatus,
+  parseSuccessReport,
+  type ByteRange,
+  type FailureReport,
+  type MsrpStatus,
+} from './msrp-headers';
+import { newMsrpMessageId } from './msrp-ids';
+import { IDENT, MsrpHeaders, msrpStatusComment, type MsrpHeader, type MsrpRequest } from './msrp-message';
+import { MsrpReassembler, type ReassemblerOptions } from './msrp-reassembler';
+import { formatMsrpUri, msrpUrisEqual, type MsrpUri } from './msrp-uri';
+
+/** Session states; see the diagram in this module's comment. */
+export enum MsrpSessionState {
+  Idle = 'idle',
+  Binding = 'binding',
+  Active = 'active',
+  Closed = 'closed',
+}
+
+const SESSION_TRANSITIONS: Readonly<Record<MsrpSessionState, readonly MsrpSessionState[]>> = {
+  [MsrpSessionState.Idle]: [MsrpSessionState.Binding, MsrpSessionState.Active, MsrpSessionState.Closed],
+  [MsrpSessionState.Binding]: [MsrpSessionState.Active, MsrpSessionState.Closed],
+  [MsrpSessionState.Active]: [MsrpSessionState.Closed],
+  [MsrpSessionState.Closed]: [],
+};
+
+/** Options of a session. */
+export interface MsrpSessionOptions {
+  /** Our URI, as in our SDP `a=path`. */
+  localUri: MsrpUri;
+  /** The peer's path from its SDP. A passive session may leave it unset and learn it from the first SEND. */
+  remotePath?: MsrpUri[];
+  /** Chunk size for outgoing messages. Default 2048. */
+  chunkSize?: number;
+  /** Queued bytes at which `needsDrain` turns true. Default 1 MiB. */
+  highWaterMark?: number;
+  /** Bounds of incoming reassembly. */
+  reassembly?: ReassemblerOptions;
+}
+
+/** Per-message options of `send()`. */
+export interface MsrpSendOptions {
+  /** The MSRP Message-ID; a random one by default. */
+  messageId?: string;
+  /** Ask the receiver for a success REPORT (RFC 4975 §7.1.2). Default false. */
+  successReport?: boolean;
+  /** Failure-Report of the chunks. Default `yes`: every chunk is acknowledged by a response. */
+  failureReport?: FailureReport;
+}
+
+/** How sending one message ended. Status 408 means no response in time, status 0 a local failure. */
+export type MsrpSendOutcome =
+  | { ok: true; messageId: string }
+  | { ok: false; messageId: string; status: number; comment: string };
+
+/** A queued outgoing message. `done` resolves (never rejects) when every chunk is acknowledged or one failed. */
+export interface OutgoingMessage {
+  readonly messageId: string;
+  /** False when the session's queue had reached its high-water mark (the message is still queued). */
+  readonly accepted: boolean;
+  readonly done: Promise<MsrpSendOutcome>;
+}
+
+/** A complete incoming message. `headers` are those of its first chunk to arrive. */
+export interface ReceivedMsrpMessage {
+  messageId: string;
+  contentType: string;
+  body: Uint8Array;
+  headers: MsrpHeaders;
+}
+
+/** An incoming REPORT (RFC 4975 §7.1.2). */
+export interface MsrpReport {
+  messageId: string;
+  status: MsrpStatus;
+  byteRange: ByteRange | undefined;
+}
+
+/** Events of a session. */
+export type MsrpSessionEvents = {
+  stateChange: (state: MsrpSessionState, previous: MsrpSessionState) => void;
+  message: (message: ReceivedMsrpMessage) => void;
+  /** The peer aborted a message it had started (`#`). */
+  messageAborted: (messageId: string) => void;
+  report: (report: MsrpReport) => void;
+  drain: () => void;
+};
+
+/** What a session needs from the connection that carries it (implemented by `MsrpConnection`). */
+export interface MsrpSessionCarrier {
+  /** The session has something to send. */
+  wake(session: MsrpSession): void;
+  /** Write a request that expects no response (REPORT). */
+  writeUnacknowledged(session: MsrpSession, method: string, headers: MsrpHeader[]): void;
+  /** The session is closing: forget it. */
+  detach(session: MsrpSession): void;
+}
+
+/** A request prepared by a session for its connection to send. */
+export interface PreparedRequest {
+  headers: MsrpHeader[];
+  body: Uint8Array | undefined;
+  continuation: OutgoingChunk['continuation'];
+  /** Whether the connection should wait for a response (Failure-Report yes). */
+  expectsResponse: boolean;
+  /** Opaque handle passed back in `requestSucceeded` / `requestFailed`. */
+  ticket: SendTicket;
+}
+
+/** Identifies what a request was for, to settle it when its response comes. */
+export interface SendTicket {
+  readonly entry: QueueEntry | undefined;
+  readonly binding: boolean;
+  readonly bytes: number;
+}
+
+interface QueueEntry {
+  messageId: string;
+  contentType: string;
+  chunker: MessageChunker;
+  successReport: boolean;
+  failureReport: FailureReport;
+  inFlight: number;
+  settled: boolean;
+  resolve: (outcome: MsrpSendOutcome) => void;
+}
+
+/** The result of handing a session one incoming SEND: the response status, and what to do after responding. */
+export interface SendHandling {
+  status: number;
+  comment: string;
+  afterResponse: () => void;
+}
+
+/** An MSRP session endpoint. */
+export class MsrpSession extends TypedEmitter<MsrpSessionEvents> {
+  readonly localUri: MsrpUri;
+  private remote: MsrpUri[] | undefined;
+  private current: MsrpSessionState = MsrpSessionState.Idle;
+  private carrierRef: MsrpSessionCarrier | undefined;
+  private readonly queue: QueueEntry[] = [];
+  private readonly chunkSize: number;
+  /** Bytes queued, not yet handed to the connection. */
+  private queued = 0;
+  private drainPending = false;
+  private bindingInFlight = false;
+  readonly highWaterMark: number;
+  private readonly reassembler: MsrpReassembler;
+  private readonly firstHeaders = new Map<string, MsrpHeaders>();
+
+  constructor(options: MsrpSessionOptions) {
+    super();
+    if (options.localUri.sessionId === undefined) throw new TypeError('a session URI needs a session-id');
+    this.localUri = options.localUri;
+    this.remote = options.remotePath ? [...options.remotePath] : undefined;
+    this.chunkSize = options.chunkSize ?? DEFAULT_CHUNK_SIZE;
+    this.highWaterMark = options.highWaterMark ?? 1024 * 1024;
+    this.reassembler = new MsrpReassembler(options.reassembly);
+  }
+
+  /** Current state. */
+  get state(): MsrpSessionState {
+    return this.current;
+  }
+
+  /** The peer's path (To-Path of what we send), if known. */
+  get remotePath(): readonly MsrpUri[] | undefined {
+    return this.remote;
+  }
+
+  /** Set the peer's path (from the SDP answer, before attaching). */
+  setRemotePath(path: readonly MsrpUri[]): void {
+    if (path.length === 0) throw new TypeError('a remote path needs at least one URI');
+    this.remote = [...path];
+  }
+
+  /** The carrier this session is attached to, if any. */
+  get carrier(): MsrpSessionCarrier | undefined {
+    return this.carrierRef;
+  }
+
+  /** Bytes queued and not yet handed to the connection. */
+  get bufferedAmount(): number {
+    return this.queued;
+  }
+
+  /** True while `bufferedAmount` is at or above `highWaterMark`: stop feeding until `drain`. */
+  get needsDrain(): boolean {
+    return this.queued >= this.highWaterMark;
+  }
+
+  /**
+   * Queue a message. It is chunked lazily and sent once the session is bound. Throws `TypeError` on a
+   * closed session or invalid arguments (caller bugs, not peer input).
+   */
+  send(body: Uint8Array, contentType: string, options: MsrpSendOptions = {}): OutgoingMessage {
+    if (this.current === MsrpSessionState.Closed) throw new TypeError('send() on a closed MSRP session');
+    if (/[\r\n]/.test(contentType) || !contentType.includes('/')) throw new TypeError(`bad content type ${JSON.stringify(contentType)}`);
+    const messageId = options.messageId ?? newMsrpMessageId();
+    if (!IDENT.test(messageId)) throw new TypeError(`bad Message-ID ${JSON.stringify(messageId)}`);
+    let resolve!: (outcome: MsrpSendOutcome) => void;
+    const done = new Promise<MsrpSendOutcome>((r) => (resolve = r));
+    const accepted = !this.needsDrain;
+    this.queue.push({
+      messageId,
+      contentType,
+      chunker: new MessageChunker(body, { chunkSize: this.chunkSize }),
+      successReport: options.successReport ?? false,
+      failureReport: options.failureReport ?? 'yes',
+      inFlight: 0,
+      settled: false,
+      resolve,
+    });
+    this.queued += body.length;
+    if (this.needsDrain) this.drainPending = true;
+    if (this.carrierRef && this.current !== MsrpSessionState.Idle) this.carrierRef.wake(this);
+    return { messageId, accepted, done };
+  }
+
+  /**
+   * Abort a queued or partly sent message: nothing more of it is sent, the peer is told with a `#` chunk
+   * when it had received part of it, and its `done` resolves with status 0. Returns false if unknown.
+   */
+  abort(messageId: string): boolean {
+    const entry = this.queue.find((e) => e.messageId === messageId);
+    if (!entry) return false;
+    const remaining = entry.chunker.remainingBytes;
+    const chunk = entry.chunker.abort();
+    this.queued -= remaining;
+    this.settle(entry, { ok: false, messageId, status: 0, comment: 'aborted' });
+    if (chunk && this.carrierRef) {
+      // The # chunk still carries the content type and is acknowledged like any chunk.
+      this.abortChunks.push({ entry, chunk });
+      this.carrierRef.wake(this);
+    } else this.removeEntry(entry);
+    this.checkDrain();
+    return true;
+  }
+
+  private readonly abortChunks: Array<{ entry: QueueEntry; chunk: OutgoingChunk }> = [];
+
+  /** Send a REPORT for a message we received (RFC 4975 §7.1.2), e.g. a relay's failure report. */
+  sendReport(messageId: string, status: MsrpStatus, byteRange: ByteRange, toPath?: readonly MsrpUri[]): void {
+    const path = toPath ?? this.remote;
+    if (!this.carrierRef || !path) throw new TypeError('sendReport() on a session that is not connected');
+    this.carrierRef.writeUnacknowledged(this, 'REPORT', [
+      { name: 'To-Path', value: formatPath(path) },
+      { name: 'From-Path', value: formatMsrpUri(this.localUri) },
+      { name: 'Message-ID', value: messageId },
+      { name: 'Byte-Range', value: formatByteRange(byteRange) },
+      { name: 'Status', value: formatStatus(status) },
+    ]);
+  }
+
+  /** Close the session: queued messages fail with status 0, the connection forgets the session. */
+  close(): void {
+    if (this.current === MsrpSessionState.Closed) return;
+    this.shutdown('session closed');
+  }
+
+  // ---- called by the connection ----
+
+  /** Attach to a carrier on the active side: the session will send its binding SEND at once. */
+  attachActive(carrier: MsrpSessionCarrier): void {
+    if (!this.remote) throw new TypeError('attach needs the remote path (from the SDP)');
+    if (this.carrierRef) throw new TypeError('session is already attached to a connection');
+    this.carrierRef = carrier;
+    this.transition(MsrpSessionState.Binding);
+    carrier.wake(this);
+  }
+
+  /** Bind on the passive side, on the peer's first SEND; adopts its From-Path if no remote path is known. */
+  bindPassive(carrier: MsrpSessionCarrier, fromPath: readonly MsrpUri[]): void {
+    if (this.carrierRef) throw new TypeError('session is already bound to a connection');
+    this.carrierRef = carrier;
+    this.remote ??= [...fromPath];
+    this.transition(MsrpSessionState.Active);
+    if (this.hasOutput()) carrier.wake(this);
+  }
+
+  /** Whether the peer's From-Path fits this session: its originating URI is our remote endpoint (RFC 4975 §7.3). */
+  acceptsFromPath(fromPath: readonly MsrpUri[]): boolean {
+    if (!this.remote) return true;
+    const theirs = fromPath[fromPath.length - 1];
+    const expected = this.remote[this.remote.length - 1];
+    return theirs !== undefined && expected !== undefined && msrpUrisEqual(theirs, expected);
+  }
+
+  /** Whether the session has a request ready to send now. */
+  hasOutput(): boolean {
+    if (this.current === MsrpSessionState.Binding) return !this.bindingInFlight;
+    if (this.current !== MsrpSessionState.Active) return false;
+    return this.abortChunks.length > 0 || this.queue.some((e) => !e.chunker.done);
+  }
+
+  /** The next request to send, or undefined. */
+  nextRequest(): PreparedRequest | undefined {
+    if (!this.hasOutput() || !this.remote) return undefined;
+    const base: MsrpHeader[] = [
+      { name: 'To-Path', value: formatPath(this.remote) },
+      { name: 'From-Path', value: formatMsrpUri(this.localUri) },
+    ];
+    const binding = this.current === MsrpSessionState.Binding;
+    const aborted = this.abortChunks.shift();
+    const entry = aborted?.entry ?? this.queue.find((e) => !e.chunker.done);
+    if (binding) this.bindingInFlight = true;
+    if (!entry) {
+      // Nothing queued: the bodiless binding SEND (RFC 4975 §5.4, PROFILE.md).
+      base.push({ name: 'Message-ID', value: newMsrpMessageId() }, { name: 'Byte-Range', value: '1-0/0' });
+      return { headers: base, body: undefined, continuation: '$', expectsResponse: true, ticket: { entry: undefined, binding, bytes: 0 } };
+    }
+    const chunk = aborted?.chunk ?? entry.chunker.next()!;
+    if (!aborted) this.queued -= chunk.body.length;
+    base.push({ name: 'Message-ID', value: entry.messageId }, { name: 'Byte-Range', value: formatByteRange(chunk.byteRange) });
+    if (entry.successReport) base.push({ name: 'Success-Report', value: 'yes' });
+    if (entry.failureReport !== 'yes' && !binding) base.push({ name: 'Failure-Report', value: entry.failureReport });
+    base.push({ name: 'Content-Type', value: entry.contentType });
+    const expectsResponse = binding || entry.failureReport === 'yes';
+    if (expectsResponse) entry.inFlight++;
+    this.checkDrain();
+    const ticket: SendTicket = { entry, binding, bytes: chunk.body.length };
+    if (!expectsResponse) this.requestSucceeded(ticket);
+    return { headers: base, body: chunk.body, continuation: chunk.continuation, expectsResponse, ticket };
+  }
+
+  /** A request of ours got a 2xx (or needed no response). */
+  requestSucceeded(ticket: SendTicket): void {
+    if (ticket.binding) {
+      this.bindingInFlight = false;
+      if (this.current === MsrpSessionState.Binding) this.transition(MsrpSessionState.Active);
+    }
+    const entry = ticket.entry;
+    if (this.current === MsrpSessionState.Closed) return;
+    if (entry) {
+      if (ticket.binding || entry.failureReport === 'yes') entry.inFlight--;
+      if (entry.chunker.done && entry.inFlight === 0) {
+        this.settle(entry, { ok: true, messageId: entry.messageId });
+        this.removeEntry(entry);
+      }
+    }
+    if (this.carrierRef && this.hasOutput()) this.carrierRef.wake(this);
+  }
+
+  /** A request of ours failed (error response, timeout, or local failure). */
+  requestFailed(ticket: SendTicket, status: number, comment: string): void {
+    const entry = ticket.entry;
+    if (entry) {
+      entry.inFlight--;
+      this.queued -= entry.chunker.remainingBytes;
+      entry.chunker.abort();
+      this.settle(entry, { ok: false, messageId: entry.messageId, status, comment });
+      this.removeEntry(entry);
+      this.checkDrain();
+    }
+    // A refused binding SEND or a 481 means the peer does not have this session (RFC 4975 §7.2).
+    if (ticket.binding || status === 481) this.shutdown(`peer answered ${status} ${comment}`.trim());
+  }
+
+  /** The connection went away. */
+  connectionLost(reason: string): void {
+    if (this.current !== MsrpSessionState.Closed) this.shutdown(reason, false);
+  }
+
+  /** Handle an incoming SEND routed to this session (paths already parsed and checked). */
+  receiveSend(request: MsrpRequest): SendHandling {
+    const nothing = (): void => undefined;
+    const headers = request.headers;
+    const messageId = headers.get('Message-ID');
+    if (messageId === undefined || !IDENT.test(messageId)) return { status: 400, comment: 'missing or bad Message-ID', afterResponse: nothing };
+    let byteRange: ByteRange;
+    try {
+      parseSuccessReport(headers.get('Success-Report'));
+      parseFailureReport(headers.get('Failure-Report'));
+      const br = headers.get('Byte-Range');
+      byteRange = br === undefined ? { start: 1, end: undefined, total: undefined } : parseByteRange(br);
+    } catch (e) {
+      if (e instanceof MsrpHeaderError) return { status: 400, comment: e.message, afterResponse: nothing };
+      throw e;
+    }
+    const contentType = headers.get('Content-Type');
+    if (request.body === undefined || contentType === undefined) {
+      if (request.body !== undefined) return { status: 400, comment: 'body without Content-Type', afterResponse: nothing };
+      // A bodiless SEND: binds or keeps alive, carries no message.
+      return { status: 200, comment: 'OK', afterResponse: nothing };
+    }
+    const result = this.reassembler.add({ messageId, byteRange, continuation: request.continuation, body: request.body });
+    switch (result.kind) {
+      case 'error':
+        this.firstHeaders.delete(messageId);
+        return { status: result.status, comment: result.reason, afterResponse: nothing };
+      case 'duplicate':
+        return { status: 200, comment: 'OK', afterResponse: nothing };
+      case 'partial':
+        if (!this.firstHeaders.has(messageId)) this.firstHeaders.set(messageId, headers);
+        return { status: 200, comment: 'OK', afterResponse: nothing };
+      case 'aborted':
+        this.firstHeaders.delete(messageId);
+        return { status: 200, comment: 'OK', afterResponse: () => this.emit('messageAborted', messageId) };
+      case 'complete': {
+        const first = this.firstHeaders.get(messageId) ?? headers;
+        this.firstHeaders.delete(messageId);
+        const total = result.body.length;
+        const wantsReport = headers.get('Success-Report')?.trim().toLowerCase() === 'yes';
+        const fromPath = headers.get('From-Path');
+        return {
+          status: 200,
+          comment: 'OK',
+          afterResponse: () => {
+            if (wantsReport && this.carrierRef && fromPath !== undefined) {
+              this.carrierRef.writeUnacknowledged(this, 'REPORT', [
+                { name: 'To-Path', value: fromPath },
+                { name: 'From-Path', value: formatMsrpUri(this.localUri) },
+                { name: 'Message-ID', value: messageId },
+                { name: 'Byte-Range', value: `1-${total}/${total}` },
+                { name: 'Status', value: `000 200 ${msrpStatusComment(200)}` },
+              ]);
+            }
+            this.emit('message', { messageId, contentType: first.get('Content-Type') ?? contentType, body: result.body, headers: first });
+          },
+        };
+      }
+    }
+  }
+
+  /** Handle an incoming REPORT routed to this session. Malformed reports are ignored (no response exists). */
+  receiveReport(request: MsrpRequest): void {
+    const messageId = request.headers.get('Message-ID');
+    const statusText = request.headers.get('Status');
+    if (messageId === undefined || statusText === undefined) return;
+    try {
+      const status = parseStatus(statusText);
+      const br = request.headers.get('Byte-Range');
+      this.emit('report', { messageId, status, byteRange: br === undefined ? undefined : parseByteRange(br) });
+    } catch (e) {
+      if (!(e instanceof MsrpHeaderError)) throw e;
+    }
+  }
+
+  // ---- internals ----
+
+  private shutdown(reason: string, notifyCarrier = true): void {
+    const pending = [...this.queue];
+    this.queue.length = 0;
+    this.abortChunks.length = 0;
+    this.queued = 0;
+    for (const entry of pending) this.settle(entry, { ok: false, messageId: entry.messageId, status: 0, comment: reason });
+    const carrier = this.carrierRef;
+    this.transition(MsrpSessionState.Closed);
+    if (notifyCarrier && carrier) carrier.detach(this);
+  }
+
+  private settle(entry: QueueEntry, outcome: MsrpSendOutcome): void {
+    if (entry.settled) return;
+    entry.settled = true;
+    entry.resolve(outcome);
+  }
+
+  private removeEntry(entry: QueueEntry): void {
+    const at = this.queue.indexOf(entry);
+    if (at >= 0) this.queue.splice(at, 1);
+  }
+
+  private checkDrain(): void {
+    if (this.drainPending && this.queued < this.highWaterMark) {
+      this.drainPending = false;
+      this.emit('drain');
+    }
+  }
+
+  /** The one place the state changes; throws on a move the diagram does not allow. */
+  private transition(next: MsrpSessionState): void {
+    const previous = this.current;
+    if (!SESSION_TRANSITIONS[previous].includes(next)) throw new Error(`illegal MSRP session transition ${previous} → ${next}`);
+    this.current = next;
+    this.emit('stateChange', next, previous);
+  }
+}

@@ -1,0 +1,40 @@
+import { describe, expect, it } from 'vitest';
+import { NONCE_LENGTH, NonceSigner } from './digest-nonce';
+
+const secret = new Uint8Array(32).fill(7);
+
+describe('NonceSigner', () => {
+  it('accepts its own fresh nonce and reports its issue time', () => {
+    const s = new NonceSigner(secret, 'a.example', 60_000);
+    const nonce = s.issue(1_000_000);
+    expect(nonce).toHaveLength(NONCE_LENGTH);
+    expect(s.check(nonce, 1_030_000)).toEqual({ valid: true, issuedAt: 1_000_000, stale: false });
+  });
+
+  it('marks a nonce older than the lifetime as stale, not invalid', () => {
+    const s = new NonceSigner(secret, 'a.example', 60_000);
+    const nonce = s.issue(1_000_000);
+    expect(s.check(nonce, 1_060_001)).toEqual({ valid: true, issuedAt: 1_000_000, stale: true });
+  });
+
+  it('refuses a tampered nonce, one from another realm or secret, and one from the future', () => {
+    const s = new NonceSigner(secret, 'a.example', 60_000);
+    const nonce = s.issue(1_000_000);
+    const flipped = (nonce[3] === 'A' ? 'B' : 'A');
+    expect(s.check(nonce.slice(0, 3) + flipped + nonce.slice(4), 1_000_000).valid).toBe(false);
+    expect(new NonceSigner(secret, 'b.example', 60_000).check(nonce, 1_000_000).valid).toBe(false);
+    expect(new NonceSigner(new Uint8Array(32).fill(8), 'a.example', 60_000).check(nonce, 1_000_000).valid).toBe(false);
+    expect(s.check(s.issue(2_000_000), 1_000_000)).toEqual({ valid: false, reason: 'nonce issued in the future' });
+  });
+
+  it('refuses junk without throwing', () => {
+    const s = new NonceSigner(secret, 'a.example', 60_000);
+    for (const junk of ['', 'x', '!'.repeat(NONCE_LENGTH), 'A'.repeat(NONCE_LENGTH), 'A'.repeat(1000)]) {
+      expect(s.check(junk, 0).valid).toBe(false);
+    }
+  });
+
+  it('refuses a short secret', () => {
+    expect(() => new NonceSigner(new Uint8Array(8), 'r', 1)).toThrow(/32 bytes/);
+  });
+});

@@ -1,0 +1,378 @@
+/**
+ * HTTP and SIP Digest access authentication: the server side (challenge, verify) and the client side
+ * (answer a challenge), shared by the SIP registrar and the Message Store's HTTP API.
+ *
+ * Standards: RFC 7616 (HTTP Digest, obsoletes RFC 2617), RFC 3261 §22.4 (SIP's use of Digest: the same
+ * computation, `uri` is the Request-URI, 401 `WWW-Authenticate` / 407 `Proxy-Authenticate`), RFC 8760
+ * (SHA-256 and SHA-512/256 in SIP). Only `qop=auth` is offered and accepted.
+ *
+ * The server is stateless per challenge: nonces carry their issue time signed with an HMAC
+ * (`digest-nonce.ts`). Its only memory is the bounded nonce-count tracker for replay protection.
+ *
+ * ```
+ *  client                                  server
+ *    | request (no credentials)              |
+ *    |-------------------------------------->| verify → missing
+ *    |   401 WWW-Authenticate: Digest …      | challenges()
+ *    |<--------------------------------------|
+ *    | request + Authorization: Digest …     |
+ *    |-------------------------------------->| verify → ok (nc recorded)
+ *    |   2xx                                 |
+ *    |   … later, nonce too old …            | verify → stale-nonce
+ *    |   401 …, stale=true                   | challenges({ stale: true }): retry without asking the user
+ * ```
+ */
+import { createHmac, randomBytes } from 'node:crypto';
+import { AuthParamsError, formatAuthHeader, parseAuthHeader, type AuthParamOut, type AuthParams } from './auth-params';
+import {
+  computeDigestResponse,
+  DIGEST_HEX_LENGTH,
+  digestEquals,
+  parseDigestAlgorithm,
+  type DigestAlgorithm,
+} from './digest-algorithm';
+import { NonceSigner } from './digest-nonce';
+import { NonceCountTracker } from './nonce-count-tracker';
+
+export { computeDigestResponse, computeHa1, DIGEST_ALGORITHMS, digestHash, parseDigestAlgorithm } from './digest-algorithm';
+export type { DigestAlgorithm, DigestInput } from './digest-algorithm';
+export { AuthParamsError, formatAuthHeader, parseAuthHeader, quoteString } from './auth-params';
+export type { AuthParams, AuthParamOut } from './auth-params';
+
+/** Parsed `Authorization` / `Proxy-Authorization` Digest credentials (RFC 7616 §3.4). */
+export interface DigestCredentials {
+  username: string;
+  realm: string;
+  nonce: string;
+  uri: string;
+  response: string;
+  algorithm: DigestAlgorithm;
+  qop?: 'auth';
+  nc?: string;
+  cnonce?: string;
+  opaque?: string;
+}
+
+/** Thrown by `parseDigestCredentials` with the reason the header was refused. */
+export class DigestCredentialsError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'DigestCredentialsError';
+  }
+}
+
+const MAX_FIELD = 1024;
+
+/**
+ * Parse an `Authorization` or `Proxy-Authorization` value holding Digest credentials. Throws
+ * `DigestCredentialsError` on malformed input, a scheme other than Digest, missing or oversize
+ * parameters, an unsupported algorithm or qop, `userhash=true` (not supported), or a badly formed nc.
+ */
+export function parseDigestCredentials(value: string): DigestCredentials {
+  let parsed: AuthParams[];
+  try {
+    parsed = parseAuthHeader(value);
+  } catch (error) {
+    throw new DigestCredentialsError(error instanceof AuthParamsError ? error.message : 'unparsable credentials');
+  }
+  if (parsed.length !== 1) throw new DigestCredentialsError(`expected one set of credentials, found ${parsed.length}`);
+  const [only] = parsed;
+  if (only === undefined || only.scheme.toLowerCase() !== 'digest') throw new DigestCredentialsError('scheme is not Digest');
+  const p = only.params;
+  const need = (name: string): string => {
+    const v = p.get(name);
+    if (v === undefined || v === '') throw new DigestCredentialsError(`missing ${name}`);
+    if (v.length > MAX_FIELD) throw new DigestCredentialsError(`${name} is too long`);
+    return v;
+  };
+  const algorithm = parseDigestAlgorithm(p.get('algorithm'));
+  if (algorithm === undefined) throw new DigestCredentialsError(`unsupported algorithm ${p.get('algorithm') ?? ''}`);
+  if (p.get('userhash')?.toLowerCase() === 'true') throw new DigestCredentialsError('userhash is not supported');
+  if (p.has('username*')) throw new DigestCredentialsError('username* is not supported');
+  const creds: DigestCredentials = {
+    username: need('username'),
+    realm: need('realm'),
+    nonce: need('nonce'),
+    uri: need('uri'),
+    response: need('response').toLowerCase(),
+    algorithm,
+  };
+  if (!new RegExp(`^[0-9a-f]{${DIGEST_HEX_LENGTH[algorithm]}}$`).test(creds.response)) {
+    throw new DigestCredentialsError(`response is not a ${algorithm} digest`);
+  }
+  const opaque = p.get('opaque');
+  if (opaque !== undefined) creds.opaque = opaque;
+  const qop = p.get('qop');
+  if (qop !== undefined) {
+    if (qop.toLowerCase() !== 'auth') throw new DigestCredentialsError(`unsupported qop ${qop}`);
+    creds.qop = 'auth';
+    const nc = need('nc');
+    if (!/^[0-9a-fA-F]{8}$/.test(nc)) throw new DigestCredentialsError('nc must be 8 hex digits');
+    creds.nc = nc.toLowerCase();
+    creds.cnonce = need('cnonce');
+  }
+  return creds;
+}
+
+/** Why verification failed. */
+export type DigestFailure =
+  | 'missing' // no credentials for this realm
+  | 'malformed' // credentials do not parse
+  | 'realm-mismatch'
+  | 'algorithm-not-offered'
+  | 'qop-required' // we offered qop=auth; RFC 2069 style credentials are refused
+  | 'uri-mismatch' // uri parameter differs from the request target (RFC 7616 §3.4.6)
+  | 'opaque-mismatch'
+  | 'invalid-nonce' // not issued by us
+  | 'stale-nonce' // ours, correct response, but too old: answer with stale=true
+  | 'bad-credentials' // unknown user or wrong password (indistinguishable to the client)
+  | 'replay'; // nc already used with this nonce, or nonce forgotten: answer with stale=true
+
+/** Outcome of `DigestAuthenticator.verify`. */
+export type DigestVerification =
+  | { ok: true; username: string; algorithm: DigestAlgorithm; credentials: DigestCredentials }
+  | { ok: false; reason: DigestFailure; detail: string; /** Send the next challenge with stale=true. */ stale: boolean };
+
+/** Configuration of a Digest server. */
+export interface DigestServerOptions {
+  /** Protection space, e.g. the SIP domain (RFC 3261 §22.1). */
+  realm: string;
+  /** HMAC key for nonces, ≥ 32 bytes. Random per process when omitted (nonces then die with the process). */
+  secret?: Uint8Array;
+  /** Algorithms to offer, most preferred first (RFC 7616 §3.7). Default `['MD5']`, what JsSIP speaks. */
+  algorithms?: readonly DigestAlgorithm[];
+  /** How long a nonce stays fresh. Default 5 minutes. */
+  nonceLifetimeMs?: number;
+  /** How many nonces the replay tracker remembers. Default 10,000. */
+  replayCapacity?: number;
+  /** Clock, for tests. */
+  now?: () => number;
+}
+
+/** What the request being authenticated looked like. */
+export interface DigestRequest {
+  method: string;
+  /**
+   * The request target (HTTP path and query, or SIP Request-URI). When given, the `uri` parameter must equal it
+   * exactly (RFC 7616 §3.4.6). Omit only where an intermediary may have rewritten the target.
+   */
+  uri?: string;
+  /** Every `Authorization` (or `Proxy-Authorization`) header value on the request. */
+  authorization: readonly string[];
+}
+
+/** Looks up a user's password for a realm; undefined for an unknown user. */
+export type PasswordLookup = (username: string, realm: string) => string | undefined;
+
+/**
+ * A Digest server for one realm: issues challenges and verifies credentials.
+ */
+export class DigestAuthenticator {
+  /** The realm challenged for. */
+  readonly realm: string;
+  private readonly algorithms: readonly DigestAlgorithm[];
+  private readonly nonces: NonceSigner;
+  private readonly tracker: NonceCountTracker;
+  private readonly opaque: string;
+  private readonly now: () => number;
+  private readonly lifetimeMs: number;
+  private lastPrune = 0;
+
+  constructor(options: DigestServerOptions) {
+    if (options.realm === '' || /["\\\x00-\x1f\x7f]/.test(options.realm)) throw new Error('realm must be non-empty printable text without quotes or backslashes');
+    this.realm = options.realm;
+    this.algorithms = options.algorithms ?? ['MD5'];
+    if (this.algorithms.length === 0) throw new Error('at least one algorithm must be offered');
+    const secret = options.secret ?? randomBytes(32);
+    this.lifetimeMs = options.nonceLifetimeMs ?? 300_000;
+    this.nonces = new NonceSigner(secret, this.realm, this.lifetimeMs);
+    this.tracker = new NonceCountTracker(options.replayCapacity ?? 10_000);
+    this.now = options.now ?? Date.now;
+    // A fixed opaque per realm and secret: the client must echo it (RFC 7616 §3.3); it carries no state.
+    this.opaque = createHmac('sha256', secret).update('opaque\0').update(this.realm, 'utf8').digest().subarray(0, 16).toString('base64url');
+  }
+
+  /**
+   * Header values for a 401 `WWW-Authenticate` (or 407 `Proxy-Authenticate`): one challenge per offered
+   * algorithm, most preferred first, each with a fresh nonce, `qop="auth"` and the opaque.
+   */
+  challenges(options: { stale?: boolean } = {}): string[] {
+    const now = this.now();
+    return this.algorithms.map((algorithm) => {
+      const params: AuthParamOut[] = [
+        { name: 'realm', value: this.realm },
+        { name: 'qop', value: 'auth' },
+        { name: 'algorithm', value: algorithm, token: true },
+        { name: 'nonce', value: this.nonces.issue(now) },
+        { name: 'opaque', value: this.opaque },
+      ];
+      if (options.stale) params.push({ name: 'stale', value: 'true', token: true });
+      return formatAuthHeader('Digest', params);
+    });
+  }
+
+  /**
+   * Verify the credentials on a request. Credentials for other realms are ignored (RFC 3261 §22.3: a request
+   * may carry several). Never throws on client input.
+   */
+  verify(request: DigestRequest, lookup: PasswordLookup): DigestVerification {
+    const now = this.now();
+    this.pruneNow(now);
+    let credentials: DigestCredentials | undefined;
+    let malformed: string | undefined;
+    for (const header of request.authorization) {
+      if (!/^\s*digest\b/i.test(header)) continue;
+      try {
+        const parsed = parseDigestCredentials(header);
+        if (parsed.realm === this.realm) {
+          credentials = parsed;
+          break;
+        }
+      } catch (error) {
+        malformed = error instanceof Error ? error.message : 'unparsable credentials';
+      }
+    }
+    if (credentials === undefined) {
+      if (malformed !== undefined) return fail('malformed', malformed);
+      return fail('missing', `no Digest credentials for realm ${this.realm}`);
+    }
+    const c = credentials;
+    if (!this.algorithms.includes(c.algorithm)) return fail('algorithm-not-offered', `${c.algorithm} was not offered`);
+    if (c.qop === undefined || c.nc === undefined || c.cnonce === undefined) return fail('qop-required', 'credentials without qop=auth');
+    if (request.uri !== undefined && c.uri !== request.uri) return fail('uri-mismatch', 'uri parameter does not match the request target');
+    if (c.opaque !== undefined && c.opaque !== this.opaque) return fail('opaque-mismatch', 'opaque was not ours');
+    const nonce = this.nonces.check(c.nonce, now);
+    if (!nonce.valid) return fail('invalid-nonce', nonce.reason);
+
+    const password = lookup(c.username, this.realm);
+    // Compute even for unknown users so that timing does not reveal which users exist.
+    const expected = computeDigestResponse({
+      algorithm: c.algorithm,
+      username: c.username,
+      realm: c.realm,
+      password: password ?? '\0unknown-user',
+      method: request.method,
+      uri: c.uri,
+      nonce: c.nonce,
+      qop: c.qop,
+      nc: c.nc,
+      cnonce: c.cnonce,
+    });
+    if (!digestEquals(expected, c.response) || password === undefined) return fail('bad-credentials', 'wrong username or password');
+    if (nonce.stale) return fail('stale-nonce', 'nonce expired', true);
+    const verdict = this.tracker.accept(c.nonce, nonce.issuedAt, Number.parseInt(c.nc, 16));
+    if (verdict !== 'fresh') return fail('replay', `nonce count ${verdict}`, true);
+    return { ok: true, username: c.username, algorithm: c.algorithm, credentials: c };
+  }
+
+  private pruneNow(now: number): void {
+    if (now - this.lastPrune < this.lifetimeMs / 4) return;
+    this.lastPrune = now;
+    this.tracker.prune(now - this.lifetimeMs);
+  }
+}
+
+function fail(reason: DigestFailure, detail: string, stale = false): DigestVerification {
+  return { ok: false, reason, detail, stale };
+}
+
+/** A parsed Digest challenge, as a client sees it. */
+export interface DigestChallenge {
+  realm: string;
+  nonce: string;
+  algorithm: DigestAlgorithm;
+  /** The qop options offered (`qop="auth,auth-int"` → ['auth', 'auth-int']); empty for RFC 2069 style. */
+  qop: string[];
+  opaque?: string;
+  stale: boolean;
+}
+
+/**
+ * Parse every Digest challenge in `WWW-Authenticate` / `Proxy-Authenticate` values, skipping other schemes
+ * and Digest challenges with algorithms we do not implement. Throws `AuthParamsError` on malformed values.
+ */
+export function parseDigestChallenges(values: readonly string[]): DigestChallenge[] {
+  const out: DigestChallenge[] = [];
+  for (const value of values) {
+    for (const challenge of parseAuthHeader(value)) {
+      if (challenge.scheme.toLowerCase() !== 'digest') continue;
+      const p = challenge.params;
+      const realm = p.get('realm');
+      const nonce = p.get('nonce');
+      const algorithm = parseDigestAlgorithm(p.get('algorithm'));
+      if (realm === undefined || nonce === undefined || algorithm === undefined) continue;
+      const parsed: DigestChallenge = {
+        realm,
+        nonce,
+        algorithm,
+        qop: (p.get('qop') ?? '').split(',').map((q) => q.trim().toLowerCase()).filter((q) => q !== ''),
+        stale: p.get('stale')?.toLowerCase() === 'true',
+      };
+      const opaque = p.get('opaque');
+      if (opaque !== undefined) parsed.opaque = opaque;
+      out.push(parsed);
+    }
+  }
+  return out;
+}
+
+/**
+ * A client's answer to one challenge: produces successive `Authorization` values with increasing nc, so that
+ * later requests can be authorized pre-emptively with the same nonce (RFC 7616 §3.4).
+ */
+export class DigestClientSession {
+  private nc = 0;
+  private readonly cnonce: string;
+
+  constructor(
+    /** The challenge being answered. */
+    readonly challenge: DigestChallenge,
+    private readonly username: string,
+    private readonly password: string,
+    cnonce?: string,
+  ) {
+    if (challenge.qop.length > 0 && !challenge.qop.includes('auth')) throw new Error(`no supported qop in ${challenge.qop.join(',')}`);
+    this.cnonce = cnonce ?? randomBytes(16).toString('base64url');
+  }
+
+  /** The `Authorization` value for the next request (`uri`: the request target exactly as it will be sent). */
+  authorize(method: string, uri: string): string {
+    const useQop = this.challenge.qop.includes('auth');
+    const nc = useQop ? (++this.nc).toString(16).padStart(8, '0') : undefined;
+    const response = computeDigestResponse({
+      algorithm: this.challenge.algorithm,
+      username: this.username,
+      realm: this.challenge.realm,
+      password: this.password,
+      method,
+      uri,
+      nonce: this.challenge.nonce,
+      ...(useQop ? { qop: 'auth' as const, nc, cnonce: this.cnonce } : this.challenge.algorithm.endsWith('-sess') ? { cnonce: this.cnonce } : {}),
+    });
+    const params: AuthParamOut[] = [
+      { name: 'username', value: this.username },
+      { name: 'realm', value: this.challenge.realm },
+      { name: 'nonce', value: this.challenge.nonce },
+      { name: 'uri', value: uri },
+      { name: 'algorithm', value: this.challenge.algorithm, token: true },
+      { name: 'response', value: response },
+    ];
+    if (this.challenge.opaque !== undefined) params.push({ name: 'opaque', value: this.challenge.opaque });
+    if (useQop && nc !== undefined) {
+      params.push({ name: 'qop', value: 'auth', token: true }, { name: 'nc', value: nc, token: true }, { name: 'cnonce', value: this.cnonce });
+    }
+    return formatAuthHeader('Digest', params);
+  }
+}
+
+/**
+ * Pick the challenge to answer: the first (the server's preference, RFC 7616 §3.7) whose algorithm is in
+ * `accept`, optionally restricted to one realm.
+ */
+export function selectDigestChallenge(
+  challenges: readonly DigestChallenge[],
+  accept: readonly DigestAlgorithm[] = ['SHA-512-256', 'SHA-256', 'MD5', 'SHA-512-256-sess', 'SHA-256-sess', 'MD5-sess'],
+  realm?: string,
+): DigestChallenge | undefined {
+  return challenges.find((c) => accept.includes(c.algorithm) && (realm === undefined || c.realm === realm) && (c.qop.length === 0 || c.qop.includes('auth')));
+}

@@ -1,0 +1,254 @@
+/**
+ * The registrar of one domain (RFC 3261 §10.3) with digest authentication (§22, RFC 8760 for SHA-256),
+ * device instances and flows (RFC 5626 §6), and GRUUs (RFC 5627 §7.1.2).
+ *
+ * `register()` takes a REGISTER addressed to this domain and returns the response to send; it never throws
+ * on client input. Bindings live in the {@link LocationService}.
+ */
+import { DigestAuthenticator, type DigestAlgorithm } from '../auth/digest';
+import { getParam, getParamText, type HeaderParam } from '../sip/message/header-params';
+import { parseContactList, parseNameAddr, type NameAddr } from '../sip/message/name-addr';
+import { SipParseError } from '../sip/message/parse-error';
+import type { SipHeader, SipRequest, SipResponse } from '../sip/message/sip-message';
+import { serializeUri, type SipUri } from '../sip/message/sip-uri';
+import { buildResponse } from '../sip/transaction/response-builder';
+import type { ReceivedMessage } from '../sip/transport/transport-types';
+import type { Binding, BindingChange, LocationService } from './location-service';
+
+/** A user of the domain. */
+export interface DomainUser {
+  /** The user part of the AOR (`alice` for `sip:alice@a.example`); also the digest username. */
+  user: string;
+  password: string;
+}
+
+/** Options of the registrar. */
+export interface RegistrarOptions {
+  domain: string;
+  users: (user: string) => DomainUser | undefined;
+  location: LocationService;
+  /** Digest algorithms offered, most preferred first. Default MD5 (what JsSIP speaks). */
+  algorithms?: readonly DigestAlgorithm[];
+  /** Default expiry when the request gives none (s). */
+  defaultExpires?: number;
+  /** Shortest accepted expiry (s); shorter non-zero values get 423 (§10.3 step 7). */
+  minExpires?: number;
+  /** Longest granted expiry (s). */
+  maxExpires?: number;
+  /** A random To tag per response. */
+  newTag: () => string;
+  /** Clock, for tests. */
+  now?: () => number;
+}
+
+/** The outcome of one REGISTER: the response, and the AOR it changed (when it did). */
+export interface RegisterResult {
+  response: SipResponse;
+  /** Set when the REGISTER authenticated as this user (so the core can assert the identity). */
+  authenticatedAor?: string;
+  changes: BindingChange[];
+}
+
+/** Registrar for one domain. */
+export class Registrar {
+  private readonly digest: DigestAuthenticator;
+  private readonly now: () => number;
+
+  constructor(private readonly options: RegistrarOptions) {
+    this.digest = new DigestAuthenticator({ realm: options.domain, algorithms: options.algorithms ?? ['MD5'] });
+    this.now = options.now ?? Date.now;
+  }
+
+  /** The digest authenticator (the core reuses it for requests it authenticates with 407). */
+  get authenticator(): DigestAuthenticator {
+    return this.digest;
+  }
+
+  /** Verify digest credentials for any request from a local user; undefined means authenticated as `user`. */
+  authenticate(request: SipRequest, header: 'Authorization' | 'Proxy-Authorization'): { user: string } | { stale: boolean } {
+    const verdict = this.digest.verify(
+      { method: request.method, authorization: request.headers.getAll(header) },
+      (username) => this.options.users(username)?.password,
+    );
+    return verdict.ok ? { user: verdict.username } : { stale: verdict.stale };
+  }
+
+  /** Process a REGISTER (§10.3 steps 1–8). */
+  register(request: SipRequest, received: ReceivedMessage): RegisterResult {
+    const reply = (status: number, extra: SipHeader[] = [], reason?: string): RegisterResult => ({
+      response: buildResponse(request, status, { toTag: this.options.newTag(), headers: extra, ...(reason ? { reason } : {}) }),
+      changes: [],
+    });
+
+    // Step 3: authenticate (§22.2).
+    const auth = this.authenticate(request, 'Authorization');
+    if (!('user' in auth)) {
+      return reply(401, this.digest.challenges({ stale: auth.stale }).map((value) => ({ name: 'WWW-Authenticate', value })));
+    }
+
+    // Step 5: the AOR from To; step 4: the authenticated user may register only their own AOR.
+    let to: NameAddr;
+    try {
+      to = parseNameAddr(request.headers.get('To') ?? '');
+    } catch (error) {
+      return reply(400, [], error instanceof SipParseError ? `Bad To: ${error.reason}` : 'Bad To');
+    }
+    if (to.uri.kind !== 'sip') return reply(404, [], 'Not Found: To is not a SIP URI');
+    const user = to.uri.user === undefined ? undefined : decodeURIComponentSafe(to.uri.user);
+    if (user === undefined || to.uri.host.toLowerCase() !== this.options.domain.toLowerCase()) {
+      return reply(404, [], 'Not Found: not a user of this domain');
+    }
+    if (!this.options.users(user)) return reply(404, [], 'Not Found: unknown user');
+    if (user !== auth.user) return reply(403, [], 'Forbidden: may register only your own address');
+    const aor = `sip:${user}@${this.options.domain}`;
+
+    // Step 6: Contacts.
+    const contactLines = request.headers.getAll('Contact');
+    const contacts: NameAddr[] = [];
+    let wildcard = false;
+    try {
+      for (const line of contactLines) {
+        const parsed = parseContactList(line);
+        if (parsed === '*') wildcard = true;
+        else contacts.push(...parsed);
+      }
+    } catch (error) {
+      return reply(400, [], error instanceof SipParseError ? `Bad Contact: ${error.reason}` : 'Bad Contact');
+    }
+    const headerExpires = parseExpires(request.headers.get('Expires'));
+    if (headerExpires === 'invalid') return reply(400, [], 'Bad Expires');
+    const callId = request.headers.get('Call-ID') ?? '';
+    const cseq = Number.parseInt(request.headers.get('CSeq') ?? '', 10);
+
+    const changes: BindingChange[] = [];
+    const location = this.options.location;
+    if (wildcard) {
+      // §10.3 step 6: "*" only alone and only with Expires: 0.
+      if (contacts.length > 0 || contactLines.length !== 1 || headerExpires !== 0) return reply(400, [], 'Invalid wildcard Contact');
+      for (const b of location.bindings(aor)) {
+        if (b.callId === callId && cseq <= b.cseq) continue;
+        location.remove(b);
+        changes.push({ binding: b, event: 'unregistered' });
+      }
+      return { response: this.ok(request, aor, undefined), authenticatedAor: aor, changes };
+    }
+
+    const defaultExpires = this.options.defaultExpires ?? 3600;
+    const minExpires = this.options.minExpires ?? 60;
+    const maxExpires = this.options.maxExpires ?? 7200;
+    const supportsGruu = request.headers.values('Supported').some((t) => t.toLowerCase() === 'gruu');
+    const plans: { contact: NameAddr; expires: number; instance?: string; regId?: number }[] = [];
+    for (const contact of contacts) {
+      if (contact.uri.kind === 'absolute') return reply(400, [], 'Bad Contact: unsupported URI scheme');
+      const expParam = getParam(contact.params, 'expires');
+      let expires = headerExpires ?? defaultExpires;
+      if (expParam !== undefined) {
+        const n = expParam === null ? NaN : Number(expParam);
+        if (!Number.isInteger(n) || n < 0) return reply(400, [], 'Bad Contact expires');
+        expires = n;
+      }
+      if (expires > 0 && expires < minExpires) return reply(423, [{ name: 'Min-Expires', value: String(minExpires) }]);
+      expires = Math.min(expires, maxExpires);
+      const instanceRaw = getParamText(contact.params, '+sip.instance');
+      const instance = instanceRaw ? instanceRaw.replace(/^<|>$/g, '') : undefined;
+      const regIdRaw = getParam(contact.params, 'reg-id');
+      let regId: number | undefined;
+      if (regIdRaw !== undefined) {
+        regId = regIdRaw === null ? NaN : Number(regIdRaw);
+        if (!Number.isInteger(regId) || regId < 1) return reply(400, [], 'Bad reg-id');
+        // RFC 5626 §6: reg-id without +sip.instance is an error.
+        if (!instance) return reply(400, [], 'reg-id without +sip.instance');
+      }
+      plans.push({ contact, expires, ...(instance ? { instance } : {}), ...(regId !== undefined ? { regId } : {}) });
+    }
+
+    // Step 7: apply, honouring Call-ID/CSeq ordering.
+    const now = this.now();
+    for (const plan of plans) {
+      const contactUri = serializeUri(plan.contact.uri);
+      const existing = location
+        .bindings(aor)
+        .find((b) => (plan.instance ? b.instance === plan.instance && (b.regId ?? null) === (plan.regId ?? null) : b.contact === contactUri));
+      if (existing && existing.callId === callId && cseq <= existing.cseq) {
+        return reply(500, [{ name: 'Retry-After', value: '1' }], 'Out-of-order REGISTER');
+      }
+      if (plan.expires === 0) {
+        if (existing) {
+          location.remove(existing);
+          changes.push({ binding: existing, event: 'unregistered' });
+        }
+        continue;
+      }
+      const params = contactParams(plan.contact.params);
+      const deviceName = getParamText(plan.contact.params, '+cpm.device-name') ?? undefined;
+      const { binding, event } = location.upsert({
+        aor,
+        contact: contactUri,
+        ...(plan.instance ? { instance: plan.instance } : {}),
+        ...(plan.regId !== undefined ? { regId: plan.regId } : {}),
+        params,
+        ...(deviceName ? { deviceName } : {}),
+        ...(received.flowId ? { flowId: received.flowId } : {}),
+        source: received.source,
+        callId,
+        cseq,
+        expiresAt: now + plan.expires * 1000,
+      });
+      changes.push({ binding, event });
+    }
+    return { response: this.ok(request, aor, supportsGruu ? 'gruu' : undefined), authenticatedAor: aor, changes };
+  }
+
+  /** §10.3 step 8: 200 with every current binding and its remaining time; GRUUs per RFC 5627 §7.1.2.1. */
+  private ok(request: SipRequest, aor: string, gruu: 'gruu' | undefined): SipResponse {
+    const now = this.now();
+    const headers: SipHeader[] = [];
+    for (const b of this.options.location.bindings(aor)) {
+      headers.push({ name: 'Contact', value: contactValue(b, now, gruu !== undefined) });
+    }
+    headers.push({ name: 'Date', value: new Date(now).toUTCString() });
+    if (gruu) headers.push({ name: 'Supported', value: 'gruu' });
+    return buildResponse(request, 200, { toTag: this.options.newTag(), headers });
+  }
+}
+
+/** The Contact value of a binding in a 200 to REGISTER. */
+function contactValue(b: Binding, now: number, withGruu: boolean): string {
+  const parts = [`<${b.contact}>`];
+  for (const [name, value] of Object.entries(b.params)) parts.push(value === null ? name : `${name}=${value}`);
+  parts.push(`expires=${Math.max(0, Math.round((b.expiresAt - now) / 1000))}`);
+  if (withGruu && b.pubGruu) parts.push(`pub-gruu="${b.pubGruu}"`);
+  if (withGruu && b.tempGruu) parts.push(`temp-gruu="${b.tempGruu}"`);
+  return parts.join(';');
+}
+
+/** Contact parameters kept on the binding: everything but expires, q and GRUUs (raw values). */
+function contactParams(params: readonly HeaderParam[]): Record<string, string | null> {
+  const out: Record<string, string | null> = {};
+  for (const p of params) {
+    const name = p.name.toLowerCase();
+    if (name === 'expires' || name === 'q' || name === 'pub-gruu' || name === 'temp-gruu') continue;
+    out[p.name] = p.value;
+  }
+  return out;
+}
+
+function parseExpires(value: string | undefined): number | undefined | 'invalid' {
+  if (value === undefined) return undefined;
+  const trimmed = value.trim();
+  if (!/^\d{1,10}$/.test(trimmed)) return 'invalid';
+  return Number(trimmed);
+}
+
+function decodeURIComponentSafe(s: string): string | undefined {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return undefined;
+  }
+}
+
+/** The AOR (`sip:user@host`) of a SIP URI, without parameters or port. */
+export function aorOf(uri: SipUri): string {
+  return `sip:${uri.user ?? ''}@${uri.host.toLowerCase()}`;
+}

@@ -1,0 +1,207 @@
+/**
+ * The transaction layer of one SIP element (RFC 3261 §17): it owns the client and server transaction tables,
+ * matches what the transport delivers, and passes up what no transaction absorbs.
+ */
+import { EventEmitter } from 'node:events';
+import type { SipRequest, SipResponse } from '../message/sip-message';
+import type { ReceivedMessage, SendResult, SendTarget, SipTransportLayer } from '../transport/transport-types';
+import { parseCSeq, topVia } from './header-fields';
+import { InviteClientState, InviteClientTransaction } from './invite-client-transaction';
+import { InviteServerState, InviteServerTransaction } from './invite-server-transaction';
+import { NonInviteClientState, NonInviteClientTransaction } from './non-invite-client-transaction';
+import { NonInviteServerState, NonInviteServerTransaction } from './non-invite-server-transaction';
+import { buildResponse } from './response-builder';
+import { responseTarget } from './response-target';
+import type { TimerConfig } from './timers';
+import { clientTransactionKey, isRfc3261Branch, rfc2543AckKeyForInvite, serverTransactionKey } from './transaction-key';
+
+/** Any client transaction. */
+export type ClientTransaction = InviteClientTransaction | NonInviteClientTransaction;
+/** Any server transaction. */
+export type ServerTransaction = InviteServerTransaction | NonInviteServerTransaction;
+
+/** Options of a transaction layer. */
+export interface TransactionLayerOptions {
+  /** T1/T2/T4 (defaults 500 ms / 4 s / 5 s). */
+  timers?: Partial<TimerConfig>;
+  /**
+   * Send `100 Trying` as soon as an INVITE server transaction is created (default true). §17.2.1 lets the
+   * layer skip it only when the TU answers within 200 ms, which a proxy forwarding downstream cannot promise.
+   */
+  autoTrying?: boolean;
+}
+
+/** Events of the transaction layer (what it passes up to the core). */
+export type TransactionLayerEvents = {
+  /** A new request created a server transaction; the TU must respond through `transaction`. */
+  request: [transaction: ServerTransaction, received: ReceivedMessage];
+  /**
+   * An ACK no transaction absorbed: the ACK for a 2xx (a new transaction in RFC 3261), or an ACK that reached
+   * an INVITE server transaction in Accepted (RFC 6026 §8.7), which is then given as `transaction`.
+   */
+  ack: [received: ReceivedMessage, transaction: InviteServerTransaction | undefined];
+  /** A response that matched no client transaction, such as a stray 2xx retransmission (§17.1.3). */
+  response: [received: ReceivedMessage];
+  /** A message was dropped (malformed Via/CSeq) or a listener failed; never fatal. */
+  error: [error: Error, received: ReceivedMessage | undefined];
+};
+
+/**
+ * Owns every transaction of one element over one transport layer.
+ *
+ * Incoming requests either match a server transaction (retransmissions, ACK for non-2xx: absorbed there) or
+ * create one and are emitted as `request`; an unmatched ACK is emitted as `ack`. Incoming responses either
+ * match a client transaction, which decides what its TU sees, or are emitted as `response`.
+ * Transactions leave the tables when they reach Terminated, so `size()` is 0 once everything has ended.
+ */
+export class TransactionLayer extends EventEmitter<TransactionLayerEvents> {
+  private readonly clients = new Map<string, ClientTransaction>();
+  private readonly servers = new Map<string, ServerTransaction>();
+  /** RFC 2543 INVITEs: the key their ACK will carry → the transaction. */
+  private readonly rfc2543Acks = new Map<string, InviteServerTransaction>();
+  private readonly onMessage = (received: ReceivedMessage): void => this.receive(received);
+  private closed = false;
+
+  constructor(
+    readonly transport: SipTransportLayer,
+    private readonly options: TransactionLayerOptions = {},
+  ) {
+    super();
+    transport.on('message', this.onMessage);
+  }
+
+  /** Number of live transactions, client and server. */
+  size(): number {
+    return this.clients.size + this.servers.size;
+  }
+
+  /** Live client / server transaction counts, for diagnostics. */
+  counts(): { client: number; server: number } {
+    return { client: this.clients.size, server: this.servers.size };
+  }
+
+  /**
+   * Start a client transaction for `request` towards `target` (§17.1). The request's top Via must carry an
+   * RFC 3261 branch (the TU adds its Via, §8.1.1.7); ACK is never sent this way (use `sendStateless`).
+   * Throws on a request that cannot start a transaction, or a branch already in use.
+   */
+  sendRequest(request: SipRequest, target: SendTarget): ClientTransaction {
+    if (this.closed) throw new Error('TransactionLayer is closed');
+    if (request.method === 'ACK') throw new Error('ACK does not create a client transaction; use sendStateless()');
+    const via = topVia(request);
+    if (!isRfc3261Branch(via.branch)) throw new Error('request needs a top Via with an RFC 3261 branch (z9hG4bK…)');
+    if (parseCSeq(request.headers).method !== request.method) throw new Error('CSeq method differs from the request method');
+    const key = clientTransactionKey(request);
+    if (key === undefined) throw new Error('request has no client transaction key');
+    if (this.clients.has(key)) throw new Error(`a client transaction with key ${key} already exists`);
+    const transaction: ClientTransaction = request.method === 'INVITE'
+      ? new InviteClientTransaction(key, request, target, this.transport, this.options.timers)
+      : new NonInviteClientTransaction(key, request, target, this.transport, this.options.timers);
+    this.clients.set(key, transaction);
+    const terminated = transaction.kind === 'invite-client' ? InviteClientState.Terminated : NonInviteClientState.Terminated;
+    transaction.on('stateChange', (_from: string, to: string) => {
+      if (to === terminated && this.clients.get(key) === transaction) this.clients.delete(key);
+    });
+    transaction.start();
+    return transaction;
+  }
+
+  /**
+   * Send a message outside any transaction (ACK for 2xx, stateless forwarding, §16.11). Never rejects:
+   * a failure is reported as an `error` event and resolves to undefined.
+   */
+  async sendStateless(message: SipRequest | SipResponse, target: SendTarget): Promise<SendResult | undefined> {
+    try {
+      return await this.transport.send(message, target);
+    } catch (error) {
+      this.emit('error', error instanceof Error ? error : new Error(String(error)), undefined);
+      return undefined;
+    }
+  }
+
+  /**
+   * The INVITE server transaction a CANCEL applies to (§9.2: matched like §17.2.3, but with method INVITE),
+   * or undefined.
+   */
+  findInviteServerTransaction(cancel: SipRequest): InviteServerTransaction | undefined {
+    const asInvite: SipRequest = { ...cancel, method: 'INVITE', headers: cancel.headers.clone() };
+    const cseq = parseCSeq(cancel.headers);
+    asInvite.headers.set('CSeq', `${cseq.seq} INVITE`);
+    const found = this.servers.get(serverTransactionKey(asInvite));
+    return found?.kind === 'invite-server' ? found : undefined;
+  }
+
+  /** Terminate every transaction and stop listening to the transport (the transport itself stays open). */
+  close(): void {
+    this.closed = true;
+    this.transport.off('message', this.onMessage);
+    for (const t of [...this.clients.values()]) t.terminate();
+    for (const t of [...this.servers.values()]) t.terminate();
+    this.clients.clear();
+    this.servers.clear();
+    this.rfc2543Acks.clear();
+  }
+
+  /** Dispatch one message from the transport. Never throws: problems become `error` events. */
+  private receive(received: ReceivedMessage): void {
+    if (this.closed) return;
+    try {
+      if (received.message.type === 'request') this.receiveRequest(received.message, received);
+      else this.receiveResponse(received.message, received);
+    } catch (error) {
+      this.emit('error', error instanceof Error ? error : new Error(String(error)), received);
+    }
+  }
+
+  private receiveRequest(request: SipRequest, received: ReceivedMessage): void {
+    const key = serverTransactionKey(request);
+    const existing = this.servers.get(key) ?? (request.method === 'ACK' ? this.rfc2543Acks.get(key) : undefined);
+    if (existing) {
+      const disposition = existing.receiveRequest(request);
+      if (disposition === 'pass-to-tu' && request.method === 'ACK' && existing.kind === 'invite-server') {
+        this.emit('ack', received, existing);
+      }
+      return;
+    }
+    if (request.method === 'ACK') {
+      this.emit('ack', received, undefined);
+      return;
+    }
+    const target = responseTarget(received);
+    const timers = this.options.timers;
+    let transaction: ServerTransaction;
+    if (request.method === 'INVITE') {
+      const invite = new InviteServerTransaction(key, request, target, this.transport, timers);
+      const ackKey = rfc2543AckKeyForInvite(request);
+      if (ackKey !== undefined) this.rfc2543Acks.set(ackKey, invite);
+      invite.on('stateChange', (_from, to) => {
+        if (to !== InviteServerState.Terminated) return;
+        this.forgetServer(key, invite);
+        if (ackKey !== undefined && this.rfc2543Acks.get(ackKey) === invite) this.rfc2543Acks.delete(ackKey);
+      });
+      transaction = invite;
+    } else {
+      const other = new NonInviteServerTransaction(key, request, target, this.transport, timers);
+      other.on('stateChange', (_from, to) => {
+        if (to === NonInviteServerState.Terminated) this.forgetServer(key, other);
+      });
+      transaction = other;
+    }
+    this.servers.set(key, transaction);
+    if (transaction.kind === 'invite-server' && this.options.autoTrying !== false) {
+      transaction.respond(buildResponse(request, 100));
+    }
+    this.emit('request', transaction, received);
+  }
+
+  private receiveResponse(response: SipResponse, received: ReceivedMessage): void {
+    const key = clientTransactionKey(response);
+    const transaction = key === undefined ? undefined : this.clients.get(key);
+    if (transaction) transaction.receiveResponse(response);
+    else this.emit('response', received);
+  }
+
+  private forgetServer(key: string, transaction: ServerTransaction): void {
+    if (this.servers.get(key) === transaction) this.servers.delete(key);
+  }
+}

@@ -1,0 +1,76 @@
+/**
+ * SIP over a byte stream, TCP or TLS (RFC 3261 §18.3): the stream framer cuts messages by Content-Length;
+ * a CRLFCRLF keep-alive ping is answered with a CRLF pong (RFC 5626 §3.5.1). A framing error leaves the
+ * stream unsynchronized, so it is fatal for the connection.
+ */
+import type { Socket } from 'node:net';
+import type { ChannelSink, MessageChannel } from './message-channel';
+import { SipStreamFramer } from './stand-in-message';
+import { TransportError, asTransportError } from './transport-error';
+
+const CRLF = new Uint8Array([13, 10]);
+
+/** Options of a stream channel. */
+export interface StreamChannelOptions {
+  /** Largest message accepted; bigger ones are a framing error. */
+  maxMessageSize: number;
+  /** Whether the socket is already connected (inbound; outbound waits for `connect`/`secureConnect`). */
+  connected: boolean;
+  /** The event that means "usable" for an outbound socket: `connect` (TCP) or `secureConnect` (TLS). */
+  readyEvent: 'connect' | 'secureConnect';
+}
+
+/** A message channel over a TCP or TLS socket. */
+export class StreamChannel implements MessageChannel {
+  private readonly framer: SipStreamFramer;
+  private broken = false;
+
+  constructor(
+    private readonly socket: Socket,
+    private readonly sink: ChannelSink,
+    options: StreamChannelOptions,
+  ) {
+    this.framer = new SipStreamFramer({
+      maxMessageSize: options.maxMessageSize,
+      onKeepAlive: (kind) => {
+        sink.activity();
+        if (kind === 'ping' && socket.writable) socket.write(CRLF);
+      },
+    });
+    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    if (!options.connected) socket.once(options.readyEvent, () => sink.open());
+  }
+
+  /** Write one message. */
+  write(bytes: Uint8Array): Promise<void> {
+    return new Promise((resolve, reject) => {
+      if (!this.socket.writable) {
+        reject(new TransportError('send-failed', 'socket is not writable'));
+        return;
+      }
+      this.socket.write(bytes, (error) => {
+        if (error) reject(asTransportError('send-failed', 'stream write failed', error));
+        else resolve();
+      });
+    });
+  }
+
+  /** Half-close (FIN / close_notify). */
+  end(): void {
+    this.socket.end();
+  }
+
+  private onData(chunk: Buffer): void {
+    if (this.broken) return;
+    let messages: Uint8Array[];
+    try {
+      messages = this.framer.push(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+    } catch (error) {
+      this.broken = true;
+      const tooLarge = error instanceof Error && /too large|size/i.test(error.message);
+      this.sink.fault(asTransportError(tooLarge ? 'message-too-large' : 'bad-message', 'stream framing failed', error), true);
+      return;
+    }
+    for (const raw of messages) this.sink.message(raw);
+  }
+}

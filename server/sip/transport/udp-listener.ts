@@ -1,0 +1,87 @@
+/**
+ * One UDP listening point (RFC 3261 §18.1.1, §18.2.1): one SIP message per datagram, sent from and received
+ * on the same bound socket so that responses and NATs see a stable source port (RFC 3581).
+ */
+import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
+import { isIP } from 'node:net';
+import type { Endpoint } from './transport-types';
+import { normalizeIp } from './endpoint';
+import { TransportError, asTransportError } from './transport-error';
+
+/** Largest UDP payload: 65535 minus the IP and UDP headers (IPv4: 20 + 8; IPv6: 40 + 8 without jumbograms). */
+export function maxDatagramSize(family: 4 | 6): number {
+  return family === 4 ? 65_507 : 65_487;
+}
+
+/** Callbacks of a UDP listener. */
+export interface UdpListenerHandlers {
+  datagram(bytes: Uint8Array, source: Endpoint): void;
+  error(error: TransportError): void;
+}
+
+/** A bound UDP socket. */
+export class UdpListener {
+  private readonly socket: Socket;
+  /** 4 or 6. */
+  readonly family: 4 | 6;
+
+  private constructor(socket: Socket, family: 4 | 6) {
+    this.socket = socket;
+    this.family = family;
+  }
+
+  /** Bind a UDP socket on host:port (port 0: ephemeral). */
+  static bind(host: string, port: number, handlers: UdpListenerHandlers): Promise<UdpListener> {
+    const family = isIP(host) === 6 ? 6 : 4;
+    const socket = createSocket({ type: family === 6 ? 'udp6' : 'udp4', ipv6Only: family === 6 });
+    const listener = new UdpListener(socket, family);
+    return new Promise((resolve, reject) => {
+      const onBindError = (error: Error): void => {
+        socket.close();
+        reject(asTransportError('no-listener', `cannot bind udp ${host}:${port}`, error));
+      };
+      socket.once('error', onBindError);
+      socket.bind(port, host, () => {
+        socket.off('error', onBindError);
+        socket.on('error', (error: Error) => handlers.error(asTransportError('send-failed', 'udp socket error', error)));
+        socket.on('message', (msg: Buffer, rinfo: RemoteInfo) => {
+          const host = normalizeIp(rinfo.address) ?? rinfo.address;
+          handlers.datagram(new Uint8Array(msg.buffer, msg.byteOffset, msg.byteLength), { protocol: 'udp', host, port: rinfo.port });
+        });
+        resolve(listener);
+      });
+    });
+  }
+
+  /** The bound address. */
+  get local(): Endpoint {
+    const a = this.socket.address();
+    return { protocol: 'udp', host: normalizeIp(a.address) ?? a.address, port: a.port };
+  }
+
+  /** Send one datagram. */
+  send(bytes: Uint8Array, host: string, port: number): Promise<void> {
+    if (bytes.length > maxDatagramSize(this.family)) {
+      return Promise.reject(
+        new TransportError('message-too-large', `${bytes.length} bytes do not fit in one UDP datagram (RFC 3261 §18.1.1: use a reliable transport)`),
+      );
+    }
+    return new Promise((resolve, reject) => {
+      this.socket.send(bytes, port, host, (error) => {
+        if (error) reject(asTransportError('send-failed', `udp send to ${host}:${port} failed`, error));
+        else resolve();
+      });
+    });
+  }
+
+  /** Unbind. */
+  close(): Promise<void> {
+    return new Promise((resolve) => {
+      try {
+        this.socket.close(() => resolve());
+      } catch {
+        resolve(); // already closed
+      }
+    });
+  }
+}

@@ -1,0 +1,110 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { createSocket, type Socket } from 'node:dgram';
+import { createTransportLayer, type SipTransport } from './sip-transport-layer';
+import { asRequest, nextEvent, nextMessage, optionsRequest, rawRequest, recordEvents, responseTo, statusOf } from './transport-test-kit';
+import { bodyText } from '../message/sip-message';
+import { topVia } from './via-routing';
+
+const open: SipTransport[] = [];
+const sockets: Socket[] = [];
+
+async function layer(): Promise<SipTransport> {
+  const t = await createTransportLayer({ listeners: [{ protocol: 'udp' }] });
+  open.push(t);
+  return t;
+}
+
+function rawUdp(): Promise<Socket> {
+  return new Promise((resolve) => {
+    const s = createSocket('udp4');
+    sockets.push(s);
+    s.bind(0, '127.0.0.1', () => resolve(s));
+  });
+}
+
+afterEach(async () => {
+  for (const s of sockets.splice(0)) s.close();
+  await Promise.all(open.splice(0).map((t) => t.close()));
+});
+
+describe('SIP over UDP', () => {
+  it('sends a request and gets the response back to received/rport (RFC 3261 §18.2.2, RFC 3581 §4)', async () => {
+    const server = await layer();
+    const client = await layer();
+    const clientPoint = client.listeningPoint('udp')!;
+    // The client claims a sent-by port nobody listens on; rport makes the response come back to the source port.
+    const request = optionsRequest(`SIP/2.0/UDP 127.0.0.1:9`);
+    const arriving = nextMessage(server);
+    await client.send(request, server.listeningPoint('udp')!);
+    const received = await arriving;
+    expect(received.flowId).toBeUndefined();
+    expect(received.source).toEqual(clientPoint);
+    const via = topVia(received.message);
+    expect(via.rport).toBe(clientPoint.port);
+    expect(via.received).toBe('127.0.0.1');
+
+    const answer = nextMessage(client);
+    await server.sendResponse(responseTo(asRequest(received.message)));
+    expect(statusOf((await answer).message)).toBe(200);
+  });
+
+  it('carries UTF-8 bodies byte for byte', async () => {
+    const server = await layer();
+    const peer = await rawUdp();
+    const text = rawRequest('SIP/2.0/UDP 127.0.0.1:5999', 'Grüße 👋');
+    const arriving = nextMessage(server);
+    peer.send(Buffer.from(text), server.listeningPoint('udp')!.port, '127.0.0.1');
+    const received = await arriving;
+    expect(bodyText(received.message)).toBe('Grüße 👋');
+    expect(Buffer.from(received.raw).toString()).toBe(text);
+  });
+
+  it('reports a bad datagram and keeps serving', async () => {
+    const server = await layer();
+    const events = recordEvents(server);
+    const peer = await rawUdp();
+    const port = server.listeningPoint('udp')!.port;
+    const error = nextEvent(server, 'error');
+    peer.send(Buffer.from([0xff, 0x00, 0x13, 0x37, 0x0d, 0x0a]), port, '127.0.0.1');
+    const [reported, context] = await error;
+    expect(reported).toMatchObject({ code: 'bad-message' });
+    expect(context?.source?.port).toBe(peer.address().port);
+
+    const good = nextMessage(server);
+    peer.send(Buffer.from(rawRequest('SIP/2.0/UDP 127.0.0.1:5999', 'still here')), port, '127.0.0.1');
+    expect(bodyText((await good).message)).toBe('still here');
+    expect(events.messages).toHaveLength(1);
+  });
+
+  it('ignores CRLF keep-alive datagrams silently', async () => {
+    const server = await layer();
+    const events = recordEvents(server);
+    const peer = await rawUdp();
+    const port = server.listeningPoint('udp')!.port;
+    peer.send(Buffer.from('\r\n\r\n'), port, '127.0.0.1');
+    const good = nextMessage(server);
+    peer.send(Buffer.from(rawRequest('SIP/2.0/UDP 127.0.0.1:5999', 'after')), port, '127.0.0.1');
+    await good;
+    expect(events.errors).toEqual([]);
+    expect(events.messages).toHaveLength(1);
+  });
+
+  it('refuses a message larger than a datagram can carry', async () => {
+    const client = await createTransportLayer({ listeners: [{ protocol: 'udp' }], limits: { maxMessageSize: 200_000 } });
+    open.push(client);
+    const big = optionsRequest(client.listeningPoint('udp')!, { body: 'x'.repeat(70_000) });
+    await expect(client.send(big, { protocol: 'udp', host: '127.0.0.1', port: 9 })).rejects.toMatchObject({ code: 'message-too-large' });
+  });
+
+  it('refuses to send to an IPv6 target without an IPv6 UDP listening point', async () => {
+    const client = await layer();
+    await expect(client.send(optionsRequest(client.listeningPoint('udp')!), { protocol: 'udp', host: '::1', port: 5060 }))
+      .rejects.toMatchObject({ code: 'no-listener' });
+  });
+
+  it('refuses a target that is not an IP literal', async () => {
+    const client = await layer();
+    await expect(client.send(optionsRequest(client.listeningPoint('udp')!), { protocol: 'udp', host: 'example.com', port: 5060 }))
+      .rejects.toMatchObject({ code: 'invalid-target' });
+  });
+});

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import {
+  computeDigestResponse,
   DigestAuthenticator,
-  DigestClientSession,
+  DigestResponder,
   DigestCredentialsError,
   parseDigestChallenges,
   parseDigestCredentials,
@@ -18,10 +19,10 @@ function setup(algorithms: DigestAlgorithm[] = ['MD5'], start = 1_700_000_000_00
   const advance = (ms: number): void => {
     now += ms;
   };
-  const session = (username = 'alice@a.example', password = 'wonderland', header?: string): DigestClientSession => {
+  const session = (username = 'alice@a.example', password = 'wonderland', header?: string): DigestResponder => {
     const challenge = selectDigestChallenge(parseDigestChallenges([header ?? server.challenges()[0]!]));
     if (!challenge) throw new Error('no challenge');
-    return new DigestClientSession(challenge, username, password);
+    return new DigestResponder(challenge, username, password);
   };
   return { server, advance, session };
 }
@@ -40,6 +41,15 @@ describe('a client answering our challenge', () => {
     for (const path of ['/v1/conversations', '/v1/messages', '/v1/conversations']) {
       expect(server.verify({ method: 'GET', uri: path, authorization: [s.authorize('GET', path)] }, lookup).ok).toBe(true);
     }
+  });
+
+  it('is accepted with an upper-case nc, which enters the hash as sent', () => {
+    const { server } = setup();
+    const challenge = parseDigestChallenges(server.challenges())[0]!;
+    const fields = { algorithm: 'MD5' as const, username: 'bob', realm: 'a.example', nonce: challenge.nonce, uri: 'sip:a.example', qop: 'auth' as const, nc: '0000000A', cnonce: 'xyz' };
+    const response = computeDigestResponse({ ...fields, password: 'builder', method: 'REGISTER' });
+    const header = `Digest username="bob", realm="a.example", nonce="${challenge.nonce}", uri="sip:a.example", response="${response}", qop=auth, nc=0000000A, cnonce="xyz", opaque="${challenge.opaque!}"`;
+    expect(server.verify({ method: 'REGISTER', uri: 'sip:a.example', authorization: [header] }, lookup)).toMatchObject({ ok: true, username: 'bob' });
   });
 
   it('picks the first challenge the server prefers among several (RFC 7616 §3.7)', () => {
@@ -108,7 +118,7 @@ describe('verification refuses', () => {
     const { server } = setup();
     const other = new DigestAuthenticator({ realm: 'a.example', secret: new Uint8Array(32).fill(2) });
     const challenge = selectDigestChallenge(parseDigestChallenges(other.challenges()))!;
-    const auth = new DigestClientSession(challenge, 'alice@a.example', 'wonderland').authorize('GET', '/').replace(/, opaque="[^"]*"/, '');
+    const auth = new DigestResponder(challenge, 'alice@a.example', 'wonderland').authorize('GET', '/').replace(/, opaque="[^"]*"/, '');
     expect(server.verify({ method: 'GET', uri: '/', authorization: [auth] }, lookup)).toMatchObject({ reason: 'invalid-nonce' });
   });
 

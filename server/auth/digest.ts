@@ -104,11 +104,12 @@ export function parseDigestCredentials(value: string): DigestCredentials {
   if (opaque !== undefined) creds.opaque = opaque;
   const qop = p.get('qop');
   if (qop !== undefined) {
-    if (qop.toLowerCase() !== 'auth') throw new DigestCredentialsError(`unsupported qop ${qop}`);
+    // qop and nc enter the hash as sent, so they are kept verbatim.
+    if (qop !== 'auth') throw new DigestCredentialsError(`unsupported qop ${qop}`);
     creds.qop = 'auth';
     const nc = need('nc');
     if (!/^[0-9a-fA-F]{8}$/.test(nc)) throw new DigestCredentialsError('nc must be 8 hex digits');
-    creds.nc = nc.toLowerCase();
+    creds.nc = nc;
     creds.cnonce = need('cnonce');
   }
   return creds;
@@ -320,7 +321,7 @@ export function parseDigestChallenges(values: readonly string[]): DigestChalleng
  * A client's answer to one challenge: produces successive `Authorization` values with increasing nc, so that
  * later requests can be authorized pre-emptively with the same nonce (RFC 7616 §3.4).
  */
-export class DigestClientSession {
+export class DigestResponder {
   private nc = 0;
   private readonly cnonce: string;
 
@@ -338,6 +339,7 @@ export class DigestClientSession {
   /** The `Authorization` value for the next request (`uri`: the request target exactly as it will be sent). */
   authorize(method: string, uri: string): string {
     const useQop = this.challenge.qop.includes('auth');
+    if (useQop && this.nc >= 0xffffffff) throw new Error('nonce count exhausted: answer a fresh challenge');
     const nc = useQop ? (++this.nc).toString(16).padStart(8, '0') : undefined;
     const response = computeDigestResponse({
       algorithm: this.challenge.algorithm,

@@ -4,7 +4,7 @@
  * with increasing nc until the server says `stale=true` (RFC 7616 §3.4–3.5).
  */
 import {
-  DigestClientSession,
+  DigestResponder,
   parseDigestChallenges,
   selectDigestChallenge,
   type DigestAlgorithm,
@@ -25,7 +25,7 @@ export interface StoreClientOptions {
   fetch?: typeof fetch;
 }
 
-/** A non-2xx answer, or an answer that is not the expected JSON. */
+/** A non-2xx answer (`status`), an answer that is not the expected JSON, or no answer at all (`status` 0, `network`). */
 export class StoreClientError extends Error {
   constructor(
     readonly status: number,
@@ -39,7 +39,7 @@ export class StoreClientError extends Error {
 
 /** The Message Store HTTP API, typed. */
 export class StoreClient {
-  private session: DigestClientSession | undefined;
+  private responder: DigestResponder | undefined;
   private readonly fetch: typeof fetch;
   private readonly base: string;
 
@@ -104,13 +104,18 @@ export class StoreClient {
     for (let attempt = 0; ; attempt++) {
       const headers: Record<string, string> = { Accept: 'application/json' };
       if (body !== undefined) headers['Content-Type'] = 'application/json';
-      if (this.session) headers['Authorization'] = this.session.authorize(method, target);
-      const res = await this.fetch(url, { method, headers, ...(body !== undefined ? { body } : {}) });
+      if (this.responder) headers['Authorization'] = this.responder.authorize(method, target);
+      let res: Response;
+      try {
+        res = await this.fetch(url, { method, headers, ...(body !== undefined ? { body } : {}) });
+      } catch (error) {
+        throw new StoreClientError(0, 'network', error instanceof Error ? error.message : String(error));
+      }
       if (res.status === 401 && attempt < 2) {
         const challenge = this.challengeFrom(res);
-        if (challenge !== undefined && (this.session === undefined || challenge.stale || attempt === 0)) {
+        if (challenge !== undefined && (this.responder === undefined || challenge.stale || attempt === 0)) {
           await res.arrayBuffer().catch(() => undefined);
-          this.session = new DigestClientSession(challenge, this.options.username, this.options.password);
+          this.responder = new DigestResponder(challenge, this.options.username, this.options.password);
           continue;
         }
       }

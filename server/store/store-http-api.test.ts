@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { DigestClientSession, parseDigestChallenges, selectDigestChallenge } from '../auth/digest';
+import { DigestResponder, parseDigestChallenges, selectDigestChallenge } from '../auth/digest';
 import { SqliteMessageStore } from './sqlite-message-store';
 import { StoreClient, StoreClientError } from './store-client';
 import { StoreHttpApi, usernameToAor } from './store-http-api';
@@ -38,7 +38,7 @@ async function authorization(username: string, password: string, method: string,
   const res = await fetch(`${api.url}${path}`, { method: method === 'POST' ? 'GET' : method });
   const challenge = selectDigestChallenge(parseDigestChallenges([res.headers.get('www-authenticate') ?? '']));
   if (!challenge) throw new Error('no challenge');
-  return new DigestClientSession(challenge, username, password).authorize(method, path);
+  return new DigestResponder(challenge, username, password).authorize(method, path);
 }
 
 async function raw(method: string, path: string, init: { body?: string; contentType?: string; as?: 'alice' | 'bob' } = {}): Promise<{ status: number; json: Record<string, unknown>; headers: Headers }> {
@@ -176,6 +176,27 @@ describe('deposit and fetch', () => {
   });
 });
 
+describe('history continuity across a transfer (PROFILE.md "History continuity")', () => {
+  it('gives the target device every message once, in order, when both devices deposit overlapping sets', async () => {
+    const source = alice(); // A-D1
+    const target = alice(); // A-Dn: same user, another device
+    const m = (i: number, direction: 'in' | 'out'): ReturnType<typeof message> =>
+      message({ conversationId: 'chat', messageId: `m${i}`, direction, sender: direction === 'out' ? ALICE : 'sip:bob@b.example', recipient: direction === 'out' ? 'sip:bob@b.example' : ALICE });
+    await source.deposit([m(1, 'out'), m(2, 'in')]);
+    // The target accepts the Join and fetches the history.
+    const first = await target.fetchAfter('chat');
+    expect(first.messages.map((x) => x.messageId)).toEqual(['m1', 'm2']);
+    // During the hand-over: the target already has m4 on its new session and deposits it; m3 reached A-D1 only.
+    await target.deposit([m(4, 'in')]);
+    // Before its BYE, A-D1 deposits everything it sent or received, including what the store already has.
+    await source.deposit([m(1, 'out'), m(2, 'in'), m(3, 'in'), m(4, 'in')]);
+    // After the release the target fetches again from its cursor: each missing message once, nothing repeated.
+    const second = await target.fetchAfter('chat', { after: first.cursor! });
+    expect(second.messages.map((x) => x.messageId)).toEqual(['m4', 'm3']);
+    expect((await target.fetchAfter('chat')).messages).toHaveLength(4);
+  });
+});
+
 describe('isolation between users', () => {
   beforeEach(async () => {
     await alice().deposit([message({ conversationId: 'secret', body: 'for alice only' })]);
@@ -210,6 +231,34 @@ describe('isolation between users', () => {
   it('keeps a user’s deposit of the same ids separate from the other’s', async () => {
     await bob().deposit([message({ conversationId: 'secret', body: 'bob’s own' })]);
     expect((await alice().fetchAfter('secret')).messages.map((m) => m.body)).toEqual(['for alice only']);
+  });
+});
+
+describe('failures', () => {
+  it('answers 500 with a generic reason when a dependency throws, and reports the error', async () => {
+    const reported: unknown[] = [];
+    const broken = await StoreHttpApi.start({
+      store,
+      realm: 'a.example',
+      lookupUser: () => {
+        throw new Error('user database down');
+      },
+      onError: (e) => reported.push(e),
+    });
+    try {
+      const client = new StoreClient({ baseUrl: broken.url, username: 'alice@a.example', password: 'alice-pw' });
+      await expect(client.listConversations()).rejects.toMatchObject({ status: 500, reason: 'internal error' });
+      expect(reported).toHaveLength(1);
+    } finally {
+      await broken.close();
+    }
+  });
+
+  it('reports an unreachable server as a network error', async () => {
+    const url = api.url;
+    await api.close();
+    await expect(new StoreClient({ baseUrl: url, username: 'alice@a.example', password: 'alice-pw' }).listConversations()).rejects.toMatchObject({ status: 0, error: 'network' });
+    api = await StoreHttpApi.start({ store, realm: 'a.example', lookupUser: () => undefined });
   });
 });
 

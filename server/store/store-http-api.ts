@@ -102,6 +102,7 @@ export class StoreHttpApi {
       server.once('error', reject);
       server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => {
         server.off('error', reject);
+        server.on('error', (error) => options.onError?.(error));
         resolve();
       });
     });

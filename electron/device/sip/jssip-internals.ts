@@ -12,6 +12,24 @@ import type { UA } from 'jssip';
 
 const require = createRequire(import.meta.url);
 
+/**
+ * A JsSIP Socket as its Transport really uses it (lib/Socket.js, lib/Transport.js). JsSIP's declaration
+ * types `ondata` generically, which no concrete socket satisfies; ours is this interface.
+ */
+export interface JsSipSocketLike {
+  via_transport: string;
+  readonly url: string;
+  readonly sip_uri: string;
+  connect(): void;
+  disconnect(): void;
+  send(message: string): boolean;
+  isConnected(): boolean;
+  isConnecting(): boolean;
+  onconnect: () => void;
+  ondisconnect: (error: boolean, code?: number, reason?: string) => void;
+  ondata: (data: string) => void;
+}
+
 /** JsSIP's URI object (lib/URI.js). */
 export interface JsSipUri {
   scheme: string;

@@ -94,14 +94,12 @@ export function parseSipfragStatus(body: string): SipfragStatus {
 /** A sipfrag body holding one status line, CRLF-terminated as in RFC 3261 §7.2. */
 export function formatSipfrag(status: number, reason: string): string {
   if (!Number.isInteger(status) || status < 100 || status > 699) throw new Error(`message/sipfrag: invalid status ${status}`);
-  // eslint-disable-next-line no-control-regex
   if (/[\u0000-\u001f]/.test(reason)) throw new Error('message/sipfrag: control characters in the reason phrase');
   return `SIP/2.0 ${status} ${reason}\r\n`;
 }
 
 /** A SIP quoted-string (RFC 3261 §25.1): `"` and `\` escaped; control characters other than TAB refused. */
 export function quoteString(value: string): string {
-  // eslint-disable-next-line no-control-regex
   if (/[\u0000-\u0008\u000a-\u001f\u007f]/.test(value)) throw new Error(`quoted-string: control characters in ${JSON.stringify(value)}`);
   return `"${value.replace(/[\\"]/g, (c) => `\\${c}`)}"`;
 }

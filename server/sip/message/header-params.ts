@@ -39,7 +39,9 @@ export function scanHeaderParams(text: string, i: number, params: HeaderParam[],
         value = text.slice(i, close + 1);
         i = close + 1;
       } else {
-        const end = scanToken(text, i);
+        // token, or an IPv6address as via-received allows (RFC 3261 §20.42, RFC 5118 §4.5)
+        let end = scanToken(text, i);
+        while (text.charCodeAt(end) === 0x3a /* : */) end = scanToken(text, end + 1);
         if (end === i) throw new SipParseError(`expected a value for parameter "${name}", found ${describe(text, i)}`, { offset: i });
         value = text.slice(i, end);
         i = end;

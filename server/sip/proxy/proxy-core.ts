@@ -9,10 +9,10 @@ import { parseVia, topVia } from '../transaction/header-fields';
 import { buildResponse } from '../transaction/response-builder';
 import type { TimerConfig } from '../transaction/timers';
 import { TransactionLayer, type ServerTransaction } from '../transaction/transaction-layer';
-import type { ReceivedMessage, SendTarget, SipTransportLayer, TransportProtocol } from '../transport/transport-types';
+import type { ReceivedMessage, SipTransportLayer } from '../transport/transport-types';
+import { responseDestination } from '../transport/via-routing';
 import { loopHash, loopHashOfBranch } from './branch-id';
 import { buildForwardedRequest } from './forwarding';
-import { defaultPort } from './next-hop';
 import { ProxyAddresses } from './proxy-addresses';
 import type { ProxyContext, ProxyHooks, ProxyTarget } from './proxy-hooks';
 import { validateForProxying, type Rejection } from './request-validation';
@@ -140,7 +140,7 @@ export class ProxyCore extends EventEmitter<ProxyCoreEvents> {
       copy.headers.shift('Via');
       const next = copy.headers.first('Via');
       if (next === undefined) return; // it was addressed to us
-      void this.layer.sendStateless(copy, viaTarget(next));
+      void this.layer.sendStateless(copy, responseDestination(copy));
     } catch (error) {
       this.report(error);
     }
@@ -179,9 +179,8 @@ export class ProxyCore extends EventEmitter<ProxyCoreEvents> {
 
   /** §16.3 checks, loop detection, then §16.4 route processing and §16.6 item 3 (Max-Forwards) on `working`. */
   private precheck(request: SipRequest, working: SipRequest): Rejection | undefined {
-    const invalid = validateForProxying(request);
+    const invalid = validateForProxying(request, (r) => this.isLoop(r));
     if (invalid) return invalid;
-    if (this.isLoop(request)) return { status: 482 };
     try {
       processReceivedRoutes(working, this.addresses);
     } catch (error) {
@@ -258,17 +257,6 @@ export class ProxyCore extends EventEmitter<ProxyCoreEvents> {
 
 function isRejection(value: readonly ProxyTarget[] | Rejection): value is Rejection {
   return !Array.isArray(value);
-}
-
-/** Where a response goes next by its (new) top Via (§18.2.2 with RFC 3581). */
-function viaTarget(value: string): SendTarget {
-  const via = parseVia(value);
-  const protocol = via.transport.toLowerCase() as TransportProtocol;
-  const received = via.params.get('received');
-  const rport = via.params.get('rport');
-  const host = received !== undefined && received !== '' ? received : via.host.replace(/^\[|\]$/g, '');
-  const port = rport !== undefined && /^\d+$/.test(rport) ? Number(rport) : (via.port ?? defaultPort(protocol));
-  return { protocol, host, port };
 }
 
 function randomTag(): string {

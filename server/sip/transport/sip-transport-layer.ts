@@ -40,6 +40,7 @@ import { WebSocketChannel } from './websocket-channel';
 import { WebSocketAcceptor } from './websocket-acceptor';
 import { UdpListener } from './udp-listener';
 import { responseDestination, stampReceivedVia, topVia, viaProtocol } from './via-routing';
+import { badRequestReply } from './bad-request-reply';
 
 /** A bound TCP listening socket and what runs on its connections. */
 interface StreamListener {
@@ -79,6 +80,7 @@ export class SipTransport implements SipTransportLayer {
   private readonly limits: TransportLimits;
   private readonly timers: ConnectionTimers;
   private readonly secureContext: SecureContext | undefined;
+  private readonly credentials: TlsCredentials | undefined;
   private readonly udp: UdpListener[] = [];
   private readonly streams: StreamListener[] = [];
   private readonly connections = new Map<string, SipConnection>();
@@ -98,6 +100,10 @@ export class SipTransport implements SipTransportLayer {
       idleTimeoutMs: this.limits.idleTimeoutMs,
       closeGraceMs: this.limits.closeGraceMs,
     };
+    if (options.needsCertificate && credentials === undefined) {
+      throw new TypeError('tls and wss listeners need TLS credentials (createTransportLayer generates a dev certificate)');
+    }
+    this.credentials = credentials;
     this.secureContext = credentials === undefined ? undefined : createSecureContext({ key: credentials.key, cert: credentials.cert });
   }
 
@@ -116,7 +122,7 @@ export class SipTransport implements SipTransportLayer {
     for (const l of this.options.listeners) {
       if (l.protocol === 'udp') {
         const listener = await UdpListener.bind(l.host, l.port, {
-          datagram: (bytes, source) => this.onDatagram(bytes, source, listener),
+          datagram: (bytes, source, local) => this.onDatagram(bytes, source, local),
           error: (error) => this.report(error),
         });
         this.udp.push(listener);
@@ -199,9 +205,8 @@ export class SipTransport implements SipTransportLayer {
   // ----------------------------------------------------------------------------------------------
   // Receiving
 
-  private onDatagram(bytes: Uint8Array, source: Endpoint, listener: UdpListener): void {
+  private onDatagram(bytes: Uint8Array, source: Endpoint, local: Endpoint): void {
     if (this.closing || isBlank(bytes)) return; // CRLF keep-alives seen in the wild over UDP
-    const local = listener.local;
     if (bytes.length > this.limits.maxMessageSize) {
       this.report(new TransportError('message-too-large', `datagram of ${bytes.length} bytes exceeds maxMessageSize`), { source });
       return;
@@ -220,6 +225,7 @@ export class SipTransport implements SipTransportLayer {
     } catch (error) {
       const context = flowId === undefined ? { source } : { source, flowId };
       this.report(asTransportError('bad-message', `unparsable message from ${formatEndpoint(source)}`, error), context);
+      this.answerBadRequest(error, source, flowId);
       return;
     }
     const received: ReceivedMessage = { message, raw, source: { ...source }, local: { ...local } };
@@ -333,7 +339,11 @@ export class SipTransport implements SipTransportLayer {
       this.trace('in', raw, { local, remote: connection.remote, flowId: connection.id });
       this.deliver(raw, connection.remote, local, connection.id);
     });
-    connection.on('fault', (error) => this.report(error, { source: connection.remote, flowId: connection.id }));
+    connection.on('fault', (error) => {
+      this.report(error, { source: connection.remote, flowId: connection.id });
+      // Faults are emitted before a fatal close, so a 400/513 still goes out ahead of the FIN.
+      this.answerBadRequest(error, connection.remote, connection.id);
+    });
     connection.on('stateChange', (to) => {
       if (to === ConnectionState.Established) established = true;
       if (to !== ConnectionState.Closed) return;
@@ -371,6 +381,9 @@ export class SipTransport implements SipTransportLayer {
       ? tlsConnect({
           socket,
           ca: this.options.tlsClient.ca,
+          // Our certificate, for peers that ask for one (mutual TLS between proxies, RFC 5922 §7.3).
+          key: this.credentials?.key,
+          cert: this.credentials?.cert,
           rejectUnauthorized: this.options.tlsClient.rejectUnauthorized ?? true,
           // RFC 6066 forbids IP literals in SNI; the certificate is then checked against the IP (RFC 5922 §7.2).
           host: target.host,
@@ -444,6 +457,30 @@ export class SipTransport implements SipTransportLayer {
     const local = listener.local;
     this.trace('out', bytes, { local, remote: target });
     return { local };
+  }
+
+  /**
+   * Answer a request that could not be parsed or framed with 400/513 (see `bad-request-reply.ts`): over its
+   * flow, or for UDP straight back to the datagram's source (its Via may be the broken part, and the source is
+   * where an `rport` response would go anyway, RFC 3581 §4). Best effort: failures are ignored.
+   */
+  private answerBadRequest(error: unknown, source: Endpoint, flowId: string | undefined): void {
+    if (this.closing) return;
+    const response = badRequestReply(error);
+    if (response === undefined) return;
+    let bytes: Uint8Array;
+    try {
+      bytes = serializeMessage(response);
+    } catch {
+      return;
+    }
+    const ignore = (): void => undefined;
+    if (flowId !== undefined) {
+      const connection = this.connections.get(flowId);
+      if (connection?.usable === true) this.sendOnConnection(connection, bytes).catch(ignore);
+    } else if (source.protocol === 'udp') {
+      this.sendUdp(bytes, source).catch(ignore);
+    }
   }
 
   // ----------------------------------------------------------------------------------------------

@@ -5,7 +5,7 @@
  */
 import type { Socket } from 'node:net';
 import type { ChannelSink, MessageChannel } from './message-channel';
-import { SipStreamFramer } from './stand-in-message';
+import { SipStreamFramer } from '../message/framing';
 import { TransportError, asTransportError } from './transport-error';
 
 const CRLF = new Uint8Array([13, 10]);
@@ -14,7 +14,10 @@ const CRLF = new Uint8Array([13, 10]);
 export interface StreamChannelOptions {
   /** Largest message accepted; bigger ones are a framing error. */
   maxMessageSize: number;
-  /** Whether the socket is already connected (inbound; outbound waits for `connect`/`secureConnect`). */
+  /**
+   * Whether the socket is already connected: true for inbound (we are the server side of keep-alives),
+   * false for outbound (we wait for `connect`/`secureConnect`, and are the client side of keep-alives).
+   */
   connected: boolean;
   /** The event that means "usable" for an outbound socket: `connect` (TCP) or `secureConnect` (TLS). */
   readyEvent: 'connect' | 'secureConnect';
@@ -30,13 +33,7 @@ export class StreamChannel implements MessageChannel {
     private readonly sink: ChannelSink,
     options: StreamChannelOptions,
   ) {
-    this.framer = new SipStreamFramer({
-      maxMessageSize: options.maxMessageSize,
-      onKeepAlive: (kind) => {
-        sink.activity();
-        if (kind === 'ping' && socket.writable) socket.write(CRLF);
-      },
-    });
+    this.framer = new SipStreamFramer({ maxMessageSize: options.maxMessageSize, keepAliveRole: options.connected ? 'server' : 'client' });
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     if (!options.connected) socket.once(options.readyEvent, () => sink.open());
   }
@@ -62,15 +59,26 @@ export class StreamChannel implements MessageChannel {
 
   private onData(chunk: Buffer): void {
     if (this.broken) return;
-    let messages: Uint8Array[];
-    try {
-      messages = this.framer.push(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
-    } catch (error) {
-      this.broken = true;
-      const tooLarge = error instanceof Error && /too large|size/i.test(error.message);
-      this.sink.fault(asTransportError(tooLarge ? 'message-too-large' : 'bad-message', 'stream framing failed', error), true);
-      return;
+    for (const out of this.framer.push(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength))) {
+      switch (out.kind) {
+        case 'message':
+          this.sink.message(out.bytes);
+          break;
+        case 'ping':
+          this.sink.activity();
+          if (this.socket.writable) this.socket.write(CRLF);
+          break;
+        case 'pong':
+          this.sink.activity();
+          break;
+        case 'error': {
+          // Framing is lost: nothing after this point can be trusted (RFC 3261 §18.3).
+          this.broken = true;
+          const code = out.error.status === 513 ? 'message-too-large' : 'bad-message';
+          this.sink.fault(new TransportError(code, `stream framing lost: ${out.error.message}`, { cause: out.error }), true);
+          return;
+        }
+      }
     }
-    for (const raw of messages) this.sink.message(raw);
   }
 }

@@ -88,15 +88,17 @@ describe('SIP over TCP', () => {
     expect((await pong).toString()).toBe('\r\n');
   });
 
-  it('closes the connection on a framing error and reports it', async () => {
+  it('answers 400 and closes the connection on a framing error', async () => {
     const server = await layer();
     const socket = await rawClient(server.listeningPoint('tcp')!.port);
     const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+    const answer = new Promise<string>((resolve) => socket.once('data', (d: Buffer) => resolve(d.toString())));
     const error = nextEvent(server, 'error');
     // No Content-Length: a stream cannot be framed (RFC 3261 §18.3).
-    socket.write('OPTIONS sip:x@y SIP/2.0\r\nVia: SIP/2.0/TCP 127.0.0.1:1;branch=z9hG4bKx\r\n\r\n');
+    socket.write(rawRequest('SIP/2.0/TCP 127.0.0.1:1', '').replace(/Content-Length: 0\r\n/, ''));
     const [reported] = await error;
-    expect(reported.name).toBe('TransportError');
+    expect(reported).toMatchObject({ code: 'bad-message' });
+    expect(await answer).toMatch(/^SIP\/2\.0 400 Bad Request\r\n/);
     await closed;
     await until(() => server.connectionCount() === 0, 'connection removed');
   });

@@ -27,6 +27,7 @@ async function rawClient(port: number): Promise<{ socket: Socket; closed: Promis
   const socket = connect({ host: '127.0.0.1', port });
   sockets.push(socket);
   socket.on('error', () => undefined);
+  socket.resume(); // consume what the server sends (a 400/513), so that its FIN is seen
   const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
   await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
   return { socket, closed };
@@ -108,8 +109,10 @@ describe('transport limits', () => {
     const client = await rawClient(server.listeningPoint('tcp')!.port);
     const error = nextEvent(server, 'error');
     client.socket.write(rawRequest('SIP/2.0/TCP 127.0.0.1:1', 'x'.repeat(2000)));
+    const answer = new Promise<string>((resolve) => client.socket.once('data', (d: Buffer) => resolve(d.toString())));
     const [reported] = await error;
     expect(reported).toMatchObject({ code: 'message-too-large' });
+    expect(await answer).toMatch(/^SIP\/2\.0 513 Message Too Large\r\n/);
     await client.closed;
   });
 

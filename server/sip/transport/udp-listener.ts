@@ -15,7 +15,8 @@ export function maxDatagramSize(family: 4 | 6): number {
 
 /** Callbacks of a UDP listener. */
 export interface UdpListenerHandlers {
-  datagram(bytes: Uint8Array, source: Endpoint): void;
+  /** One datagram; `local` is the listener's own address. */
+  datagram(bytes: Uint8Array, source: Endpoint, local: Endpoint): void;
   error(error: TransportError): void;
 }
 
@@ -44,9 +45,10 @@ export class UdpListener {
       socket.bind(port, host, () => {
         socket.off('error', onBindError);
         socket.on('error', (error: Error) => handlers.error(asTransportError('send-failed', 'udp socket error', error)));
+        const local = listener.local;
         socket.on('message', (msg: Buffer, rinfo: RemoteInfo) => {
           const host = normalizeIp(rinfo.address) ?? rinfo.address;
-          handlers.datagram(new Uint8Array(msg.buffer, msg.byteOffset, msg.byteLength), { protocol: 'udp', host, port: rinfo.port });
+          handlers.datagram(new Uint8Array(msg.buffer, msg.byteOffset, msg.byteLength), { protocol: 'udp', host, port: rinfo.port }, local);
         });
         resolve(listener);
       });

@@ -76,6 +76,16 @@ describe('SIP over UDP', () => {
     expect(events.messages).toHaveLength(1);
   });
 
+  it('answers a request it cannot parse with 400 to the datagram\'s source', async () => {
+    const server = await layer();
+    const peer = await rawUdp();
+    const reply = new Promise<string>((resolve) => peer.once('message', (m: Buffer) => resolve(m.toString())));
+    // Content-Length claims more body than the datagram holds (RFC 3261 §18.3: discard... and say why).
+    const broken = rawRequest('SIP/2.0/UDP 127.0.0.1:5999', 'short').replace('Content-Length: 5', 'Content-Length: 50');
+    peer.send(Buffer.from(broken), server.listeningPoint('udp')!.port, '127.0.0.1');
+    expect(await reply).toMatch(/^SIP\/2\.0 400 Bad Request\r\n/);
+  });
+
   it('ignores CRLF keep-alive datagrams silently', async () => {
     const server = await layer();
     const events = recordEvents(server);

@@ -34,8 +34,8 @@ export class WebSocketChannel implements MessageChannel {
   ) {
     ws.on('message', (data: RawData) => {
       const raw = toBytes(data);
-      if (raw.length === 0) {
-        sink.activity();
+      if (raw.every((b) => b === 13 || b === 10)) {
+        sink.activity(); // an empty or CRLF-only message is a keep-alive, not SIP
         return;
       }
       sink.message(raw);

@@ -1,0 +1,49 @@
+/**
+ * `npm run lab`: the two-domain lab network on loopback. Prints one JSON line describing it (URLs, ports,
+ * users), then runs until SIGINT or SIGTERM and shuts down cleanly.
+ *
+ *   npm run lab -- [--config lab.json] [--delay-ms 20] [--host 127.0.0.1]
+ */
+import { parseArgs } from 'node:util';
+import { loadLabConfig } from './lab/lab-config';
+import { LabNetwork } from './lab/lab-network';
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      config: { type: 'string' },
+      'delay-ms': { type: 'string' },
+      host: { type: 'string' },
+      help: { type: 'boolean' },
+    },
+  });
+  if (values.help) {
+    process.stdout.write('usage: npm run lab -- [--config FILE] [--delay-ms N] [--host 127.0.0.1]\n');
+    return;
+  }
+  const delayMs = values['delay-ms'] === undefined ? 0 : Number(values['delay-ms']);
+  if (!Number.isFinite(delayMs) || delayMs < 0 || delayMs > 10_000) throw new Error('--delay-ms must be a number of milliseconds (0–10000)');
+  const lab = await LabNetwork.start({
+    ...(values.config ? { config: loadLabConfig(values.config) } : {}),
+    ...(delayMs ? { delayMs } : {}),
+    ...(values.host ? { host: values.host } : {}),
+  });
+  process.stdout.write(`${JSON.stringify(lab.description)}\n`);
+  let stopping = false;
+  const stop = (signal: string): void => {
+    if (stopping) return;
+    stopping = true;
+    process.stderr.write(`lab: ${signal}, shutting down\n`);
+    lab.close().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`lab: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,131 @@
+/**
+ * The lab network: every domain of the config with its SIP/IP core and Conversation Server, on loopback,
+ * peered with each other. System tests start it in-process; `npm run lab` runs it as a program.
+ */
+import { generateDevCertificate, type DevCertificate } from '../sip/transport/dev-certificate';
+import { ConversationServer } from '../conversation/conversation-server';
+import { DomainCore } from '../core/domain-core';
+import type { Endpoint } from '../sip/transport/transport-types';
+import { DEFAULT_LAB_CONFIG, type LabConfig } from './lab-config';
+
+/** Options of the lab. */
+export interface LabOptions {
+  config?: LabConfig;
+  /** Per-hop delay added by every element (ms). */
+  delayMs?: number;
+  /** Bind address; default 127.0.0.1. */
+  host?: string;
+  /** Registrar expiry bounds, for tests that watch expiry. */
+  minExpires?: number;
+}
+
+/** What the lab prints as its first stdout line (and what tests read). */
+export interface LabDescription {
+  domains: {
+    domain: string;
+    ws: string;
+    wss: string;
+    udp: number;
+    tcp: number;
+    host: string;
+    transferService: string;
+    conversationServer: string;
+  }[];
+  users: { uri: string; password: string }[];
+  /** The lab's self-signed certificate (PEM), for clients that connect over WSS. */
+  certificate: string;
+}
+
+/** One domain of a running lab. */
+export interface LabDomain {
+  domain: string;
+  core: DomainCore;
+  conversation: ConversationServer;
+}
+
+/** A running lab network. */
+export class LabNetwork {
+  private constructor(
+    readonly domains: LabDomain[],
+    readonly description: LabDescription,
+    readonly certificate: DevCertificate,
+  ) {}
+
+  /** Start every element of the lab. */
+  static async start(options: LabOptions = {}): Promise<LabNetwork> {
+    const config = options.config ?? DEFAULT_LAB_CONFIG;
+    const host = options.host ?? '127.0.0.1';
+    const certificate = await generateDevCertificate();
+    const tls = { key: certificate.key, cert: certificate.cert };
+    const tlsClient = { ca: certificate.cert };
+    const started: LabDomain[] = [];
+    try {
+      for (const d of config.domains) {
+        const conversation = await ConversationServer.start({
+          domain: d.domain,
+          host,
+          tls,
+          tlsClient,
+          ...(options.delayMs ? { delayMs: options.delayMs } : {}),
+        });
+        const core = await DomainCore.start({
+          domain: d.domain,
+          users: d.users,
+          listeners: [
+            { protocol: 'ws', host, port: d.ports?.ws ?? 0 },
+            { protocol: 'wss', host, port: d.ports?.wss ?? 0 },
+            { protocol: 'udp', host, port: d.ports?.udp ?? 0 },
+            { protocol: 'tcp', host, port: d.ports?.tcp ?? 0 },
+          ],
+          internal: { host },
+          tls,
+          tlsClient,
+          conversationServer: conversation.address,
+          ...(options.delayMs ? { delayMs: options.delayMs } : {}),
+          ...(options.minExpires !== undefined ? { minExpires: options.minExpires } : {}),
+        });
+        started.push({ domain: d.domain, core, conversation });
+      }
+      for (const a of started) for (const b of started) if (a !== b) a.core.setPeer(b.domain, b.core.internal);
+    } catch (error) {
+      await Promise.allSettled(started.flatMap((s) => [s.core.close(), s.conversation.close()]));
+      throw error;
+    }
+    const description: LabDescription = {
+      domains: started.map((s) => {
+        const points = s.core.listeningPoints();
+        const find = (p: Endpoint['protocol']): Endpoint => {
+          const e = points.find((x) => x.protocol === p && x.port !== s.core.internal.port);
+          if (!e) throw new Error(`lab: ${s.domain} has no ${p} listener`);
+          return e;
+        };
+        const hp = (e: Endpoint): string => `${e.host.includes(':') ? `[${e.host}]` : e.host}:${e.port}`;
+        return {
+          domain: s.domain,
+          ws: `ws://${hp(find('ws'))}`,
+          wss: `wss://${hp(find('wss'))}`,
+          udp: find('udp').port,
+          tcp: find('tcp').port,
+          host,
+          transferService: `sip:cpm-transfer@${s.domain}`,
+          conversationServer: `sip:${hp(s.conversation.address)};transport=tls`,
+        };
+      }),
+      users: config.domains.flatMap((d) => d.users.map((u) => ({ uri: `sip:${u.user}@${d.domain}`, password: u.password }))),
+      certificate: certificate.cert,
+    };
+    return new LabNetwork(started, description, certificate);
+  }
+
+  /** The domain named `domain`; throws when the lab has none. */
+  domain(domain: string): LabDomain {
+    const d = this.domains.find((x) => x.domain === domain);
+    if (!d) throw new Error(`lab: no domain ${domain}`);
+    return d;
+  }
+
+  /** Stop every element. */
+  async close(): Promise<void> {
+    await Promise.allSettled(this.domains.flatMap((d) => [d.core.close(), d.conversation.close()]));
+  }
+}

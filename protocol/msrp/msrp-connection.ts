@@ -125,6 +125,8 @@ export class MsrpConnection extends TypedEmitter<MsrpConnectionEvents> implement
   attach(session: MsrpSession): void {
     if (this.current === MsrpConnectionState.Closed) throw new TypeError('attach() on a closed MSRP connection');
     if (this.role !== 'active') throw new TypeError('only the active side attaches sessions; the passive side binds on the first SEND');
+    if (session.state !== MsrpSessionState.Idle) throw new TypeError(`attach() needs an idle session, not a ${session.state} one`);
+    if (!session.remotePath) throw new TypeError('attach() needs the session remote path (from the SDP)');
     const key = msrpUriKey(session.localUri);
     if (this.sessions.has(key)) throw new TypeError('a session with this local URI is already on this connection');
     this.sessions.set(key, session);

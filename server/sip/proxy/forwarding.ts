@@ -48,8 +48,9 @@ export function buildForwardedRequest(input: ForwardingInput, target: ProxyTarge
     destination = targetFromUri(route ?? parseSipUri(out.uri));
   }
   if (input.recordRoute) {
-    if (input.inbound !== destination.protocol) out.headers.prepend('Record-Route', `<${addresses.routeUri(input.inbound)}>`);
-    out.headers.prepend('Record-Route', `<${addresses.routeUri(destination.protocol)}>`);
+    const secure = /^sips:/i.test(working.uri);
+    if (input.inbound !== destination.protocol) out.headers.prepend('Record-Route', `<${addresses.routeUri(input.inbound, secure)}>`);
+    out.headers.prepend('Record-Route', `<${addresses.routeUri(destination.protocol, secure)}>`);
   }
   input.hooks.rewriteRequest?.(out, target, input.context);
   out.headers.prepend('Via', addresses.via(destination.protocol, computeBranch(input.original, index)));

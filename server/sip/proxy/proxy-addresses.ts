@@ -35,10 +35,13 @@ export class ProxyAddresses {
     return `SIP/2.0/${protocol.toUpperCase()} ${hostText(this.advertisedHost ?? p.host)}:${p.port};branch=${branch};rport`;
   }
 
-  /** The Record-Route / Route URI that reaches us on `protocol` (§16.6 item 4), with `lr` (loose routing). */
-  routeUri(protocol: TransportProtocol): string {
+  /**
+   * The Record-Route / Route URI that reaches us on `protocol` (§16.6 item 4), with `lr` (loose routing).
+   * `secure` (the request was for a SIPS URI) makes it a SIPS URI, as item 4 requires; that needs TLS or WSS.
+   */
+  routeUri(protocol: TransportProtocol, secure = false): string {
     const p = this.point(protocol);
-    const scheme = protocol === 'tls' || protocol === 'wss' ? 'sips' : 'sip';
+    const scheme = secure && (protocol === 'tls' || protocol === 'wss') ? 'sips' : 'sip';
     const transport = protocol === 'udp' ? '' : `;transport=${protocol}`;
     return `${scheme}:${hostText(this.advertisedHost ?? p.host)}:${p.port}${transport};lr`;
   }

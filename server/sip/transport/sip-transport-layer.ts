@@ -296,7 +296,7 @@ export class SipTransport implements SipTransportLayer {
       this.bySocket.set(top, connection);
       listener.acceptor.inject(top);
     } else {
-      connection.attach(new StreamChannel(top, connection.sink, { maxMessageSize: this.limits.maxMessageSize, connected: true, readyEvent: 'connect' }));
+      connection.attach(new StreamChannel(top, connection.sink, { maxMessageSize: this.limits.maxMessageSize }));
     }
   }
 
@@ -413,8 +413,7 @@ export class SipTransport implements SipTransportLayer {
       connection.attach(
         new StreamChannel(top, connection.sink, {
           maxMessageSize: this.limits.maxMessageSize,
-          connected: false,
-          readyEvent: tlsSocket === undefined ? 'connect' : 'secureConnect',
+          openOn: tlsSocket === undefined ? 'connect' : 'secureConnect',
         }),
       );
     }

@@ -15,12 +15,11 @@ export interface StreamChannelOptions {
   /** Largest message accepted; bigger ones are a framing error. */
   maxMessageSize: number;
   /**
-   * Whether the socket is already connected: true for inbound (we are the server side of keep-alives),
-   * false for outbound (we wait for `connect`/`secureConnect`, and are the client side of keep-alives).
+   * For an outbound socket, the event that makes it usable: `connect` (TCP) or `secureConnect` (TLS); we are
+   * then the client side of keep-alives. Absent for an inbound socket, which is usable at once and on which
+   * we are the server side (answering pings).
    */
-  connected: boolean;
-  /** The event that means "usable" for an outbound socket: `connect` (TCP) or `secureConnect` (TLS). */
-  readyEvent: 'connect' | 'secureConnect';
+  openOn?: 'connect' | 'secureConnect';
 }
 
 /** A message channel over a TCP or TLS socket. */
@@ -33,9 +32,12 @@ export class StreamChannel implements MessageChannel {
     private readonly sink: ChannelSink,
     options: StreamChannelOptions,
   ) {
-    this.framer = new SipStreamFramer({ maxMessageSize: options.maxMessageSize, keepAliveRole: options.connected ? 'server' : 'client' });
+    this.framer = new SipStreamFramer({
+      maxMessageSize: options.maxMessageSize,
+      keepAliveRole: options.openOn === undefined ? 'server' : 'client',
+    });
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
-    if (!options.connected) socket.once(options.readyEvent, () => sink.open());
+    if (options.openOn !== undefined) socket.once(options.openOn, () => sink.open());
   }
 
   /** Write one message. */

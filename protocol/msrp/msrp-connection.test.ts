@@ -167,8 +167,9 @@ describe('MsrpConnection answering requests (RFC 4975 §7)', () => {
     t.serverSession.on('messageAborted', (id) => aborted.push(id));
     const got = received(t.serverSession);
     const m = t.deviceSession.send(new Uint8Array(100_000), 'application/octet-stream');
-    // Deliver a few chunks, then abort.
-    for (let i = 0; i < 3; i++) flush(t.deviceOut, t.device, new MemoryDuplex(), t.server, 0);
+    // Deliver the first window of chunks to the server, holding its responses back; then abort.
+    for (const bytes of t.deviceOut.drain()) t.server.receive(bytes);
+    expect(t.serverOut.queue.length).toBeGreaterThan(1);
     expect(t.deviceSession.abort(m.messageId)).toBe(true);
     t.run();
     expect(await m.done).toMatchObject({ ok: false, status: 0, comment: 'aborted' });
@@ -284,5 +285,29 @@ describe('MsrpConnection transactions and flow control', () => {
     expect(t.server.sessionCount).toBe(2);
     d2.close();
     expect(t.device.sessionCount).toBe(1);
+  });
+});
+
+describe('MsrpConnection under hostile input', () => {
+  it('never throws from receive() on mutated SENDs, whatever the bytes', () => {
+    let seed = 99;
+    const rnd = (n: number): number => {
+      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+      return seed % n;
+    };
+    const t = setup();
+    const valid = rawSend(t.serverUri, t.deviceUri, 'Message-ID: m1234\r\nByte-Range: 1-5/5\r\n', 'hello');
+    const alphabet = utf8('\r\n-$+#:/ 0123456789;MSRPSENDabcdTo-Path');
+    for (let round = 0; round < 300; round++) {
+      const out = new MemoryDuplex();
+      const conn = new MsrpConnection({ transport: out, role: 'passive', resolveSession: () => new MsrpSession({ localUri: t.serverUri }) });
+      conn.on('error', () => undefined);
+      const bytes = valid.slice();
+      for (let k = 0; k < 1 + rnd(6); k++) bytes[rnd(bytes.length)] = alphabet[rnd(alphabet.length)]!;
+      expect(() => {
+        conn.receive(bytes);
+        conn.receive(valid);
+      }).not.toThrow();
+    }
   });
 });

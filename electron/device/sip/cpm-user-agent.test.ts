@@ -4,8 +4,10 @@ import { WebSocketServer, type WebSocket as ServerSideSocket } from 'ws';
 import { parseMessageText } from '../../../server/sip/message/parse';
 import { serializeMessageToString } from '../../../server/sip/message/serialize';
 import { bodyText, createRequest, createResponse, reasonPhrase, type SipHeader, type SipRequest, type SipResponse } from '../../../server/sip/message/sip-message';
-import { CPM_SESSION_ICSI, CpmUserAgent, loadOrCreateInstanceId, type IncomingRefer, type IncomingReferHandler, type ReferVerdict } from './cpm-user-agent';
+import { CPM_SESSION_ICSI, CpmUserAgent, loadOrCreateInstanceId, type CpmUserAgentOptions, type IncomingRefer, type IncomingReferHandler, type ReferVerdict } from './cpm-user-agent';
 import { internalsOf } from './jssip-internals';
+import { MsrpPeerConnection, type MsrpNegotiation } from './msrp-peer-connection';
+import { parseMsrpUri } from '../../../protocol/msrp/msrp-uri';
 import { formatTargetDialog } from './refer-headers';
 import type { ReferNotifier } from './refer-notifier';
 import { ReferSubscriberState, type ReferNotification } from './refer-subscriber';
@@ -60,10 +62,9 @@ class TinyResponder {
     return this.next((m): m is SipRequest => m.type === 'request' && m.method === method);
   }
 
-  response(method: string, status?: number): Promise<SipResponse> {
-    return this.next(
-      (m): m is SipResponse => m.type === 'response' && (m.headers.get('CSeq') ?? '').endsWith(method) && (status === undefined || m.status === status),
-    );
+  /** The next final response to a request of ours with this method. */
+  response(method: string): Promise<SipResponse> {
+    return this.next((m): m is SipResponse => m.type === 'response' && (m.headers.get('CSeq') ?? '').endsWith(method) && m.status >= 200);
   }
 
   /** Answer a request of the UA, copying Via, From, To (adding a tag), Call-ID and CSeq (RFC 3261 §8.2.6.2). */
@@ -148,7 +149,7 @@ interface Setup {
   states: RegistrationSnapshot[];
 }
 
-async function startUa(referHandler?: IncomingReferHandler): Promise<Setup> {
+async function startUa(referHandler?: IncomingReferHandler, extra: Partial<CpmUserAgentOptions> = {}): Promise<Setup> {
   const responder = await TinyResponder.start();
   const socket = new WsSocket({ url: responder.url });
   const ua = new CpmUserAgent({
@@ -159,6 +160,7 @@ async function startUa(referHandler?: IncomingReferHandler): Promise<Setup> {
     instanceId: INSTANCE,
     socket,
     ...(referHandler ? { referHandler } : {}),
+    ...extra,
   });
   const states: RegistrationSnapshot[] = [];
   ua.registration.on('stateChange', (s) => states.push(s));
@@ -445,5 +447,69 @@ describe('CpmUserAgent sending an out-of-dialog REFER', () => {
     const setup = await startUa();
     await registered(setup);
     expect(() => setup.ua.sendOutOfDialogRefer({ target: 'sip:', referTo: PUB_GRUU })).toThrow('sendOutOfDialogRefer: invalid target "sip:"');
+  });
+});
+
+describe('CPM sessions through the patched JsSIP (no window, no WebRTC)', () => {
+  const NO_MEDIA = { mediaConstraints: { audio: false, video: false } };
+  const BOB_SDP = [
+    'v=0', 'o=- 2 1 IN IP4 127.0.0.1', 's=-', 'c=IN IP4 127.0.0.1', 't=0 0', 'm=message 40009 TCP/MSRP *',
+    'a=accept-types:message/cpim', 'a=path:msrp://127.0.0.1:40009/bobsessionid0000001;tcp', 'a=setup:%SETUP%', '',
+  ].join('\r\n');
+
+  function msrpFactory(negotiations: MsrpNegotiation[]): Partial<CpmUserAgentOptions> {
+    return {
+      peerConnectionFactory: () =>
+        new MsrpPeerConnection({
+          localEndpoint: () => ({
+            path: [parseMsrpUri('msrp://127.0.0.1:40001/alicesessionid00001;tcp')],
+            acceptTypes: ['message/cpim'],
+            acceptWrappedTypes: ['text/plain', 'message/imdn+xml'],
+          }),
+          onNegotiated: (n) => negotiations.push(n),
+        }),
+    };
+  }
+
+  it('sends an INVITE whose offer is MSRP SDP, and hands the negotiated path to the owner', async () => {
+    const negotiations: MsrpNegotiation[] = [];
+    const setup = await startUa(undefined, msrpFactory(negotiations));
+    await registered(setup);
+    const session = setup.ua.call('sip:bob@b.example', NO_MEDIA);
+    const invite = await setup.responder.request('INVITE');
+    expect(bodyText(invite)).toContain('m=message 40001 TCP/MSRP *');
+    expect(bodyText(invite)).toContain('a=setup:actpass');
+    expect(invite.headers.get('Contact')).toBe(`<${PUB_GRUU}>`);
+    setup.responder.reply(invite, 200, [
+      { name: 'Contact', value: '<sip:bob@127.0.0.1;transport=ws>' },
+      { name: 'Content-Type', value: 'application/sdp' },
+    ], BOB_SDP.replace('%SETUP%', 'passive'));
+    await setup.responder.request('ACK');
+    await vi.waitFor(() => expect(session.isEstablished()).toBe(true));
+    expect(negotiations).toHaveLength(1);
+    expect(negotiations[0]).toMatchObject({ role: 'offerer', setup: 'active', remoteAddress: { host: '127.0.0.1', port: 40009 } });
+  });
+
+  it('answers an incoming INVITE with MSRP SDP', async () => {
+    const negotiations: MsrpNegotiation[] = [];
+    const setup = await startUa(undefined, msrpFactory(negotiations));
+    setup.ua.on('newRTCSession', ({ session, originator }) => {
+      if (originator === 'remote') session.answer(NO_MEDIA);
+    });
+    await registered(setup);
+    setup.responder.sendRequest('INVITE', PUB_GRUU, [
+      { name: 'From', value: '<sip:bob@b.example>;tag=bob1' },
+      { name: 'To', value: '<sip:alice@a.example>' },
+      { name: 'Call-ID', value: 'inv-1' },
+      { name: 'CSeq', value: '1 INVITE' },
+      { name: 'Contact', value: '<sip:bob@127.0.0.1;transport=ws>' },
+      { name: 'Content-Type', value: 'application/sdp' },
+    ], BOB_SDP.replace('%SETUP%', 'actpass'));
+    const ok = await setup.responder.response('INVITE');
+    expect(ok.status).toBe(200);
+    expect(ok.headers.get('Content-Type')).toBe('application/sdp');
+    expect(bodyText(ok)).toContain('a=setup:passive');
+    expect(bodyText(ok)).toContain('a=path:msrp://127.0.0.1:40001/alicesessionid00001;tcp');
+    expect(negotiations[0]).toMatchObject({ role: 'answerer', setup: 'passive' });
   });
 });

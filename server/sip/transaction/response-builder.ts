@@ -1,6 +1,7 @@
 /**
  * Building a response to a request, as a UAS core does (RFC 3261 §8.2.6): the response copies Via (all of
- * them, in order), From, To, Call-ID, CSeq and Timestamp, and adds a To tag when the request had none.
+ * them, in order), From, To, Call-ID, CSeq, Timestamp (100 only) and, for 101–299, Record-Route (§12.1.1),
+ * and adds a To tag when the request had none.
  */
 import { createResponse, reasonPhrase, type SipHeader, type SipRequest, type SipResponse } from '../message/sip-message';
 import { tagParam } from './header-fields';
@@ -30,6 +31,8 @@ export function buildResponse(request: SipRequest, status: number, options: Resp
   }
   copy(request, response, 'Call-ID');
   copy(request, response, 'CSeq');
+  // §12.1.1: a response that may establish a dialog carries the request's Record-Route unchanged.
+  if (status > 100 && status < 300) copy(request, response, 'Record-Route');
   if (status === 100) copy(request, response, 'Timestamp'); // §8.2.6.1
   for (const h of options.headers ?? []) response.headers.append(h.name, h.value);
   if (options.body !== undefined) {

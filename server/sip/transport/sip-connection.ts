@@ -59,7 +59,10 @@ export interface SipConnectionEvents {
   stateChange: (to: ConnectionState, from: ConnectionState) => void;
   /** One complete message as received. */
   message: (raw: Uint8Array) => void;
-  /** A problem on the connection (a framing error, a frame too large); fatal ones are followed by closing. */
+  /**
+   * A problem on the connection (a framing error, a frame too large). A fatal one is followed by closing,
+   * after the listeners ran: a listener may still send one last message (a 400) ahead of the FIN.
+   */
   fault: (error: TransportError) => void;
 }
 
@@ -98,12 +101,10 @@ export class SipConnection extends TypedEmitter<SipConnectionEvents> {
   readonly remote: Endpoint;
   /** When the connection was created (ms since epoch). */
   readonly createdAt = Date.now();
-  /** Last traffic in either direction (ms since epoch). */
-  lastActivity = Date.now();
-  /** Why it closed, when it closed on an error or a timer. */
-  closeReason: TransportError | undefined;
 
   private stateValue: ConnectionState;
+  private lastActivityAt = Date.now();
+  private reason: TransportError | undefined;
   private channel: MessageChannel | undefined;
   private readonly socket: Socket;
   private readonly layers: Socket[];
@@ -146,6 +147,16 @@ export class SipConnection extends TypedEmitter<SipConnectionEvents> {
     return this.stateValue;
   }
 
+  /** Last traffic in either direction (ms since epoch). */
+  get lastActivity(): number {
+    return this.lastActivityAt;
+  }
+
+  /** Why it closed, when it closed on an error or a timer. */
+  get closeReason(): TransportError | undefined {
+    return this.reason;
+  }
+
   /** Our side of the connection (known once the socket is connected). */
   get local(): Endpoint {
     return { protocol: this.protocol, host: this.socket.localAddress ?? '', port: this.socket.localPort ?? 0 };
@@ -184,7 +195,7 @@ export class SipConnection extends TypedEmitter<SipConnectionEvents> {
           : error;
       this.emit('fault', reported);
       if (fatal) {
-        this.closeReason ??= reported;
+        this.reason ??= reported;
         this.close();
       }
     },
@@ -241,16 +252,16 @@ export class SipConnection extends TypedEmitter<SipConnectionEvents> {
   }
 
   private touch(): void {
-    this.lastActivity = Date.now();
+    this.lastActivityAt = Date.now();
   }
 
   private scheduleIdle(): void {
     const idle = this.timers.idleTimeoutMs;
     if (idle <= 0) return;
-    const due = this.lastActivity + idle - Date.now();
+    const due = this.lastActivityAt + idle - Date.now();
     this.arm(Math.max(1, due), () => {
-      if (Date.now() - this.lastActivity >= idle) {
-        this.closeReason ??= new TransportError('timeout', `connection ${this.id} idle for ${idle} ms`);
+      if (Date.now() - this.lastActivityAt >= idle) {
+        this.reason ??= new TransportError('timeout', `connection ${this.id} idle for ${idle} ms`);
         this.close();
       } else {
         this.scheduleIdle();
@@ -259,7 +270,7 @@ export class SipConnection extends TypedEmitter<SipConnectionEvents> {
   }
 
   private fail(code: 'timeout', message: string): void {
-    this.closeReason ??= new TransportError(code, message);
+    this.reason ??= new TransportError(code, message);
     this.destroy();
   }
 
@@ -276,7 +287,7 @@ export class SipConnection extends TypedEmitter<SipConnectionEvents> {
   }
 
   private noteSocketError(error: Error): void {
-    this.closeReason ??= new TransportError(
+    this.reason ??= new TransportError(
       this.stateValue === ConnectionState.Connecting ? 'connect-failed' : 'send-failed',
       `connection ${this.id} to ${formatEndpoint(this.remote)}: ${error.message}`,
       { cause: error },
@@ -285,7 +296,7 @@ export class SipConnection extends TypedEmitter<SipConnectionEvents> {
 
   private rejectWaiters(): void {
     const reason =
-      this.closeReason ?? new TransportError('connect-failed', `connection to ${formatEndpoint(this.remote)} closed before it was up`);
+      this.reason ?? new TransportError('connect-failed', `connection to ${formatEndpoint(this.remote)} closed before it was up`);
     for (const w of this.openWaiters.splice(0)) w.reject(reason);
   }
 

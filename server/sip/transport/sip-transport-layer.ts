@@ -381,11 +381,11 @@ export class SipTransport implements SipTransportLayer {
       ? tlsConnect({
           socket,
           ca: this.options.tlsClient.ca,
-          // Our certificate, for peers that ask for one (mutual TLS between proxies, RFC 5922 §7.3).
+          // Our certificate, for peers that ask for one (mutual TLS between proxies, RFC 5922).
           key: this.credentials?.key,
           cert: this.credentials?.cert,
           rejectUnauthorized: this.options.tlsClient.rejectUnauthorized ?? true,
-          // RFC 6066 forbids IP literals in SNI; the certificate is then checked against the IP (RFC 5922 §7.2).
+          // No SNI for an IP literal (RFC 6066 §3); the certificate must then list the IP in subjectAltName.
           host: target.host,
         })
       : undefined;

@@ -35,15 +35,15 @@ async function rawClient(port: number): Promise<{ socket: Socket; closed: Promis
 
 describe('transport limits', () => {
   it('closes connections beyond maxConnections and reports them', async () => {
-    const server = await layer({ maxConnections: 3 });
+    const server = await layer({ maxConnections: 10 });
     const events = recordEvents(server);
     const { port } = server.listeningPoint('tcp')!;
-    const clients = await Promise.all([1, 2, 3, 4, 5].map(() => rawClient(port)));
+    const clients = await Promise.all(Array.from({ length: 30 }, () => rawClient(port)));
     const closed = new Set<number>();
     clients.forEach((c, i) => void c.closed.then(() => closed.add(i)));
-    await until(() => events.errors.filter((e) => /connection limit/.test(e.message)).length === 2, 'two refusals');
-    await until(() => closed.size === 2, 'the two refused sockets closed by the server');
-    expect(server.connectionCount()).toBe(3);
+    await until(() => events.errors.filter((e) => /connection limit/.test(e.message)).length === 20, 'twenty refusals');
+    await until(() => closed.size === 20, 'the twenty refused sockets closed by the server');
+    expect(server.connectionCount()).toBe(10);
     // The admitted ones stay usable.
     const admitted = nextMessage(server);
     const survivor = clients.find((_, i) => !closed.has(i))!;

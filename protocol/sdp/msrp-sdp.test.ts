@@ -6,6 +6,7 @@ import {
   buildMsrpSdp,
   connectingSide,
   MsrpSdpError,
+  msrpSdpCodec,
   offerSetup,
   parseMsrpSdp,
   SetupNegotiationError,
@@ -107,5 +108,30 @@ describe('who connects (RFC 6135, PROFILE.md)', () => {
     expect(acceptsType(['text/*'], 'text/plain')).toBe(true);
     expect(acceptsType(['*'], 'image/png')).toBe(true);
     expect(acceptsType(['message/cpim'], 'text/plain')).toBe(false);
+  });
+});
+
+describe('msrpSdpCodec (the device codec shape)', () => {
+  it('builds and parses the description the device peer connection exchanges', () => {
+    const d = {
+      address: '::1',
+      port: 40002,
+      path: ['msrp://[::1]:40002/Zk2pQ8sLmN3xYb7Wq;tcp'],
+      setup: 'active' as const,
+      acceptTypes: ['message/cpim'],
+      acceptWrappedTypes: ['text/plain', 'message/imdn+xml'],
+      transport: 'TCP/MSRP' as const,
+    };
+    const sdp = msrpSdpCodec.build(d, { id: '42', version: 0 });
+    expect(sdp).toContain('o=- 42 0 IN IP6 ::1\r\n');
+    expect(msrpSdpCodec.parse(sdp)).toEqual(d);
+  });
+
+  it('refuses bad paths, a missing setup, declined media and missing c=', () => {
+    const base = { address: '1.2.3.4', port: 1, acceptTypes: ['message/cpim'], acceptWrappedTypes: [], transport: 'TCP/MSRP' as const };
+    expect(() => msrpSdpCodec.build({ ...base, path: ['nope'], setup: 'active' }, { id: '1', version: 1 })).toThrow(MsrpSdpError);
+    expect(() => msrpSdpCodec.build({ ...base, path: ['msrp://h:1/s;tcp'] }, { id: '1', version: 1 })).toThrow('a=setup');
+    expect(() => msrpSdpCodec.parse('v=0\r\no=- 1 1 IN IP4 1.2.3.4\r\nm=message 0 TCP/MSRP *\r\n')).toThrow('rejected');
+    expect(() => msrpSdpCodec.parse('v=0\r\no=- 1 1 IN IP4 1.2.3.4\r\nm=message 5 TCP/MSRP *\r\na=accept-types:message/cpim\r\na=path:msrp://h:5/s;tcp\r\n')).toThrow('no c=');
   });
 });

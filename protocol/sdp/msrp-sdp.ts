@@ -13,7 +13,7 @@
  * the offerer connects.
  */
 import { formatPath, MsrpHeaderError, parsePath } from '../msrp/msrp-headers';
-import type { MsrpUri } from '../msrp/msrp-uri';
+import { formatMsrpUri, type MsrpUri } from '../msrp/msrp-uri';
 import { randomBytes } from '../common/random';
 
 /** `a=setup` values (RFC 4145 §4, used for MSRP by RFC 6135). */
@@ -275,3 +275,60 @@ function randomSessionId(): string {
   for (const x of b) n = n * 256 + x;
   return String(n);
 }
+
+/**
+ * The text-level MSRP media description exchanged by `msrpSdpCodec` (the shape of `MsrpSdpCodec` in
+ * electron/device/sip, which protocol/ may not import; TypeScript matches it structurally).
+ */
+export interface MsrpSdpDescription {
+  /** Address for `o=` and `c=`; an IPv6 literal (containing `:`) makes them `IP6`. */
+  address: string;
+  port: number;
+  /** `a=path` URIs as text, in order. */
+  path: string[];
+  setup?: SetupRole;
+  acceptTypes: string[];
+  acceptWrappedTypes: string[];
+  transport: 'TCP/MSRP' | 'TCP/TLS/MSRP';
+}
+
+/** `buildMsrpSdp` / `parseMsrpSdp` behind the device's codec interface. `parse` throws `MsrpSdpError`. */
+export const msrpSdpCodec = {
+  build(d: MsrpSdpDescription, session: { id: string; version: number }): string {
+    let path: MsrpUri[];
+    try {
+      path = parsePath(d.path.join(' '));
+    } catch (e) {
+      if (e instanceof MsrpHeaderError) throw new MsrpSdpError(`bad path: ${e.message}`);
+      throw e;
+    }
+    if (d.setup === undefined) throw new MsrpSdpError('PROFILE.md requires a=setup on every MSRP offer and answer');
+    return buildMsrpSdp({
+      address: { addrType: d.address.includes(':') ? 'IP6' : 'IP4', address: d.address },
+      port: d.port,
+      path,
+      setup: d.setup,
+      acceptTypes: d.acceptTypes,
+      acceptWrappedTypes: d.acceptWrappedTypes,
+      sessionId: session.id,
+      sessionVersion: session.version,
+      tls: d.transport === 'TCP/TLS/MSRP',
+    });
+  },
+
+  parse(sdp: string): MsrpSdpDescription {
+    const p = parseMsrpSdp(sdp);
+    if (p.rejected) throw new MsrpSdpError('the MSRP media line is rejected (port 0)');
+    if (!p.connection) throw new MsrpSdpError('no c= line');
+    const out: MsrpSdpDescription = {
+      address: p.connection.address,
+      port: p.port,
+      path: p.path.map(formatMsrpUri),
+      acceptTypes: p.acceptTypes,
+      acceptWrappedTypes: p.acceptWrappedTypes,
+      transport: p.protocol,
+    };
+    if (p.setup !== undefined) out.setup = p.setup;
+    return out;
+  },
+};

@@ -29,7 +29,7 @@ import { createTransportLayer } from '../sip/transport/sip-transport-layer';
 import type { ListenerOptions, TlsClientOptions, TlsCredentials, TransportTrace } from '../sip/transport/transport-options';
 import type { Endpoint, ReceivedMessage, SendTarget, SipTransportLayer } from '../sip/transport/transport-types';
 import { DelayedTransport } from './delayed-transport';
-import { LocationService, type Binding, type BindingChange } from './location-service';
+import { LocationService, type Binding } from './location-service';
 import { Registrar, type DomainUser } from './registrar';
 
 /** Configuration of one domain core. */
@@ -111,18 +111,15 @@ export class DomainCore {
     layer.on('error', () => {
       // malformed input already answered or dropped by the layers below
     });
-    transport.on('flowClosed', (flowId) => {
-      const before = this.location.size();
-      const changed = new Set<string>();
-      for (const aor of this.location.aors()) for (const b of this.location.bindings(aor)) if (b.flowId === flowId) changed.add(aor);
-      this.location.removeFlow(flowId);
-      if (this.location.size() !== before) for (const aor of changed) this.thirdPartyRegister(aor, []);
-    });
+    transport.on('flowClosed', (flowId) => this.location.removeFlow(flowId));
+    // Every change to a binding reaches the Conversation Server: removals (un-REGISTER, expiry, a flow that
+    // closed) are emitted by the location service itself, additions and refreshes by handleRegister.
     this.location.onChange((changes) => {
-      // expiries and flow losses reach the Conversation Server too
-      const expired = changes.filter((c) => c.event === 'expired');
-      const aors = new Set(expired.map((c) => c.binding.aor));
-      for (const aor of aors) this.thirdPartyRegister(aor, expired.filter((c) => c.binding.aor === aor).map((c) => c.binding));
+      const aors = new Set(changes.map((c) => c.binding.aor));
+      for (const aor of aors) {
+        const removed = changes.filter((c) => c.binding.aor === aor && c.binding.expiresAt === 0).map((c) => c.binding);
+        this.thirdPartyRegister(aor, removed);
+      }
     });
   }
 
@@ -202,12 +199,8 @@ export class DomainCore {
     try {
       const result = this.registrar.register(request, received);
       tx.respond(result.response);
-      const byAor = new Map<string, BindingChange[]>();
-      for (const c of result.changes) byAor.set(c.binding.aor, [...(byAor.get(c.binding.aor) ?? []), c]);
-      for (const [aor, changes] of byAor) {
-        this.location.emit(changes);
-        this.thirdPartyRegister(aor, changes.filter((c) => c.binding.expiresAt === 0).map((c) => c.binding));
-      }
+      // removals were already reported by the location service
+      this.location.emit(result.changes.filter((c) => c.binding.expiresAt !== 0));
     } catch {
       tx.respond(buildResponse(request, 500, { toTag: newTag(), reason: 'Registrar Error' }));
     }

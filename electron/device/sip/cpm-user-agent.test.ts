@@ -1,4 +1,5 @@
 import type { AddressInfo } from 'node:net';
+import type { RTCSessionEvent } from 'jssip/lib/UA';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { WebSocketServer, type WebSocket as ServerSideSocket } from 'ws';
 import { parseMessageText } from '../../../server/sip/message/parse';
@@ -365,14 +366,15 @@ describe('CpmUserAgent sending an out-of-dialog REFER', () => {
     return { subscriber, notifications, refer };
   }
 
-  /** A NOTIFY from the notifier in the subscription dialog of `refer`. */
+  let notifyCseq = 0;
+  /** A NOTIFY from the notifier in the subscription dialog of `refer` (CSeq rising, RFC 3261 §12.2.2). */
   function notifyFor(responder: TinyResponder, refer: SipRequest, subscriptionState: string, sipfrag: string, id?: string): void {
     const cseq = (refer.headers.get('CSeq') ?? '').split(' ')[0];
     responder.sendRequest('NOTIFY', PUB_GRUU, [
       { name: 'From', value: '<sip:cpm-transfer@a.example>;tag=srv1' },
       { name: 'To', value: refer.headers.get('From') ?? '' },
       { name: 'Call-ID', value: refer.headers.get('Call-ID') ?? '' },
-      { name: 'CSeq', value: `${Math.floor(Math.random() * 1000) + 1} NOTIFY` },
+      { name: 'CSeq', value: `${++notifyCseq} NOTIFY` },
       { name: 'Contact', value: '<sip:cs-a@127.0.0.1;transport=ws>' },
       { name: 'Event', value: `refer;id=${id ?? cseq}` },
       { name: 'Subscription-State', value: subscriptionState },
@@ -493,8 +495,8 @@ describe('CPM sessions through the patched JsSIP (no window, no WebRTC)', () => 
   it('answers an incoming INVITE with MSRP SDP', async () => {
     const negotiations: MsrpNegotiation[] = [];
     const setup = await startUa(undefined, msrpFactory(negotiations));
-    setup.ua.on('newRTCSession', ({ session, originator }) => {
-      if (originator === 'remote') session.answer(NO_MEDIA);
+    setup.ua.on('newRTCSession', (event: RTCSessionEvent) => {
+      if (event.originator === 'remote') event.session.answer(NO_MEDIA);
     });
     await registered(setup);
     setup.responder.sendRequest('INVITE', PUB_GRUU, [

@@ -125,8 +125,6 @@ const baseReceiveRequest = (UA.prototype as unknown as { receiveRequest(request:
 export class CpmUserAgent extends UA {
   /** Registration state, refreshes included. */
   readonly registration = new RegistrationStateMachine();
-  /** Emits `referSubscriber` / `referNotifier` lifecycle for diagnostics and tests: see the two classes. */
-  readonly refers = new EventEmitter();
   readonly instanceId: string;
   readonly deviceName: string;
   private readonly subscribers = new Set<ReferSubscriber>();
@@ -208,7 +206,6 @@ export class CpmUserAgent extends UA {
     if (!target) throw new TypeError(`sendOutOfDialogRefer: invalid target ${JSON.stringify(options.target)}`);
     const subscriber = new ReferSubscriber(this, target, options, this.contactHeader, (s) => this.subscribers.delete(s));
     if (subscriber.state !== 'terminated') this.subscribers.add(subscriber);
-    this.refers.emit('referSubscriber', subscriber);
     return subscriber;
   }
 
@@ -351,7 +348,6 @@ export class CpmUserAgent extends UA {
     if (dialog.error !== undefined) return; // cannot happen: Contact was checked above
     const notifier = new ReferNotifier(dialog, request, contact, (n) => this.notifiers.delete(n));
     this.notifiers.add(notifier);
-    this.refers.emit('referNotifier', notifier);
     void notifier.start();
     handler.accepted(refer, notifier);
   }

@@ -84,7 +84,7 @@ export class ReferNotifier extends EventEmitter {
     return this.send(status, reason, 'noresource');
   }
 
-  /** Also used by the UA to send the first NOTIFY right after the 202. */
+  /** Send one NOTIFY; `terminatedReason` null keeps the subscription active with the time left. */
   private send(status: number, reason: string, terminatedReason: string | null): Promise<NotifyOutcome> {
     if (this.current === ReferNotifierState.Terminated) return Promise.resolve({ error: 'terminated' });
     const body = formatSipfrag(status, reason);

@@ -85,6 +85,13 @@ describe('transport limits', () => {
     expect(server.connectionCount()).toBe(1);
   });
 
+  it('reaps a TLS connection that never starts its handshake', async () => {
+    const server = await layer({ halfOpenTimeoutMs: 80 }, ['tls']);
+    const silent = await rawClient(server.listeningPoint('tls')!.port);
+    await silent.closed;
+    await until(() => server.connectionCount() === 0, 'tls half-open reaped');
+  });
+
   it('reaps a WebSocket connection that never completes its handshake', async () => {
     const server = await layer({ halfOpenTimeoutMs: 80 }, ['ws']);
     const silent = await rawClient(server.listeningPoint('ws')!.port);
@@ -155,6 +162,22 @@ describe('hostile input', () => {
     good.socket.write(rawRequest('SIP/2.0/TCP 127.0.0.1:1', 'fine'));
     await arrived;
     udp.close();
+  });
+
+  it('survives a trace hook that throws, and reports it', async () => {
+    const server = await createTransportLayer({
+      listeners: [{ protocol: 'udp' }],
+      trace: () => {
+        throw new Error('trace broke');
+      },
+    });
+    open.push(server);
+    const events = recordEvents(server);
+    const client = await layer({}, ['udp']);
+    const arrived = nextMessage(server);
+    await client.send(optionsRequest(client.listeningPoint('udp')!), server.listeningPoint('udp')!);
+    await arrived;
+    expect(events.errors.map((e) => e.message)).toEqual(['trace hook threw: trace broke']);
   });
 
   it('close() leaves no connection open on either side', async () => {

@@ -1,0 +1,120 @@
+/**
+ * Load test of the proxy core with SIPp (v3.6, UDP): 4000 INVITE dialogs at 200 calls/s from a SIPp UAC
+ * through a ProxyCore on 127.0.0.1 to a SIPp UAS, judged by SIPp's own statistics: every call succeeds,
+ * none fails, no unexpected message. Ports are ephemeral; both SIPp processes are always killed.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createSocket } from 'node:dgram';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ProxyCore } from '../server/sip/proxy/proxy-core';
+import { createTransportLayer, type SipTransport } from '../server/sip/transport/sip-transport-layer';
+
+const SIPP = '/usr/bin/sipp';
+const CALLS = 4000;
+const RATE = 200;
+const SCENARIOS = fileURLToPath(new URL('./sipp/', import.meta.url));
+
+/** A UDP port the OS considers free right now. */
+function freeUdpPort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const socket = createSocket('udp4');
+    socket.once('error', reject);
+    socket.bind(0, '127.0.0.1', () => {
+      const { port } = socket.address();
+      socket.close(() => resolve(port));
+    });
+  });
+}
+
+/** SIPp's statistics file (`-trace_stat`, `;`-separated, one row per `-fd` period): the last row as a map. */
+function lastStats(file: string): Map<string, string> {
+  const lines = readFileSync(file, 'utf8').split(/\r?\n/).filter((l) => l.trim() !== '');
+  const header = lines[0]?.split(';') ?? [];
+  const last = lines.at(-1)?.split(';') ?? [];
+  return new Map(header.map((name, i) => [name, last[i] ?? '']));
+}
+
+/** The first lines of a SIPp error log, for the failure message. */
+function head(file: string): string {
+  return existsSync(file) ? readFileSync(file, 'utf8').slice(0, 4000) : '';
+}
+
+function exitOf(child: ChildProcess): Promise<number | null> {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null) resolve(child.exitCode);
+    else child.once('exit', (code) => resolve(code));
+  });
+}
+
+const children: ChildProcess[] = [];
+let workDir: string;
+let transport: SipTransport;
+let proxy: ProxyCore;
+const proxyErrors: Error[] = [];
+
+function runSipp(args: string[], name: string): { child: ChildProcess; stderr: () => string } {
+  let stderr = '';
+  const child = spawn(SIPP, args, { cwd: workDir, stdio: ['ignore', 'ignore', 'pipe'] });
+  child.stderr?.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString();
+  });
+  child.on('error', (error) => {
+    stderr += `${name}: ${error.message}`;
+  });
+  children.push(child);
+  return { child, stderr: () => stderr };
+}
+
+beforeAll(async () => {
+  workDir = mkdtempSync(join(tmpdir(), 'sipp-proxy-'));
+  transport = await createTransportLayer({ listeners: [{ protocol: 'udp', host: '127.0.0.1', port: 0 }] });
+});
+
+afterAll(async () => {
+  for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  await Promise.all(children.map(exitOf));
+  proxy?.close();
+  await transport?.close();
+  if (workDir) rmSync(workDir, { recursive: true, force: true });
+});
+
+describe('ProxyCore under SIPp load', () => {
+  it.skipIf(!existsSync(SIPP))(`proxies ${CALLS} calls at ${RATE} calls/s with no failure and no unexpected message`, async () => {
+    const [uasPort, uacPort, uasMedia, uacMedia] = await Promise.all([freeUdpPort(), freeUdpPort(), freeUdpPort(), freeUdpPort()]);
+    proxy = new ProxyCore({ transport, hooks: { locate: () => [{ uri: `sip:uas@127.0.0.1:${uasPort}` }] } });
+    proxy.on('error', (e) => proxyErrors.push(e));
+    const proxyPort = transport.listeningPoint('udp')!.port;
+    const common = ['-i', '127.0.0.1', '-m', String(CALLS), '-nostdin', '-trace_stat', '-fd', '1', '-timeout', '32s', '-timeout_error', '-trace_err'];
+
+    const uas = runSipp([
+      '-sf', join(SCENARIOS, 'uas.xml'), '-p', String(uasPort), '-mp', String(uasMedia),
+      '-stf', join(workDir, 'uas.csv'), '-error_file', join(workDir, 'uas-errors.log'), ...common,
+    ], 'uas');
+    const uac = runSipp([
+      '-sf', join(SCENARIOS, 'uac.xml'), '-p', String(uacPort), '-mp', String(uacMedia), '-s', 'service',
+      '-r', String(RATE), '-stf', join(workDir, 'uac.csv'), '-error_file', join(workDir, 'uac-errors.log'), ...common,
+      `127.0.0.1:${proxyPort}`,
+    ], 'uac');
+
+    const uacCode = await exitOf(uac.child);
+    const uasCode = await exitOf(uas.child);
+    const stats = lastStats(join(workDir, 'uac.csv'));
+    const uasStats = lastStats(join(workDir, 'uas.csv'));
+    const summary = [
+      `uac exit ${String(uacCode)}: ${uac.stderr()}`, head(join(workDir, 'uac-errors.log')),
+      `uas exit ${String(uasCode)}: ${uas.stderr()}`, head(join(workDir, 'uas-errors.log')),
+    ].join('\n');
+    expect(stats.get('SuccessfulCall(C)'), summary).toBe(String(CALLS));
+    expect(stats.get('FailedCall(C)'), summary).toBe('0');
+    expect(stats.get('FailedUnexpectedMessage(C)'), summary).toBe('0');
+    expect(uasStats.get('SuccessfulCall(C)'), summary).toBe(String(CALLS));
+    expect(uasStats.get('FailedUnexpectedMessage(C)'), summary).toBe('0');
+    expect(uacCode, summary).toBe(0);
+    expect(uasCode, summary).toBe(0);
+    expect(proxyErrors).toEqual([]);
+  }, 40_000);
+});

@@ -28,7 +28,7 @@ function device(user: string, name: string, opts: { password?: string; secure?: 
 }
 
 /** Every reginfo NOTIFY a subscription of `d` receives, parsed. */
-function watchRegistrations(d: LabDevice, target = d.ua.configuration.uri.toString()) {
+function watchRegistrations(d: LabDevice, target = d.user) {
   const docs: Reginfo[] = [];
   const outcome: { terminated?: { code: number; reason: string | undefined } } = {};
   const sub = d.ua.subscribe(target, 'reg', 'application/reginfo+xml', { expires: 600, contentType: 'application/reginfo+xml' });
@@ -121,7 +121,7 @@ describe('Alice and Bob on the lab network', () => {
     const bob = device('sip:bob@b.example', 'Bob’s desktop');
     await bob.registered;
     const got: string[] = [];
-    bob.ua.on('newMessage', (e) => {
+    bob.ua.on('newMessage', (e: { originator: string; request: { body: unknown } }) => {
       if (e.originator === 'remote') got.push(String(e.request.body));
     });
     laptop.ua.sendMessage('sip:bob@b.example', 'hello bob', { extraHeaders: ['P-Asserted-Identity: <sip:carol@a.example>'] });

@@ -10,6 +10,8 @@ import type { LabNetwork } from '../../server/lab/lab-network';
 /** A test device. */
 export interface LabDevice {
   ua: CpmUserAgent;
+  /** The device's AOR. */
+  user: string;
   socket: WsSocket;
   /** Raw SIP messages received, in order. */
   wire: string[];
@@ -55,7 +57,7 @@ export function startLabDevice(options: LabDeviceOptions): LabDevice {
   });
   registered.catch(() => undefined);
   ua.start();
-  return { ua, socket, wire, registered, stop: () => ua.stop() };
+  return { ua, user: options.user, socket, wire, registered, stop: () => ua.stop() };
 }
 
 /** Record every message JsSIP's transport hands up from this socket. */

@@ -349,6 +349,11 @@ export class CpmUserAgent extends UA {
     const notifier = new ReferNotifier(dialog, request, contact, (n) => this.notifiers.delete(n));
     this.notifiers.add(notifier);
     void notifier.start();
-    handler.accepted(refer, notifier);
+    try {
+      handler.accepted(refer, notifier);
+    } catch {
+      // The REFER is already answered: report the failure in the subscription instead (RFC 3515 §2.4.5).
+      void notifier.finish(500, 'Server Internal Error');
+    }
   }
 }

@@ -221,6 +221,30 @@ describe('MsrpConnection transactions and flow control', () => {
     expect(out.queue).toHaveLength(4);
   });
 
+  it('settles a Failure-Report: no message once written, without waiting for responses', async () => {
+    const t = setup();
+    t.device.attach(t.deviceSession);
+    t.run();
+    const got = received(t.serverSession);
+    const answeredBefore = t.serverOut.written;
+    const m = t.deviceSession.send(new Uint8Array(5000), 'application/octet-stream', { failureReport: 'no' });
+    expect(t.device.outstandingTransactions).toBe(0);
+    expect(await m.done).toEqual({ ok: true, messageId: m.messageId });
+    const sent = parseAll([...t.deviceOut.queue]) as MsrpRequest[];
+    expect(sent.map((r) => r.headers.get('Failure-Report'))).toEqual(['no', 'no', 'no']);
+    t.run();
+    expect(t.serverOut.written).toBe(answeredBefore); // the receiver answered none of the chunks
+    expect(got).toHaveLength(1);
+  });
+
+  it('ignores a response whose transaction it does not know', () => {
+    const t = setup();
+    t.device.attach(t.deviceSession);
+    t.run();
+    expect(() => t.device.receive(utf8(`MSRP zzzz9999 200 OK\r\nTo-Path: ${formatMsrpUri(t.deviceUri)}\r\nFrom-Path: ${formatMsrpUri(t.serverUri)}\r\n-------zzzz9999$\r\n`))).not.toThrow();
+    expect(t.device.state).toBe(MsrpConnectionState.Bound);
+  });
+
   it('stops writing when the transport pushes back and resumes on transportDrained', () => {
     const t = setup();
     t.device.attach(t.deviceSession);

@@ -315,6 +315,7 @@ describe('CpmUserAgent receiving an out-of-dialog REFER', () => {
     ['refuses', async (): Promise<ReferVerdict> => ({ accept: false, status: 403, reason: 'Not Your Device' }), 403, 'Not Your Device'],
     ['throws', async (): Promise<ReferVerdict> => Promise.reject(new Error('db down')), 500, 'REFER authorization failed'],
     ['answers nonsense', async (): Promise<ReferVerdict> => ({ accept: false, status: 202 }), 500, 'REFER authorization failed'],
+    ['smuggles a header line into the reason', async (): Promise<ReferVerdict> => ({ accept: false, status: 403, reason: 'No\r\nX-Evil: 1' }), 500, 'REFER authorization failed'],
   ])('answers the REFER with the failure when the handler %s', async (_label, authorize, status, reason) => {
     const accepted = vi.fn();
     const setup = await startUa({ authorize, accepted });

@@ -337,6 +337,8 @@ export class CpmUserAgent extends UA {
     if (!verdict.accept) {
       const status = verdict.status;
       if (!Number.isInteger(status) || status < 300 || status > 699) throw new Error(`refused REFER with invalid status ${status}`);
+      // A reason phrase must not smuggle header lines (RFC 3261 §25.1 Reason-Phrase has no CR/LF).
+      if (verdict.reason !== undefined && /[\u0000-\u001f\u007f]/.test(verdict.reason)) throw new Error('reason phrase with control characters');
       request.reply(status, verdict.reason ?? null);
       return;
     }

@@ -3,8 +3,13 @@
  * users), then runs until SIGINT or SIGTERM and shuts down cleanly.
  *
  *   npm run lab -- [--config lab.json] [--delay-ms 20] [--host 127.0.0.1]
+ *                  [--mode-a in-path|proxy] [--mode-b in-path|proxy] [--trace]
+ *
+ * `--mode-a` / `--mode-b` set the mode of the first / second domain's Conversation Server (default proxy).
+ * `--trace` records every SIP message of the lab and prints the ladder diagram to stderr on shutdown.
  */
 import { parseArgs } from 'node:util';
+import { parseConversationMode } from './conversation/conversation-mode';
 import { loadLabConfig } from './lab/lab-config';
 import { LabNetwork } from './lab/lab-network';
 
@@ -14,26 +19,36 @@ async function main(): Promise<void> {
       config: { type: 'string' },
       'delay-ms': { type: 'string' },
       host: { type: 'string' },
+      'mode-a': { type: 'string' },
+      'mode-b': { type: 'string' },
+      trace: { type: 'boolean' },
       help: { type: 'boolean' },
     },
   });
   if (values.help) {
-    process.stdout.write('usage: npm run lab -- [--config FILE] [--delay-ms N] [--host 127.0.0.1]\n');
+    process.stdout.write('usage: npm run lab -- [--config FILE] [--delay-ms N] [--host 127.0.0.1] [--mode-a in-path|proxy] [--mode-b in-path|proxy] [--trace]\n');
     return;
   }
+  const modeA = values['mode-a'] === undefined ? undefined : parseConversationMode(values['mode-a'], '--mode-a');
+  const modeB = values['mode-b'] === undefined ? undefined : parseConversationMode(values['mode-b'], '--mode-b');
   const delayMs = values['delay-ms'] === undefined ? 0 : Number(values['delay-ms']);
   if (!Number.isFinite(delayMs) || delayMs < 0 || delayMs > 10_000) throw new Error('--delay-ms must be a number of milliseconds (0–10000)');
   const lab = await LabNetwork.start({
     ...(values.config ? { config: loadLabConfig(values.config) } : {}),
     ...(delayMs ? { delayMs } : {}),
     ...(values.host ? { host: values.host } : {}),
+    ...(modeA ? { modeA } : {}),
+    ...(modeB ? { modeB } : {}),
+    log: (line: string) => process.stderr.write(`lab: ${line}\n`),
   });
+  if (values.trace) lab.trace.enable();
   process.stdout.write(`${JSON.stringify(lab.description)}\n`);
   let stopping = false;
   const stop = (signal: string): void => {
     if (stopping) return;
     stopping = true;
     process.stderr.write(`lab: ${signal}, shutting down\n`);
+    if (values.trace) process.stderr.write(lab.trace.ladder());
     lab.close().then(
       () => process.exit(0),
       () => process.exit(1),

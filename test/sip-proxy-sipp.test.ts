@@ -55,6 +55,8 @@ let workDir: string;
 let transport: SipTransport;
 let proxy: ProxyCore;
 const proxyErrors: Error[] = [];
+/** Messages through the proxy by direction and method/status, for the failure message. */
+const wire = new Map<string, number>();
 
 function runSipp(args: string[], name: string): { child: ChildProcess; stderr: () => string } {
   let stderr = '';
@@ -71,7 +73,14 @@ function runSipp(args: string[], name: string): { child: ChildProcess; stderr: (
 
 beforeAll(async () => {
   workDir = mkdtempSync(join(tmpdir(), 'sipp-proxy-'));
-  transport = await createTransportLayer({ listeners: [{ protocol: 'udp', host: '127.0.0.1', port: 0 }] });
+  transport = await createTransportLayer({
+    listeners: [{ protocol: 'udp', host: '127.0.0.1', port: 0 }],
+    trace: (direction, bytes) => {
+      const start = new TextDecoder().decode(bytes.subarray(0, 12));
+      const key = `${direction} ${start.startsWith('SIP/2.0 ') ? start.slice(8, 11) : start.split(' ')[0] ?? '?'}`;
+      wire.set(key, (wire.get(key) ?? 0) + 1);
+    },
+  });
 });
 
 afterAll(async () => {
@@ -88,7 +97,12 @@ describe('ProxyCore under SIPp load', () => {
     proxy = new ProxyCore({ transport, hooks: { locate: () => [{ uri: `sip:uas@127.0.0.1:${uasPort}` }] } });
     proxy.on('error', (e) => proxyErrors.push(e));
     const proxyPort = transport.listeningPoint('udp')!.port;
-    const common = ['-i', '127.0.0.1', '-m', String(CALLS), '-nostdin', '-trace_stat', '-fd', '1', '-timeout', '32s', '-timeout_error', '-trace_err'];
+    // A larger socket buffer absorbs the bursts a garbage-collection pause causes (an ACK, never retransmitted,
+    // must not be dropped by the receiver's full buffer).
+    const common = [
+      '-i', '127.0.0.1', '-m', String(CALLS), '-nostdin', '-buff_size', '1048576',
+      '-trace_stat', '-fd', '1', '-timeout', '32s', '-timeout_error', '-trace_err',
+    ];
 
     const uas = runSipp([
       '-sf', join(SCENARIOS, 'uas.xml'), '-p', String(uasPort), '-mp', String(uasMedia),
@@ -105,6 +119,8 @@ describe('ProxyCore under SIPp load', () => {
     const stats = lastStats(join(workDir, 'uac.csv'));
     const uasStats = lastStats(join(workDir, 'uas.csv'));
     const summary = [
+      `proxy errors: ${proxyErrors.slice(0, 5).map((e) => e.message).join(' | ')}`,
+      `proxy wire: ${[...wire].sort().map(([k, n]) => `${k}=${n}`).join(' ')}`,
       `uac exit ${String(uacCode)}: ${uac.stderr()}`, head(join(workDir, 'uac-errors.log')),
       `uas exit ${String(uasCode)}: ${uas.stderr()}`, head(join(workDir, 'uas-errors.log')),
     ].join('\n');

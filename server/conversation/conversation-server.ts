@@ -1,12 +1,19 @@
 /**
  * The CPM Conversation Server of one domain (the participating function of PROFILE.md).
  *
- * Today it runs the device registry, fed by the core's third-party REGISTERs, and the `reg` event notifier.
- * Sessions (in-path B2BUA + MSRP relay, proxy mode) and the transfer controller build on this element.
- * It listens on one internal TLS endpoint that only the domain's core reaches.
+ * It runs what every mode shares: the device registry, fed by the core's third-party REGISTERs, and the
+ * `reg` event notifier; and it hands CPM sessions to the handler of its mode (see `session-handler.ts`):
+ * `proxy` (Record-Routing stateful proxy, `proxy-mode/`) or `in-path` (B2BUA + MSRP relay, plugged in with
+ * the `inPath` factory). Until the in-path handler exists, an in-path server proxies its sessions and says so.
+ * The transfer controller builds on this element. It listens on one internal TLS endpoint that only the
+ * domain's core reaches.
+ *
+ * Dispatch of requests: those the session handler `wants` (initial INVITEs, anything routed through us) go
+ * to it; the rest are addressed to the server itself (REGISTER, SUBSCRIBE reg, OPTIONS; others 501).
  */
 import { buildResponse } from '../sip/transaction/response-builder';
 import type { TimerConfig } from '../sip/transaction/timers';
+import type { InviteServerTransaction } from '../sip/transaction/invite-server-transaction';
 import { TransactionLayer, type ServerTransaction } from '../sip/transaction/transaction-layer';
 import { createTransportLayer } from '../sip/transport/sip-transport-layer';
 import type { TlsClientOptions, TlsCredentials, TransportTrace } from '../sip/transport/transport-options';
@@ -14,8 +21,11 @@ import type { Endpoint, ReceivedMessage, SipTransportLayer } from '../sip/transp
 import { DelayedTransport } from '../core/delayed-transport';
 import { aorOfHeader } from '../core/domain-core';
 import { SipParseError } from '../sip/message/parse-error';
+import type { ConversationMode } from './conversation-mode';
+import { ProxyModeHandler } from './proxy-mode/proxy-mode';
 import { DeviceRegistry } from './registry/device-registry';
 import { RegEventNotifier } from './registry/reg-event-notifier';
+import type { CpmSessionHandler, CpmSessionHandlerFactory, SessionHandlerEnvironment } from './session-handler';
 
 /** Options of a Conversation Server. */
 export interface ConversationServerOptions {
@@ -27,12 +37,24 @@ export interface ConversationServerOptions {
   delayMs?: number;
   timers?: Partial<TimerConfig>;
   trace?: TransportTrace;
+  /** How CPM sessions are served (default `proxy`). */
+  mode?: ConversationMode;
+  /** The in-path B2BUA + MSRP relay; without it an `in-path` server proxies its sessions (and logs that). */
+  inPath?: CpmSessionHandlerFactory;
+  /** Operator diagnostics, one line each (default: dropped; they are also kept in `diagnostics`). */
+  log?: (line: string) => void;
 }
 
 /** One domain's Conversation Server. Create with {@link ConversationServer.start}. */
 export class ConversationServer {
   readonly registry = new DeviceRegistry();
   readonly notifier: RegEventNotifier;
+  /** The mode configured. */
+  readonly mode: ConversationMode;
+  /** What serves the sessions (its `mode` differs from `mode` while in-path falls back to proxying). */
+  readonly sessions: CpmSessionHandler;
+  /** Diagnostics logged since start, oldest first (at most 100). */
+  readonly diagnostics: string[] = [];
   private closed = false;
 
   private constructor(
@@ -41,8 +63,20 @@ export class ConversationServer {
     readonly layer: TransactionLayer,
     readonly address: Endpoint,
   ) {
+    this.mode = options.mode ?? 'proxy';
     this.notifier = new RegEventNotifier({ domain: options.domain, registry: this.registry, layer, self: address });
+    const environment: SessionHandlerEnvironment = {
+      domain: options.domain,
+      transport,
+      layer,
+      address,
+      ...(options.timers ? { timers: options.timers } : {}),
+      log: (line) => this.log(line),
+    };
+    this.sessions = this.createSessionHandler(environment);
     layer.on('request', (tx, received) => this.onRequest(tx, received));
+    layer.on('ack', (received, tx) => this.onAck(received, tx));
+    layer.on('response', (received) => this.sessions.handleResponse(received));
     layer.on('error', () => undefined);
   }
 
@@ -62,22 +96,61 @@ export class ConversationServer {
   }
 
   /** Live state (tests check it empties). */
-  load(): { transactions: number; subscriptions: number; devices: number } {
-    return { transactions: this.layer.size(), subscriptions: this.notifier.size(), devices: this.registry.size() };
+  load(): { transactions: number; subscriptions: number; devices: number; sessions: number } {
+    return {
+      transactions: this.layer.size(),
+      subscriptions: this.notifier.size(),
+      devices: this.registry.size(),
+      sessions: this.sessions.sessionCount(),
+    };
   }
 
+  /** CPM sessions alive. */
+  sessionCount(): number {
+    return this.sessions.sessionCount();
+  }
+
+  /** Stop serving: end sessions and subscriptions, close every socket. */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.sessions.close();
     this.notifier.close();
     this.registry.clear();
     this.layer.close();
     await this.transport.close();
   }
 
+  private createSessionHandler(environment: SessionHandlerEnvironment): CpmSessionHandler {
+    if (this.mode === 'in-path') {
+      if (this.options.inPath) return this.options.inPath(environment);
+      this.log(`${this.options.domain}: in-path mode is not available yet; CPM sessions are proxied (Record-Route, no MSRP relay)`);
+    }
+    return new ProxyModeHandler(environment);
+  }
+
+  private log(line: string): void {
+    this.diagnostics.push(line);
+    if (this.diagnostics.length > 100) this.diagnostics.shift();
+    try {
+      this.options.log?.(line);
+    } catch {
+      // a logger that throws must not take the server down
+    }
+  }
+
+  private onAck(received: ReceivedMessage, tx: InviteServerTransaction | undefined): void {
+    const request = received.message;
+    if (request.type === 'request' && this.sessions.wants(request)) this.sessions.handleAck(received, tx);
+  }
+
   private onRequest(tx: ServerTransaction, received: ReceivedMessage): void {
     const request = received.message;
     if (request.type !== 'request') return;
+    if (this.sessions.wants(request)) {
+      this.sessions.handleRequest(tx, received);
+      return;
+    }
     const reply = (status: number, reason?: string): void => tx.respond(buildResponse(request, status, { toTag: 'cs', ...(reason ? { reason } : {}) }));
     try {
       switch (request.method) {

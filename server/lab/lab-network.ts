@@ -1,12 +1,18 @@
 /**
  * The lab network: every domain of the config with its SIP/IP core and Conversation Server, on loopback,
  * peered with each other. System tests start it in-process; `npm run lab` runs it as a program.
+ *
+ * Each domain's Conversation Server runs in its own mode (`in-path` or `proxy`); every element feeds the
+ * lab-wide SIP trace (`lab.trace`), which records nothing until enabled. Elements are named after the first
+ * label of their domain: `core A` and `CS A` for a.example (the whole domain when first labels clash).
  */
 import { generateDevCertificate, type DevCertificate } from '../sip/transport/dev-certificate';
+import type { ConversationMode } from '../conversation/conversation-mode';
 import { ConversationServer } from '../conversation/conversation-server';
 import { DomainCore } from '../core/domain-core';
 import type { Endpoint } from '../sip/transport/transport-types';
 import { DEFAULT_LAB_CONFIG, type LabConfig } from './lab-config';
+import { SipTrace } from './sip-trace';
 
 /** Options of the lab. */
 export interface LabOptions {
@@ -17,6 +23,14 @@ export interface LabOptions {
   host?: string;
   /** Registrar expiry bounds, for tests that watch expiry. */
   minExpires?: number;
+  /** Mode of the first domain's Conversation Server (default `proxy`). */
+  modeA?: ConversationMode;
+  /** Mode of the second domain's Conversation Server (default `proxy`). */
+  modeB?: ConversationMode;
+  /** Modes by domain name; wins over `modeA` / `modeB`. */
+  modes?: Readonly<Record<string, ConversationMode>>;
+  /** Diagnostics of the elements (such as an in-path server that proxies for now), one line each. */
+  log?: (line: string) => void;
 }
 
 /** What the lab prints as its first stdout line (and what tests read). */
@@ -30,6 +44,10 @@ export interface LabDescription {
     host: string;
     transferService: string;
     conversationServer: string;
+    /** The Conversation Server's mode as configured. */
+    mode: ConversationMode;
+    /** Names of the domain's elements in the trace. */
+    elements: { core: string; conversationServer: string };
   }[];
   users: { uri: string; password: string }[];
   /** The lab's self-signed certificate (PEM), for clients that connect over WSS. */
@@ -41,6 +59,8 @@ export interface LabDomain {
   domain: string;
   core: DomainCore;
   conversation: ConversationServer;
+  /** Trace names of the core and the Conversation Server (`core A`, `CS A`). */
+  names: { core: string; conversationServer: string };
 }
 
 /** A running lab network. */
@@ -49,6 +69,8 @@ export class LabNetwork {
     readonly domains: LabDomain[],
     readonly description: LabDescription,
     readonly certificate: DevCertificate,
+    /** The lab-wide SIP trace (enable it to record). */
+    readonly trace: SipTrace,
   ) {}
 
   /** Start every element of the lab. */
@@ -58,14 +80,22 @@ export class LabNetwork {
     const certificate = await generateDevCertificate();
     const tls = { key: certificate.key, cert: certificate.cert };
     const tlsClient = { ca: certificate.cert };
+    const trace = new SipTrace();
+    const labels = elementLabels(config.domains.map((d) => d.domain));
     const started: LabDomain[] = [];
     try {
-      for (const d of config.domains) {
+      for (const [index, d] of config.domains.entries()) {
+        const label = labels[index]!;
+        const names = { core: `core ${label}`, conversationServer: `CS ${label}` };
+        const mode = options.modes?.[d.domain] ?? (index === 0 ? options.modeA : index === 1 ? options.modeB : undefined) ?? 'proxy';
         const conversation = await ConversationServer.start({
           domain: d.domain,
           host,
           tls,
           tlsClient,
+          mode,
+          trace: trace.hook(names.conversationServer),
+          ...(options.log ? { log: options.log } : {}),
           ...(options.delayMs ? { delayMs: options.delayMs } : {}),
         });
         const core = await DomainCore.start({
@@ -81,10 +111,16 @@ export class LabNetwork {
           tls,
           tlsClient,
           conversationServer: conversation.address,
+          trace: trace.hook(names.core),
           ...(options.delayMs ? { delayMs: options.delayMs } : {}),
           ...(options.minExpires !== undefined ? { minExpires: options.minExpires } : {}),
+        }).catch(async (error: unknown) => {
+          await conversation.close();
+          throw error;
         });
-        started.push({ domain: d.domain, core, conversation });
+        started.push({ domain: d.domain, core, conversation, names });
+        for (const point of conversation.transport.listeningPoints()) trace.nameEndpoint(point, names.conversationServer);
+        for (const point of core.listeningPoints()) trace.nameEndpoint(point, names.core);
       }
       for (const a of started) for (const b of started) if (a !== b) a.core.setPeer(b.domain, b.core.internal);
     } catch (error) {
@@ -109,12 +145,14 @@ export class LabNetwork {
           host,
           transferService: `sip:cpm-transfer@${s.domain}`,
           conversationServer: `sip:${hp(s.conversation.address)};transport=tls`,
+          mode: s.conversation.mode,
+          elements: { ...s.names },
         };
       }),
       users: config.domains.flatMap((d) => d.users.map((u) => ({ uri: `sip:${u.user}@${d.domain}`, password: u.password }))),
       certificate: certificate.cert,
     };
-    return new LabNetwork(started, description, certificate);
+    return new LabNetwork(started, description, certificate, trace);
   }
 
   /** The domain named `domain`; throws when the lab has none. */
@@ -128,4 +166,13 @@ export class LabNetwork {
   async close(): Promise<void> {
     await Promise.allSettled(this.domains.flatMap((d) => [d.core.close(), d.conversation.close()]));
   }
+}
+
+/**
+ * The label of each domain in element names: its first DNS label upper-cased (`a.example` → `A`), or the
+ * whole domain when two domains share a first label.
+ */
+export function elementLabels(domains: readonly string[]): string[] {
+  const first = domains.map((d) => (d.split('.')[0] ?? d).toUpperCase());
+  return domains.map((d, i) => (first.filter((f) => f === first[i]).length > 1 ? d : first[i]!));
 }

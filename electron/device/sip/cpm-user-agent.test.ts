@@ -5,10 +5,11 @@ import { WebSocketServer, type WebSocket as ServerSideSocket } from 'ws';
 import { parseMessageText } from '../../../server/sip/message/parse';
 import { serializeMessageToString } from '../../../server/sip/message/serialize';
 import { bodyText, createRequest, createResponse, reasonPhrase, type SipHeader, type SipRequest, type SipResponse } from '../../../server/sip/message/sip-message';
-import { CPM_SESSION_ICSI, CpmUserAgent, loadOrCreateInstanceId, type CpmUserAgentOptions, type IncomingRefer, type IncomingReferHandler, type ReferVerdict } from './cpm-user-agent';
+import { CpmUserAgent, loadOrCreateInstanceId, type CpmUserAgentOptions, type IncomingRefer, type IncomingReferHandler, type ReferVerdict } from './cpm-user-agent';
 import { internalsOf } from './jssip-internals';
 import { MsrpPeerConnection, type MsrpNegotiation } from './msrp-peer-connection';
 import { parseMsrpUri } from '../../../protocol/msrp/msrp-uri';
+import { CPM_FEATURE_TAG } from '../../../protocol/cpm/cpm-headers';
 import { formatTargetDialog } from './refer-headers';
 import type { ReferNotifier } from './refer-notifier';
 import { ReferSubscriberState, type ReferNotification } from './refer-subscriber';
@@ -26,6 +27,8 @@ const TEMP_GRUU = 'sip:tgruu.7hs==jd7vnzga5w7fajsc7-ajd6fabz0f8g5@a.example;gr';
 class TinyResponder {
   readonly received: (SipRequest | SipResponse)[] = [];
   registerStatus = 200;
+  /** Challenge this many REGISTERs with 401 before accepting (the digest itself is not checked here). */
+  challenges = 0;
   private socket: ServerSideSocket | null = null;
   private waiters: { match: (m: SipRequest | SipResponse) => boolean; resolve: (m: SipRequest | SipResponse) => void }[] = [];
   private branch = 0;
@@ -123,6 +126,11 @@ class TinyResponder {
   /** A registrar in one function: 200 with the binding, its expiry and GRUUs (RFC 5627 §5.1), or registerStatus. */
   private answerRegister(request: SipRequest): void {
     const expires = request.headers.get('Expires') ?? '600';
+    if (this.challenges > 0 && !request.headers.has('Authorization')) {
+      this.challenges--;
+      this.reply(request, 401, [{ name: 'WWW-Authenticate', value: 'Digest realm="a.example", nonce="n0nce", algorithm=MD5, qop="auth"' }]);
+      return;
+    }
     if (this.registerStatus !== 200) {
       this.reply(request, this.registerStatus);
       return;
@@ -150,8 +158,12 @@ interface Setup {
   states: RegistrationSnapshot[];
 }
 
-async function startUa(referHandler?: IncomingReferHandler, extra: Partial<CpmUserAgentOptions> = {}): Promise<Setup> {
-  const responder = await TinyResponder.start();
+async function startUa(
+  referHandler?: IncomingReferHandler,
+  extra: Partial<CpmUserAgentOptions> = {},
+  given?: TinyResponder,
+): Promise<Setup> {
+  const responder = given ?? (await TinyResponder.start());
   const socket = new WsSocket({ url: responder.url });
   const ua = new CpmUserAgent({
     uri: 'sip:alice@a.example',
@@ -186,7 +198,8 @@ describe('CpmUserAgent registration', () => {
     expect(contact).toContain(`;+sip.instance="<${INSTANCE}>"`);
     expect(contact).toContain(';reg-id=1');
     expect(contact).toContain(';+cpm.device-name="Alice\'s \\"Laptop\\""');
-    expect(contact).toContain(`;+g.3gpp.icsi-ref="${CPM_SESSION_ICSI}"`);
+    expect(contact).toContain(';+g.3gpp.icsi-ref="urn%3Aurn-7%3A3gpp-service.ims.icsi.oma.cpm.session"');
+    expect(contact).toContain(`;${CPM_FEATURE_TAG}`);
     expect(contact).not.toContain('+sip.ice');
     expect(register.headers.values('Supported')).toContain('gruu');
   });
@@ -210,6 +223,17 @@ describe('CpmUserAgent registration', () => {
     await vi.waitFor(() => expect(setup.states.map((s) => s.state)).toEqual(['registering', 'registered', 'refreshing', 'registered']));
   });
 
+  it('stays registering through a digest challenge and registers with credentials', async () => {
+    const responder = await TinyResponder.start();
+    responder.challenges = 1;
+    const setup = await startUa(undefined, {}, responder);
+    await registered(setup);
+    const [challenged, authorized] = [await setup.responder.request('REGISTER'), await setup.responder.request('REGISTER')];
+    expect(challenged.headers.has('Authorization')).toBe(false);
+    expect(authorized.headers.get('Authorization')).toMatch(/^Digest .*username="alice".*realm="a\.example"/);
+    expect(setup.states.map((s) => s.state)).toEqual(['registering', 'registered']);
+  });
+
   it('goes to failed with the status line when the registrar refuses', async () => {
     const setup = await startUa();
     setup.responder.registerStatus = 403;
@@ -223,7 +247,7 @@ describe('CpmUserAgent registration', () => {
     await registered(setup);
     setup.responder.dropConnection();
     await vi.waitFor(() => expect(setup.ua.registration.state).not.toBe(RegistrationState.Registered));
-    expect(setup.ua.registration.state).toBe(RegistrationState.Unregistered);
+    expect(setup.ua.registration.snapshot).toMatchObject({ state: RegistrationState.Unregistered, cause: 'connection lost', pubGruu: null });
     await vi.waitFor(() => expect(setup.ua.registration.state).toBe(RegistrationState.Registered), { timeout: 8_000 });
   });
 

@@ -31,17 +31,19 @@ import {
   type JsSipSocketLike,
   type JsSipUri,
 } from './jssip-internals';
+import { CPM_FEATURE_TAG, DEVICE_NAME_PARAM } from '../../../protocol/cpm/cpm-headers';
 import { quoteString } from './refer-headers';
 import { ReferNotifier } from './refer-notifier';
 import { ReferSubscriber, type OutgoingReferOptions } from './refer-subscriber';
 import { RegistrationState, RegistrationStateMachine } from './registration-state';
 
-/** The OMA CPM session ICSI (3GPP TS 24.229 §7.9.2), as a feature-tag value (RFC 3840 §9). */
-export const CPM_SESSION_ICSI = 'urn%3Aurn-7%3A3gpp-service.ims.icsi.oma.cpm.session';
-/** Contact parameter carrying it. */
-export const ICSI_FEATURE_TAG = '+g.3gpp.icsi-ref';
-/** Contact parameter carrying the device's human name (PROFILE.md). */
-export const DEVICE_NAME_PARAM = '+cpm.device-name';
+// The CPM feature tag as a Contact parameter name and value (RFC 3840 §9), split for JsSIP's setExtraContactParams.
+const [FEATURE_TAG_NAME, FEATURE_TAG_VALUE] = splitParam(CPM_FEATURE_TAG);
+
+function splitParam(param: string): [string, string] {
+  const eq = param.indexOf('=');
+  return [param.slice(0, eq), param.slice(eq + 1)];
+}
 
 /** Where the device's `+sip.instance` is kept, so that it stays the same across restarts (RFC 5626 §4.1). */
 export interface InstanceIdStore {
@@ -162,7 +164,7 @@ export class CpmUserAgent extends UA {
     const registrator = internalsOf(this)._registrator;
     // We do not do ICE: drop the `+sip.ice` feature tag JsSIP puts on every registered Contact (RFC 5768).
     registrator._contact = registrator._contact.replace(';+sip.ice', '');
-    registrator.setExtraContactParams({ [ICSI_FEATURE_TAG]: `"${CPM_SESSION_ICSI}"`, [DEVICE_NAME_PARAM]: deviceName });
+    registrator.setExtraContactParams({ [FEATURE_TAG_NAME]: FEATURE_TAG_VALUE, [DEVICE_NAME_PARAM]: deviceName });
 
     EventEmitter.prototype.on.call(this, 'newTransaction', (event: { transaction: JsSipClientTransaction }) => this.watchTransaction(event.transaction));
     this.on('registrationFailed', (event) => {
@@ -174,7 +176,7 @@ export class CpmUserAgent extends UA {
       const { state } = this.registration;
       if (state === RegistrationState.Unregistered || state === RegistrationState.Failed) return;
       const response = event.response as unknown as JsSipIncomingResponse | null;
-      const cause = event.cause ? String(event.cause) : response ? `${response.status_code} ${response.reason_phrase}` : null;
+      const cause = event.cause ? String(event.cause) : response ? `${response.status_code} ${response.reason_phrase}` : 'connection lost';
       this.registration.transition(RegistrationState.Unregistered, { cause, pubGruu: null, tempGruu: null });
     });
   }

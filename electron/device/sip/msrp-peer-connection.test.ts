@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseMsrpUri } from '../../../protocol/msrp/msrp-uri';
 import { MsrpPeerConnection, MsrpSignalingState, type MsrpNegotiation, type MsrpPeerConnectionOptions } from './msrp-peer-connection';
-import { basicMsrpSdpCodec } from './msrp-sdp-codec';
 
 const CPM_TYPES = { acceptTypes: ['message/cpim'], acceptWrappedTypes: ['text/plain', 'message/imdn+xml'] };
 
@@ -86,10 +85,12 @@ describe('MsrpPeerConnection as offerer', () => {
   });
 
   it('refuses an answer whose setup clashes with what it offered', async () => {
-    const { pc, negotiations } = peer(A_URI, { offerSetup: 'active' });
-    await pc.setLocalDescription(await pc.createOffer());
-    await expect(pc.setRemoteDescription({ type: 'answer', sdp: remoteSdp(B_URI, 'active') })).rejects.toThrow(
-      'a=setup:active does not answer a=setup:active (RFC 4145 §4.1)',
+    const { pc, negotiations } = peer(A_URI, { endpointKind: 'server' }); // offers passive
+    const offer = await pc.createOffer();
+    expect(offer.sdp).toContain('a=setup:passive');
+    await pc.setLocalDescription(offer);
+    await expect(pc.setRemoteDescription({ type: 'answer', sdp: remoteSdp(B_URI, 'passive') })).rejects.toThrow(
+      'setRemoteDescription(answer): offer a=setup:passive and answer a=setup:passive do not fit',
     );
     expect(pc.signalingState).toBe('have-local-offer');
     expect(negotiations).toEqual([]);
@@ -123,10 +124,13 @@ describe('MsrpPeerConnection as answerer', () => {
     expect(negotiations[0]).toMatchObject({ role: 'answerer', setup: answered, remoteAddress: { host: '192.0.2.7', port: 7777 } });
   });
 
-  it('can be told to connect itself when offered actpass', async () => {
-    const { pc } = peer(A_URI, { answerToActpass: 'active' });
-    await pc.setRemoteDescription({ type: 'offer', sdp: remoteSdp(B_URI, 'actpass') });
-    expect((await pc.createAnswer()).sdp).toContain('a=setup:active');
+  it('as a server endpoint, always answers passive and refuses a passive offer', async () => {
+    const server = peer(A_URI, { endpointKind: 'server' });
+    await server.pc.setRemoteDescription({ type: 'offer', sdp: remoteSdp(B_URI, 'actpass') });
+    expect((await server.pc.createAnswer()).sdp).toContain('a=setup:passive');
+    const other = peer(A_URI, { endpointKind: 'server' });
+    await other.pc.setRemoteDescription({ type: 'offer', sdp: remoteSdp(B_URI, 'passive') });
+    await expect(other.pc.createAnswer()).rejects.toThrow('createAnswer: both sides passive: a Conversation Server never connects');
   });
 
   it('refuses to answer when there is no offer', async () => {
@@ -135,12 +139,12 @@ describe('MsrpPeerConnection as answerer', () => {
   });
 
   it.each([
-    ['an audio-only offer', remoteSdp(B_URI).replace('m=message 7777 TCP/MSRP *', 'm=audio 7777 RTP/AVP 0'), 'no m=message line with TCP/MSRP or TCP/TLS/MSRP'],
+    ['an audio-only offer', remoteSdp(B_URI).replace('m=message 7777 TCP/MSRP *', 'm=audio 7777 RTP/AVP 0'), 'no m=message TCP/MSRP media'],
     ['a rejected media line', remoteSdp(B_URI).replace('m=message 7777', 'm=message 0'), 'the MSRP media line is rejected (port 0)'],
-    ['no path', remoteSdp(B_URI).replace(`a=path:${B_URI}\r\n`, ''), 'no a=path attribute on the MSRP media line'],
-    ['a path that is not MSRP', remoteSdp('http://192.0.2.7/x'), 'not an MSRP URI'],
-    ['an unknown setup', remoteSdp(B_URI, 'sideways'), 'unknown a=setup value "sideways"'],
-    ['text that is not SDP', 'hello', 'SDP does not start with v=0'],
+    ['no path', remoteSdp(B_URI).replace(`a=path:${B_URI}\r\n`, ''), 'missing a=path (RFC 4975 §8.1)'],
+    ['a path that is not MSRP', remoteSdp('http://192.0.2.7/x'), 'bad a=path'],
+    ['an unknown setup', remoteSdp(B_URI, 'sideways'), 'bad a=setup "sideways"'],
+    ['text that is not SDP', 'hello', 'SDP must start with v=0'],
   ])('rejects %s with a clear reason and stays stable', async (_label, sdp, reason) => {
     const { pc } = peer(A_URI);
     await expect(pc.setRemoteDescription({ type: 'offer', sdp })).rejects.toThrow(`setRemoteDescription: ${reason}`);
@@ -218,24 +222,5 @@ describe('the RTCPeerConnection surface JsSIP relies on', () => {
     await expect(pc.setRemoteDescription({ type: 'pranswer', sdp: remoteSdp(B_URI) })).rejects.toThrow(
       'setRemoteDescription: type "pranswer" is not supported (offer or answer only)',
     );
-  });
-});
-
-describe('basicMsrpSdpCodec', () => {
-  it('reads back what it builds', () => {
-    const description = {
-      address: '127.0.0.1', port: 40001, path: [A_URI], setup: 'passive' as const,
-      acceptTypes: ['message/cpim'], acceptWrappedTypes: ['text/plain', 'message/imdn+xml'], transport: 'TCP/MSRP' as const,
-    };
-    expect(basicMsrpSdpCodec.parse(basicMsrpSdpCodec.build(description, { id: '1', version: 1 }))).toEqual(description);
-  });
-
-  it('takes the media-level c= over the session-level one and ignores other media lines', () => {
-    const sdp = [
-      'v=0', 'o=- 1 1 IN IP4 192.0.2.1', 's=-', 'c=IN IP4 192.0.2.1', 't=0 0',
-      'm=audio 9 RTP/AVP 0', 'a=path:msrp://wrong:1/x;tcp',
-      'm=message 7777 TCP/MSRP *', 'c=IN IP4 192.0.2.9', 'a=accept-types:message/cpim', `a=path:${B_URI}`, '',
-    ].join('\r\n');
-    expect(basicMsrpSdpCodec.parse(sdp)).toMatchObject({ address: '192.0.2.9', path: [B_URI], acceptWrappedTypes: [] });
   });
 });

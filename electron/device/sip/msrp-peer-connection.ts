@@ -25,7 +25,8 @@
  */
 import { EventEmitter } from 'node:events';
 import { formatMsrpUri, parseMsrpUri, type MsrpUri } from '../../../protocol/msrp/msrp-uri';
-import { basicMsrpSdpCodec, type MsrpSdpCodec, type MsrpSdpDescription, type MsrpSetup } from './msrp-sdp-codec';
+import { answerSetup, connectingSide, msrpSdpCodec, offerSetup, type EndpointKind } from '../../../protocol/sdp/msrp-sdp';
+import type { MsrpSdpCodec, MsrpSdpDescription, MsrpSetup } from './msrp-sdp-codec';
 
 /** The port of an MSRP URI that names none (IANA registration in RFC 4975 §15: 2855 for msrp and msrps). */
 const MSRP_DEFAULT_PORT = 2855;
@@ -75,14 +76,12 @@ export interface MsrpPeerConnectionOptions {
   localEndpoint: () => MsrpLocalEndpoint;
   /** Called once per completed offer/answer exchange (a re-INVITE completes another one). */
   onNegotiated: (negotiation: MsrpNegotiation) => void;
-  /** `a=setup` in our offers (RFC 6135 §4.2: SHOULD be actpass). Default `actpass`. */
-  offerSetup?: 'active' | 'passive' | 'actpass';
   /**
-   * What to answer to an `actpass` offer. Default `passive`: PROFILE.md "device to device, the offerer
-   * connects" (a Conversation Server, always passive, never offers actpass to a device that must connect).
+   * Whose `a=setup` policy to apply (protocol/sdp/msrp-sdp.ts, PROFILE.md): a `device` offers `actpass` and
+   * answers so that the offerer connects; a `server` is always passive. Default `device`.
    */
-  answerToActpass?: 'active' | 'passive';
-  /** The SDP codec; defaults to the interim basic codec. */
+  endpointKind?: EndpointKind;
+  /** The SDP codec; defaults to protocol/sdp's `msrpSdpCodec`. */
   codec?: MsrpSdpCodec;
 }
 
@@ -111,12 +110,14 @@ export class MsrpPeerConnection extends EventEmitter {
   private remote: ParsedDescription | null = null;
   private pendingRemoteOffer: ParsedDescription | null = null;
   private readonly codec: MsrpSdpCodec;
+  private readonly kind: EndpointKind;
   private readonly sessionId = String(Math.floor(Math.random() * 2 ** 48));
   private sessionVersion = 0;
 
   constructor(private readonly options: MsrpPeerConnectionOptions) {
     super();
-    this.codec = options.codec ?? basicMsrpSdpCodec;
+    this.codec = options.codec ?? msrpSdpCodec;
+    this.kind = options.endpointKind ?? 'device';
   }
 
   /** W3C signalingState. */
@@ -172,7 +173,7 @@ export class MsrpPeerConnection extends EventEmitter {
   /** An MSRP offer with our path and `a=setup` (RFC 6135 §4.2). */
   async createOffer(): Promise<{ type: 'offer'; sdp: string }> {
     this.assertOpen('createOffer');
-    return { type: 'offer', sdp: this.buildLocal(this.options.offerSetup ?? 'actpass') };
+    return { type: 'offer', sdp: this.buildLocal(offerSetup(this.kind)) };
   }
 
   /** An MSRP answer to the remote offer, choosing our role from its `a=setup`. */
@@ -181,7 +182,12 @@ export class MsrpPeerConnection extends EventEmitter {
     if (this.state !== MsrpSignalingState.HaveRemoteOffer || !this.pendingRemoteOffer) {
       throw new Error(`createAnswer: no remote offer (signalingState is ${this.state})`);
     }
-    const setup = this.answerSetup(this.pendingRemoteOffer.media.setup);
+    let setup: 'active' | 'passive';
+    try {
+      setup = answerSetup(this.pendingRemoteOffer.media.setup, this.kind).setup;
+    } catch (error) {
+      throw new Error(`createAnswer: ${error instanceof Error ? error.message : String(error)}`);
+    }
     return { type: 'answer', sdp: this.buildLocal(setup) };
   }
 
@@ -196,14 +202,12 @@ export class MsrpPeerConnection extends EventEmitter {
     }
     const offer = this.pendingRemoteOffer;
     if (this.state !== MsrpSignalingState.HaveRemoteOffer || !offer) throw new Error(`setLocalDescription(answer): signalingState is ${this.state}`);
-    const ourSetup = parsed.media.setup ?? 'passive';
-    if (ourSetup !== 'active' && ourSetup !== 'passive') throw new Error(`setLocalDescription(answer): a=setup must be active or passive in an answer (got ${ourSetup})`);
-    this.checkCompatible(offer.media.setup ?? 'active', ourSetup);
+    const connecting = this.whoConnects('setLocalDescription(answer)', offer.media.setup, parsed.media.setup);
     this.local = parsed;
     this.remote = offer;
     this.pendingRemoteOffer = null;
     this.transition(MsrpSignalingState.Stable);
-    this.negotiated('answerer', ourSetup);
+    this.negotiated('answerer', connecting === 'answerer' ? 'active' : 'passive');
   }
 
   async setRemoteDescription(description: SessionDescriptionInit): Promise<void> {
@@ -217,16 +221,10 @@ export class MsrpPeerConnection extends EventEmitter {
       return;
     }
     if (this.state !== MsrpSignalingState.HaveLocalOffer || !this.local) throw new Error(`setRemoteDescription(answer): signalingState is ${this.state}`);
-    // RFC 4975 §5.4 legacy rule when the answer says nothing: the offerer connects, the answerer is passive.
-    const theirSetup = parsed.media.setup ?? 'passive';
-    if (theirSetup !== 'active' && theirSetup !== 'passive') {
-      throw new Error(`setRemoteDescription(answer): a=setup must be active or passive in an answer (got ${theirSetup})`);
-    }
-    this.checkCompatible(this.local.media.setup ?? 'active', theirSetup);
-    const ourSetup = theirSetup === 'active' ? 'passive' : 'active';
+    const connecting = this.whoConnects('setRemoteDescription(answer)', this.local.media.setup, parsed.media.setup);
     this.remote = parsed;
     this.transition(MsrpSignalingState.Stable);
-    this.negotiated('offerer', ourSetup);
+    this.negotiated('offerer', connecting === 'offerer' ? 'active' : 'passive');
   }
 
   /** Close: no more offers or answers; JsSIP calls this when the session ends. Idempotent. */
@@ -275,25 +273,17 @@ export class MsrpPeerConnection extends EventEmitter {
     );
   }
 
-  /** RFC 6135 §4.2 (and RFC 4145 §4.1) for the answerer. */
-  private answerSetup(offered: MsrpSetup | undefined): 'active' | 'passive' {
-    switch (offered) {
-      case 'actpass':
-        return this.options.answerToActpass ?? 'passive';
-      case 'active':
-      case undefined: // RFC 4975 §5.4: without a=setup the offerer connects
-        return 'passive';
-      case 'passive':
-        return 'active';
-      default:
-        throw new Error('createAnswer: a=setup:holdconn is not supported');
+  /**
+   * Which side opens the connection (RFC 6135, RFC 4145 §4.1; absent a=setup per RFC 4975 §5.4). An answer
+   * must say `active` or `passive`, and exactly one side must connect; anything else is refused.
+   */
+  private whoConnects(what: string, offer: MsrpSetup | undefined, answer: MsrpSetup | undefined): 'offerer' | 'answerer' {
+    if (answer === 'actpass' || answer === 'holdconn') throw new Error(`${what}: a=setup must be active or passive in an answer (got ${answer})`);
+    try {
+      return connectingSide(offer, answer);
+    } catch (error) {
+      throw new Error(`${what}: ${error instanceof Error ? error.message : String(error)}`);
     }
-  }
-
-  /** Exactly one side must be active (RFC 4145 §4.1 table). `offerSetup`: what the offer said; `answerSetup`: the answer. */
-  private checkCompatible(offerSetup: MsrpSetup, answerSetup: 'active' | 'passive'): void {
-    const ok = offerSetup === 'actpass' || (offerSetup === 'active' && answerSetup === 'passive') || (offerSetup === 'passive' && answerSetup === 'active');
-    if (!ok) throw new Error(`a=setup:${answerSetup} does not answer a=setup:${offerSetup} (RFC 4145 §4.1)`);
   }
 
   private parse(description: SessionDescriptionInit, side: 'local' | 'remote'): ParsedDescription {

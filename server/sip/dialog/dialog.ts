@@ -73,15 +73,15 @@ export type DialogEvents = {
  * One dialog, UAC or UAS side.
  *
  * ```
- *   1xx with To tag   +-------+  2xx         +-----------+
- *  ------------------>| Early |------------->| Confirmed |
- *                     +-------+              +-----------+
- *   2xx                   | non-2xx final /        | BYE, or terminate()
- *  -----------------------|------------------------+
- *   (straight to Confirmed)v                       v
- *                     +------------------------------+
- *                     |          Terminated          |
- *                     +------------------------------+
+ *   101-199 with To tag      +-------+   2xx (confirm)   +-----------+
+ *   ------------------------>| Early |------------------>| Confirmed |
+ *                            +-------+                   +-----------+
+ *   2xx: created Confirmed -------------------------------------^
+ *                                |  non-2xx final              |  BYE (terminate)
+ *                                v                             v
+ *                            +------------------------------------+
+ *                            |             Terminated             |
+ *                            +------------------------------------+
  * ```
  */
 export class Dialog extends EventEmitter<DialogEvents> {

@@ -9,7 +9,7 @@ describe('UserAgent', () => {
   afterEach(() => vi.useRealTimers());
 
   function setup() {
-    const transport = new FakeTransport([{ protocol: 'udp', host: '127.0.0.1', port: 5090 }]);
+    const transport = new FakeTransport([{ protocol: 'udp', host: '127.0.0.1', port: 5090 }, { protocol: 'tcp', host: '127.0.0.1', port: 5091 }]);
     const layer = new TransactionLayer(transport, { timers: { t1: 10 } });
     return { transport, layer, ua: new UserAgent(layer) };
   }
@@ -33,9 +33,12 @@ describe('UserAgent', () => {
     const { transport, ua } = setup();
     const request = sampleRequest('BYE', { uri: 'sip:bob@192.0.2.9', toTag: 'b' });
     request.headers.append('Route', '<sip:192.0.2.50:5070;transport=tcp;lr>');
-    void ua.sendRequest(request);
+    const pending = ua.sendRequest(request);
     await vi.advanceTimersByTimeAsync(0);
     expect(transport.sent[0]?.target).toEqual({ protocol: 'tcp', host: '192.0.2.50', port: 5070 });
+    expect(request.headers.first('Via')).toMatch(/^SIP\/2\.0\/TCP 127\.0\.0\.1:5091;/);
+    transport.deliver(sampleResponse(request, 200), { protocol: 'tcp', host: '192.0.2.50', port: 5070 }, 'f1');
+    await expect(pending).resolves.toMatchObject({ status: 200 });
   });
 
   it('resolves a timeout as 408 and a transport failure as 503 (§8.1.3.1)', async () => {

@@ -4,6 +4,7 @@
  */
 import { isToken, isWsp } from './abnf';
 import { SipParseError } from './parse-error';
+import { clip } from './sip-uri';
 
 /** A parsed CSeq value. */
 export interface CSeq {
@@ -23,11 +24,11 @@ export function parseCSeq(text: string): CSeq {
   if (i === digitsStart) throw new SipParseError('CSeq must start with a sequence number', { offset: i });
   const digits = text.slice(digitsStart, i).replace(/^0+(?=\d)/, '');
   if (digits.length > 10 || Number(digits) > MAX_CSEQ) {
-    throw new SipParseError(`CSeq sequence number ${digits} is larger than 2**32-1`, { offset: digitsStart });
+    throw new SipParseError(`CSeq sequence number ${clip(digits)} is larger than 2**32-1`, { offset: digitsStart });
   }
   if (!isWsp(text.charCodeAt(i))) throw new SipParseError('CSeq needs whitespace between number and method', { offset: i });
   const method = text.slice(i).trim();
-  if (!isToken(method)) throw new SipParseError(`invalid CSeq method "${method}"`, { offset: i });
+  if (!isToken(method)) throw new SipParseError(`invalid CSeq method "${clip(method)}"`, { offset: i });
   return { seq: Number(digits), method };
 }
 

@@ -72,50 +72,69 @@ function prng(seed: number): () => number {
 
 const INTERESTING = [0x0d, 0x0a, 0x20, 0x09, 0x3a, 0x3b, 0x2c, 0x22, 0x3c, 0x3e, 0x25, 0x40, 0x5c, 0x00, 0xff, 0xc3, 0x3d, 0x3f, 0x5b, 0x5d];
 
+function concat(...parts: Uint8Array[]): Uint8Array {
+  let n = 0;
+  for (const p of parts) n += p.length;
+  const out = new Uint8Array(n);
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
 function mutate(base: Uint8Array, rnd: () => number): Uint8Array {
   const pick = (n: number): number => Math.floor(rnd() * n);
-  const bytes = Array.from(base);
+  let bytes = base;
   const rounds = 1 + pick(3);
   for (let r = 0; r < rounds; r++) {
     const at = pick(bytes.length + 1);
+    const head = bytes.subarray(0, at);
+    const tail = bytes.subarray(at);
     switch (pick(7)) {
-      case 0: // flip bits of one byte
-        if (bytes.length) bytes[Math.min(at, bytes.length - 1)]! ^= 1 << pick(8);
+      case 0: // flip one bit of one byte
+        if (bytes.length) {
+          bytes = bytes.slice();
+          bytes[Math.min(at, bytes.length - 1)]! ^= 1 << pick(8);
+        }
         break;
       case 1: // insert an interesting or random byte
-        bytes.splice(at, 0, rnd() < 0.7 ? INTERESTING[pick(INTERESTING.length)]! : pick(256));
+        bytes = concat(head, Uint8Array.of(rnd() < 0.7 ? INTERESTING[pick(INTERESTING.length)]! : pick(256)), tail);
         break;
       case 2: // delete a range
-        bytes.splice(at, 1 + pick(8));
+        bytes = concat(head, bytes.subarray(at + 1 + pick(8)));
         break;
       case 3: // truncate
-        bytes.length = at;
+        bytes = head.slice();
         break;
-      case 4: { // duplicate a line
-        const text = bytes;
-        const lineStart = text.lastIndexOf(0x0a, at - 1) + 1;
-        let lineEnd = text.indexOf(0x0a, at);
-        if (lineEnd < 0) lineEnd = text.length - 1;
-        bytes.splice(lineEnd + 1, 0, ...text.slice(lineStart, lineEnd + 1));
+      case 4: { // duplicate the line around `at`
+        const lineStart = bytes.lastIndexOf(0x0a, Math.max(0, at - 1)) + 1;
+        let lineEnd = bytes.indexOf(0x0a, at);
+        if (lineEnd < 0) lineEnd = bytes.length - 1;
+        bytes = concat(bytes.subarray(0, lineEnd + 1), bytes.subarray(lineStart, lineEnd + 1), bytes.subarray(lineEnd + 1));
         break;
       }
       case 5: // a huge value: digits (scalar overflow) or text
-        bytes.splice(at, 0, ...new Array<number>(1 + pick(20000)).fill(rnd() < 0.5 ? 0x39 : 0x61));
+        bytes = concat(head, new Uint8Array(1 + pick(rnd() < 0.9 ? 300 : 20000)).fill(rnd() < 0.5 ? 0x39 : 0x61), tail);
         break;
-      default: // replace a byte with an interesting one
-        if (bytes.length) bytes[Math.min(at, bytes.length - 1)] = INTERESTING[pick(INTERESTING.length)]!;
+      default: // replace one byte with an interesting one
+        if (bytes.length) {
+          bytes = bytes.slice();
+          bytes[Math.min(at, bytes.length - 1)] = INTERESTING[pick(INTERESTING.length)]!;
+        }
     }
   }
-  return Uint8Array.from(bytes);
+  return bytes;
 }
 
 /** Everything that defines a message, except Content-Length, which serialization always (re)writes. */
-function essence(m: SipMessage): unknown {
-  return {
+function essence(m: SipMessage): string {
+  return JSON.stringify({
     start: m.type === 'request' ? [m.method, m.uri] : [m.status, m.reason],
     headers: [...m.headers].filter((h) => h.name !== 'Content-Length').map((h) => [h.name, h.value]),
-    body: Array.from(m.body),
-  };
+    body: Buffer.from(m.body).toString('base64'),
+  });
 }
 
 describe('fuzzing the message layer', () => {
@@ -136,8 +155,9 @@ describe('fuzzing the message layer', () => {
       parsed++;
       const bytes = serializeMessage(message);
       const again = parseMessage(bytes);
-      expect(essence(again)).toEqual(essence(message));
-      expect(serializeMessage(again)).toEqual(bytes);
+      // compare cheaply, and only hand a mismatch to expect() for a readable report
+      if (essence(again) !== essence(message)) expect(essence(again)).toBe(essence(message));
+      if (Buffer.compare(serializeMessage(again), bytes) !== 0) expect(serializeMessage(again)).toEqual(bytes);
       if (n % 8 === 0) {
         // the checks must never throw either, whatever they decide
         if (message.type === 'request') {

@@ -6,6 +6,7 @@ import { isToken, isWord, skipWsp, scanToken } from './abnf';
 import { type HeaderParam, getParam, scanHeaderParams } from './header-params';
 import { parseNameAddr } from './name-addr';
 import { SipParseError } from './parse-error';
+import { clip } from './sip-uri';
 import type { SipMessage } from './sip-message';
 import { splitHeaderList } from './sip-message';
 
@@ -13,7 +14,7 @@ import { splitHeaderList } from './sip-message';
 export function callId(message: SipMessage): string | undefined {
   const value = message.headers.get('Call-ID');
   if (value === undefined) return undefined;
-  if (!isCallId(value)) throw new SipParseError(`invalid Call-ID "${value}"`);
+  if (!isCallId(value)) throw new SipParseError(`invalid Call-ID "${clip(value)}"`);
   return value;
 }
 
@@ -60,7 +61,7 @@ export function expires(message: SipMessage): number | undefined {
 /** A delta-seconds value (`1*DIGIT`), clamped to 2**32-1. Throws {@link SipParseError} when not digits. */
 export function deltaSeconds(value: string, what: string): number {
   const v = value.trim();
-  if (!/^[0-9]+$/.test(v)) throw new SipParseError(`${what} must be a number of seconds, found "${value}"`);
+  if (!/^[0-9]+$/.test(v)) throw new SipParseError(`${what} must be a number of seconds, found "${clip(value)}"`);
   const n = Number(v);
   return n > 0xffffffff ? 0xffffffff : n;
 }
@@ -70,7 +71,7 @@ export function optionTags(message: SipMessage, header: 'Require' | 'Supported' 
   const out: string[] = [];
   for (const line of message.headers.getAll(header)) {
     for (const tag of splitHeaderList(line)) {
-      if (!isToken(tag)) throw new SipParseError(`invalid option tag "${tag}" in ${header}`);
+      if (!isToken(tag)) throw new SipParseError(`invalid option tag "${clip(tag)}" in ${header}`);
       out.push(tag);
     }
   }
@@ -89,7 +90,7 @@ export interface MediaType {
 /** Parse `type/subtype *(SEMI m-parameter)`. Throws {@link SipParseError}. */
 export function parseMediaType(text: string): MediaType {
   const { media, end } = scanMediaType(text, 0, false);
-  if (end < text.length) throw new SipParseError(`unexpected text after media type "${text}"`, { offset: end });
+  if (end < text.length) throw new SipParseError(`unexpected text after media type "${clip(text)}"`, { offset: end });
   return media;
 }
 
@@ -124,11 +125,11 @@ function scanMediaType(text: string, start: number, list: boolean): { media: Med
   const typeEnd = scanToken(text, i);
   const type = text.slice(i, typeEnd);
   i = skipWsp(text, typeEnd);
-  if (!type || text.charCodeAt(i) !== 0x2f) throw new SipParseError(`invalid media type "${text}"`, { offset: i });
+  if (!type || text.charCodeAt(i) !== 0x2f) throw new SipParseError(`invalid media type "${clip(text)}"`, { offset: i });
   i = skipWsp(text, i + 1);
   const subEnd = scanToken(text, i);
   const subtype = text.slice(i, subEnd);
-  if (!subtype) throw new SipParseError(`invalid media subtype in "${text}"`, { offset: i });
+  if (!subtype) throw new SipParseError(`invalid media subtype in "${clip(text)}"`, { offset: i });
   const params: HeaderParam[] = [];
   const end = scanHeaderParams(text, subEnd, params, list);
   return { media: { type: type.toLowerCase(), subtype: subtype.toLowerCase(), params }, end };
@@ -136,8 +137,8 @@ function scanMediaType(text: string, start: number, list: boolean): { media: Med
 
 function boundedInteger(value: string, max: number, what: string): number {
   const v = value.trim();
-  if (!/^[0-9]+$/.test(v)) throw new SipParseError(`${what} must be a number, found "${value}"`);
+  if (!/^[0-9]+$/.test(v)) throw new SipParseError(`${what} must be a number, found "${clip(value)}"`);
   const n = Number(v);
-  if (n > max) throw new SipParseError(`${what} ${v} is larger than ${max}`);
+  if (n > max) throw new SipParseError(`${what} ${clip(v)} is larger than ${max}`);
   return n;
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { getParam, getParamText } from './header-params';
+import { getParam, getParamText, paramValue, serializeHeaderParams } from './header-params';
 import { parseContactList, parseNameAddr, parseNameAddrList, serializeNameAddr, tagOf } from './name-addr';
 import { SipParseError } from './parse-error';
 
@@ -62,5 +62,15 @@ describe('address lists', () => {
 
   it('reads the Contact wildcard', () => {
     expect(parseContactList(' * ')).toBe('*');
+  });
+});
+
+describe('header parameter values', () => {
+  it('keeps tokens bare and quotes anything else, so that they read back the same', () => {
+    expect(paramValue('abc-1')).toBe('abc-1');
+    expect(paramValue('Laptop "Pro"')).toBe('"Laptop \\"Pro\\""');
+    const text = `<sip:a@b>${serializeHeaderParams([{ name: '+cpm.device-name', value: paramValue('Laptop "Pro"') }, { name: 'ob', value: null }])}`;
+    expect(text).toBe('<sip:a@b>;+cpm.device-name="Laptop \\"Pro\\"";ob');
+    expect(getParamText(parseNameAddr(text).params, '+cpm.device-name')).toBe('Laptop "Pro"');
   });
 });

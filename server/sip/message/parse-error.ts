@@ -51,15 +51,4 @@ export class SipParseError extends Error {
     this.status = details.status ?? 400;
   }
 
-  /** A copy of this error with the partial message information filled in. */
-  withPartial(partial: SipParsePartial & { line?: number; offset?: number }): SipParseError {
-    return new SipParseError(this.reason, {
-      offset: partial.offset ?? this.offset,
-      line: partial.line ?? this.line,
-      isRequest: partial.isRequest ?? this.isRequest,
-      method: partial.method ?? this.method,
-      headers: partial.headers ?? this.headers,
-      status: this.status,
-    });
-  }
 }

@@ -14,7 +14,7 @@
 import { TOKEN, isClass } from './abnf';
 import { SipParseError } from './parse-error';
 import { type SipMessage, SipHeaders } from './sip-message';
-import { parseUri } from './sip-uri';
+import { clip, parseUri } from './sip-uri';
 
 /** Options of {@link parseMessage}. */
 export interface ParseOptions {
@@ -57,7 +57,8 @@ export function parseMessage(bytes: Uint8Array, options: ParseOptions = {}): Sip
       throw head.fail(`${available - length} bytes follow the body announced by Content-Length`, bodyStart + length, 400);
     }
   }
-  const body = length === 0 ? EMPTY : bytes.slice(bodyStart, bodyStart + length);
+  // a copy (Uint8Array#slice even on a Node Buffer, whose own slice() would share memory)
+  const body = length === 0 ? EMPTY : Uint8Array.prototype.slice.call(bytes, bodyStart, bodyStart + length);
   if (head.request) {
     return { type: 'request', method: head.request.method, uri: head.request.uri, headers: head.headers, body };
   }
@@ -150,7 +151,7 @@ function parseHead(text: string, base: number, firstLine: number): Head {
     const version = sp < 0 ? startLine : startLine.slice(0, sp);
     const code = sp < 0 ? '' : startLine.slice(sp + 1, sp + 4);
     const after = startLine.charCodeAt(sp + 4);
-    if (!/^SIP\/2\.0$/i.test(version)) note(`unsupported SIP version "${version}" in status line`, 0);
+    if (!/^SIP\/2\.0$/i.test(version)) note(`unsupported SIP version "${printable(clip(version))}" in status line`, 0);
     else if (!/^[1-6][0-9][0-9]$/.test(code) || !(Number.isNaN(after) || after === 0x20)) {
       note('status code must be three digits from 100 to 699 (RFC 3261 §7.2)', sp + 1);
     } else {
@@ -164,7 +165,7 @@ function parseHead(text: string, base: number, firstLine: number): Head {
     const sp2 = sp1 < 0 ? -1 : startLine.indexOf(' ', sp1 + 1);
     const m = sp1 < 0 ? startLine : startLine.slice(0, sp1);
     if (!isTokenString(m)) {
-      note(m ? `invalid method "${printable(m)}" in request line` : 'empty start line', 0);
+      note(m ? `invalid method "${printable(clip(m))}" in request line` : 'empty start line', 0);
     } else {
       isRequest = true;
       method = m;
@@ -175,8 +176,8 @@ function parseHead(text: string, base: number, firstLine: number): Head {
         const version = startLine.slice(sp2 + 1);
         const versionMatch = /^SIP\/([0-9]+)\.([0-9]+)$/i.exec(version);
         if (uri.length === 0) note('extra whitespace in request line (RFC 4475 §3.1.2.9)', sp2);
-        else if (!versionMatch) note(`invalid SIP-Version "${printable(version)}" at the end of the request line`, sp2 + 1);
-        else if (Number(versionMatch[1]) !== 2 || Number(versionMatch[2]) !== 0) note(`SIP version ${version} is not supported`, sp2 + 1, 505);
+        else if (!versionMatch) note(`invalid SIP-Version "${printable(clip(version))}" at the end of the request line`, sp2 + 1);
+        else if (Number(versionMatch[1]) !== 2 || Number(versionMatch[2]) !== 0) note(`SIP version ${clip(version)} is not supported`, sp2 + 1, 505);
         else {
           try {
             parseUri(uri);
@@ -233,7 +234,7 @@ function parseHead(text: string, base: number, firstLine: number): Head {
       const nameEnd = i;
       while (i < end && (text.charCodeAt(i) === 0x20 || text.charCodeAt(i) === 0x09)) i++;
       if (nameEnd === pos || text.charCodeAt(i) !== 0x3a /* : */ || i >= end) {
-        note(nameEnd === pos ? `header line must start with a header name, found "${printable(text.slice(pos, Math.min(end, pos + 20)))}"` : `expected ":" after header name "${text.slice(pos, nameEnd)}"`, nameEnd);
+        note(nameEnd === pos ? `header line must start with a header name, found "${printable(text.slice(pos, Math.min(end, pos + 20)))}"` : `expected ":" after header name "${clip(text.slice(pos, nameEnd))}"`, nameEnd);
       } else {
         name = text.slice(pos, nameEnd);
         nameIndex = pos;
@@ -269,9 +270,9 @@ function firstBareCrOrLf(text: string): number {
 }
 
 function contentLengthValue(value: string, offset: number): number {
-  if (!/^[0-9]+$/.test(value)) throw new SipParseError(`Content-Length must be a non-negative integer, found "${printable(value)}"`, { offset });
+  if (!/^[0-9]+$/.test(value)) throw new SipParseError(`Content-Length must be a non-negative integer, found "${printable(clip(value))}"`, { offset });
   const digits = value.replace(/^0+(?=\d)/, '');
-  if (digits.length > 15) throw new SipParseError(`Content-Length ${digits} is too large`, { offset });
+  if (digits.length > 15) throw new SipParseError(`Content-Length ${clip(digits)} is too large`, { offset });
   return Number(digits);
 }
 

@@ -23,7 +23,7 @@ import { type NameAddr, parseContactList, parseNameAddr, parseNameAddrList } fro
 import { type ParseOptions, parseMessage } from './parse';
 import { SipParseError } from './parse-error';
 import { type SipHeader, type SipHeaders, type SipRequest, type SipResponse, reasonPhrase } from './sip-message';
-import { bareHost, parseUri } from './sip-uri';
+import { bareHost, clip, parseUri } from './sip-uri';
 import { MAGIC_COOKIE, type Via, parseVias } from './via';
 
 /** The role in which an element receives a request. */
@@ -94,12 +94,12 @@ export function checkRequest(request: SipRequest, options: RequestCheckOptions):
   const allowed = options.allowedMethods ?? (role === 'registrar' ? REGISTRAR_METHODS : UAS_METHODS);
   if (!allowed.includes(request.method)) {
     const allow: SipHeader[] = [{ name: 'Allow', value: allowed.join(', ') }];
-    if (!KNOWN_METHODS.includes(request.method)) return reject(501, `method ${request.method} is not implemented`, allow);
-    return reject(405, `${request.method} is not supported here`, allow);
+    if (!KNOWN_METHODS.includes(request.method)) return reject(501, `method ${clip(request.method)} is not implemented`, allow);
+    return reject(405, `${clip(request.method)} is not supported here`, allow);
   }
   // ---- §8.2.2.1 Request-URI scheme
   const scheme = uriScheme(request.uri);
-  if (!(options.uriSchemes ?? ['sip', 'sips']).includes(scheme)) return reject(416, `Request-URI scheme ${scheme}: is not supported`);
+  if (!(options.uriSchemes ?? ['sip', 'sips']).includes(scheme)) return reject(416, `Request-URI scheme ${clip(scheme)}: is not supported`);
   // ---- §8.2.2.3 Require (never for CANCEL, nor ACK)
   if (request.method !== 'CANCEL' && request.method !== 'ACK') {
     const unsupported = unsupportedTags(optionTags(request, 'Require'), options.supportedExtensions);
@@ -113,13 +113,13 @@ export function checkRequest(request: SipRequest, options: RequestCheckOptions):
   const type = request.headers.get('Content-Type');
   if (type !== undefined && request.body.length > 0) {
     const name = mediaTypeName(parseMediaType(type));
-    if (!accepted.includes(name)) return reject(415, `body type ${name} is not understood`, acceptHeaders);
+    if (!accepted.includes(name)) return reject(415, `body type ${clip(name)} is not understood`, acceptHeaders);
   }
   const encodings = request.headers.values('Content-Encoding').map((e) => e.toLowerCase());
   const knownEncodings = options.acceptedEncodings ?? ['identity'];
   const badEncoding = encodings.find((e) => !knownEncodings.includes(e));
   if (badEncoding !== undefined) {
-    return reject(415, `content coding ${badEncoding} is not understood`, [...acceptHeaders, { name: 'Accept-Encoding', value: knownEncodings.join(', ') }]);
+    return reject(415, `content coding ${clip(badEncoding)} is not understood`, [...acceptHeaders, { name: 'Accept-Encoding', value: knownEncodings.join(', ') }]);
   }
   // ---- §21.4.7: the answer's body type must be acceptable to the requester
   const answerTypes = options.answerBodyTypes ?? (role === 'uas' ? { INVITE: 'application/sdp' } : {});
@@ -195,8 +195,8 @@ function checkSyntax(request: SipRequest, options: RequestCheckOptions): Request
     const cseq = parseCSeq(h.get('CSeq')!);
     if (cseq.method !== request.method) {
       // RFC 4475 §3.1.2.18: an unknown method with a mismatching CSeq is better answered 501
-      if (!KNOWN_METHODS.includes(request.method)) return reject(501, `method ${request.method} is not implemented (and CSeq says ${cseq.method})`);
-      return reject(400, `CSeq method ${cseq.method} does not match ${request.method}`);
+      if (!KNOWN_METHODS.includes(request.method)) return reject(501, `method ${clip(request.method)} is not implemented (and CSeq says ${clip(cseq.method)})`);
+      return reject(400, `CSeq method ${clip(cseq.method)} does not match ${clip(request.method)}`);
     }
     maxForwards(request);
     for (const line of h.getAll('Route')) parseNameAddrList(line);
@@ -233,7 +233,7 @@ function checkContactParams(contact: NameAddr): void {
 function checkProxy(request: SipRequest, options: RequestCheckOptions): RequestRejection | undefined {
   // §16.3 step 2: URI scheme
   const scheme = uriScheme(request.uri);
-  if (!(options.uriSchemes ?? ['sip', 'sips']).includes(scheme)) return reject(416, `Request-URI scheme ${scheme}: is not supported`);
+  if (!(options.uriSchemes ?? ['sip', 'sips']).includes(scheme)) return reject(416, `Request-URI scheme ${clip(scheme)}: is not supported`);
   // step 3: Max-Forwards
   if (maxForwards(request) === 0) {
     if (!(request.method === 'OPTIONS' && options.optionsAtZeroMaxForwards === 'answer')) {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { SipParseError } from './parse-error';
 import {
-  type SipUri, bareHost, decodedUriHeaders, escapeUriHeaderValue, formatUriHeaders, getUriParam, hostKind, isIpv6,
+  type SipUri, bareHost, decodedUriHeaders, escapeUriHeaderValue, escapeUriParam, escapeUriUser, formatUriHeaders, getUriParam, hostKind, isIpv6,
   parseSipUri, parseUri, serializeUri, uriEquals, withoutHeaders,
 } from './sip-uri';
 
@@ -144,5 +144,13 @@ describe('helpers', () => {
     expect(isIpv6('1:2:3:4:5:6:7:8')).toBe(true);
     expect(isIpv6('1:2:3:4:5:6:7:8:9')).toBe(false);
     expect(isIpv6('1::2::3')).toBe(false);
+  });
+});
+
+describe('escaping for other URI parts', () => {
+  it('escapes a user part and a parameter with their own allowed sets (RFC 3261 §19.1.2)', () => {
+    expect(escapeUriUser('a b@c;d?e')).toBe('a%20b%40c;d?e');
+    expect(escapeUriParam('x y;z=1:2')).toBe('x%20y%3Bz%3D1:2');
+    expect(parseSipUri(`sip:${escapeUriUser('I have spaces@home')}@example.net`).user).toBe('I%20have%20spaces%40home');
   });
 });

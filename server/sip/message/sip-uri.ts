@@ -6,7 +6,7 @@
  * {@link AbsoluteUri} so that the receiver can answer 416 (Unsupported URI Scheme) instead of 400.
  */
 import {
-  HNV_UNRESERVED, PARAM_UNRESERVED, PASSWORD_EXTRA, RESERVED, UNRESERVED, USER_UNRESERVED,
+  HEX, HNV_UNRESERVED, PARAM_UNRESERVED, PASSWORD_EXTRA, RESERVED, UNRESERVED, USER_UNRESERVED,
   firstInvalid, isClass, percentDecode, percentEncode,
 } from './abnf';
 import { SipParseError } from './parse-error';
@@ -121,7 +121,7 @@ export function parseSipUri(text: string, knownScheme?: 'sip' | 'sips', knownFro
   }
   const host = text.slice(hostStart, i);
   if (hostKind(host) === undefined) {
-    throw new SipParseError(host ? `invalid host "${host}" in SIP URI` : 'missing host in SIP URI', { offset: hostStart });
+    throw new SipParseError(host ? `invalid host "${clip(host)}" in SIP URI` : 'missing host in SIP URI', { offset: hostStart });
   }
   let port: number | undefined;
   if (text.charCodeAt(i) === 0x3a) {
@@ -167,9 +167,7 @@ function parseTelUri(text: string, from: number): TelUri {
   while (i < text.length && text.charCodeAt(i) !== 0x3b) i++;
   const number = text.slice(from, i);
   const global = number.startsWith('+');
-  // global-number-digits = "+" *phonedigit DIGIT *phonedigit; local: 1*phonedigit-hex with a DIGIT/HEX/*/# (RFC 3966 §3)
-  const allowed = global ? /^\+[0-9().-]*[0-9][0-9().-]*$/ : /^[0-9A-Fa-f*#().-]*[0-9A-Fa-f*#][0-9A-Fa-f*#().-]*$/;
-  if (!allowed.test(number)) throw new SipParseError(`invalid telephone number "${number}" in tel: URI`, { offset: from });
+  if (!isTelNumber(number, global)) throw new SipParseError(`invalid telephone number "${clip(number)}" in tel: URI`, { offset: from });
   const params: UriParam[] = [];
   while (text.charCodeAt(i) === 0x3b) {
     const nameStart = ++i;
@@ -187,6 +185,27 @@ function parseTelUri(text: string, from: number): TelUri {
     throw new SipParseError('a local tel: number needs a phone-context parameter (RFC 3966 §5.1.5)', { offset: from });
   }
   return { kind: 'tel', number, params };
+}
+
+/**
+ * global-number-digits = "+" *phonedigit DIGIT *phonedigit; local-number-digits = *phonedigit-hex
+ * (HEXDIG / "*" / "#") *phonedigit-hex, with visual separators "-" "." "(" ")" (RFC 3966 §3). Linear scan.
+ */
+function isTelNumber(number: string, global: boolean): boolean {
+  let digits = 0;
+  for (let i = global ? 1 : 0; i < number.length; i++) {
+    const c = number.charCodeAt(i);
+    if (c === 0x2d || c === 0x2e || c === 0x28 || c === 0x29) continue;
+    const digit = c >= 0x30 && c <= 0x39;
+    if (global ? !digit : !(digit || isClass(c, HEX) || c === 0x2a || c === 0x23)) return false;
+    digits++;
+  }
+  return digits > 0;
+}
+
+/** At most 40 characters of `s`, for error messages about possibly huge values. */
+export function clip(s: string): string {
+  return s.length > 40 ? `${s.slice(0, 40)}…` : s;
 }
 
 /** Serialize a URI, components exactly as held. */
@@ -394,9 +413,4 @@ export function describe(text: string, i: number): string {
   if (Number.isNaN(c)) return 'end of text';
   if (c < 0x20 || c === 0x7f) return `control character 0x${c.toString(16).padStart(2, '0')}`;
   return `"${text[i]}"`;
-}
-
-/** True when `code` may appear unescaped in a SIP URI (used by callers that scan for a URI's end). */
-export function isUriChar(code: number): boolean {
-  return code === 0x25 || isClass(code, UNRESERVED | RESERVED | PARAM_UNRESERVED | HNV_UNRESERVED);
 }

@@ -10,7 +10,7 @@
 import { isWsp, scanToken, skipWsp } from './abnf';
 import { type HeaderParam, getParam, scanHeaderParams, serializeHeaderParams } from './header-params';
 import { SipParseError } from './parse-error';
-import { describe, hostKind, isIpv4, isIpv6 } from './sip-uri';
+import { clip, describe, hostKind, isIpv4, isIpv6 } from './sip-uri';
 
 /** The RFC 3261 magic cookie that starts every compliant branch (§8.1.1.7). */
 export const MAGIC_COOKIE = 'z9hG4bK';
@@ -111,7 +111,7 @@ function scanVia(text: string, start: number, list: boolean): { via: Via; end: n
     }
   }
   const host = text.slice(hostStart, i);
-  if (hostKind(host) === undefined) throw new SipParseError(host ? `invalid Via sent-by host "${host}"` : 'missing Via sent-by host', { offset: hostStart });
+  if (hostKind(host) === undefined) throw new SipParseError(host ? `invalid Via sent-by host "${clip(host)}"` : 'missing Via sent-by host', { offset: hostStart });
   let port: number | undefined;
   const afterHost = skipWsp(text, i);
   if (text.charCodeAt(afterHost) === 0x3a) {
@@ -152,6 +152,6 @@ function scanVia(text: string, start: number, list: boolean): { via: Via; end: n
 }
 
 function portValue(digits: string, offset: number, what: string): number {
-  if (!/^[0-9]{1,5}$/.test(digits) || Number(digits) > 65535) throw new SipParseError(`invalid ${what} "${digits}"`, { offset });
+  if (!/^[0-9]{1,5}$/.test(digits) || Number(digits) > 65535) throw new SipParseError(`invalid ${what} "${clip(digits)}"`, { offset });
   return Number(digits);
 }

@@ -29,21 +29,23 @@ const TRANSITIONS: TransitionTable<InviteClientState> = {
  * INVITE client transaction (RFC 3261 §17.1.1; RFC 6026 §8.4 for Accepted and Timer M).
  *
  * ```
- *   start: send INVITE, Timer A (unreliable only), Timer B
- *                 +-----------+  A: resend INVITE, A *= 2
- *                 |  Calling  |  B or transport error: timeout/error to TU ---------------+
- *                 +-----------+                                                           |
- *             1xx   |    |   | 2xx: to TU, Timer M                                        |
- *         to TU     v    |   +------------------------------+                             |
- *          +------------+|                                  v                             |
- *     1xx  | Proceeding ||   2xx: to TU, Timer M      +----------+  2xx: to TU            |
- *   to TU  +------------+|--------------------------->| Accepted |  (not absorbed)        |
- *                   |    | 300-699: send ACK,         +----------+                        |
- *                   |    | to TU, Timer D                   | M fires                     |
- *                   v    v                                  v                             |
- *               +-----------+  300-699: resend ACK    +------------+                      |
- *               | Completed |------- D fires -------->| Terminated |<---------------------+
- *               +-----------+                         +------------+
+ *   start: send INVITE, Timer A (UDP only), Timer B
+ *     |
+ *     v               A fires: resend INVITE, A = 2A
+ *   +-----------+     B fires, or transport error: tell the TU -----------------------+
+ *   |  Calling  |---------------------------------------------------------------+     |
+ *   +-----------+   2xx: to TU, Timer M                                          |     |
+ *     | 1xx: to TU  ------------------------------------+                        |     |
+ *     v                                                 v                        |     |
+ *   +------------+   2xx: to TU, Timer M          +----------+  2xx: to TU       |     |
+ *   | Proceeding |------------------------------->| Accepted |  (every one)      |     |
+ *   +------------+   transport error: tell TU --+  +----------+                   |     |
+ *     | 300-699 (also from Calling):            |       | M fires                |     |
+ *     | send ACK, to TU, Timer D                |       v                        v     v
+ *     v                                         +->+---------------------------------------+
+ *   +-----------+   D fires                        |               Terminated              |
+ *   | Completed |--------------------------------->+---------------------------------------+
+ *   +-----------+   300-699 again: resend ACK
  * ```
  * Retransmissions (Timer A) only over unreliable transports; Timer D is 0 over reliable ones.
  * Events: `stateChange`, `response` (each response the TU must see), `timeout`, `transportError`.

@@ -123,6 +123,15 @@ describe('TransactionLayer', () => {
     expect(layer.size()).toBe(0);
   });
 
+  it('drops a bad message quietly when nobody listens for errors', () => {
+    const transport = new FakeTransport();
+    const layer = new TransactionLayer(transport);
+    const noVia = sampleRequest('OPTIONS');
+    noVia.headers.remove('Via');
+    expect(() => transport.deliver(noVia, PEER)).not.toThrow();
+    expect(layer.size()).toBe(0);
+  });
+
   it('refuses to start a client transaction without an RFC 3261 branch, for ACK, or twice for one branch', () => {
     const { layer } = setup();
     const target = { protocol: 'udp', host: '192.0.2.9', port: 5060 } as const;

@@ -114,7 +114,7 @@ export class TransactionLayer extends EventEmitter<TransactionLayerEvents> {
     try {
       return await this.transport.send(message, target);
     } catch (error) {
-      this.emit('error', error instanceof Error ? error : new Error(String(error)), undefined);
+      this.report(error, undefined);
       return undefined;
     }
   }
@@ -149,8 +149,14 @@ export class TransactionLayer extends EventEmitter<TransactionLayerEvents> {
       if (received.message.type === 'request') this.receiveRequest(received.message, received);
       else this.receiveResponse(received.message, received);
     } catch (error) {
-      this.emit('error', error instanceof Error ? error : new Error(String(error)), received);
+      this.report(error, received);
     }
+  }
+
+  /** Emit `error` when someone listens (an unheard 'error' event would throw into the transport). */
+  private report(error: unknown, received: ReceivedMessage | undefined): void {
+    if (this.listenerCount('error') === 0) return;
+    this.emit('error', error instanceof Error ? error : new Error(String(error)), received);
   }
 
   private receiveRequest(request: SipRequest, received: ReceivedMessage): void {

@@ -13,6 +13,7 @@
  *   this domain, else 403.
  * Each refusal says why in its reason phrase.
  */
+import { isValidCpmId } from '../../../protocol/cpm/cpm-headers';
 import { CPM_FEATURE_TAG_VALUE } from '../../core/cpm-routing';
 import { aorOfHeader } from '../../core/domain-core';
 import { parseNameAddr } from '../../sip/message/name-addr';
@@ -34,11 +35,6 @@ export interface CpmInviteInfo {
 
 /** The outcome of the checks: the facts of the INVITE, or the response to refuse it with. */
 export type ServiceControlResult = { ok: true; info: CpmInviteInfo } | { ok: false; rejection: Rejection };
-
-/** Largest Conversation-ID / Contribution-ID accepted (OMA CPM uses UUIDs; this is generous). */
-const MAX_ID_LENGTH = 256;
-/** A header value usable as an identifier: printable, no spaces, no commas. */
-const ID_VALUE = /^[\x21-\x2b\x2d-\x7e]+$/;
 
 /**
  * The role the core gave a request: the `orig` or `term` parameter of our Route entry (the leading Route
@@ -96,11 +92,11 @@ export function checkCpmInvite(request: SipRequest, role: ServiceRole | undefine
   return { ok: true, info: { role, conversationId, contributionId, assertedIdentity: asserted } };
 }
 
-/** The header's single value; undefined when absent, null when repeated, empty, too long or not a token. */
+/** The header's single value; undefined when absent, null when repeated or not a CPM id (a token, ≤ 128). */
 function identifier(request: SipRequest, name: string): string | null | undefined {
   const lines = request.headers.getAll(name);
   if (lines.length === 0) return undefined;
   const value = lines[0]!.trim();
-  if (lines.length > 1 || value.length === 0 || value.length > MAX_ID_LENGTH || !ID_VALUE.test(value)) return null;
+  if (lines.length > 1 || !isValidCpmId(value)) return null;
   return value;
 }

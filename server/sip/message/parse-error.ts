@@ -51,4 +51,13 @@ export class SipParseError extends Error {
     this.status = details.status ?? 400;
   }
 
+  /** The Call-ID, when the parser got that far. */
+  get callId(): string | undefined {
+    return this.headers?.get('Call-ID');
+  }
+
+  /** The topmost Via value (raw), when the parser got that far: where a 400 goes. */
+  get topVia(): string | undefined {
+    return this.headers?.first('Via');
+  }
 }

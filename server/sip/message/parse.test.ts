@@ -76,8 +76,8 @@ describe('parseMessage', () => {
     expect(e.status).toBe(400);
     expect(e.isRequest).toBe(true);
     expect(e.method).toBe('INVITE');
-    expect(e.headers?.get('Call-ID')).toBe('a84b4c76e66710');
-    expect(e.headers?.get('Via')).toContain('branch=z9hG4bK776');
+    expect(e.callId).toBe('a84b4c76e66710');
+    expect(e.topVia).toBe('SIP/2.0/WSS df7jal23ls0d.invalid;branch=z9hG4bK776');
   });
 
   it('keeps parsing headers after a bad start line, and says 505 for another SIP version', () => {

@@ -140,3 +140,10 @@ describe('parse errors and responses', () => {
     expect(ok).toMatchObject({ action: 'reject', rejection: { status: 400 } });
   });
 });
+
+describe('bodies', () => {
+  it('answers 400 to a UAS request whose body has no Content-Type (RFC 3261 §20.15)', () => {
+    expect(checkRequest(request('INVITE', 'sip:b@x', [], 'v=0\r\n'), { role: 'uas' })).toMatchObject({ status: 400, detail: expect.stringMatching(/Content-Type/) });
+    expect(checkRequest(request('INVITE', 'sip:b@x', [], 'v=0\r\n'), { role: 'proxy' })).toBeUndefined();
+  });
+});

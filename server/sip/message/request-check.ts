@@ -83,12 +83,19 @@ const REGISTRAR_METHODS = ['REGISTER', 'OPTIONS'];
 
 /** Check a parsed request. Returns undefined when it may be processed. Never throws. */
 export function checkRequest(request: SipRequest, options: RequestCheckOptions): RequestRejection | undefined {
-  const role = options.role;
   // ---- well-formedness of what this role uses (§8.2, §16.3 step 1)
   const syntax = checkSyntax(request, options);
   if (syntax) return syntax;
+  try {
+    return options.role === 'proxy' ? checkProxy(request, options) : checkUas(request, options);
+  } catch (e) {
+    // checkSyntax has parsed everything the later steps read; this is a safety net, never a crash
+    return reject(400, e instanceof SipParseError ? e.reason : 'malformed request');
+  }
+}
 
-  if (role === 'proxy') return checkProxy(request, options);
+function checkUas(request: SipRequest, options: RequestCheckOptions): RequestRejection | undefined {
+  const role = options.role;
 
   // ---- §8.2.1 method inspection
   const allowed = options.allowedMethods ?? (role === 'registrar' ? REGISTRAR_METHODS : UAS_METHODS);
@@ -111,6 +118,7 @@ export function checkRequest(request: SipRequest, options: RequestCheckOptions):
   const accepted = options.acceptedBodyTypes ?? (role === 'uas' ? ['application/sdp'] : []);
   const acceptHeaders: SipHeader[] = [{ name: 'Accept', value: accepted.join(', ') }];
   const type = request.headers.get('Content-Type');
+  if (type === undefined && request.body.length > 0) return reject(400, 'a body needs a Content-Type (RFC 3261 §20.15)');
   if (type !== undefined && request.body.length > 0) {
     const name = mediaTypeName(parseMediaType(type));
     if (!accepted.includes(name)) return reject(415, `body type ${clip(name)} is not understood`, acceptHeaders);

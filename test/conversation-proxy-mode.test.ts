@@ -4,7 +4,8 @@
  * tables hold it while it lives; BYE from either side ends it; service control refuses what it must.
  */
 import { randomUUID } from 'node:crypto';
-import type { RTCSession } from 'jssip/lib/RTCSession';
+import type { EndEvent, RTCSession } from 'jssip/lib/RTCSession';
+import type { IncomingResponse } from 'jssip/lib/SIPMessage';
 import type { RTCSessionEvent } from 'jssip/lib/UA';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CpmUserAgent } from '../electron/device/sip/cpm-user-agent';
@@ -39,12 +40,12 @@ interface CallDevice {
 let lab: LabNetwork;
 const devices: CallDevice[] = [];
 
-function startDevice(user: string, name: string, msrpPort: number): CallDevice {
+function startDevice(user: string, name: string, msrpPort: number, network: LabNetwork = lab): CallDevice {
   const domain = user.split('@')[1] ?? '';
-  const d = lab.description.domains.find((x) => x.domain === domain)!;
-  const password = lab.description.users.find((u) => u.uri === user)!.password;
+  const d = network.description.domains.find((x) => x.domain === domain)!;
+  const password = network.description.users.find((u) => u.uri === user)!.password;
   const socket = new WsSocket({ url: d.ws });
-  const hook = lab.trace.device(name);
+  const hook = network.trace.device(name);
   const wire: string[] = [];
   const send = socket.send.bind(socket);
   socket.send = (message: string): boolean => {
@@ -104,8 +105,10 @@ function call(from: CallDevice, to: string, headers: string[]): { session: RTCSe
       extraHeaders: headers,
       eventHandlers: {
         confirmed: () => resolve(),
-        failed: (e: { cause?: unknown; message?: { status_code?: number; reason_phrase?: string } }) =>
-          reject(Object.assign(new Error(`call failed: ${String(e.cause)}`), { status: e.message?.status_code, reason: e.message?.reason_phrase })),
+        failed: (e: EndEvent) => {
+          const response = e.message as Partial<IncomingResponse> | undefined;
+          reject(Object.assign(new Error(`call failed: ${e.cause}`), { status: response?.status_code, reason: response?.reason_phrase }));
+        },
       },
     });
   });
@@ -190,7 +193,6 @@ describe('a CPM session through two Conversation Servers in proxy mode', () => {
     await waitFor('both session tables empty', () =>
       lab.domain('a.example').conversation.sessionCount() === 0 && lab.domain('b.example').conversation.sessionCount() === 0);
     const byes = lab.trace.hops({ callId, methods: ['BYE'] }).filter((h) => h.summary === 'BYE');
-    console.log(lab.trace.ladder({ callId }));
     expect(byes.map((h) => `${h.from} → ${h.to}`)).toEqual([
       'alice laptop → core A',
       'core A → CS A',
@@ -330,5 +332,38 @@ describe('service control against a forged originator', () => {
     const request = await inviteToCsA('<tel:+15550100>');
     expect(request.status).toBe(403);
     expect(request.reason).toBe('Forbidden: no P-Asserted-Identity');
+  });
+});
+
+describe('mode pairs: CS A in-path (not built yet), CS B proxy', () => {
+  let mixed: LabNetwork;
+  const logged: string[] = [];
+
+  beforeAll(async () => {
+    mixed = await LabNetwork.start({ modeA: 'in-path', modeB: 'proxy', log: (line) => logged.push(line) });
+  });
+
+  afterAll(async () => {
+    await mixed?.close();
+  });
+
+  it('describes each domain’s mode, says that in-path proxies for now, and still connects the session', async () => {
+    expect(mixed.description.domains.map((d) => d.mode)).toEqual(['in-path', 'proxy']);
+    const csA = mixed.domain('a.example').conversation;
+    expect(csA.mode).toBe('in-path');
+    expect(csA.sessions.mode).toBe('proxy');
+    expect(logged).toEqual(['a.example: in-path mode is not available yet; CPM sessions are proxied (Record-Route, no MSRP relay)']);
+    expect(csA.diagnostics).toEqual(logged);
+
+    const carol = startDevice('sip:carol@a.example', 'carol phone', 40301, mixed);
+    const bob2 = startDevice('sip:bob@b.example', 'bob tablet', 40401, mixed);
+    await Promise.all([registered(carol), registered(bob2)]);
+    const { session, confirmed } = call(carol, 'sip:bob@b.example', cpmHeaders());
+    await confirmed;
+    await waitFor('both tables hold the session', () => csA.sessionCount() === 1 && mixed.domain('b.example').conversation.sessionCount() === 1);
+    session.terminate();
+    await waitFor('both tables empty', () => csA.sessionCount() === 0 && mixed.domain('b.example').conversation.sessionCount() === 0);
+    carol.ua.stop();
+    bob2.ua.stop();
   });
 });

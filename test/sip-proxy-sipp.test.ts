@@ -114,7 +114,10 @@ describe('ProxyCore under SIPp load', () => {
       `127.0.0.1:${proxyPort}`,
     ], 'uac');
 
+    const cpuBefore = process.cpuUsage();
     const uacCode = await exitOf(uac.child);
+    const cpu = process.cpuUsage(cpuBefore);
+    console.log(`DEBUG proxy cpu user ${cpu.user / 1e6}s system ${cpu.system / 1e6}s`);
     const uasCode = await exitOf(uas.child);
     const stats = lastStats(join(workDir, 'uac.csv'));
     const uasStats = lastStats(join(workDir, 'uas.csv'));

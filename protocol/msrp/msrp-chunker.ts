@@ -13,6 +13,25 @@ export interface OutgoingChunk {
   continuation: ContinuationFlag;
 }
 
+/**
+ * Where a session's outgoing queue takes the chunks of one message from: a `MessageChunker` (the whole
+ * body is known) or a `ChunkStream` (chunks arrive over time, as in a relay).
+ */
+export interface ChunkSource {
+  /** Nothing more will come: every chunk was produced, or the source was aborted. */
+  readonly done: boolean;
+  /** A chunk can be produced now. */
+  readonly ready: boolean;
+  /** Whether at least one chunk was produced. */
+  readonly hasStarted: boolean;
+  /** Bytes known and not yet produced. */
+  readonly remainingBytes: number;
+  /** The next chunk, or undefined when none is ready. */
+  next(): OutgoingChunk | undefined;
+  /** Give up: the `#` chunk to send when part of the message was sent (RFC 4975 §7.1.1), else undefined. */
+  abort(): OutgoingChunk | undefined;
+}
+
 /** Default chunk size in bytes: small enough for any relay, large enough to keep the header overhead low. */
 export const DEFAULT_CHUNK_SIZE = 2048;
 
@@ -28,7 +47,7 @@ export interface ChunkerOptions {
  * Yields the chunks of one message lazily, so that a queue of large messages costs no more memory than
  * the messages themselves. A zero-length message yields one chunk `1-0/0`.
  */
-export class MessageChunker {
+export class MessageChunker implements ChunkSource {
   private offset = 0;
   private started = false;
   private aborted = false;
@@ -47,6 +66,11 @@ export class MessageChunker {
   /** Whether every chunk (or the abort chunk) has been produced. */
   get done(): boolean {
     return this.aborted || (this.started && this.offset >= this.body.length);
+  }
+
+  /** Whether a chunk can be produced now (until done, always). */
+  get ready(): boolean {
+    return !this.done;
   }
 
   /** Whether at least one chunk was produced. */

@@ -20,7 +20,8 @@
  * until then.
  */
 import { TypedEmitter } from '../common/typed-emitter';
-import { MessageChunker, DEFAULT_CHUNK_SIZE, type OutgoingChunk } from './msrp-chunker';
+import { ChunkStream } from './msrp-chunk-stream';
+import { MessageChunker, DEFAULT_CHUNK_SIZE, type ChunkSource, type OutgoingChunk } from './msrp-chunker';
 import {
   formatByteRange,
   formatPath,
@@ -35,7 +36,7 @@ import {
   type MsrpStatus,
 } from './msrp-headers';
 import { newMsrpMessageId } from './msrp-ids';
-import { IDENT, MsrpHeaders, msrpStatusComment, type MsrpHeader, type MsrpRequest } from './msrp-message';
+import { IDENT, MsrpHeaders, msrpStatusComment, type ContinuationFlag, type MsrpHeader, type MsrpRequest } from './msrp-message';
 import { MsrpReassembler, type ReassemblerOptions } from './msrp-reassembler';
 import { formatMsrpUri, msrpUrisEqual, type MsrpUri } from './msrp-uri';
 
@@ -106,6 +107,34 @@ export interface MsrpReport {
   byteRange: ByteRange | undefined;
 }
 
+/** A stream of chunks being sent (see `MsrpSession.sendStream`). */
+export interface OutgoingStream {
+  readonly messageId: string;
+  readonly done: Promise<MsrpSendOutcome>;
+  /**
+   * Queue the next chunk. Returns false when the session's queue is at its high-water mark (the chunk is
+   * still queued; wait for `drain`), and also when the stream can take no more (session closed, message
+   * failed or aborted: the chunk is dropped and `done` tells why).
+   */
+  push(chunk: OutgoingChunk): boolean;
+}
+
+/** One incoming SEND chunk, as a relay sees it (see `MsrpSession.handleChunksWith`). */
+export interface ReceivedMsrpChunk {
+  messageId: string;
+  byteRange: ByteRange;
+  continuation: ContinuationFlag;
+  body: Uint8Array;
+  contentType: string;
+  headers: MsrpHeaders;
+}
+
+/** Decides the response to one incoming chunk: 200, or an error status of RFC 4975 §10. */
+export type MsrpChunkHandler = (chunk: ReceivedMsrpChunk) => { status: number; comment?: string };
+
+/** Why a session closed: `local` (its owner), `connection-lost`, or `refused` (the peer answered 481 or refused the binding). */
+export type MsrpSessionCloseCause = 'local' | 'connection-lost' | 'refused';
+
 /** Events of a session. */
 export type MsrpSessionEvents = {
   stateChange: (state: MsrpSessionState, previous: MsrpSessionState) => void;
@@ -147,7 +176,7 @@ export interface SendTicket {
 interface QueueEntry {
   messageId: string;
   contentType: string;
-  chunker: MessageChunker;
+  chunker: ChunkSource;
   successReport: boolean;
   failureReport: FailureReport;
   inFlight: number;
@@ -177,6 +206,8 @@ export class MsrpSession extends TypedEmitter<MsrpSessionEvents> {
   readonly highWaterMark: number;
   private readonly reassembler: MsrpReassembler;
   private readonly firstHeaders = new Map<string, MsrpHeaders>();
+  private chunkHandler: MsrpChunkHandler | undefined;
+  private closedWith: { cause: MsrpSessionCloseCause; reason: string } | undefined;
 
   constructor(options: MsrpSessionOptions) {
     super();
@@ -226,25 +257,50 @@ export class MsrpSession extends TypedEmitter<MsrpSessionEvents> {
   send(body: Uint8Array, contentType: string, options: MsrpSendOptions = {}): OutgoingMessage {
     if (this.current === MsrpSessionState.Closed) throw new TypeError('send() on a closed MSRP session');
     if (/[\r\n]/.test(contentType) || !contentType.includes('/')) throw new TypeError(`bad content type ${JSON.stringify(contentType)}`);
-    const messageId = options.messageId ?? newMsrpMessageId();
-    if (!IDENT.test(messageId)) throw new TypeError(`bad Message-ID ${JSON.stringify(messageId)}`);
-    let resolve!: (outcome: MsrpSendOutcome) => void;
-    const done = new Promise<MsrpSendOutcome>((r) => (resolve = r));
     const accepted = !this.needsDrain;
-    this.queue.push({
-      messageId,
-      contentType,
-      chunker: new MessageChunker(body, { chunkSize: this.chunkSize }),
-      successReport: options.successReport ?? false,
-      failureReport: options.failureReport ?? 'yes',
-      inFlight: 0,
-      settled: false,
-      resolve,
-    });
+    const { messageId, done } = this.enqueue(new MessageChunker(body, { chunkSize: this.chunkSize }), contentType, options);
     this.queued += body.length;
     if (this.needsDrain) this.drainPending = true;
-    if (this.carrierRef && this.current !== MsrpSessionState.Idle) this.carrierRef.wake(this);
+    this.wakeCarrier();
     return { messageId, accepted, done };
+  }
+
+  /**
+   * Queue a message whose chunks will be pushed as they become known (a relay forwarding chunks as they
+   * arrive, RFC 4975 §7.1.1): each pushed chunk is sent with its own Byte-Range and continuation flag, in
+   * push order, and the message ends with the `$` (or `#`) chunk. `done` resolves when every chunk was
+   * acknowledged or one failed. Throws `TypeError` on a closed session or invalid arguments.
+   */
+  sendStream(contentType: string, options: MsrpSendOptions = {}): OutgoingStream {
+    if (this.current === MsrpSessionState.Closed) throw new TypeError('sendStream() on a closed MSRP session');
+    if (/[\r\n]/.test(contentType) || !contentType.includes('/')) throw new TypeError(`bad content type ${JSON.stringify(contentType)}`);
+    const stream = new ChunkStream();
+    const { messageId, done } = this.enqueue(stream, contentType, options);
+    const push = (chunk: OutgoingChunk): boolean => {
+      if (this.current === MsrpSessionState.Closed || !stream.open) return false;
+      stream.push(chunk);
+      this.queued += chunk.body.length;
+      if (this.needsDrain) this.drainPending = true;
+      this.wakeCarrier();
+      return !this.needsDrain;
+    };
+    return { messageId, done, push };
+  }
+
+  /**
+   * Hand every incoming SEND chunk to `handler` as it arrives instead of reassembling messages (a relay's
+   * receiving side); `undefined` restores reassembly. The handler's verdict becomes the response status
+   * (RFC 4975 §7.2). Bodiless SENDs are still answered here. No success REPORT is generated in this mode:
+   * a relay forwards `Success-Report` and relays the REPORT it gets back.
+   */
+  handleChunksWith(handler: MsrpChunkHandler | undefined): void {
+    if (handler && this.reassembler.pendingCount > 0) throw new TypeError('handleChunksWith() while messages are being reassembled');
+    this.chunkHandler = handler;
+  }
+
+  /** Why the session closed: by `close()` (`local`), its connection going away, or the peer refusing it. */
+  get closeInfo(): { cause: MsrpSessionCloseCause; reason: string } | undefined {
+    return this.closedWith;
   }
 
   /**
@@ -285,7 +341,7 @@ export class MsrpSession extends TypedEmitter<MsrpSessionEvents> {
   /** Close the session: queued messages fail with status 0, the connection forgets the session. */
   close(): void {
     if (this.current === MsrpSessionState.Closed) return;
-    this.shutdown('session closed');
+    this.shutdown('session closed', 'local');
   }
 
   // ---- called by the connection ----
@@ -320,7 +376,7 @@ export class MsrpSession extends TypedEmitter<MsrpSessionEvents> {
   hasOutput(): boolean {
     if (this.current === MsrpSessionState.Binding) return !this.bindingInFlight;
     if (this.current !== MsrpSessionState.Active) return false;
-    return this.abortChunks.length > 0 || this.queue.some((e) => !e.chunker.done);
+    return this.abortChunks.length > 0 || this.queue.some((e) => e.chunker.ready);
   }
 
   /** The next request to send, or undefined. */
@@ -332,7 +388,7 @@ export class MsrpSession extends TypedEmitter<MsrpSessionEvents> {
     ];
     const binding = this.current === MsrpSessionState.Binding;
     const aborted = this.abortChunks.shift();
-    const entry = aborted?.entry ?? this.queue.find((e) => !e.chunker.done);
+    const entry = aborted?.entry ?? this.queue.find((e) => e.chunker.ready);
     if (binding) this.bindingInFlight = true;
     if (!entry) {
       // Nothing queued: the bodiless binding SEND (RFC 4975 §5.4, PROFILE.md).
@@ -383,12 +439,12 @@ export class MsrpSession extends TypedEmitter<MsrpSessionEvents> {
       this.checkDrain();
     }
     // A refused binding SEND or a 481 means the peer does not have this session (RFC 4975 §7.2).
-    if (ticket.binding || status === 481) this.shutdown(`peer answered ${status} ${comment}`.trim());
+    if (ticket.binding || status === 481) this.shutdown(`peer answered ${status} ${comment}`.trim(), 'refused');
   }
 
   /** The connection went away. */
   connectionLost(reason: string): void {
-    if (this.current !== MsrpSessionState.Closed) this.shutdown(reason, false);
+    if (this.current !== MsrpSessionState.Closed) this.shutdown(reason, 'connection-lost', false);
   }
 
   /** Handle an incoming SEND routed to this session (paths already parsed and checked). */
@@ -413,6 +469,7 @@ export class MsrpSession extends TypedEmitter<MsrpSessionEvents> {
       // A bodiless SEND: binds or keeps alive, carries no message.
       return { status: 200, comment: 'OK', afterResponse: nothing };
     }
+    if (this.chunkHandler) return this.relayChunk(this.chunkHandler, request, messageId, byteRange, contentType, request.body);
     const result = this.reassembler.add({ messageId, byteRange, continuation: request.continuation, body: request.body });
     switch (result.kind) {
       case 'error':
@@ -452,6 +509,22 @@ export class MsrpSession extends TypedEmitter<MsrpSessionEvents> {
     }
   }
 
+  private relayChunk(handler: MsrpChunkHandler, request: MsrpRequest, messageId: string, byteRange: ByteRange, contentType: string, body: Uint8Array): SendHandling {
+    const nothing = (): void => undefined;
+    const continuation = request.continuation;
+    // The checks the reassembler would make on one chunk (RFC 4975 §7.1.1): a complete chunk matches its range.
+    if (byteRange.end !== undefined) {
+      const announced = byteRange.end - byteRange.start + 1;
+      if (body.length > announced || (continuation === '$' && body.length !== announced)) {
+        return { status: 400, comment: `Byte-Range ${byteRange.start}-${byteRange.end} does not match a body of ${body.length} bytes`, afterResponse: nothing };
+      }
+    }
+    const end = byteRange.start - 1 + body.length;
+    if (byteRange.total !== undefined && end > byteRange.total) return { status: 400, comment: `chunk ends at ${end} beyond the total ${byteRange.total}`, afterResponse: nothing };
+    const verdict = handler({ messageId, byteRange, continuation, body, contentType, headers: request.headers });
+    return { status: verdict.status, comment: verdict.comment ?? msrpStatusComment(verdict.status), afterResponse: nothing };
+  }
+
   /** Handle an incoming REPORT routed to this session. Malformed reports are ignored (no response exists). */
   receiveReport(request: MsrpRequest): void {
     const messageId = request.headers.get('Message-ID');
@@ -468,7 +541,8 @@ export class MsrpSession extends TypedEmitter<MsrpSessionEvents> {
 
   // ---- internals ----
 
-  private shutdown(reason: string, notifyCarrier = true): void {
+  private shutdown(reason: string, cause: MsrpSessionCloseCause, notifyCarrier = true): void {
+    this.closedWith = { cause, reason };
     const pending = [...this.queue];
     this.queue.length = 0;
     this.abortChunks.length = 0;
@@ -477,6 +551,28 @@ export class MsrpSession extends TypedEmitter<MsrpSessionEvents> {
     const carrier = this.carrierRef;
     this.transition(MsrpSessionState.Closed);
     if (notifyCarrier && carrier) carrier.detach(this);
+  }
+
+  private enqueue(chunker: ChunkSource, contentType: string, options: MsrpSendOptions): { messageId: string; done: Promise<MsrpSendOutcome> } {
+    const messageId = options.messageId ?? newMsrpMessageId();
+    if (!IDENT.test(messageId)) throw new TypeError(`bad Message-ID ${JSON.stringify(messageId)}`);
+    let resolve!: (outcome: MsrpSendOutcome) => void;
+    const done = new Promise<MsrpSendOutcome>((r) => (resolve = r));
+    this.queue.push({
+      messageId,
+      contentType,
+      chunker,
+      successReport: options.successReport ?? false,
+      failureReport: options.failureReport ?? 'yes',
+      inFlight: 0,
+      settled: false,
+      resolve,
+    });
+    return { messageId, done };
+  }
+
+  private wakeCarrier(): void {
+    if (this.carrierRef && this.current !== MsrpSessionState.Idle && this.current !== MsrpSessionState.Closed) this.carrierRef.wake(this);
   }
 
   private settle(entry: QueueEntry, outcome: MsrpSendOutcome): void {

@@ -4,6 +4,7 @@ import {
   DigestAuthenticator,
   DigestResponder,
   DigestCredentialsError,
+  nodeDigestHash,
   parseDigestChallenges,
   parseDigestCredentials,
   selectDigestChallenge,
@@ -47,7 +48,7 @@ describe('a client answering our challenge', () => {
     const { server } = setup();
     const challenge = parseDigestChallenges(server.challenges())[0]!;
     const fields = { algorithm: 'MD5' as const, username: 'bob', realm: 'a.example', nonce: challenge.nonce, uri: 'sip:a.example', qop: 'auth' as const, nc: '0000000A', cnonce: 'xyz' };
-    const response = computeDigestResponse({ ...fields, password: 'builder', method: 'REGISTER' });
+    const response = computeDigestResponse({ ...fields, password: 'builder', method: 'REGISTER' }, nodeDigestHash);
     const header = `Digest username="bob", realm="a.example", nonce="${challenge.nonce}", uri="sip:a.example", response="${response}", qop=auth, nc=0000000A, cnonce="xyz", opaque="${challenge.opaque!}"`;
     expect(server.verify({ method: 'REGISTER', uri: 'sip:a.example', authorization: [header] }, lookup)).toMatchObject({ ok: true, username: 'bob' });
   });

@@ -23,21 +23,27 @@
  * ```
  */
 import { createHmac, randomBytes } from 'node:crypto';
-import { AuthParamsError, formatAuthHeader, parseAuthHeader, type AuthParamOut, type AuthParams } from './auth-params';
+import { AuthParamsError, formatAuthHeader, parseAuthHeader, type AuthParamOut, type AuthParams } from '../../protocol/digest/auth-params';
+import type { DigestChallenge } from '../../protocol/digest/digest-challenge';
 import {
   computeDigestResponse,
   DIGEST_HEX_LENGTH,
-  digestEquals,
   parseDigestAlgorithm,
   type DigestAlgorithm,
-} from './digest-algorithm';
+} from '../../protocol/digest/digest-computation';
+import { DigestResponder as PortableDigestResponder } from '../../protocol/digest/digest-responder';
 import { NonceSigner } from './digest-nonce';
+import { digestEquals, nodeDigestHash } from './node-digest-hash';
 import { NonceCountTracker } from './nonce-count-tracker';
 
-export { computeDigestResponse, computeHa1, DIGEST_ALGORITHMS, digestHash, parseDigestAlgorithm } from './digest-algorithm';
-export type { DigestAlgorithm, DigestInput } from './digest-algorithm';
-export { AuthParamsError, formatAuthHeader, parseAuthHeader, quoteString } from './auth-params';
-export type { AuthParams, AuthParamOut } from './auth-params';
+// The I/O-free half lives in protocol/digest (shared with the device); re-exported here for server code.
+export { computeDigestResponse, computeHa1, DIGEST_ALGORITHMS, parseDigestAlgorithm } from '../../protocol/digest/digest-computation';
+export type { DigestAlgorithm, DigestHash, DigestInput } from '../../protocol/digest/digest-computation';
+export { parseDigestChallenges, selectDigestChallenge } from '../../protocol/digest/digest-challenge';
+export type { DigestChallenge } from '../../protocol/digest/digest-challenge';
+export { AuthParamsError, formatAuthHeader, parseAuthHeader, quoteString } from '../../protocol/digest/auth-params';
+export type { AuthParams, AuthParamOut } from '../../protocol/digest/auth-params';
+export { digestEquals, nodeDigestHash } from './node-digest-hash';
 
 /** Parsed `Authorization` / `Proxy-Authorization` Digest credentials (RFC 7616 §3.4). */
 export interface DigestCredentials {
@@ -258,7 +264,7 @@ export class DigestAuthenticator {
       qop: c.qop,
       nc: c.nc,
       cnonce: c.cnonce,
-    });
+    }, nodeDigestHash);
     if (!digestEquals(expected, c.response) || password === undefined) return fail('bad-credentials', 'wrong username or password');
     if (nonce.stale) return fail('stale-nonce', 'nonce expired', true);
     const verdict = this.tracker.accept(c.nonce, nonce.issuedAt, Number.parseInt(c.nc, 16));
@@ -277,104 +283,9 @@ function fail(reason: DigestFailure, detail: string, stale = false): DigestVerif
   return { ok: false, reason, detail, stale };
 }
 
-/** A parsed Digest challenge, as a client sees it. */
-export interface DigestChallenge {
-  realm: string;
-  nonce: string;
-  algorithm: DigestAlgorithm;
-  /** The qop options offered (`qop="auth,auth-int"` → ['auth', 'auth-int']); empty for RFC 2069 style. */
-  qop: string[];
-  opaque?: string;
-  stale: boolean;
-}
-
-/**
- * Parse every Digest challenge in `WWW-Authenticate` / `Proxy-Authenticate` values, skipping other schemes
- * and Digest challenges with algorithms we do not implement. Throws `AuthParamsError` on malformed values.
- */
-export function parseDigestChallenges(values: readonly string[]): DigestChallenge[] {
-  const out: DigestChallenge[] = [];
-  for (const value of values) {
-    for (const challenge of parseAuthHeader(value)) {
-      if (challenge.scheme.toLowerCase() !== 'digest') continue;
-      const p = challenge.params;
-      const realm = p.get('realm');
-      const nonce = p.get('nonce');
-      const algorithm = parseDigestAlgorithm(p.get('algorithm'));
-      if (realm === undefined || nonce === undefined || algorithm === undefined) continue;
-      const parsed: DigestChallenge = {
-        realm,
-        nonce,
-        algorithm,
-        qop: (p.get('qop') ?? '').split(',').map((q) => q.trim().toLowerCase()).filter((q) => q !== ''),
-        stale: p.get('stale')?.toLowerCase() === 'true',
-      };
-      const opaque = p.get('opaque');
-      if (opaque !== undefined) parsed.opaque = opaque;
-      out.push(parsed);
-    }
+/** `protocol/digest`'s `DigestResponder` with the `node:crypto` hash: `new DigestResponder(challenge, user, password)`. */
+export class DigestResponder extends PortableDigestResponder {
+  constructor(challenge: DigestChallenge, username: string, password: string, cnonce?: string) {
+    super(challenge, { username, password }, nodeDigestHash, cnonce);
   }
-  return out;
-}
-
-/**
- * A client's answer to one challenge: produces successive `Authorization` values with increasing nc, so that
- * later requests can be authorized pre-emptively with the same nonce (RFC 7616 §3.4).
- */
-export class DigestResponder {
-  private nc = 0;
-  private readonly cnonce: string;
-
-  constructor(
-    /** The challenge being answered. */
-    readonly challenge: DigestChallenge,
-    private readonly username: string,
-    private readonly password: string,
-    cnonce?: string,
-  ) {
-    if (challenge.qop.length > 0 && !challenge.qop.includes('auth')) throw new Error(`no supported qop in ${challenge.qop.join(',')}`);
-    this.cnonce = cnonce ?? randomBytes(16).toString('base64url');
-  }
-
-  /** The `Authorization` value for the next request (`uri`: the request target exactly as it will be sent). */
-  authorize(method: string, uri: string): string {
-    const useQop = this.challenge.qop.includes('auth');
-    if (useQop && this.nc >= 0xffffffff) throw new Error('nonce count exhausted: answer a fresh challenge');
-    const nc = useQop ? (++this.nc).toString(16).padStart(8, '0') : undefined;
-    const response = computeDigestResponse({
-      algorithm: this.challenge.algorithm,
-      username: this.username,
-      realm: this.challenge.realm,
-      password: this.password,
-      method,
-      uri,
-      nonce: this.challenge.nonce,
-      ...(useQop ? { qop: 'auth' as const, nc, cnonce: this.cnonce } : this.challenge.algorithm.endsWith('-sess') ? { cnonce: this.cnonce } : {}),
-    });
-    const params: AuthParamOut[] = [
-      { name: 'username', value: this.username },
-      { name: 'realm', value: this.challenge.realm },
-      { name: 'nonce', value: this.challenge.nonce },
-      { name: 'uri', value: uri },
-      { name: 'algorithm', value: this.challenge.algorithm, token: true },
-      { name: 'response', value: response },
-    ];
-    if (this.challenge.opaque !== undefined) params.push({ name: 'opaque', value: this.challenge.opaque });
-    if (useQop && nc !== undefined) {
-      params.push({ name: 'qop', value: 'auth', token: true }, { name: 'nc', value: nc, token: true }, { name: 'cnonce', value: this.cnonce });
-    }
-    return formatAuthHeader('Digest', params);
-  }
-}
-
-/**
- * Pick the challenge to answer: the first (the server's preference, RFC 7616 §3.7) whose algorithm is in
- * `accept`, optionally restricted to one realm.
- */
-export function selectDigestChallenge(
-  challenges: readonly DigestChallenge[],
-  accept: readonly DigestAlgorithm[] = ['SHA-512-256', 'SHA-256', 'MD5', 'SHA-512-256-sess', 'SHA-256-sess', 'MD5-sess'],
-  realm?: string,
-): DigestChallenge | undefined {
-  return challenges.find((c) => accept.includes(c.algorithm) && (realm === undefined || c.realm === realm) && (c.qop.length === 0 || c.qop.includes('auth')));
 }

@@ -12,6 +12,32 @@ import type { ServerTransaction, TransactionLayer } from '../sip/transaction/tra
 import type { Endpoint, ReceivedMessage, SipTransportLayer } from '../sip/transport/transport-types';
 import type { ConversationMode } from './conversation-mode';
 
+/** One side of a CPM session. */
+export interface SessionParty {
+  /** The user's address of record, `sip:alice@a.example`. */
+  aor: string;
+  /** The tag this side put in From (caller) or To (callee). */
+  tag: string;
+  /** The device: its Contact, the remote target others reach it at (its pub-gruu, PROFILE.md). */
+  target: string;
+}
+
+/**
+ * What every mode knows of a session, for the transfer controller: found by the dialog a `Target-Dialog`
+ * names (RFC 4538 §4), on the caller's leg.
+ */
+export interface CpmSessionInfo {
+  /** Originating or terminating service control (the core's Route said which). */
+  readonly role: 'orig' | 'term';
+  readonly callId: string;
+  readonly conversationId: string;
+  readonly contributionId: string;
+  /** The originator as the core asserted it. */
+  readonly assertedIdentity: string;
+  readonly caller: Readonly<SessionParty>;
+  readonly callee: Readonly<SessionParty>;
+}
+
 /** What a session handler may use of its server. */
 export interface SessionHandlerEnvironment {
   /** The domain the server serves. */
@@ -43,6 +69,8 @@ export interface CpmSessionHandler {
   handleResponse(received: ReceivedMessage): void;
   /** Sessions alive now. */
   sessionCount(): number;
+  /** The live session of a dialog: its Call-ID and both tags, in either order. */
+  findByDialog(callId: string, tagA: string, tagB: string): CpmSessionInfo | undefined;
   /** End every session's state and timer (the transport is the server's to close). */
   close(): void;
 }

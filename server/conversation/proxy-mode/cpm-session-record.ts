@@ -19,6 +19,7 @@
  */
 import { EventEmitter } from 'node:events';
 import { assertTransition, type TransitionTable } from '../../sip/transaction/state-machine';
+import type { CpmSessionInfo, SessionParty } from '../session-handler';
 import type { ServiceRole } from './service-control';
 
 /** States of a session record (see the diagram above). */
@@ -40,16 +41,6 @@ const TRANSITIONS: TransitionTable<CpmSessionState> = {
   [S.Terminating]: [S.Established, S.Terminated],
   [S.Terminated]: [],
 };
-
-/** One side of a session. */
-export interface SessionParty {
-  /** The user's address of record, `sip:alice@a.example`. */
-  aor: string;
-  /** The tag this side put in From (caller) or To (callee). */
-  tag: string;
-  /** The device: its Contact, the remote target others reach it at (its pub-gruu, PROFILE.md). */
-  target: string;
-}
 
 /** Why a session ended. */
 export type SessionEndReason = 'bye' | 'bye-failed' | 'ack-timeout' | 'shutdown';
@@ -74,7 +65,7 @@ export type CpmSessionEvents = {
 };
 
 /** One session's record. */
-export class CpmSessionRecord extends EventEmitter<CpmSessionEvents> {
+export class CpmSessionRecord extends EventEmitter<CpmSessionEvents> implements CpmSessionInfo {
   readonly role: ServiceRole;
   readonly callId: string;
   readonly conversationId: string;

@@ -45,6 +45,11 @@ export function isClass(code: number, flags: number): boolean {
   return code < 128 && (TABLE[code]! & flags) !== 0;
 }
 
+/** True for a token character (RFC 3261 §25.1). */
+export function isTokenCode(code: number): boolean {
+  return code < 128 && (TABLE[code]! & TOKEN) !== 0;
+}
+
 /** True when `s` is a non-empty token (RFC 3261 §25.1). */
 export function isToken(s: string): boolean {
   if (s.length === 0) return false;

@@ -74,3 +74,13 @@ describe('header parameter values', () => {
     expect(getParamText(parseNameAddr(text).params, '+cpm.device-name')).toBe('Laptop "Pro"');
   });
 });
+
+describe('editing a parsed address', () => {
+  it('serializes what was changed in the parsed URI and parameters', () => {
+    const na = parseNameAddr('<sip:alice@a.example;transport=ws>;tag=1');
+    if (na.uri.kind !== 'sip') throw new Error('expected a SIP URI');
+    na.uri.params = na.uri.params.filter((p) => p.name !== 'transport');
+    na.params.push({ name: 'expires', value: '0' });
+    expect(serializeNameAddr(na)).toBe('<sip:alice@a.example>;tag=1;expires=0');
+  });
+});

@@ -19,7 +19,7 @@ export interface NameAddr {
   /** The display name, unquoted (quoted-pairs resolved); undefined when there is none. */
   displayName: string | undefined;
   uri: Uri;
-  /** The URI text exactly as it appeared. */
+  /** The URI text exactly as it appeared (informational: serialization uses `uri`). */
   uriText: string;
   /** Whether the URI was enclosed in `<>`. */
   angleBrackets: boolean;
@@ -55,9 +55,12 @@ export function parseContactList(text: string): NameAddr[] | '*' {
   return parseNameAddrList(text);
 }
 
-/** Serialize a name-addr; always uses angle brackets when it carries a display name or the URI needs them. */
+/**
+ * Serialize a name-addr from its parsed parts (so changes to `uri` or `params` show); angle brackets are
+ * used when it had them, carries a display name, or the URI contains `;`, `,` or `?` (§20.10).
+ */
 export function serializeNameAddr(value: NameAddr): string {
-  const uri = value.uriText || serializeUri(value.uri);
+  const uri = serializeUri(value.uri);
   const needsBrackets = value.angleBrackets || value.displayName !== undefined || /[;,?]/.test(uri);
   let out = '';
   if (value.displayName !== undefined) out += `${quoteString(value.displayName)} `;

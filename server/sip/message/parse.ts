@@ -11,7 +11,7 @@
  * discarded (§18.3), and a missing Content-Length means "the rest is the body" (RFC 2543 compatibility,
  * RFC 4475 §3.4). Streams are framed first by `SipStreamFramer`.
  */
-import { TOKEN, isClass } from './abnf';
+import { isTokenCode } from './abnf';
 import { SipParseError } from './parse-error';
 import { type SipMessage, SipHeaders } from './sip-message';
 import { clip, parseUri } from './sip-uri';
@@ -131,135 +131,182 @@ function decodeHead(bytes: Uint8Array, from: number, to: number): string {
 
 /** Parse the start line and headers (text starts at byte `base` of the message, on line `firstLine`). */
 function parseHead(text: string, base: number, firstLine: number): Head {
-  const headers = new SipHeaders();
-  let error: { reason: string; index: number; status: 400 | 505 } | undefined;
-  const note = (reason: string, index: number, status: 400 | 505 = 400): void => {
-    if (!error) error = { reason, index, status };
-  };
+  return new HeadParser(text, base, firstLine).run();
+}
 
-  // ---- start line
-  let eol = text.indexOf('\r\n');
-  if (eol < 0) eol = text.length;
-  const startLine = text.slice(0, eol);
-  let request: Head['request'];
-  let response: Head['response'];
-  let isRequest: boolean | undefined;
-  let method: string | undefined;
-  if (/^SIP\//i.test(startLine)) {
-    isRequest = false;
-    const sp = startLine.indexOf(' ');
-    const version = sp < 0 ? startLine : startLine.slice(0, sp);
-    const code = sp < 0 ? '' : startLine.slice(sp + 1, sp + 4);
-    const after = startLine.charCodeAt(sp + 4);
-    if (!/^SIP\/2\.0$/i.test(version)) note(`unsupported SIP version "${printable(clip(version))}" in status line`, 0);
-    else if (!/^[1-6][0-9][0-9]$/.test(code) || !(Number.isNaN(after) || after === 0x20)) {
-      note('status code must be three digits from 100 to 699 (RFC 3261 §7.2)', sp + 1);
-    } else {
-      const reason = Number.isNaN(after) ? '' : startLine.slice(sp + 5);
-      const bad = controlIndex(reason);
-      if (bad >= 0) note('control character in reason phrase', sp + 5 + bad);
-      else response = { status: Number(code), reason };
-    }
-  } else {
-    const sp1 = startLine.indexOf(' ');
-    const sp2 = sp1 < 0 ? -1 : startLine.indexOf(' ', sp1 + 1);
-    const m = sp1 < 0 ? startLine : startLine.slice(0, sp1);
-    if (!isTokenString(m)) {
-      note(m ? `invalid method "${printable(clip(m))}" in request line` : 'empty start line', 0);
-    } else {
-      isRequest = true;
-      method = m;
-      if (sp2 < 0) {
-        note('request line must be "Method SP Request-URI SP SIP-Version" (RFC 3261 §7.1)', sp1 < 0 ? startLine.length : sp1);
+/**
+ * One pass over a header section. A class rather than closures: no per-message function objects.
+ * The first problem found is remembered and parsing goes on, so that the error carries every
+ * well-formed header line.
+ */
+class HeadParser {
+  readonly headers = new SipHeaders();
+  private errorReason: string | undefined;
+  private errorIndex = 0;
+  private errorStatus: 400 | 505 = 400;
+  private isRequest: boolean | undefined;
+  private method: string | undefined;
+  private request: Head['request'];
+  private response: Head['response'];
+  private contentLength: number | undefined;
+  private contentLengthCount = 0;
+  private name: string | undefined;
+  private value = '';
+  private nameIndex = 0;
+
+  constructor(private readonly text: string, private readonly base: number, private readonly firstLine: number) {}
+
+  run(): Head {
+    const text = this.text;
+    let eol = text.indexOf('\r\n');
+    if (eol < 0) eol = text.length;
+    this.startLine(text.slice(0, eol));
+    const bare = firstBareCrOrLf(text);
+    if (bare >= 0) this.note('bare CR or LF inside a header line', bare);
+    let pos = eol + 2;
+    while (pos < text.length) {
+      let end = text.indexOf('\r\n', pos);
+      if (end < 0) end = text.length;
+      const c = text.charCodeAt(pos);
+      if (c === 0x20 || c === 0x09) {
+        // folded continuation (LWS = [*WSP CRLF] 1*WSP): equivalent to one SP
+        const more = trimWsp(text, pos, end);
+        if (this.name === undefined) this.note('continuation line before any header', pos);
+        else if (more) this.value = this.value ? `${this.value} ${more}` : more;
       } else {
-        const uri = startLine.slice(sp1 + 1, sp2);
-        const version = startLine.slice(sp2 + 1);
-        const versionMatch = /^SIP\/([0-9]+)\.([0-9]+)$/i.exec(version);
-        if (uri.length === 0) note('extra whitespace in request line (RFC 4475 §3.1.2.9)', sp2);
-        else if (!versionMatch) note(`invalid SIP-Version "${printable(clip(version))}" at the end of the request line`, sp2 + 1);
-        else if (Number(versionMatch[1]) !== 2 || Number(versionMatch[2]) !== 0) note(`SIP version ${clip(version)} is not supported`, sp2 + 1, 505);
-        else {
-          try {
-            parseUri(uri);
-            request = { method: m, uri };
-          } catch (e) {
-            if (!(e instanceof SipParseError)) throw e;
-            note(`invalid Request-URI: ${e.reason}`, sp1 + 1 + (e.offset ?? 0));
-          }
-        }
+        this.flush();
+        this.headerLine(pos, end);
+      }
+      pos = end + 2;
+    }
+    this.flush();
+    if (this.errorReason !== undefined) {
+      throw new SipParseError(this.errorReason, {
+        offset: this.base + byteLength(text, this.errorIndex), line: this.lineOf(this.errorIndex),
+        isRequest: this.isRequest, method: this.method, headers: this.headers, status: this.errorStatus,
+      });
+    }
+    const head: Head = { headers: this.headers, contentLength: this.contentLength, fail: (reason, offset, status) => this.fail(reason, offset, status) };
+    if (this.request) head.request = this.request;
+    if (this.response) head.response = this.response;
+    return head;
+  }
+
+  private fail(reason: string, offset: number, status: 400 | 505): SipParseError {
+    return new SipParseError(reason, { offset, isRequest: this.isRequest, method: this.method, headers: this.headers, status });
+  }
+
+  private note(reason: string, index: number, status: 400 | 505 = 400): void {
+    if (this.errorReason !== undefined) return;
+    this.errorReason = reason;
+    this.errorIndex = index;
+    this.errorStatus = status;
+  }
+
+  private startLine(line: string): void {
+    if (line.length >= 4 && (line.charCodeAt(0) | 0x20) === 0x73 && (line.charCodeAt(1) | 0x20) === 0x69 && (line.charCodeAt(2) | 0x20) === 0x70 && line.charCodeAt(3) === 0x2f) {
+      this.statusLine(line);
+    } else {
+      this.requestLine(line);
+    }
+  }
+
+  /** Status-Line = SIP-Version SP Status-Code SP Reason-Phrase (RFC 3261 §7.2). */
+  private statusLine(line: string): void {
+    this.isRequest = false;
+    const sp = line.indexOf(' ');
+    const version = sp < 0 ? line : line.slice(0, sp);
+    const code = sp < 0 ? '' : line.slice(sp + 1, sp + 4);
+    const after = line.charCodeAt(sp + 4);
+    if (!/^SIP\/2\.0$/i.test(version)) {
+      this.note(`unsupported SIP version "${printable(clip(version))}" in status line`, 0);
+    } else if (!/^[1-6][0-9][0-9]$/.test(code) || !(Number.isNaN(after) || after === 0x20)) {
+      this.note('status code must be three digits from 100 to 699 (RFC 3261 §7.2)', sp + 1);
+    } else {
+      // Reason-Phrase is for humans: any text but control characters (tolerant of its stricter ABNF)
+      const reason = Number.isNaN(after) ? '' : line.slice(sp + 5);
+      const bad = controlIndex(reason);
+      if (bad >= 0) this.note('control character in reason phrase', sp + 5 + bad);
+      else this.response = { status: Number(code), reason };
+    }
+  }
+
+  /** Request-Line = Method SP Request-URI SP SIP-Version, single spaces only (RFC 3261 §7.1, RFC 4475 §3.1.2.9). */
+  private requestLine(line: string): void {
+    const sp1 = line.indexOf(' ');
+    const sp2 = sp1 < 0 ? -1 : line.indexOf(' ', sp1 + 1);
+    const m = sp1 < 0 ? line : line.slice(0, sp1);
+    if (!isTokenString(m)) {
+      this.note(m ? `invalid method "${printable(clip(m))}" in request line` : 'empty start line', 0);
+      return;
+    }
+    this.isRequest = true;
+    this.method = m;
+    if (sp2 < 0) {
+      this.note('request line must be "Method SP Request-URI SP SIP-Version" (RFC 3261 §7.1)', sp1 < 0 ? line.length : sp1);
+      return;
+    }
+    const uri = line.slice(sp1 + 1, sp2);
+    const version = line.slice(sp2 + 1);
+    const versionMatch = /^SIP\/([0-9]+)\.([0-9]+)$/i.exec(version);
+    if (uri.length === 0) this.note('extra whitespace in request line (RFC 4475 §3.1.2.9)', sp2);
+    else if (!versionMatch) this.note(`invalid SIP-Version "${printable(clip(version))}" at the end of the request line`, sp2 + 1);
+    else if (Number(versionMatch[1]) !== 2 || Number(versionMatch[2]) !== 0) this.note(`SIP version ${clip(version)} is not supported`, sp2 + 1, 505);
+    else {
+      try {
+        parseUri(uri);
+        this.request = { method: m, uri };
+      } catch (e) {
+        if (!(e instanceof SipParseError)) throw e;
+        this.note(`invalid Request-URI: ${e.reason}`, sp1 + 1 + (e.offset ?? 0));
       }
     }
   }
 
-  // ---- header lines
-  const bare = firstBareCrOrLf(text);
-  if (bare >= 0) note('bare CR or LF inside a header line', bare);
-  let contentLength: number | undefined;
-  let contentLengthCount = 0;
-  let name: string | undefined;
-  let value = '';
-  let nameIndex = 0;
-  const flush = (): void => {
+  /** header = field-name *(SP / HTAB) ":" SWS value (RFC 3261 §7.3.1). */
+  private headerLine(pos: number, end: number): void {
+    const text = this.text;
+    let i = pos;
+    while (i < end && isTokenCode(text.charCodeAt(i))) i++;
+    const nameEnd = i;
+    while (i < end && (text.charCodeAt(i) === 0x20 || text.charCodeAt(i) === 0x09)) i++;
+    if (nameEnd === pos) {
+      this.note(`header line must start with a header name, found "${printable(clip(text.slice(pos, end)))}"`, pos);
+    } else if (i >= end || text.charCodeAt(i) !== 0x3a /* : */) {
+      this.note(`expected ":" after header name "${clip(text.slice(pos, nameEnd))}"`, nameEnd);
+    } else {
+      this.name = text.slice(pos, nameEnd);
+      this.nameIndex = pos;
+      this.value = trimWsp(text, i + 1, end);
+    }
+  }
+
+  /** Store the header being assembled; Content-Length is read on the way (one only, RFC 4475 §3.3.9). */
+  private flush(): void {
+    const name = this.name;
     if (name === undefined) return;
-    const lower = name.length <= 14 ? name.toLowerCase() : '';
-    if (lower === 'content-length' || lower === 'l') {
-      contentLengthCount++;
-      if (contentLengthCount > 1) note('more than one Content-Length header (RFC 4475 §3.3.9)', nameIndex);
-      else {
+    const n = name.length;
+    if ((n === 14 || n === 1) && (n === 1 ? (name.charCodeAt(0) | 0x20) === 0x6c : name.toLowerCase() === 'content-length')) {
+      if (++this.contentLengthCount > 1) {
+        this.note('more than one Content-Length header (RFC 4475 §3.3.9)', this.nameIndex);
+      } else {
         try {
-          contentLength = contentLengthValue(value, nameIndex);
+          this.contentLength = contentLengthValue(this.value, this.nameIndex);
         } catch (e) {
           if (!(e instanceof SipParseError)) throw e;
-          note(e.reason, nameIndex);
+          this.note(e.reason, this.nameIndex);
         }
       }
     }
-    headers.append(name, value);
-    name = undefined;
-  };
-  let pos = eol + 2;
-  while (pos < text.length) {
-    let end = text.indexOf('\r\n', pos);
-    if (end < 0) end = text.length;
-    const c = text.charCodeAt(pos);
-    if (c === 0x20 || c === 0x09) {
-      // folded continuation (LWS = [*WSP CRLF] 1*WSP): equivalent to one SP
-      const more = trimWsp(text, pos, end);
-      if (name === undefined) note('continuation line before any header', pos);
-      else if (more) value = value ? `${value} ${more}` : more;
-    } else {
-      flush();
-      let i = pos;
-      while (i < end && isClass(text.charCodeAt(i), TOKEN)) i++;
-      const nameEnd = i;
-      while (i < end && (text.charCodeAt(i) === 0x20 || text.charCodeAt(i) === 0x09)) i++;
-      if (nameEnd === pos || text.charCodeAt(i) !== 0x3a /* : */ || i >= end) {
-        note(nameEnd === pos ? `header line must start with a header name, found "${printable(text.slice(pos, Math.min(end, pos + 20)))}"` : `expected ":" after header name "${clip(text.slice(pos, nameEnd))}"`, nameEnd);
-      } else {
-        name = text.slice(pos, nameEnd);
-        nameIndex = pos;
-        value = trimWsp(text, i + 1, end);
-      }
-    }
-    pos = end + 2;
+    this.headers.append(name, this.value);
+    this.name = undefined;
   }
-  flush();
 
-  const lineOf = (index: number): number => {
-    let n = firstLine;
-    for (let k = text.indexOf('\r\n'); k >= 0 && k < index; k = text.indexOf('\r\n', k + 2)) n++;
+  private lineOf(index: number): number {
+    let n = this.firstLine;
+    for (let k = this.text.indexOf('\r\n'); k >= 0 && k < index; k = this.text.indexOf('\r\n', k + 2)) n++;
     return n;
-  };
-  const fail = (reason: string, offset: number, status: 400 | 505): SipParseError =>
-    new SipParseError(reason, { offset, isRequest, method, headers, status });
-  if (error) {
-    const offset = base + byteLength(text, error.index);
-    throw new SipParseError(error.reason, { offset, line: lineOf(error.index), isRequest, method, headers, status: error.status });
   }
-  const head: Head = { headers, contentLength, fail };
-  if (request) head.request = request;
-  if (response) head.response = response;
-  return head;
 }
 
 /** Index of the first CR not followed by LF or LF not preceded by CR, or -1. */
@@ -278,7 +325,7 @@ function contentLengthValue(value: string, offset: number): number {
 
 function isTokenString(s: string): boolean {
   if (s.length === 0) return false;
-  for (let i = 0; i < s.length; i++) if (!isClass(s.charCodeAt(i), TOKEN)) return false;
+  for (let i = 0; i < s.length; i++) if (!isTokenCode(s.charCodeAt(i))) return false;
   return true;
 }
 

@@ -229,18 +229,41 @@ function serializeParams(params: readonly UriParam[]): string {
 
 /** The kind of a host as written in a SIP URI or Via sent-by, or undefined when it is not a valid host. */
 export function hostKind(host: string): HostKind | undefined {
-  if (host.length === 0) return undefined;
+  const n = host.length;
+  if (n === 0) return undefined;
   if (host.charCodeAt(0) === 0x5b) {
-    return host.charCodeAt(host.length - 1) === 0x5d && isIpv6(host.slice(1, -1)) ? 'ipv6' : undefined;
+    return host.charCodeAt(n - 1) === 0x5d && isIpv6(host.slice(1, -1)) ? 'ipv6' : undefined;
   }
-  if (isIpv4(host)) return 'ipv4';
-  // hostname = *( domainlabel "." ) toplabel [ "." ]; toplabel starts with ALPHA (RFC 3261 §25.1)
-  const name = host.endsWith('.') ? host.slice(0, -1) : host;
-  const labels = name.split('.');
-  for (const label of labels) {
-    if (!/^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?$/.test(label)) return undefined;
+  // hostname = *( domainlabel "." ) toplabel [ "." ]; labels are alphanum with inner "-"; toplabel starts
+  // with ALPHA (RFC 3261 §25.1). One linear scan, no regex.
+  const end = host.charCodeAt(n - 1) === 0x2e ? n - 1 : n;
+  let labelStart = 0;
+  let digitsAndDots = true;
+  let topAlpha = false;
+  for (let i = 0; i <= end; i++) {
+    const c = i < end ? host.charCodeAt(i) : 0x2e;
+    if (c === 0x2e) {
+      if (i === labelStart || !isAlnum(host.charCodeAt(labelStart)) || !isAlnum(host.charCodeAt(i - 1))) return undefined;
+      topAlpha = !isDigit(host.charCodeAt(labelStart));
+      labelStart = i + 1;
+    } else if (isDigit(c)) {
+      // still possibly an IPv4 address
+    } else if (isAlnum(c) || c === 0x2d) {
+      digitsAndDots = false;
+    } else {
+      return undefined;
+    }
   }
-  return /^[A-Za-z]/.test(labels[labels.length - 1]!) ? 'domain' : undefined;
+  if (digitsAndDots && end === n) return isIpv4(host) ? 'ipv4' : undefined;
+  return topAlpha ? 'domain' : undefined;
+}
+
+function isDigit(c: number): boolean {
+  return c >= 0x30 && c <= 0x39;
+}
+
+function isAlnum(c: number): boolean {
+  return isDigit(c) || (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a);
 }
 
 /** True for a dotted-quad IPv4 address (RFC 3261 §25.1 IPv4address, each part 0–255). */

@@ -1,8 +1,10 @@
 /**
- * Validation of everything that enters the Message Store, shared by the store itself and its HTTP API so that
- * both refuse the same input with the same reasons.
+ * Validation of everything that enters the Message Store, shared by the store itself, its HTTP API and its
+ * clients (the device checks what it queues for deposit), so that all refuse the same input with the same
+ * reasons.
  */
-import { MAX_BATCH, type DeliveryState, type DeliveryUpdate, type MessageInput } from './message-store';
+import { utf8 } from '../common/bytes';
+import { MAX_BATCH, type DeliveryState, type DeliveryUpdate, type MessageInput } from './store-types';
 
 /** Bad input: the operation wrote nothing. `reason` is safe to return to the client. */
 export class StoreInputError extends Error {
@@ -87,7 +89,7 @@ export function validateMessage(value: unknown, index: number): MessageInput {
   if (contentType.length > 200) throw new StoreInputError(`${where}.contentType is too long`);
   match(contentType, CONTENT_TYPE_PATTERN, `${where}.contentType`);
   const body = str(value, 'body', where);
-  if (Buffer.byteLength(body, 'utf8') > MAX_BODY_BYTES) throw new StoreInputError(`${where}.body exceeds ${MAX_BODY_BYTES} bytes`);
+  if (body.length > MAX_BODY_BYTES / 3 && utf8(body).length > MAX_BODY_BYTES) throw new StoreInputError(`${where}.body exceeds ${MAX_BODY_BYTES} bytes`);
   let delivery: DeliveryState = 'none';
   if (value['delivery'] !== undefined) {
     const d = str(value, 'delivery', where);

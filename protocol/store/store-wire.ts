@@ -1,8 +1,9 @@
 /**
- * The JSON shapes of the Message Store HTTP API (`store-http-api.ts`), shared with its client
- * (`store-client.ts`). Cursors travel as opaque strings; clients must not do arithmetic on them.
+ * The JSON shapes of the Message Store HTTP API (`server/store/store-http-api.ts`), shared with its client
+ * (`electron/device/history/store-client.ts`). Cursors travel as opaque strings; clients must not do
+ * arithmetic on them.
  */
-import type { ConversationSummary, DeliveryUpdate, DepositResult, MessageInput, StoredMessage } from './message-store';
+import type { ConversationSummary, DeliveryUpdate, DepositResult, MessageInput, StoredMessage } from './store-types';
 
 /** `POST /v1/messages` request body. `owner`, when present, must be the authenticated user. */
 export interface DepositRequest {

@@ -1,0 +1,295 @@
+/**
+ * One CPM session on a device (PROFILE.md "A CPM session"): the SIP INVITE dialog (`CpmInviteSession`)
+ * plus its MSRP session (RFC 4975) on the chat media transport, and the CPIM payloads it carries.
+ *
+ * ```
+ *   outgoing: startChat                           incoming INVITE
+ *        │                                               │
+ *        ▼        accept()                               ▼
+ *   ┌────────────┐ ◄───────────────────────────── ┌─────────┐ decline() / CANCEL ┌───────┐
+ *   │ connecting │                                │ ringing │ ──────────────────►│       │
+ *   └────────────┘                                └─────────┘                    │       │
+ *     │       │  dialog confirmed and MSRP bound                                 │ ended │
+ *     │       ▼                                                                  │       │
+ *     │   ┌────────┐  BYE (either side), MSRP connection lost, in-dialog timeout │       │
+ *     │   │ active │ ───────────────────────────────────────────────────────────►│       │
+ *     │   └────────┘                                                             └───────┘
+ *     │  final failure response, MSRP failure, timeout (local cancel: ended)
+ *     ▼
+ *   ┌────────┐
+ *   │ failed │
+ *   └────────┘
+ * ```
+ * (`ringing → failed` when the answer cannot be built; `ringing → connecting` on accept().)
+ */
+import { EventEmitter } from 'node:events';
+import { randomUUID } from 'node:crypto';
+import type { CpimAddress } from '../../../protocol/cpim/cpim';
+import type { Imdn } from '../../../protocol/imdn/imdn';
+import { mediaTypeEssence } from '../../../protocol/msrp/msrp-headers';
+import { MsrpSession, MsrpSessionState, type MsrpSendOutcome } from '../../../protocol/msrp/msrp-session';
+import type { MsrpUri } from '../../../protocol/msrp/msrp-uri';
+import { CPM_ACCEPT_TYPES, CPM_ACCEPT_WRAPPED_TYPES } from '../../../protocol/sdp/msrp-sdp';
+import type { CpmInviteSession, CpmInviteTermination, PeerIdentity } from '../sip/cpm-invite-session';
+import type { MsrpNegotiation, MsrpPeerConnectionOptions } from '../sip/msrp-peer-connection';
+import { ChatPayloadError, CPIM_CONTENT_TYPE, decodeChatPayload, type IncomingText } from './chat-payload';
+import type { ChatMediaTransport } from './msrp-transport';
+
+/** States of a chat session (the values are the DeviceApi's `SessionStateName`s). */
+export enum ChatSessionState {
+  Connecting = 'connecting',
+  Ringing = 'ringing',
+  Active = 'active',
+  Ended = 'ended',
+  Failed = 'failed',
+}
+
+const TRANSITIONS: Readonly<Record<ChatSessionState, readonly ChatSessionState[]>> = {
+  [ChatSessionState.Connecting]: [ChatSessionState.Active, ChatSessionState.Failed, ChatSessionState.Ended],
+  [ChatSessionState.Ringing]: [ChatSessionState.Connecting, ChatSessionState.Ended, ChatSessionState.Failed],
+  [ChatSessionState.Active]: [ChatSessionState.Ended],
+  [ChatSessionState.Ended]: [],
+  [ChatSessionState.Failed]: [],
+};
+
+/** Why a session ended, as the UI shows it. */
+export const EndCause = {
+  LocalBye: 'ended on this device',
+  RemoteBye: 'ended by the peer',
+  MsrpLost: 'MSRP connection lost',
+  MsrpFailed: 'MSRP connection could not be set up',
+  Declined: 'declined',
+  Cancelled: 'cancelled by the caller',
+  AnsweredElsewhere: 'answered on another device',
+  Timeout: 'no answer from the peer',
+} as const;
+
+/** Events of a chat session. */
+export interface ChatSessionEvents {
+  stateChange: (to: ChatSessionState, from: ChatSessionState, cause: string | null) => void;
+  /** A chat message arrived. */
+  text: (message: IncomingText) => void;
+  /** A delivery or display notification arrived. */
+  notification: (imdn: Imdn) => void;
+  /** Something the peer sent could not be used (the session goes on). */
+  payloadError: (error: Error) => void;
+}
+
+/** Options of a chat session. */
+export interface ChatSessionOptions {
+  sip: CpmInviteSession;
+  conversationId: string;
+  contributionId: string;
+  transport: ChatMediaTransport;
+  /** Largest incoming message accepted (default 4 MiB). */
+  maxMessageBytes?: number;
+}
+
+/** One CPM session. */
+export class ChatSession extends EventEmitter {
+  /** Our id for the session (the DeviceApi's `sessionId`). */
+  readonly id = randomUUID();
+  readonly conversationId: string;
+  readonly contributionId: string;
+  readonly direction: 'outgoing' | 'incoming';
+  private current: ChatSessionState;
+  private endCause: string | null = null;
+  private localUri: MsrpUri | null = null;
+  private media: MsrpSession | null = null;
+  private backlog: Array<{ bytes: Uint8Array; resolve: (outcome: MsrpSendOutcome) => void }> = [];
+  private readonly sip: CpmInviteSession;
+  private readonly transport: ChatMediaTransport;
+  private readonly maxMessageBytes: number;
+
+  constructor(options: ChatSessionOptions) {
+    super();
+    this.sip = options.sip;
+    this.conversationId = options.conversationId;
+    this.contributionId = options.contributionId;
+    this.transport = options.transport;
+    this.direction = options.sip.direction;
+    this.maxMessageBytes = options.maxMessageBytes ?? 4 * 1024 * 1024;
+    this.current = this.direction === 'outgoing' ? ChatSessionState.Connecting : ChatSessionState.Ringing;
+    this.sip.on('established', () => this.maybeActive());
+    this.sip.on('terminated', (t) => this.sipTerminated(t));
+  }
+
+  /** The peer's identity. */
+  get peer(): PeerIdentity {
+    return this.sip.peer;
+  }
+
+  /** Current state. */
+  get state(): ChatSessionState {
+    return this.current;
+  }
+
+  /** Why the session ended or failed, else null. */
+  get cause(): string | null {
+    return this.endCause;
+  }
+
+  /** True in `connecting` and `active`: messages can be queued on it. */
+  get usable(): boolean {
+    return this.current === ChatSessionState.Connecting || this.current === ChatSessionState.Active;
+  }
+
+  /** Options for the MsrpPeerConnection of this session (offer or answer). */
+  peerConnectionOptions(): MsrpPeerConnectionOptions {
+    return {
+      localEndpoint: () => {
+        this.localUri ??= this.transport.newLocalUri();
+        return { path: [this.localUri], acceptTypes: [...CPM_ACCEPT_TYPES], acceptWrappedTypes: [...CPM_ACCEPT_WRAPPED_TYPES] };
+      },
+      onNegotiated: (negotiation) => this.negotiated(negotiation),
+    };
+  }
+
+  /** Accept an incoming session (200 OK with our MSRP answer). Throws unless ringing. */
+  accept(): void {
+    if (this.current !== ChatSessionState.Ringing) throw new Error(`accept: the session is ${this.current}, not ringing`);
+    this.transition(ChatSessionState.Connecting, null);
+    try {
+      this.sip.answer(this.peerConnectionOptions());
+    } catch (error) {
+      this.fail(`answer failed: ${error instanceof Error ? error.message : String(error)}`);
+      this.sip.reject(500, 'Server Internal Error');
+    }
+  }
+
+  /** Decline an incoming session (603). Throws unless ringing. */
+  decline(): void {
+    if (this.current !== ChatSessionState.Ringing) throw new Error(`decline: the session is ${this.current}, not ringing`);
+    this.transition(ChatSessionState.Ended, EndCause.Declined);
+    this.sip.reject(603, 'Decline');
+  }
+
+  /** End the session from this side (BYE, or CANCEL while connecting). No-op once ended. */
+  end(cause: string = EndCause.LocalBye): void {
+    if (this.current === ChatSessionState.Ended || this.current === ChatSessionState.Failed) return;
+    if (this.current === ChatSessionState.Ringing) {
+      this.decline();
+      return;
+    }
+    this.transition(ChatSessionState.Ended, cause);
+    this.sip.terminate();
+  }
+
+  /**
+   * Queue a CPIM payload on the session's MSRP session (held until the SDP exchange has made one).
+   * Resolves (never rejects) when MSRP acknowledged every chunk or one failed.
+   */
+  send(bytes: Uint8Array): Promise<MsrpSendOutcome> {
+    if (!this.usable) return Promise.resolve({ ok: false, messageId: '', status: 0, comment: `session ${this.current}` });
+    if (this.media && this.media.state !== MsrpSessionState.Closed) return this.media.send(bytes, CPIM_CONTENT_TYPE).done;
+    return new Promise((resolve) => this.backlog.push({ bytes, resolve }));
+  }
+
+  override on<E extends keyof ChatSessionEvents>(event: E, listener: ChatSessionEvents[E]): this {
+    return super.on(event, listener);
+  }
+
+  override emit<E extends keyof ChatSessionEvents>(event: E, ...args: Parameters<ChatSessionEvents[E]>): boolean {
+    return super.emit(event, ...args);
+  }
+
+  // ─── internals ─────────────────────────────────────────────────────────────────────────────────────────
+
+  private negotiated(negotiation: MsrpNegotiation): void {
+    if (this.media || !this.localUri) return; // a re-INVITE: the MSRP session stays as it is
+    const media = new MsrpSession({
+      localUri: this.localUri,
+      remotePath: negotiation.remotePath,
+      reassembly: { maxMessageBytes: this.maxMessageBytes },
+    });
+    this.media = media;
+    media.on('stateChange', (state) => {
+      if (state === MsrpSessionState.Active) this.maybeActive();
+      else if (state === MsrpSessionState.Closed) this.mediaClosed();
+    });
+    media.on('message', (message) => {
+      if (mediaTypeEssence(message.contentType) !== CPIM_CONTENT_TYPE) {
+        this.emit('payloadError', new ChatPayloadError(`unexpected content type ${message.contentType}`));
+        return;
+      }
+      let payload;
+      try {
+        payload = decodeChatPayload(message.body);
+      } catch (error) {
+        this.emit('payloadError', error instanceof Error ? error : new Error(String(error)));
+        return;
+      }
+      if (payload.kind === 'text') this.emit('text', payload);
+      else this.emit('notification', payload.imdn);
+    });
+    for (const { bytes, resolve } of this.backlog.splice(0)) void media.send(bytes, CPIM_CONTENT_TYPE).done.then(resolve);
+    if (negotiation.setup === 'active') this.transport.connectActive(media, negotiation.remoteAddress);
+    else this.transport.awaitPassive(media);
+  }
+
+  private maybeActive(): void {
+    if (this.current !== ChatSessionState.Connecting) return;
+    if (this.sip.established && this.media?.state === MsrpSessionState.Active) this.transition(ChatSessionState.Active, null);
+  }
+
+  private mediaClosed(): void {
+    if (this.current === ChatSessionState.Active) {
+      this.transition(ChatSessionState.Ended, EndCause.MsrpLost);
+      this.sip.terminate();
+    } else if (this.current === ChatSessionState.Connecting) {
+      this.fail(EndCause.MsrpFailed);
+      this.sip.terminate();
+    }
+  }
+
+  private sipTerminated(t: CpmInviteTermination): void {
+    this.media?.close();
+    this.settleBacklog();
+    if (this.current === ChatSessionState.Ended || this.current === ChatSessionState.Failed) return;
+    if (this.current === ChatSessionState.Ringing) {
+      this.transition(ChatSessionState.Ended, isAnsweredElsewhere(t.reason) ? EndCause.AnsweredElsewhere : t.originator === 'remote' ? EndCause.Cancelled : describe(t));
+      return;
+    }
+    if (this.current === ChatSessionState.Active) {
+      const cause = t.originator === 'remote' ? EndCause.RemoteBye : t.originator === 'local' ? EndCause.LocalBye : describe(t);
+      this.transition(ChatSessionState.Ended, cause);
+      return;
+    }
+    // connecting
+    if (t.phase === 'ended' && t.originator === 'remote') this.transition(ChatSessionState.Ended, EndCause.RemoteBye);
+    else this.fail(describe(t));
+  }
+
+  private fail(cause: string): void {
+    this.media?.close();
+    this.settleBacklog();
+    if (this.current !== ChatSessionState.Failed && this.current !== ChatSessionState.Ended) this.transition(ChatSessionState.Failed, cause);
+  }
+
+  private settleBacklog(): void {
+    for (const { resolve } of this.backlog.splice(0)) resolve({ ok: false, messageId: '', status: 0, comment: 'session ended' });
+  }
+
+  /** The one transition function; throws on a move the diagram does not have. */
+  private transition(to: ChatSessionState, cause: string | null): void {
+    const from = this.current;
+    if (!TRANSITIONS[from].includes(to)) throw new Error(`ChatSession: illegal transition ${from} → ${to}`);
+    this.current = to;
+    if (to === ChatSessionState.Ended || to === ChatSessionState.Failed) {
+      this.endCause = cause;
+      if (this.media && this.media.state !== MsrpSessionState.Closed) queueMicrotask(() => this.media?.close());
+    }
+    this.emit('stateChange', to, from, cause);
+  }
+}
+
+/** A CANCEL's `Reason: SIP;cause=200` says the call was answered elsewhere (RFC 3326 §2, RFC 3261 §9.1). */
+function isAnsweredElsewhere(reason: string | null): boolean {
+  return reason !== null && /^\s*SIP\s*;.*\bcause\s*=\s*200\b/i.test(reason);
+}
+
+function describe(t: CpmInviteTermination): string {
+  if (t.statusLine) return t.statusLine;
+  if (/timeout/i.test(t.cause)) return EndCause.Timeout;
+  return t.cause;
+}

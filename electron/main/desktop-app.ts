@@ -1,0 +1,251 @@
+/**
+ * The desktop app's main process, put together: profile and single-instance lock, CSP header, settings,
+ * the DeviceAgent (from a factory), the window, IPC, tray, join notifications and the unread badge.
+ * `index.ts` calls `startDesktopApp` with the real agent factory; tests call it with a fake one and the
+ * `electron` module mocked.
+ */
+import { join } from 'node:path';
+import { BrowserWindow, app, dialog, safeStorage, session } from 'electron';
+import type { RegistrationStatus } from '../api/payloads';
+import { AppLifecycle, AppState } from './app-lifecycle';
+import { withContentSecurityPolicy } from './content-security-policy';
+import type { DeviceAgentFactory, DeviceAgentHandle } from './device-agent-factory';
+import { forwardAgentEvents, registerCommandHandlers } from './ipc-bridge';
+import { JoinNotifier } from './join-notifier';
+import { createMainWindow, isAppUrl, type RendererSource } from './main-window';
+import { DEFAULT_PROFILE, parseProfileArgument, profileDataPath } from './profile';
+import { SettingsStore } from './settings-store';
+import { withPersistedSettings } from './shell-commands';
+import { TrayController } from './tray-controller';
+import { UnreadBadge } from './unread-badge';
+
+/** The product's name as users see it. */
+export const PRODUCT_NAME = 'CPM Handoff';
+
+/** Everything the main process needs from outside. */
+export interface DesktopAppOptions {
+  argv: readonly string[];
+  platform: NodeJS.Platform;
+  agentFactory: DeviceAgentFactory;
+  /** Bundled preload script. */
+  preloadPath: string;
+  renderer: RendererSource;
+  /** Folder of the tray images. */
+  trayImageDir: string;
+  /** App icon (PNG) for the window and notifications. */
+  iconPath?: string;
+  /** Where problems are reported (defaults to console.error). */
+  log?: (message: string, error?: unknown) => void;
+}
+
+/** The running app, as tests and index.ts hold it. */
+export interface DesktopApp {
+  readonly lifecycle: AppLifecycle;
+  readonly profile: string;
+  /** Present once running. */
+  readonly agent: DeviceAgentHandle | null;
+  readonly window: BrowserWindow | null;
+  readonly tray: TrayController | null;
+  readonly notifier: JoinNotifier | null;
+  readonly badge: UnreadBadge | null;
+  readonly settings: SettingsStore | null;
+  /** Resolves when start-up is over (running, or stopped because another instance holds the profile). */
+  readonly started: Promise<void>;
+}
+
+/** Starts the app; start-up errors are shown in a dialog and end the process. */
+export function startDesktopApp(options: DesktopAppOptions): DesktopApp {
+  const log = options.log ?? ((message: string, error?: unknown) => console.error(`[main] ${message}`, error ?? ''));
+  const lifecycle = new AppLifecycle();
+  const state: {
+    agent: DeviceAgentHandle | null;
+    window: BrowserWindow | null;
+    tray: TrayController | null;
+    notifier: JoinNotifier | null;
+    badge: UnreadBadge | null;
+    settings: SettingsStore | null;
+  } = { agent: null, window: null, tray: null, notifier: null, badge: null, settings: null };
+
+  let profile = DEFAULT_PROFILE;
+  const fail = (message: string, error?: unknown): void => {
+    log(message, error);
+    dialog.showErrorBox(PRODUCT_NAME, error instanceof Error ? `${message}\n\n${error.message}` : message);
+    if (lifecycle.state === AppState.Starting) lifecycle.transition(AppState.Stopped, message);
+    app.exit(1);
+  };
+
+  const showWindow = (): void => {
+    let window = state.window;
+    if (window === null || window.isDestroyed()) window = openWindow();
+    if (window.isMinimized()) window.restore();
+    window.show();
+    window.focus();
+  };
+
+  const openWindow = (): BrowserWindow => {
+    const window = createMainWindow({
+      preloadPath: options.preloadPath,
+      renderer: options.renderer,
+      title: profile === DEFAULT_PROFILE ? PRODUCT_NAME : `${PRODUCT_NAME} (${profile})`,
+      ...(options.iconPath === undefined ? {} : { iconPath: options.iconPath }),
+      onError: (error) => log('window', error),
+    });
+    state.window = window;
+    window.on('closed', () => {
+      if (state.window === window) state.window = null;
+    });
+    return window;
+  };
+
+  const quit = (): void => {
+    app.quit();
+  };
+
+  const start = async (): Promise<void> => {
+    try {
+      profile = parseProfileArgument(options.argv);
+    } catch (error) {
+      fail('Cannot start', error);
+      return;
+    }
+    const userData = profileDataPath(app.getPath('userData'), profile, options.platform === 'win32' ? '\\' : '/');
+    // The single-instance lock is keyed on userData: set it first, so that each profile has its own lock.
+    app.setPath('userData', userData);
+    if (!app.requestSingleInstanceLock({ profile })) {
+      lifecycle.transition(AppState.Stopped, `profile ${profile} is already open in another instance`);
+      app.quit();
+      return;
+    }
+    app.on('second-instance', () => showWindow());
+
+    await app.whenReady();
+
+    session.defaultSession.webRequest.onHeadersReceived((details, callback) => {
+      callback({ responseHeaders: withContentSecurityPolicy(details.responseHeaders) });
+    });
+
+    const settings = new SettingsStore(join(userData, 'settings.json'), safeStorage);
+    state.settings = settings;
+    if (settings.loadProblem !== null) log(settings.loadProblem);
+
+    let agent: DeviceAgentHandle;
+    try {
+      agent = await options.agentFactory({ dataDir: userData, profile });
+    } catch (error) {
+      fail('The device agent could not start', error);
+      return;
+    }
+    state.agent = agent;
+
+    const window = openWindow();
+    registerCommandHandlers(withPersistedSettings(agent, settings), (event) => {
+      const url = event.senderFrame?.url;
+      return url !== undefined && isAppUrl(url, options.renderer);
+    });
+    forwardAgentEvents(agent, (channel, payload) => {
+      const target = state.window;
+      if (target !== null && !target.isDestroyed()) target.webContents.send(channel, payload);
+    });
+
+    const tray = new TrayController({
+      imageDir: options.trayImageDir,
+      platform: options.platform,
+      productName: PRODUCT_NAME,
+      onOpen: showWindow,
+      onQuit: quit,
+    });
+    state.tray = tray;
+    agent.on('registrationState', (status: RegistrationStatus) => tray.update(status));
+
+    const notifier = new JoinNotifier({
+      platform: options.platform,
+      agent,
+      showPrompt: showWindow,
+      ...(options.iconPath === undefined ? {} : { iconPath: options.iconPath }),
+      onError: (error) => log('answering a join request failed', error),
+    });
+    state.notifier = notifier;
+    agent.on('joinRequest', (request) => {
+      if (!window.isDestroyed() && window.isFocused()) return; // the in-app prompt is in front of the user
+      notifier.notify(request);
+    });
+
+    const badge = new UnreadBadge();
+    state.badge = badge;
+    agent.on('conversationUpdated', (conversation) => badge.update(conversation));
+
+    app.on('window-all-closed', () => {
+      // macOS apps stay in the dock; elsewhere closing the window leaves the tray icon, which can quit.
+    });
+    app.on('activate', () => showWindow());
+    app.on('before-quit', (event) => {
+      if (lifecycle.state === AppState.Stopped) return;
+      if (lifecycle.state === AppState.Quitting) {
+        event.preventDefault();
+        return;
+      }
+      event.preventDefault();
+      lifecycle.transition(AppState.Quitting, 'quit requested');
+      tray.destroy();
+      agent
+        .close()
+        .catch((error: unknown) => log('the device agent did not stop cleanly', error))
+        .finally(() => {
+          lifecycle.transition(AppState.Stopped, 'agent closed');
+          app.quit();
+        });
+    });
+
+    lifecycle.transition(AppState.Running, `profile ${profile}`);
+    await restoreSession(agent, settings, tray, badge, log);
+  };
+
+  const started = start().catch((error: unknown) => fail('Start-up failed', error));
+
+  return {
+    lifecycle,
+    get profile() {
+      return profile;
+    },
+    get agent() {
+      return state.agent;
+    },
+    get window() {
+      return state.window;
+    },
+    get tray() {
+      return state.tray;
+    },
+    get notifier() {
+      return state.notifier;
+    },
+    get badge() {
+      return state.badge;
+    },
+    get settings() {
+      return state.settings;
+    },
+    started,
+  };
+}
+
+/** Applies the stored settings to a fresh agent: auto-accept, then the account (which starts registering). */
+async function restoreSession(
+  agent: DeviceAgentHandle,
+  settings: SettingsStore,
+  tray: TrayController,
+  badge: UnreadBadge,
+  log: (message: string, error?: unknown) => void,
+): Promise<void> {
+  try {
+    if (settings.autoAccept) await agent.setAutoAccept(true);
+    const account = settings.account();
+    if (account !== null) {
+      const info = await agent.signIn(account);
+      tray.update({ state: info.registration, cause: null, pubGruu: info.pubGruu, expiresAt: null }, info.uri);
+    }
+    badge.reset(await agent.listConversations());
+  } catch (error) {
+    log('restoring the saved account failed', error);
+  }
+}

@@ -1,0 +1,77 @@
+/**
+ * A message whose chunks arrive over time (RFC 4975 §7.1.1): what a relay forwards. Each pushed chunk keeps
+ * its Byte-Range and continuation flag; the stream ends with the `$` chunk, or with `#` when the original
+ * sender gave up. Chunks may come in any order the sender chose; the stream hands them on in push order.
+ */
+import type { ChunkSource, OutgoingChunk } from './msrp-chunker';
+
+/** A push-fed `ChunkSource`. */
+export class ChunkStream implements ChunkSource {
+  private readonly chunks: OutgoingChunk[] = [];
+  private ended = false;
+  private aborted = false;
+  private started = false;
+  private pendingBytes = 0;
+  /** The highest byte produced so far (1-based end), for the Byte-Range of an abort chunk. */
+  private highestEnd = 0;
+  private total: number | undefined;
+
+  /** @see ChunkSource.done */
+  get done(): boolean {
+    return this.aborted || (this.ended && this.chunks.length === 0);
+  }
+
+  /** @see ChunkSource.ready */
+  get ready(): boolean {
+    return !this.aborted && this.chunks.length > 0;
+  }
+
+  /** @see ChunkSource.hasStarted */
+  get hasStarted(): boolean {
+    return this.started;
+  }
+
+  /** @see ChunkSource.remainingBytes */
+  get remainingBytes(): number {
+    return this.pendingBytes;
+  }
+
+  /** Whether more chunks may still be pushed. */
+  get open(): boolean {
+    return !this.ended && !this.aborted;
+  }
+
+  /**
+   * Add the next chunk. Throws `TypeError` after the last chunk (a caller bug). A chunk pushed after
+   * `abort()` is dropped: the message was given up.
+   */
+  push(chunk: OutgoingChunk): void {
+    if (this.ended) throw new TypeError('push() after the last chunk of a stream');
+    if (this.aborted) return;
+    if (chunk.continuation !== '+') this.ended = true;
+    this.chunks.push(chunk);
+    this.pendingBytes += chunk.body.length;
+    if (chunk.byteRange.total !== undefined) this.total = chunk.byteRange.total;
+  }
+
+  /** @see ChunkSource.next */
+  next(): OutgoingChunk | undefined {
+    if (this.aborted) return undefined;
+    const chunk = this.chunks.shift();
+    if (!chunk) return undefined;
+    this.started = true;
+    this.pendingBytes -= chunk.body.length;
+    this.highestEnd = Math.max(this.highestEnd, chunk.byteRange.start - 1 + chunk.body.length);
+    return chunk;
+  }
+
+  /** @see ChunkSource.abort */
+  abort(): OutgoingChunk | undefined {
+    if (this.done) return undefined;
+    this.aborted = true;
+    this.chunks.length = 0;
+    this.pendingBytes = 0;
+    if (!this.started) return undefined;
+    return { body: new Uint8Array(0), byteRange: { start: this.highestEnd + 1, end: this.highestEnd, total: this.total }, continuation: '#' };
+  }
+}

@@ -1,0 +1,78 @@
+/**
+ * The byte stream under an MSRP connection, as `MsrpConnectionPool` sees it, and an adapter for a Node
+ * `net.Socket`. The adapter is typed structurally (`StreamSocketLike`), so protocol/ still imports no
+ * Node module: the Node-side owners (the device's `MsrpEndpoint`, the server's `MsrpServerEndpoint`)
+ * create the sockets and hand them over.
+ */
+
+/** What a socket reports to the pool. */
+export interface MsrpSocketHandler {
+  /** Bytes were read. */
+  data(bytes: Uint8Array): void;
+  /** The socket can take more bytes after a `write` returned false. */
+  drained(): void;
+  /** The socket is gone (either side closed it, or it failed). Called once. */
+  closed(): void;
+}
+
+/** A connected byte stream. */
+export interface MsrpSocket {
+  /** The peer's address for diagnostics, e.g. `127.0.0.1:50312`. */
+  readonly label: string;
+  /** Queue bytes; false asks the writer to wait for `drained`. */
+  write(bytes: Uint8Array): boolean;
+  /** Close at once. */
+  destroy(): void;
+  /** Stop reading (flow control); the peer's writes then back up in TCP. */
+  pauseReading(): void;
+  /** Read again. */
+  resumeReading(): void;
+  /** Start reporting events to `handler`; called once by the pool. */
+  listen(handler: MsrpSocketHandler): void;
+}
+
+/** The members of a Node `net.Socket` that `adaptStreamSocket` uses. */
+export interface StreamSocketLike {
+  readonly remoteAddress?: string | undefined;
+  readonly remotePort?: number | undefined;
+  readonly destroyed: boolean;
+  write(data: Uint8Array): boolean;
+  destroy(): unknown;
+  pause(): unknown;
+  resume(): unknown;
+  on(event: 'data', listener: (data: Uint8Array) => void): unknown;
+  on(event: 'drain' | 'close', listener: () => void): unknown;
+  on(event: 'error', listener: (error: Error) => void): unknown;
+}
+
+/**
+ * Adapt a Node `net.Socket` (or anything shaped like one). Errors are swallowed here because `close`
+ * always follows them in Node; a write to a destroyed socket is dropped and reported as "wait".
+ */
+export function adaptStreamSocket(socket: StreamSocketLike): MsrpSocket {
+  const host = socket.remoteAddress ?? '?';
+  const label = `${host.includes(':') ? `[${host}]` : host}:${socket.remotePort ?? '?'}`;
+  let listening = false;
+  return {
+    label,
+    write: (bytes) => (socket.destroyed ? false : socket.write(bytes)),
+    destroy: () => void socket.destroy(),
+    pauseReading: () => void socket.pause(),
+    resumeReading: () => void socket.resume(),
+    listen(handler) {
+      if (listening) throw new TypeError('listen() called twice on an MSRP socket');
+      listening = true;
+      socket.on('data', (data) => handler.data(data));
+      socket.on('drain', () => handler.drained());
+      socket.on('error', () => undefined);
+      let closed = false;
+      const close = (): void => {
+        if (closed) return;
+        closed = true;
+        handler.closed();
+      };
+      socket.on('close', close);
+      if (socket.destroyed) close();
+    },
+  };
+}

@@ -1,0 +1,189 @@
+import { describe, expect, it } from 'vitest';
+import type { Endpoint } from '../sip/transport/transport-types';
+import { SipTrace, endpointText, renderLadder, type SipTraceHop } from './sip-trace';
+
+const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
+
+function request(method: string, callId: string, cseq = 1): string {
+  return [
+    `${method} sip:bob@b.example SIP/2.0`,
+    'Via: SIP/2.0/TLS 127.0.0.1:5061;branch=z9hG4bK1',
+    'From: <sip:alice@a.example>;tag=a1',
+    'To: <sip:bob@b.example>',
+    `Call-ID: ${callId}`,
+    `CSeq: ${cseq} ${method}`,
+    'Content-Length: 0',
+    '',
+    '',
+  ].join('\r\n');
+}
+
+function response(status: number, reason: string, method: string, callId: string): string {
+  return [
+    `SIP/2.0 ${status} ${reason}`,
+    'Via: SIP/2.0/TLS 127.0.0.1:5061;branch=z9hG4bK1',
+    'From: <sip:alice@a.example>;tag=a1',
+    'To: <sip:bob@b.example>;tag=b1',
+    `Call-ID: ${callId}`,
+    `CSeq: 1 ${method}`,
+    'Content-Length: 0',
+    '',
+    '',
+  ].join('\r\n');
+}
+
+const tls = (port: number): Endpoint => ({ protocol: 'tls', host: '127.0.0.1', port });
+
+/** Two elements: X listens on 5061, Y on 5071; X reaches Y over a connection from ephemeral port 40000. */
+function twoElements(trace: SipTrace) {
+  trace.nameEndpoint(tls(5061), 'X');
+  trace.nameEndpoint(tls(5071), 'Y');
+  const x = trace.hook('X');
+  const y = trace.hook('Y');
+  const send = (text: string): void => {
+    x('out', enc(text), { local: tls(40000), remote: tls(5071) });
+    y('in', enc(text), { local: tls(5071), remote: tls(40000) });
+  };
+  const reply = (text: string): void => {
+    y('out', enc(text), { local: tls(5071), remote: tls(40000) });
+    x('in', enc(text), { local: tls(40000), remote: tls(5071) });
+  };
+  return { x, y, send, reply };
+}
+
+describe('the lab SIP trace', () => {
+  it('records nothing until enabled, and nothing after it is disabled', () => {
+    const trace = new SipTrace();
+    const { send } = twoElements(trace);
+    send(request('OPTIONS', 'c0'));
+    expect(trace.entries()).toEqual([]);
+    trace.enable();
+    send(request('OPTIONS', 'c1'));
+    trace.disable();
+    send(request('OPTIONS', 'c2'));
+    expect(trace.entries().map((e) => e.callId)).toEqual(['c1', 'c1']);
+  });
+
+  it('records who sent what to whom, naming the ephemeral port of an element’s connection after that element', () => {
+    const trace = new SipTrace();
+    trace.enable();
+    const { send, reply } = twoElements(trace);
+    send(request('INVITE', 'c1'));
+    reply(response(200, 'OK', 'INVITE', 'c1'));
+    const entries = trace.entries();
+    expect(entries.map((e) => [e.seq, e.element, e.direction, e.summary, e.from, e.to])).toEqual([
+      [1, 'X', 'out', 'INVITE', 'X', 'Y'],
+      [2, 'Y', 'in', 'INVITE', 'X', 'Y'],
+      [3, 'Y', 'out', '200 OK', 'Y', 'X'],
+      [4, 'X', 'in', '200 OK', 'Y', 'X'],
+    ]);
+    expect(entries[2]).toMatchObject({ method: 'INVITE', status: 200, callId: 'c1', cseq: '1 INVITE' });
+    for (let i = 1; i < entries.length; i++) expect(entries[i]!.timestampNs >= entries[i - 1]!.timestampNs).toBe(true);
+    expect(entries[0]!.raw).toBeUndefined();
+  });
+
+  it('keeps the message text only when asked to', () => {
+    const trace = new SipTrace();
+    trace.enable({ raw: true });
+    const { send } = twoElements(trace);
+    send(request('BYE', 'c1'));
+    expect(trace.entries()[0]!.raw).toBe(request('BYE', 'c1'));
+  });
+
+  it('shows an unknown endpoint as its text', () => {
+    const trace = new SipTrace();
+    trace.enable();
+    const ws: Endpoint = { protocol: 'ws', host: '::1', port: 52000 };
+    trace.hook('core')('in', enc(request('REGISTER', 'r1')), { local: { protocol: 'ws', host: '::1', port: 8080 }, remote: ws });
+    expect(trace.entries()[0]).toMatchObject({ from: 'ws:[::1]:52000', to: 'core' });
+    expect(endpointText(ws)).toBe('ws:[::1]:52000');
+  });
+
+  it('learns a device’s endpoint from the bytes it sent, whichever side recorded first', () => {
+    const trace = new SipTrace();
+    trace.enable();
+    const core = trace.hook('core');
+    const phone = trace.device('phone');
+    const local: Endpoint = { protocol: 'ws', host: '127.0.0.1', port: 8080 };
+    const remote: Endpoint = { protocol: 'ws', host: '127.0.0.1', port: 52001 };
+    const reply = response(200, 'OK', 'REGISTER', 'r1');
+    core('out', enc(reply), { local, remote }); // recorded before the device's copy
+    phone.received(reply);
+    phone.sent(request('MESSAGE', 'm1'));
+    core('in', enc(request('MESSAGE', 'm1')), { local, remote });
+    expect(trace.hops().map((h) => `${h.from} → ${h.to}: ${h.summary} (${h.entries.length})`)).toEqual([
+      'core → phone: 200 OK (2)',
+      'phone → core: MESSAGE (2)',
+    ]);
+  });
+
+  it('drops an unparsable message into the trace as such, without throwing', () => {
+    const trace = new SipTrace();
+    trace.enable();
+    trace.hook('core')('in', enc('HELLO\r\n\r\n'), { local: tls(5061), remote: tls(40000) });
+    expect(trace.entries()[0]).toMatchObject({ summary: '(unparsable)', method: '' });
+    expect(trace.entries()[0]!.callId).toBeUndefined();
+  });
+
+  it('filters by Call-ID and method (a response counts as its CSeq method)', () => {
+    const trace = new SipTrace();
+    trace.enable();
+    const { send, reply } = twoElements(trace);
+    send(request('INVITE', 'c1'));
+    reply(response(200, 'OK', 'INVITE', 'c1'));
+    send(request('MESSAGE', 'c2'));
+    expect(trace.hops({ callId: 'c1' }).map((h) => h.summary)).toEqual(['INVITE', '200 OK']);
+    expect(trace.hops({ methods: ['message'] }).map((h) => h.callId)).toEqual(['c2']);
+  });
+
+  it('merges the two sides of each hop, and keeps a retransmission as a hop of its own', () => {
+    const trace = new SipTrace();
+    trace.enable();
+    const { send } = twoElements(trace);
+    send(request('INVITE', 'c1'));
+    send(request('INVITE', 'c1'));
+    const hops = trace.hops();
+    expect(hops).toHaveLength(2);
+    expect(hops.map((h) => h.entries.map((e) => e.seq))).toEqual([[1, 2], [3, 4]]);
+  });
+
+  it('forgets everything on clear, and keeps at most maxEntries', () => {
+    const trace = new SipTrace({ maxEntries: 3 });
+    trace.enable();
+    const { send } = twoElements(trace);
+    send(request('OPTIONS', 'c1'));
+    send(request('OPTIONS', 'c2'));
+    expect(trace.entries().map((e) => e.seq)).toEqual([2, 3, 4]);
+    trace.clear();
+    expect(trace.entries()).toEqual([]);
+    expect(() => new SipTrace({ maxEntries: 0 })).toThrow('SipTrace: maxEntries must be a positive integer, got 0');
+  });
+});
+
+describe('the ladder diagram', () => {
+  const hop = (from: string, to: string, summary: string, ms: number): SipTraceHop => ({
+    from, to, summary, method: summary, timestampNs: BigInt(ms * 1_000_000), entries: [],
+  });
+
+  it('draws one column per element and one arrow per message, pointing the way it went', () => {
+    const text = renderLadder([hop('A', 'B', 'INVITE', 0), hop('B', 'C', 'INVITE', 1), hop('C', 'A', '200 OK', 2.5)]);
+    expect(text).toBe([
+      '                     A                 B                 C',
+      '                     |                 |                 |',
+      '+0.000ms             |-----INVITE----->|                 |',
+      '+1.000ms             |                 |-----INVITE----->|',
+      '+2.500ms             |<-------------200 OK---------------|',
+      '',
+    ].join('\n'));
+  });
+
+  it('uses the columns given, leaving out hops to elements not shown, and can omit times', () => {
+    const text = renderLadder([hop('A', 'B', 'INVITE', 0), hop('B', 'C', 'INVITE', 1)], { elements: ['B', 'A'], times: false });
+    expect(text.split('\n')).toEqual([
+      '         B                 A',
+      '         |                 |',
+      '         |<----INVITE------|',
+      '',
+    ]);
+  });
+});

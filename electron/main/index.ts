@@ -29,5 +29,6 @@ startDesktopApp({
   preloadPath: join(here, '..', 'preload', 'index.cjs'),
   renderer: rendererSource(),
   trayImageDir: join(assets, 'tray'),
-  iconPath: join(assets, app.isPackaged ? 'tray' : 'icons', app.isPackaged ? 'icon.png' : '512x512.png'),
+  // electron-builder.yml copies assets/icons/512x512.png to resources/icon.png.
+  iconPath: app.isPackaged ? join(assets, 'icon.png') : join(assets, 'icons', '512x512.png'),
 });

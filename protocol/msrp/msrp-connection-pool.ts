@@ -424,7 +424,7 @@ export class MsrpConnectionPool extends TypedEmitter<MsrpConnectionPoolEvents> {
     link.sessions.add(session);
     if (link.idleTimer) clearTimeout(link.idleTimer);
     link.idleTimer = undefined;
-    let delivered = false;
+    let delivered = session.state === MsrpSessionState.Active;
     session.on('stateChange', (state) => {
       if (state === MsrpSessionState.Active) delivered = true;
       if (state !== MsrpSessionState.Closed) return;

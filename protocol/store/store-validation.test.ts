@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { MAX_BODY_BYTES, StoreInputError, validateBatch, validateDateTime, validateDeliveryUpdates, validateMessage } from './message-validation';
-import { message } from './test-fixtures';
+import { MAX_BODY_BYTES, StoreInputError, validateBatch, validateDateTime, validateDeliveryUpdates, validateMessage } from './store-validation';
+import { message } from './testing/store-fixtures';
 
 describe('validateMessage', () => {
   it('returns a clean copy with the default delivery state and without unknown fields', () => {

@@ -46,6 +46,13 @@ export interface DomainCoreOptions {
   conversationServer?: Endpoint;
   /** User part of the transfer service URI (PROFILE.md: `sip:cpm-transfer@<domain>`). */
   transferServiceUser?: string;
+  /**
+   * User-part prefix of the Conversation Server's public service identities (default `cpm-cs-`): a request for
+   * `sip:cpm-cs-…@<domain>` from anywhere is routed to the Conversation Server, so that the server's Contact
+   * (a session leg's URI) is routable across domains (PROFILE.md: "A Conversation Server's Contact is its own
+   * routable address"), like an IMS PSI.
+   */
+  serviceIdentityPrefix?: string;
   /** Per-hop delay added to everything this core sends (lab `--delay-ms`). */
   delayMs?: number;
   timers?: Partial<TimerConfig>;
@@ -340,6 +347,12 @@ export class DomainCore {
       if (host === this.options.domain.toLowerCase() && decode(uri.user ?? '') === (this.options.transferServiceUser ?? 'cpm-transfer')) {
         return [{ uri: request.uri, destination: tlsTarget(cs) }];
       }
+    }
+    // The Conversation Server's own identities (session legs): in-dialog requests too.
+    if (cs && host === this.options.domain.toLowerCase() && decode(uri.user ?? '').startsWith(this.options.serviceIdentityPrefix ?? 'cpm-cs-')) {
+      return [{ uri: request.uri, destination: tlsTarget(cs) }];
+    }
+    if (cs && initial) {
       if (request.method === 'SUBSCRIBE' && /^\s*reg\b/i.test(request.headers.get('Event') ?? '') && host === this.options.domain.toLowerCase()) {
         return [{ uri: request.uri, destination: tlsTarget(cs) }];
       }

@@ -1,19 +1,16 @@
 /**
- * Schema migrations of the SQLite Message Store: a numbered list, applied in order, each in its own
- * transaction together with the bump of `PRAGMA user_version` (the schema version), so that a crash or a
- * failing step leaves the database at the previous version, untouched.
+ * Schema migrations of the SQLite Message Store (run by `protocol/store/schema-migrations.ts`): a numbered
+ * list, applied in order, each in its own transaction together with the bump of `PRAGMA user_version`.
  *
  * To change the schema, append a migration with the next number; never edit one that has shipped.
  */
 import type Database from 'better-sqlite3';
+import { migrate as runMigrations, type Migration as SchemaMigration } from '../../protocol/store/schema-migrations';
 
-/** One schema step. */
-export interface Migration {
-  /** 1, 2, 3…: the user_version after this step. */
-  version: number;
-  description: string;
-  up(db: Database.Database): void;
-}
+export { schemaVersion } from '../../protocol/store/schema-migrations';
+
+/** One schema step of the Message Store. */
+export type Migration = SchemaMigration<Database.Database>;
 
 /** The store's migrations, in order. */
 export const MIGRATIONS: readonly Migration[] = [
@@ -61,33 +58,7 @@ export const MIGRATIONS: readonly Migration[] = [
 /** The schema version this code writes. */
 export const LATEST_VERSION = MIGRATIONS.length;
 
-/** The database's schema version (`PRAGMA user_version`). */
-export function schemaVersion(db: Database.Database): number {
-  const v: unknown = db.pragma('user_version', { simple: true });
-  if (typeof v !== 'number') throw new Error('cannot read PRAGMA user_version');
-  return v;
-}
-
-/**
- * Bring the database to the latest version. Throws when the database is newer than this code, or when the
- * list is not numbered 1, 2, 3…; a failing migration rolls back and rethrows.
- */
+/** Bring the store's database to `LATEST_VERSION` (or to the last of `migrations`, for tests). */
 export function migrate(db: Database.Database, migrations: readonly Migration[] = MIGRATIONS): { from: number; to: number } {
-  migrations.forEach((m, i) => {
-    if (m.version !== i + 1) throw new Error(`migration ${i} has version ${m.version}, expected ${i + 1}`);
-  });
-  const from = schemaVersion(db);
-  if (from > migrations.length) {
-    throw new Error(`database schema version ${from} is newer than this software supports (${migrations.length})`);
-  }
-  for (const m of migrations) {
-    const step = db.transaction(() => {
-      // Re-read inside the write lock: another process may have migrated meanwhile.
-      if (schemaVersion(db) >= m.version) return;
-      m.up(db);
-      db.pragma(`user_version = ${m.version}`);
-    });
-    step.immediate();
-  }
-  return { from, to: schemaVersion(db) };
+  return runMigrations(db, migrations);
 }

@@ -2,7 +2,7 @@ import Database from 'better-sqlite3';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { MAX_BATCH } from './message-store';
-import { StoreInputError } from './message-validation';
+import { StoreInputError } from '../../protocol/store/store-validation';
 import { SqliteMessageStore } from './sqlite-message-store';
 import { message, messages, tempDir } from './test-fixtures';
 

@@ -24,7 +24,7 @@ import {
   validateDeliveryUpdates,
   validateLimit,
   validateOwner,
-} from './message-validation';
+} from '../../protocol/store/store-validation';
 import { migrate } from './migrations';
 
 /** Options of `SqliteMessageStore.open`. */

@@ -10,7 +10,7 @@ import {
   type DigestAlgorithm,
 } from '../auth/digest';
 import type { DeliveryUpdate, DepositResult, MessageInput } from './message-store';
-import type { ConversationListResponse, DeliveryResponse, MessagePageResponse } from './store-wire';
+import type { ConversationListResponse, DeliveryResponse, MessagePageResponse } from '../../protocol/store/store-wire';
 
 /** Options of a `StoreClient`. */
 export interface StoreClientOptions {

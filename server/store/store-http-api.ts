@@ -23,8 +23,8 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { DigestAuthenticator, type DigestServerOptions } from '../auth/digest';
 import { MAX_PAGE, type MessageStore } from './message-store';
-import { StoreInputError, validateBatch, validateConversationId, validateDeliveryUpdates, validateOwner } from './message-validation';
-import type { ConversationListResponse, DeliveryResponse, DepositResponse, ErrorResponse, MessagePageResponse } from './store-wire';
+import { StoreInputError, validateBatch, validateConversationId, validateDeliveryUpdates, validateOwner } from '../../protocol/store/store-validation';
+import type { ConversationListResponse, DeliveryResponse, DepositResponse, ErrorResponse, MessagePageResponse } from '../../protocol/store/store-wire';
 
 /** A user's credentials, looked up by AOR. */
 export type UserLookup = (aor: string) => { password: string } | undefined;

@@ -14,13 +14,12 @@ import { EventEmitter } from 'node:events';
 import type {
   ChatMessage,
   ConversationSummary,
-  DeviceEventMap,
   IncomingSessionInfo,
   MessagePage,
   MessagePageQuery,
   MessageStatus,
 } from '../../api/payloads';
-import { DeviceApiError } from '../../api/device-api';
+import { DeviceApiError, type DeviceEventMap } from '../../api/device-api';
 import type { CpimAddress } from '../../../protocol/cpim/cpim';
 import { CpmHeader, isValidCpmId } from '../../../protocol/cpm/cpm-headers';
 import { newContributionId, newConversationId } from '../../../protocol/cpm/cpm-ids';

@@ -32,6 +32,9 @@ export function msrpPeerConnectionFactory(configuration: unknown): MsrpPeerConne
 
 const NO_MEDIA = { audio: false, video: false };
 
+/** JsSIP's declared type of `pcConfig` (an RTCConfiguration; ours carries `cpmMsrp` instead). */
+type CallPcConfig = NonNullable<NonNullable<Parameters<UA['call']>[1]>['pcConfig']>;
+
 /** How a CPM session ended. */
 export interface CpmInviteTermination {
   /** `failed`: never established (rejected, cancelled, timed out); `ended`: established, then ended. */
@@ -85,7 +88,7 @@ export class CpmInviteSession extends EventEmitter {
     private readonly invite: JsSipIncomingRequest | null,
   ) {
     super();
-    rtc.on('progress', (e) => {
+    rtc.on('progress', (e: unknown) => {
       const status = (e as { response?: { status_code?: number } }).response?.status_code ?? 180;
       this.emit('progress', status);
     });
@@ -101,7 +104,7 @@ export class CpmInviteSession extends EventEmitter {
     try {
       rtc = ua.call(options.target, {
         mediaConstraints: NO_MEDIA,
-        pcConfig: pcConfig as unknown as RTCConfiguration,
+        pcConfig: pcConfig as unknown as CallPcConfig,
         extraHeaders: [
           `Accept-Contact: ${CPM_ACCEPT_CONTACT}`,
           `${CpmHeader.ConversationId}: ${options.conversationId}`,
@@ -158,7 +161,7 @@ export class CpmInviteSession extends EventEmitter {
   answer(peerConnection: MsrpPeerConnectionOptions, extraHeaders: string[] = []): void {
     if (this.direction !== 'incoming') throw new TypeError('answer() on an outgoing session');
     const pcConfig: CpmPcConfig & { iceServers: [] } = { iceServers: [], cpmMsrp: peerConnection };
-    this.rtc.answer({ mediaConstraints: NO_MEDIA, pcConfig: pcConfig as unknown as RTCConfiguration, extraHeaders });
+    this.rtc.answer({ mediaConstraints: NO_MEDIA, pcConfig: pcConfig as unknown as CallPcConfig, extraHeaders });
   }
 
   /** Refuse an incoming session (default 603 Decline) or cancel an outgoing one. No-op once terminated. */

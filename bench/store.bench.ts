@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { MessageInput } from '../server/store/message-store';
 import { SqliteMessageStore } from '../server/store/sqlite-message-store';
-import { StoreClient } from '../server/store/store-client';
+import { StoreClient } from '../electron/device/history/store-client';
 import { StoreHttpApi } from '../server/store/store-http-api';
 import { message, tempDir } from '../server/store/test-fixtures';
 

@@ -33,8 +33,10 @@ interface CallDevice {
   name: string;
   ua: CpmUserAgent;
   wire: string[];
-  /** Sessions this device was offered (it answers each). */
+  /** Sessions this device was offered. */
   incoming: RTCSession[];
+  /** Whether it answers what it is offered (default true). */
+  autoAnswer: boolean;
 }
 
 let lab: LabNetwork;
@@ -81,11 +83,11 @@ function startDevice(user: string, name: string, msrpPort: number, network: LabN
         onNegotiated: () => undefined,
       }),
   });
-  const device: CallDevice = { name, ua, wire, incoming: [] };
+  const device: CallDevice = { name, ua, wire, incoming: [], autoAnswer: true };
   ua.on('newRTCSession', (event: RTCSessionEvent) => {
     if (event.originator !== 'remote') return;
     device.incoming.push(event.session);
-    event.session.answer(NO_MEDIA);
+    if (device.autoAnswer) event.session.answer(NO_MEDIA);
   });
   ua.start();
   devices.push(device);
@@ -172,18 +174,18 @@ describe('a CPM session through two Conversation Servers in proxy mode', () => {
     const b = proxyOf('b.example').sessions.sessions();
     expect(a).toHaveLength(1);
     expect(b).toHaveLength(1);
-    expect(a[0]!.role).toBe('orig');
-    expect(b[0]!.role).toBe('term');
+    expect(a[0]!.roles).toEqual(['orig']);
+    expect(b[0]!.roles).toEqual(['term']);
     const ok = alice.wire.map((m) => parseMessageText(m)).find((m) => m.type === 'response' && m.status === 200 && m.headers.get('Call-ID') === callId);
     const bobTag = toTag(ok!);
-    for (const record of [a[0]!, b[0]!]) {
+    for (const [record, domain] of [[a[0]!, 'a.example'], [b[0]!, 'b.example']] as const) {
       expect(record).toMatchObject({ callId, conversationId, contributionId, assertedIdentity: 'sip:alice@a.example' });
       expect(record.caller).toEqual({ aor: 'sip:alice@a.example', tag: session.local_identity.getParam('tag'), target: alice.ua.pubGruu });
       expect(record.callee.aor).toBe('sip:bob@b.example');
       expect(record.callee.target).toBe(bob.ua.pubGruu);
       expect(record.callee.tag).toBe(bobTag);
       // Target-Dialog names the tags in whichever order its sender sees them (RFC 4538 §4).
-      expect(proxyOf(record.role === 'orig' ? 'a.example' : 'b.example').findByDialog(callId, record.callee.tag, record.caller.tag)).toBe(record);
+      expect(proxyOf(domain).findByDialog(callId, record.callee.tag, record.caller.tag)).toBe(record);
       expect(record.recordRoute).toHaveLength(8);
     }
     expect(lab.domain('a.example').conversation.sessionCount()).toBe(1);
@@ -272,6 +274,60 @@ describe('a CPM session through two Conversation Servers in proxy mode', () => {
     expect(failure).toMatchObject({ status: 400, reason: 'Bad Request: missing Conversation-ID' });
     expect(bob.incoming).toHaveLength(2); // the two sessions before, not this one
     expect(lab.domain('a.example').conversation.sessionCount()).toBe(0);
+  });
+});
+
+describe('a CPM session between two users of one domain', () => {
+  let carol: CallDevice;
+
+  beforeAll(async () => {
+    carol = startDevice('sip:carol@a.example', 'carol phone', 40501);
+    await registered(carol);
+  });
+
+  const viaCsATwice = [
+    'alice laptop → core A',
+    'core A → CS A',
+    'CS A → core A',
+    'core A → CS A',
+    'CS A → core A',
+    'core A → carol phone',
+  ];
+
+  it('passes CS A twice, originating then terminating, and is one session with both roles until Carol’s BYE', async () => {
+    const { session, confirmed } = call(alice, 'sip:carol@a.example', cpmHeaders());
+    await confirmed;
+    const callId = parseMessageText(carol.wire.filter((m) => m.startsWith('INVITE ')).at(-1)!).headers.get('Call-ID')!;
+    const invites = lab.trace.hops({ callId, methods: ['INVITE'] }).filter((h) => h.summary === 'INVITE');
+    expect(invites.map((h) => `${h.from} → ${h.to}`)).toEqual(viaCsATwice);
+    await waitFor('the session established', () => proxyOf('a.example').sessions.sessions()[0]?.state === CpmSessionState.Established);
+    const [record] = proxyOf('a.example').sessions.sessions();
+    expect(record!.roles).toEqual(['orig', 'term']);
+    expect(proxyOf('a.example').sessionCount()).toBe(1);
+    expect(record!.callee.aor).toBe('sip:carol@a.example');
+
+    const ended = new Promise<void>((resolve) => session.on('ended', () => resolve()));
+    carol.incoming.at(-1)!.terminate();
+    await ended;
+    await waitFor('the table empty', () => proxyOf('a.example').sessionCount() === 0);
+    expect(record!.state).toBe(CpmSessionState.Terminated);
+    expect(record!.endReason).toBe('bye');
+  });
+
+  it('Alice cancels before Carol answers: the CANCEL follows the INVITE through CS A, 487, no session', async () => {
+    carol.autoAnswer = false;
+    const offered = carol.incoming.length;
+    const { session, confirmed } = call(alice, 'sip:carol@a.example', cpmHeaders());
+    await waitFor('Carol is offered the session', () => carol.incoming.length > offered);
+    session.terminate();
+    const failure = await confirmed.then(() => undefined, (error: { status?: number; message?: string }) => error);
+    expect(failure?.message).toBe('call failed: Canceled');
+    const callId = parseMessageText(carol.wire.filter((m) => m.startsWith('INVITE ')).at(-1)!).headers.get('Call-ID')!;
+    await waitFor('the 487 back at Alice', () => lab.trace.hops({ callId }).some((h) => h.status === 487 && h.to === 'alice laptop'));
+    const cancels = lab.trace.hops({ callId, methods: ['CANCEL'] }).filter((h) => h.summary === 'CANCEL');
+    expect(cancels.map((h) => `${h.from} → ${h.to}`)).toEqual(viaCsATwice);
+    expect(proxyOf('a.example').sessionCount()).toBe(0);
+    carol.autoAnswer = true;
   });
 });
 

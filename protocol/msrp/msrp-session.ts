@@ -542,6 +542,7 @@ export class MsrpSession extends TypedEmitter<MsrpSessionEvents> {
   // ---- internals ----
 
   private shutdown(reason: string, cause: MsrpSessionCloseCause, notifyCarrier = true): void {
+    if (this.current === MsrpSessionState.Closed) return; // re-entered from a stateChange listener
     this.closedWith = { cause, reason };
     const pending = [...this.queue];
     this.queue.length = 0;

@@ -12,7 +12,7 @@
 export interface MigratableDatabase {
   exec(sql: string): unknown;
   pragma(source: string, options: { simple: true }): unknown;
-  transaction<F extends (...args: never[]) => unknown>(fn: F): { immediate(...args: Parameters<F>): ReturnType<F> };
+  transaction<T>(fn: () => T): { immediate(): T };
 }
 
 /** One schema step. */

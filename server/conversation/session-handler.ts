@@ -27,8 +27,11 @@ export interface SessionParty {
  * names (RFC 4538 §4), on the caller's leg.
  */
 export interface CpmSessionInfo {
-  /** Originating or terminating service control (the core's Route said which). */
-  readonly role: 'orig' | 'term';
+  /**
+   * The service control this server applied: `orig`, `term`, or both (`['orig', 'term']`) for a session
+   * between two of its own users, which the core routes through it once per side.
+   */
+  readonly roles: readonly ('orig' | 'term')[];
   readonly callId: string;
   readonly conversationId: string;
   readonly contributionId: string;

@@ -15,7 +15,7 @@
  *   every binding of the AOR (and those just removed, with `expires=0`).
  */
 import { randomBytes } from 'node:crypto';
-import { CPM_FEATURE_TAG_VALUE } from './cpm-routing';
+import { hasCpmFeatureTag } from '../../protocol/cpm/cpm-headers';
 import { getUriParam, parseUri, type SipUri } from '../sip/message/sip-uri';
 import { parseNameAddr } from '../sip/message/name-addr';
 import { createRequest, type SipRequest } from '../sip/message/sip-message';
@@ -443,7 +443,7 @@ function hasToTag(request: SipRequest): boolean {
 
 function isCpmSession(request: SipRequest): boolean {
   if (request.method !== 'INVITE') return false;
-  return request.headers.values('Accept-Contact').some((v) => v.includes(CPM_FEATURE_TAG_VALUE));
+  return request.headers.values('Accept-Contact').some((v) => hasCpmFeatureTag(v));
 }
 
 /** `sip:user@host` (lower-cased host) of a From / To / P-Asserted-Identity value, or undefined. */

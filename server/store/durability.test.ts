@@ -4,7 +4,7 @@ import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { SqliteMessageStore } from './sqlite-message-store';
-import { StoreClient } from './store-client';
+import { StoreClient } from '../../electron/device/history/store-client';
 import { messages, tempDir } from './test-fixtures';
 
 const here = fileURLToPath(new URL('.', import.meta.url));

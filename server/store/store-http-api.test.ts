@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DigestResponder, parseDigestChallenges, selectDigestChallenge } from '../auth/digest';
 import { SqliteMessageStore } from './sqlite-message-store';
-import { StoreClient, StoreClientError } from './store-client';
+import { StoreClient, StoreClientError } from '../../electron/device/history/store-client';
 import { StoreHttpApi, usernameToAor } from './store-http-api';
 import { message, messages } from './test-fixtures';
 

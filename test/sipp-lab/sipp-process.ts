@@ -34,7 +34,7 @@ export interface SippOptions {
   remote?: string;
   /** Local address (`-i`); default 127.0.0.1. */
   localHost?: string;
-  /** Local SIP port (`-p`); default: one the system chooses. */
+  /** Local SIP port (`-p`); default: one the system chose a moment before. */
   localPort?: number;
   /** Stop after this many calls (`-m`). */
   calls: number;
@@ -122,9 +122,13 @@ export class SippProcess extends EventEmitter<{ stateChange: [from: SippState, t
     });
   }
 
-  /** Start SIPp; check `done` for how it ended. */
-  static start(options: SippOptions): SippProcess {
-    return new SippProcess(options);
+  /**
+   * Start SIPp; check `done` for how it ended. Without `localPort`, SIPp gets a port the system chose (SIPp's own
+   * default is 5060 when that is free, which would clash with anything else on the machine).
+   */
+  static async start(options: SippOptions): Promise<SippProcess> {
+    const localPort = options.localPort ?? (await freeUdpPort(options.localHost));
+    return new SippProcess({ ...options, localPort });
   }
 
   /** The current state. */
@@ -175,7 +179,7 @@ export class SippProcess extends EventEmitter<{ stateChange: [from: SippState, t
         errors += `${error instanceof Error ? error.message : String(error)}\n`;
       }
     }
-    if (existsSync(file('errors.log'))) errors += readFileSync(file('errors.log'), 'utf8').slice(0, 3000);
+    if (existsSync(file('errors.log'))) errors += summarizeSippErrors(readFileSync(file('errors.log'), 'utf8'));
     errors += this.stderr.slice(0, 2000);
     return { exitCode: code, signal, stats, errors, cpuSeconds: this.lastCpu, wallSeconds: (performance.now() - this.startedAt) / 1000 };
   }
@@ -202,6 +206,24 @@ export function sippArguments(options: SippOptions): string[] {
   // The control socket defaults to UDP 8888 and up; let the system choose so that parallel SIPps never clash.
   args.push('-cp', '0', '-nostdin');
   return args;
+}
+
+/**
+ * The gist of a SIPp error log: the first events that made calls fail, without the messages they quote, and a
+ * count of the harmless "dead call" events (late retransmissions for calls already finished).
+ */
+export function summarizeSippErrors(log: string, maxEvents = 12): string {
+  // Each event starts with a date, a time and an epoch; SIPp does not always start it on a new line.
+  const events = log
+    .split(/(?=\d{4}-\d\d-\d\d\t\d\d:\d\d:\d\d\.\d+\t)/)
+    .filter((chunk) => /^\d{4}-\d\d-\d\d\t/.test(chunk))
+    .map((chunk) => chunk.split('\n', 1)[0] ?? '');
+  const dead = events.filter((e) => e.includes('Dead call'));
+  const others = events.filter((e) => !e.includes('Dead call'));
+  const lines = others.slice(0, maxEvents).map((e) => e.replace(/^\S+\t\S+\t\S+ /, '').slice(0, 300));
+  if (others.length > maxEvents) lines.push(`… and ${others.length - maxEvents} more`);
+  if (dead.length > 0) lines.push(`(${dead.length} dead-call messages: late retransmissions, discarded)`);
+  return lines.length > 0 ? `${lines.join('\n')}\n` : '';
 }
 
 /** Stop every SIPp still running (for afterAll); resolves when all have exited. */

@@ -24,10 +24,9 @@
  */
 import { EventEmitter } from 'node:events';
 import { randomUUID } from 'node:crypto';
-import type { CpimAddress } from '../../../protocol/cpim/cpim';
 import type { Imdn } from '../../../protocol/imdn/imdn';
 import { mediaTypeEssence } from '../../../protocol/msrp/msrp-headers';
-import { MsrpSession, MsrpSessionState, type MsrpSendOutcome } from '../../../protocol/msrp/msrp-session';
+import { MsrpSessionState, type MsrpSession, type MsrpSendOutcome } from '../../../protocol/msrp/msrp-session';
 import type { MsrpUri } from '../../../protocol/msrp/msrp-uri';
 import { CPM_ACCEPT_TYPES, CPM_ACCEPT_WRAPPED_TYPES } from '../../../protocol/sdp/msrp-sdp';
 import type { CpmInviteSession, CpmInviteTermination, PeerIdentity } from '../sip/cpm-invite-session';
@@ -81,8 +80,6 @@ export interface ChatSessionOptions {
   conversationId: string;
   contributionId: string;
   transport: ChatMediaTransport;
-  /** Largest incoming message accepted (default 4 MiB). */
-  maxMessageBytes?: number;
 }
 
 /** One CPM session. */
@@ -96,10 +93,10 @@ export class ChatSession extends EventEmitter {
   private endCause: string | null = null;
   private localUri: MsrpUri | null = null;
   private media: MsrpSession | null = null;
+  private negotiatedOnce = false;
   private backlog: Array<{ bytes: Uint8Array; resolve: (outcome: MsrpSendOutcome) => void }> = [];
   private readonly sip: CpmInviteSession;
   private readonly transport: ChatMediaTransport;
-  private readonly maxMessageBytes: number;
 
   constructor(options: ChatSessionOptions) {
     super();
@@ -108,7 +105,6 @@ export class ChatSession extends EventEmitter {
     this.contributionId = options.contributionId;
     this.transport = options.transport;
     this.direction = options.sip.direction;
-    this.maxMessageBytes = options.maxMessageBytes ?? 4 * 1024 * 1024;
     this.current = this.direction === 'outgoing' ? ChatSessionState.Connecting : ChatSessionState.Ringing;
     this.sip.on('established', () => this.maybeActive());
     this.sip.on('terminated', (t) => this.sipTerminated(t));
@@ -196,16 +192,29 @@ export class ChatSession extends EventEmitter {
   // ─── internals ─────────────────────────────────────────────────────────────────────────────────────────
 
   private negotiated(negotiation: MsrpNegotiation): void {
-    if (this.media || !this.localUri) return; // a re-INVITE: the MSRP session stays as it is
-    const media = new MsrpSession({
-      localUri: this.localUri,
-      remotePath: negotiation.remotePath,
-      reassembly: { maxMessageBytes: this.maxMessageBytes },
-    });
+    if (this.negotiatedOnce || !this.localUri) return; // a re-INVITE: the MSRP session stays as it is
+    this.negotiatedOnce = true;
+    this.transport
+      .openSession({ localUri: this.localUri, remotePath: negotiation.remotePath, setup: negotiation.setup })
+      .then(
+        (media) => this.mediaUp(media),
+        (error: unknown) => {
+          if (this.current === ChatSessionState.Connecting) {
+            this.fail(`${EndCause.MsrpFailed}: ${error instanceof Error ? error.message : String(error)}`);
+            this.sip.terminate();
+          }
+        },
+      );
+  }
+
+  private mediaUp(media: MsrpSession): void {
+    if (this.current === ChatSessionState.Ended || this.current === ChatSessionState.Failed) {
+      media.close();
+      return;
+    }
     this.media = media;
     media.on('stateChange', (state) => {
-      if (state === MsrpSessionState.Active) this.maybeActive();
-      else if (state === MsrpSessionState.Closed) this.mediaClosed();
+      if (state === MsrpSessionState.Closed) this.mediaClosed();
     });
     media.on('message', (message) => {
       if (mediaTypeEssence(message.contentType) !== CPIM_CONTENT_TYPE) {
@@ -223,8 +232,8 @@ export class ChatSession extends EventEmitter {
       else this.emit('notification', payload.imdn);
     });
     for (const { bytes, resolve } of this.backlog.splice(0)) void media.send(bytes, CPIM_CONTENT_TYPE).done.then(resolve);
-    if (negotiation.setup === 'active') this.transport.connectActive(media, negotiation.remoteAddress);
-    else this.transport.awaitPassive(media);
+    if (media.state === MsrpSessionState.Closed) this.mediaClosed();
+    else this.maybeActive();
   }
 
   private maybeActive(): void {

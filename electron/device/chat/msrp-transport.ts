@@ -1,8 +1,8 @@
 /**
- * What the chat layer needs from MSRP over TCP (RFC 4975 §4, §5.4): a listening address for our `a=path`,
- * and, per session, either an active connection (we connect and send the binding SEND) or a passive wait
- * for the peer's binding SEND. The real endpoint is `electron/device/chat/msrp/` (`MsrpEndpoint`, a
- * teammate's); until it lands, `msrp-socket-transport.ts` implements this over `node:net`.
+ * What the chat layer needs from MSRP over TCP (RFC 4975 §4, §5.4; PROFILE.md "A CPM session"): a fresh
+ * local URI for each session's `a=path`, and sessions opened actively (we connect, or share an open
+ * connection to the same peer, and send the binding SEND) or passively (we wait for the peer's binding SEND).
+ * `MsrpEndpoint` (electron/device/chat/msrp/) implements it; tests may give a fake.
  */
 import type { MsrpSession } from '../../../protocol/msrp/msrp-session';
 import type { MsrpUri } from '../../../protocol/msrp/msrp-uri';
@@ -11,14 +11,6 @@ import type { MsrpUri } from '../../../protocol/msrp/msrp-uri';
 export interface ChatMediaTransport {
   /** A fresh local URI (`msrp://host:port/<new session id>;tcp`) for one session. */
   newLocalUri(): MsrpUri;
-  /**
-   * Carry `session` (which must know its remote path) on a connection to `remote`, opening one or sharing an
-   * open one to the same address; the session sends its binding SEND at once. A connection failure closes
-   * the session.
-   */
-  connectActive(session: MsrpSession, remote: { host: string; port: number }): void;
-  /** Wait for the peer to connect and bind `session` with its first SEND; a session never bound is closed after a while. */
-  awaitPassive(session: MsrpSession): void;
-  /** Close every connection and stop listening. */
-  close(): Promise<void>;
+  /** Resolves with the session once bound; rejects when it cannot be (connection refused, no peer in time). */
+  openSession(options: { localUri: MsrpUri; remotePath: MsrpUri[]; setup: 'active' | 'passive' }): Promise<MsrpSession>;
 }

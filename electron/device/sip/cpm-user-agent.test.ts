@@ -10,7 +10,7 @@ import { internalsOf } from './jssip-internals';
 import { MsrpPeerConnection, type MsrpNegotiation } from './msrp-peer-connection';
 import { parseMsrpUri } from '../../../protocol/msrp/msrp-uri';
 import { CPM_FEATURE_TAG } from '../../../protocol/cpm/cpm-headers';
-import { formatTargetDialog } from './refer-headers';
+import { formatTargetDialog } from '../../../protocol/sip/refer-headers';
 import type { ReferNotifier } from './refer-notifier';
 import { ReferSubscriberState, type ReferNotification } from './refer-subscriber';
 import { RegistrationState, type RegistrationSnapshot } from './registration-state';

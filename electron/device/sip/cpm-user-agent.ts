@@ -32,7 +32,7 @@ import {
   type JsSipUri,
 } from './jssip-internals';
 import { CPM_FEATURE_TAG, DEVICE_NAME_PARAM } from '../../../protocol/cpm/cpm-headers';
-import { quoteString } from './refer-headers';
+import { quoteString } from '../../../protocol/sip/refer-headers';
 import { ReferNotifier } from './refer-notifier';
 import { ReferSubscriber, type OutgoingReferOptions } from './refer-subscriber';
 import { RegistrationState, RegistrationStateMachine } from './registration-state';

@@ -12,7 +12,7 @@
  */
 import { EventEmitter } from 'node:events';
 import type { JsSipDialog, JsSipIncomingRequest } from './jssip-internals';
-import { formatSipfrag } from './refer-headers';
+import { formatSipfrag } from '../../../protocol/sip/refer-headers';
 
 /** States (see the diagram). */
 export enum ReferNotifierState {

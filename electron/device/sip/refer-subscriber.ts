@@ -24,7 +24,7 @@ import {
   type JsSipIncomingResponse,
   type JsSipUri,
 } from './jssip-internals';
-import { parseSipfragStatus, parseSubscriptionState, type SipfragStatus, type SubscriptionStateHeader } from './refer-headers';
+import { parseSipfragStatus, parseSubscriptionState, type SipfragStatus, type SubscriptionStateHeader } from '../../../protocol/sip/refer-headers';
 
 /** States of the subscription (see the diagram). */
 export enum ReferSubscriberState {

@@ -1,7 +1,7 @@
 /**
  * What the Conversation Server in proxy mode knows about one CPM session it Record-Routed: the dialog
  * (Call-ID, both tags, route set, RFC 3261 §12), the CPM identifiers, the two users and their devices, and
- * the role it served (originating or terminating service control). The transfer controller finds a session
+ * the roles it served (originating and/or terminating service control). The transfer controller finds a session
  * by the dialog a `Target-Dialog` names (RFC 4538 §4: Call-ID plus both tags, in whichever order).
  *
  * A proxy sees the dialog from outside, so the record follows what passes through:
@@ -47,6 +47,7 @@ export type SessionEndReason = 'bye' | 'bye-failed' | 'ack-timeout' | 'shutdown'
 
 /** What a record is created from (the INVITE and its 2xx). */
 export interface CpmSessionInit {
+  /** The role in which this 2xx passed (a second one may follow: see `addRole`). */
   role: ServiceRole;
   callId: string;
   conversationId: string;
@@ -66,7 +67,7 @@ export type CpmSessionEvents = {
 
 /** One session's record. */
 export class CpmSessionRecord extends EventEmitter<CpmSessionEvents> implements CpmSessionInfo {
-  readonly role: ServiceRole;
+  private readonly served: ServiceRole[];
   readonly callId: string;
   readonly conversationId: string;
   readonly contributionId: string;
@@ -81,7 +82,7 @@ export class CpmSessionRecord extends EventEmitter<CpmSessionEvents> implements 
 
   constructor(init: CpmSessionInit) {
     super();
-    this.role = init.role;
+    this.served = [init.role];
     this.callId = init.callId;
     this.conversationId = init.conversationId;
     this.contributionId = init.contributionId;
@@ -89,6 +90,18 @@ export class CpmSessionRecord extends EventEmitter<CpmSessionEvents> implements 
     this.caller = { ...init.caller };
     this.callee = { ...init.callee };
     this.recordRoute = [...init.recordRoute];
+  }
+
+  /** The service control applied, originating first. */
+  get roles(): readonly ServiceRole[] {
+    return this.served;
+  }
+
+  /** The same dialog passed in another role too (a session between two users of our domain). */
+  addRole(role: ServiceRole): void {
+    if (this.served.includes(role)) return;
+    this.served.push(role);
+    this.served.sort((a, b) => (a === 'orig' ? -1 : b === 'orig' ? 1 : 0));
   }
 
   get state(): CpmSessionState {

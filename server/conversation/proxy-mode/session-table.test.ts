@@ -49,6 +49,16 @@ describe('the session table', () => {
     table.close();
   });
 
+  it('records both roles when a session between two of its users passes it twice, as one session', () => {
+    const table = new SessionTable();
+    const r = table.add(init('c1'));
+    expect(table.add({ ...init('c1'), role: 'orig' })).toBe(r);
+    expect(table.add({ ...init('c1'), role: 'orig' })).toBe(r);
+    expect(r.roles).toEqual(['orig', 'term']);
+    expect(table.sessionCount()).toBe(1);
+    table.close();
+  });
+
   it('ends a session whose ACK never comes after 64·T1', () => {
     vi.useFakeTimers();
     const table = new SessionTable({ guardMs: 32_000 });

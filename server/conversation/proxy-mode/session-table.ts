@@ -45,12 +45,15 @@ export class SessionTable extends EventEmitter<SessionTableEvents> {
   }
 
   /**
-   * Add the session a 2xx confirmed; a 2xx for a dialog already in the table (a retransmission) returns the
-   * record there.
+   * Add the session a 2xx confirmed. A 2xx for a dialog already in the table returns the record there: a
+   * retransmission, or the same 2xx passing us in our other role (both users are ours), which is recorded.
    */
   add(init: CpmSessionInit): CpmSessionRecord {
     const existing = this.findByDialog(init.callId, init.caller.tag, init.callee.tag);
-    if (existing) return existing;
+    if (existing) {
+      existing.addRole(init.role);
+      return existing;
+    }
     const record = new CpmSessionRecord(init);
     this.byKey.set(dialogKey(init.callId, init.caller.tag, init.callee.tag), record);
     record.on('stateChange', (_from, to) => this.onStateChange(record, to));

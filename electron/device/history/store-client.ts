@@ -1,16 +1,15 @@
 /**
- * A small typed client of the Message Store HTTP API (`store-http-api.ts`) that answers Digest challenges
- * itself: the first request goes out bare, the 401's challenge is answered, and later requests reuse that nonce
- * with increasing nc until the server says `stale=true` (RFC 7616 §3.4–3.5).
+ * The device's typed client of the Message Store HTTP API (`server/store/store-http-api.ts`, wire shapes in
+ * `protocol/store/store-wire.ts`), over `fetch`, answering Digest challenges itself (`protocol/digest`): the
+ * first request goes out bare, the 401's challenge is answered, and later requests reuse that nonce with
+ * increasing nc until the server says `stale=true` (RFC 7616 §3.4–3.5).
  */
-import {
-  DigestResponder,
-  parseDigestChallenges,
-  selectDigestChallenge,
-  type DigestAlgorithm,
-} from '../auth/digest';
-import type { DeliveryUpdate, DepositResult, MessageInput } from './message-store';
-import type { ConversationListResponse, DeliveryResponse, MessagePageResponse } from '../../protocol/store/store-wire';
+import { parseDigestChallenges, selectDigestChallenge, type DigestChallenge } from '../../../protocol/digest/digest-challenge';
+import type { DigestAlgorithm, DigestHash } from '../../../protocol/digest/digest-computation';
+import { DigestResponder } from '../../../protocol/digest/digest-responder';
+import type { DeliveryUpdate, DepositResult, MessageInput } from '../../../protocol/store/store-types';
+import type { ConversationListResponse, DeliveryResponse, MessagePageResponse } from '../../../protocol/store/store-wire';
+import { deviceDigestHash } from './node-digest-hash';
 
 /** Options of a `StoreClient`. */
 export interface StoreClientOptions {
@@ -23,6 +22,8 @@ export interface StoreClientOptions {
   algorithms?: readonly DigestAlgorithm[];
   /** fetch implementation, for tests; default the global fetch. */
   fetch?: typeof fetch;
+  /** Digest hash; default `node:crypto`'s. */
+  hash?: DigestHash;
 }
 
 /** A non-2xx answer (`status`), an answer that is not the expected JSON, or no answer at all (`status` 0, `network`). */
@@ -115,7 +116,7 @@ export class StoreClient {
         const challenge = this.challengeFrom(res);
         if (challenge !== undefined && (this.responder === undefined || challenge.stale || attempt === 0)) {
           await res.arrayBuffer().catch(() => undefined);
-          this.responder = new DigestResponder(challenge, this.options.username, this.options.password);
+          this.responder = new DigestResponder(challenge, { username: this.options.username, password: this.options.password }, this.options.hash ?? deviceDigestHash);
           continue;
         }
       }
@@ -123,7 +124,7 @@ export class StoreClient {
     }
   }
 
-  private challengeFrom(res: Response): ReturnType<typeof selectDigestChallenge> {
+  private challengeFrom(res: Response): DigestChallenge | undefined {
     // fetch joins repeated WWW-Authenticate fields with ", ", which the challenge parser splits again.
     const header = res.headers.get('www-authenticate');
     if (header === null) return undefined;

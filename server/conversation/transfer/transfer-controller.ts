@@ -16,10 +16,11 @@
 import { randomBytes } from 'node:crypto';
 import { encodeSessionTransfer, SESSION_TRANSFER_CONTENT_TYPE } from '../../../protocol/cpm/session-transfer';
 import { CpmHeader } from '../../../protocol/cpm/cpm-headers';
+import { formatReferTo } from '../../../protocol/sip/refer-to';
 import { formatSipfrag, formatTargetDialog, parseSipfragStatus, parseSubscriptionState, parseTargetDialog, type TargetDialog } from '../../../protocol/sip/refer-headers';
 import { parseNameAddr } from '../../sip/message/name-addr';
 import { createRequest, reasonPhrase, type SipRequest, type SipResponse } from '../../sip/message/sip-message';
-import { escapeUriHeaderValue, getUriParam, parseUri } from '../../sip/message/sip-uri';
+import { getUriParam, parseUri } from '../../sip/message/sip-uri';
 import { Dialog, dialogIdOfRequest, dialogKey } from '../../sip/dialog/dialog';
 import { targetFromUri } from '../../sip/proxy/next-hop';
 import { buildResponse } from '../../sip/transaction/response-builder';
@@ -269,14 +270,15 @@ export class TransferController {
   /** Steps 6–7: the Join Session Notification. */
   private sendJoinRefer(record: TransferRecord): void {
     const { session, source } = record;
-    const embedded = [
-      { name: 'Target-Dialog', value: formatTargetDialog(record.targetDialog) },
-      { name: 'Require', value: 'tdialog' },
-      { name: CpmHeader.ConversationId, value: session.conversationId },
-      { name: CpmHeader.InReplyToContributionId, value: session.contributionId },
-    ]
-      .map((h) => `${h.name}=${escapeUriHeaderValue(h.value)}`)
-      .join('&');
+    const referTo = formatReferTo({
+      uri: record.joinUri,
+      headers: [
+        { name: 'Target-Dialog', value: formatTargetDialog(record.targetDialog) },
+        { name: 'Require', value: 'tdialog' },
+        { name: CpmHeader.ConversationId, value: session.conversationId },
+        { name: CpmHeader.InReplyToContributionId, value: session.contributionId },
+      ],
+    });
     const peer = record.far === session.caller ? session.caller : session.callee;
     const body = encodeSessionTransfer({
       version: 1,
@@ -294,7 +296,7 @@ export class TransferController {
         { name: 'Call-ID', value: record.joinCallId },
         { name: 'CSeq', value: `${record.joinEventId} REFER` },
         { name: 'Contact', value: `<${this.options.contact}>` },
-        { name: 'Refer-To', value: `<${record.joinUri}?${embedded}>` },
+        { name: 'Refer-To', value: referTo },
         { name: 'Referred-By', value: `<${source.target}>` },
         { name: 'P-Asserted-Identity', value: `<${this.options.serviceUri}>` },
         { name: 'Event', value: 'refer' },

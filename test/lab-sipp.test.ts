@@ -53,7 +53,9 @@ describe('The lab cores under SIPp load', () => {
   afterAll(async () => {
     await stopAllSipp();
     await lab?.close();
-    if (work) rmSync(work, { recursive: true, force: true });
+    // LAB_SIPP_KEEP=1 keeps SIPp's statistics and error logs for a look after a failure.
+    if (work && process.env.LAB_SIPP_KEEP !== '1') rmSync(work, { recursive: true, force: true });
+    else if (work) process.stderr.write(`lab-sipp: SIPp files kept in ${work}\n`);
   });
 
   it(`registers ${REGISTRATIONS} devices of ${LOAD_USERS} users with digest at ${REGISTER_RATE}/s: all successful, none failed or unexpected`, async () => {
@@ -62,7 +64,7 @@ describe('The lab cores under SIPp load', () => {
     const injectionFile = join(work, 'registrations.csv');
     writeInjectionFile(injectionFile, rows);
 
-    const sipp = SippProcess.start({
+    const sipp = await SippProcess.start({
       name: 'register-load',
       workDir: work,
       scenario: SCENARIOS.register,
@@ -89,7 +91,7 @@ describe('The lab cores under SIPp load', () => {
     // bob's SIPp registers its own address as his Contact at core B, then answers.
     const bobFile = join(work, 'bob.csv');
     writeInjectionFile(bobFile, registrationRows([{ user: 'bob', password: 'bob-secret' }], 'b.example', 1, `127.0.0.1:${uasPort}`));
-    const registration = await SippProcess.start({
+    const registration = await (await SippProcess.start({
       name: 'register-bob',
       workDir: work,
       scenario: SCENARIOS.register,
@@ -97,11 +99,11 @@ describe('The lab cores under SIPp load', () => {
       injectionFile: bobFile,
       calls: 1,
       timeoutSeconds: 10,
-    }).done;
+    })).done;
     expectAllSuccessful(registration, 1);
     expect(running().domain('b.example').core.location.bindings('sip:bob@b.example').map((b) => b.contact)).toEqual([`sip:bob@127.0.0.1:${uasPort};transport=UDP`]);
 
-    const uas = SippProcess.start({
+    const uas = await SippProcess.start({
       name: 'bob-uas',
       workDir: work,
       scenario: SCENARIOS.callUas,
@@ -110,7 +112,7 @@ describe('The lab cores under SIPp load', () => {
       calls: CALLS,
       timeoutSeconds: 50,
     });
-    const uac = SippProcess.start({
+    const uac = await SippProcess.start({
       name: 'alice-uac',
       workDir: work,
       scenario: SCENARIOS.callUac,

@@ -43,7 +43,8 @@ export const LIMITS = {
   displayNameLength: 128,
   deviceNameLength: 64,
   passwordLength: 256,
-  messageTextLength: 16_384,
+  /** One chat message, in UTF-16 code units: 1 MiB (large messages travel chunked, RFC 4975 §5.1). */
+  messageTextLength: 1_048_576,
   errorMessageLength: 2_048,
   certificatePemLength: 65_536,
   pageLimit: 200,

@@ -145,6 +145,7 @@ export class MsrpConnectionPool extends TypedEmitter<MsrpConnectionPoolEvents> {
   private readonly activeLinks = new Map<string, Link>();
   private readonly connecting = new Map<string, Promise<Link>>();
   private readonly waiting = new Map<string, Waiter>();
+  private readonly boundPassive = new Map<string, MsrpSession>();
   private readonly activeWaiters = new Set<Waiter>();
   private tick: ReturnType<typeof setTimeout> | undefined;
 
@@ -201,7 +202,8 @@ export class MsrpConnectionPool extends TypedEmitter<MsrpConnectionPoolEvents> {
     const connection = new MsrpConnection({
       transport: { write: (bytes) => socket.write(bytes), close: () => socket.destroy() },
       role: 'passive',
-      resolveSession: (uri) => this.waiting.get(msrpUriKey(uri))?.session,
+      // Bound sessions resolve too, so that a second connection naming one gets 506 (RFC 4975 §7.3.1).
+      resolveSession: (uri) => this.waiting.get(msrpUriKey(uri))?.session ?? this.boundPassive.get(msrpUriKey(uri)),
       transactionTimeoutMs: this.limits.transactionTimeoutMs,
       now: this.now,
       parserLimits: { maxBodyBytes: this.limits.maxChunkBytes },
@@ -210,8 +212,13 @@ export class MsrpConnectionPool extends TypedEmitter<MsrpConnectionPoolEvents> {
     connection.on('sessionBound', (session) => {
       const waiter = this.waiting.get(msrpUriKey(session.localUri));
       if (waiter?.session !== session) return;
-      this.waiting.delete(msrpUriKey(session.localUri));
+      const key = msrpUriKey(session.localUri);
+      this.waiting.delete(key);
       clearTimeout(waiter.timer);
+      this.boundPassive.set(key, session);
+      session.on('stateChange', (state) => {
+        if (state === MsrpSessionState.Closed && this.boundPassive.get(key) === session) this.boundPassive.delete(key);
+      });
       this.track(link, session);
       waiter.resolve(session);
     });
@@ -225,17 +232,22 @@ export class MsrpConnectionPool extends TypedEmitter<MsrpConnectionPoolEvents> {
    * session is then closed. Throws `TypeError` on invalid options (caller bugs).
    */
   async openSession(options: OpenMsrpSessionOptions): Promise<MsrpSession> {
-    if (this.current === MsrpPoolState.Closed) throw new MsrpEndpointError('closed', 'the MSRP endpoint is closed');
-    const waitMs = options.waitMs ?? this.limits.sessionWaitMs;
-    if (!Number.isFinite(waitMs) || waitMs <= 0) throw new TypeError(`waitMs must be positive, got ${waitMs}`);
-    const session = new MsrpSession({
-      localUri: options.localUri,
-      ...(options.remotePath ? { remotePath: options.remotePath } : {}),
-      ...(options.chunkSize !== undefined ? { chunkSize: options.chunkSize } : {}),
-      ...(options.highWaterMark !== undefined ? { highWaterMark: options.highWaterMark } : {}),
-      reassembly: { maxMessageBytes: this.limits.maxMessageBytes },
-    });
-    return options.setup === 'passive' ? this.waitForPeer(session, waitMs) : this.bindActive(session, waitMs);
+    if (options.setup === 'passive') return this.expectSession(options).bound;
+    const { session, waitMs } = this.newSession(options);
+    return this.bindActive(session, waitMs);
+  }
+
+  /**
+   * Passive side, when the session must exist before its peer connects (a relay queues for it at once):
+   * the session now, and `bound`, which settles like `openSession`. `bound` is marked handled, so an
+   * owner that only watches the session's state never causes an unhandled rejection.
+   * Throws `MsrpEndpointError` when closed, `TypeError` on invalid options or a URI already in use.
+   */
+  expectSession(options: Omit<OpenMsrpSessionOptions, 'setup'>): { session: MsrpSession; bound: Promise<MsrpSession> } {
+    const { session, waitMs } = this.newSession(options);
+    const bound = this.waitForPeer(session, waitMs);
+    bound.catch(() => undefined);
+    return { session, bound };
   }
 
   /**
@@ -277,6 +289,7 @@ export class MsrpConnectionPool extends TypedEmitter<MsrpConnectionPoolEvents> {
     }
     this.waiting.clear();
     this.activeWaiters.clear();
+    this.boundPassive.clear();
     for (const link of [...this.links.values()]) link.connection.close();
     this.links.clear();
     this.activeLinks.clear();
@@ -284,9 +297,31 @@ export class MsrpConnectionPool extends TypedEmitter<MsrpConnectionPoolEvents> {
 
   // ---- internals ----
 
+  private newSession(options: Omit<OpenMsrpSessionOptions, 'setup'>): { session: MsrpSession; waitMs: number } {
+    if (this.current === MsrpPoolState.Closed) throw new MsrpEndpointError('closed', 'the MSRP endpoint is closed');
+    const waitMs = options.waitMs ?? this.limits.sessionWaitMs;
+    if (!Number.isFinite(waitMs) || waitMs <= 0) throw new TypeError(`waitMs must be positive, got ${waitMs}`);
+    const session = new MsrpSession({
+      localUri: options.localUri,
+      ...(options.remotePath ? { remotePath: options.remotePath } : {}),
+      ...(options.chunkSize !== undefined ? { chunkSize: options.chunkSize } : {}),
+      ...(options.highWaterMark !== undefined ? { highWaterMark: options.highWaterMark } : {}),
+      reassembly: { maxMessageBytes: this.limits.maxMessageBytes },
+    });
+    return { session, waitMs };
+  }
+
   private waitForPeer(session: MsrpSession, waitMs: number): Promise<MsrpSession> {
     const key = msrpUriKey(session.localUri);
-    if (this.waiting.has(key)) throw new TypeError(`a session ${formatMsrpUri(session.localUri)} is already waiting`);
+    if (this.waiting.has(key) || this.boundPassive.has(key)) throw new TypeError(`a session ${formatMsrpUri(session.localUri)} is already waiting`);
+    session.on('stateChange', (state) => {
+      // Closed by its owner while still waiting: stop waiting.
+      const waiter = this.waiting.get(key);
+      if (state !== MsrpSessionState.Closed || waiter?.session !== session) return;
+      this.waiting.delete(key);
+      clearTimeout(waiter.timer);
+      waiter.reject(new MsrpEndpointError('closed', `MSRP session ${formatMsrpUri(session.localUri)} closed before its peer bound it`));
+    });
     return new Promise<MsrpSession>((resolve, reject) => {
       const timer = setTimeout(() => {
         if (this.waiting.get(key)?.session !== session) return;

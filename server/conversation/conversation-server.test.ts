@@ -8,6 +8,7 @@ import { createTransportLayer } from '../sip/transport/sip-transport-layer';
 import type { SipTransportLayer } from '../sip/transport/transport-types';
 import { parseConversationMode } from './conversation-mode';
 import { ConversationServer } from './conversation-server';
+import type { ProxyModeHandler } from './proxy-mode/proxy-mode';
 import type { CpmSessionHandler, SessionHandlerEnvironment } from './session-handler';
 
 const closers: (() => Promise<void> | void)[] = [];
@@ -130,6 +131,28 @@ describe('the Conversation Server’s modes', () => {
     const response = await send(c, cs, request('INVITE', 'sip:bob@b.example', [{ name: 'Contact', value: '<sip:core@127.0.0.1;transport=tls>' }]));
     expect(response.status).toBe(400);
     expect(response.reason).toBe('Bad Request: Accept-Contact lacks the CPM session feature tag');
+  });
+
+  it('in proxy mode, lets a screen refuse a CPM-session INVITE that passed service control', async () => {
+    const cs = await server();
+    const screened: string[] = [];
+    (cs.sessions as ProxyModeHandler).screenInvites((invite, info) => {
+      screened.push(`${invite.method} ${info.role} ${info.assertedIdentity}`);
+      return { status: 481, reason: 'Call/Transaction Does Not Exist: that transfer is over' };
+    });
+    const c = await client();
+    const self = c.transport.listeningPoint('tls')!;
+    const response = await send(c, cs, request('INVITE', 'sip:bob@b.example', [
+      { name: 'Route', value: `<sip:127.0.0.1:${cs.address.port};transport=tls;lr;orig>, <sip:127.0.0.1:${self.port};transport=tls;lr>` },
+      { name: 'Contact', value: '<sip:alice@a.example;gr=urn:uuid:00000000-0000-4000-8000-000000000002>' },
+      { name: 'P-Asserted-Identity', value: '<sip:registrar@a.example>' },
+      { name: 'Accept-Contact', value: '*;+g.3gpp.icsi-ref="urn%3Aurn-7%3A3gpp-service.ims.icsi.oma.cpm.session"' },
+      { name: 'Conversation-ID', value: 'conv-1' },
+      { name: 'Contribution-ID', value: 'contrib-2' },
+    ]));
+    expect(response.status).toBe(481);
+    expect(response.reason).toBe('Call/Transaction Does Not Exist: that transfer is over');
+    expect(screened).toEqual(['INVITE orig sip:registrar@a.example']);
   });
 
   it('reads a mode from configuration, naming the setting when it is wrong', () => {

@@ -12,6 +12,7 @@ import { ConversationServer } from '../conversation/conversation-server';
 import { DomainCore } from '../core/domain-core';
 import type { Endpoint } from '../sip/transport/transport-types';
 import { DEFAULT_LAB_CONFIG, type LabConfig } from './lab-config';
+import { MessageStores } from './message-stores';
 import { SipTrace } from './sip-trace';
 
 /** Options of the lab. */
@@ -48,6 +49,8 @@ export interface LabDescription {
     mode: ConversationMode;
     /** Names of the domain's elements in the trace. */
     elements: { core: string; conversationServer: string };
+    /** Base URL of the domain's Message Store HTTP API (Digest, the user's SIP credentials). */
+    store: string;
   }[];
   users: { uri: string; password: string }[];
   /** The lab's self-signed certificate (PEM), for clients that connect over WSS. */
@@ -71,6 +74,8 @@ export class LabNetwork {
     readonly certificate: DevCertificate,
     /** The lab-wide SIP trace (enable it to record). */
     readonly trace: SipTrace,
+    /** Every domain's Message Store. */
+    readonly stores: MessageStores,
   ) {}
 
   /** Start every element of the lab. */
@@ -83,6 +88,7 @@ export class LabNetwork {
     const trace = new SipTrace();
     const labels = elementLabels(config.domains.map((d) => d.domain));
     const started: LabDomain[] = [];
+    let stores: MessageStores | undefined;
     try {
       for (const [index, d] of config.domains.entries()) {
         const label = labels[index]!;
@@ -123,10 +129,12 @@ export class LabNetwork {
         for (const point of core.listeningPoints()) trace.nameEndpoint(point, names.core);
       }
       for (const a of started) for (const b of started) if (a !== b) a.core.setPeer(b.domain, b.core.internal);
+      stores = await MessageStores.start({ domains: config.domains, host });
     } catch (error) {
       await Promise.allSettled(started.flatMap((s) => [s.core.close(), s.conversation.close()]));
       throw error;
     }
+    const messageStores = stores;
     const description: LabDescription = {
       domains: started.map((s) => {
         const points = s.core.listeningPoints();
@@ -147,12 +155,13 @@ export class LabNetwork {
           conversationServer: `sip:${hp(s.conversation.address)};transport=tls`,
           mode: s.conversation.mode,
           elements: { ...s.names },
+          store: messageStores.url(s.domain),
         };
       }),
       users: config.domains.flatMap((d) => d.users.map((u) => ({ uri: `sip:${u.user}@${d.domain}`, password: u.password }))),
       certificate: certificate.cert,
     };
-    return new LabNetwork(started, description, certificate, trace);
+    return new LabNetwork(started, description, certificate, trace, messageStores);
   }
 
   /** The domain named `domain`; throws when the lab has none. */
@@ -164,7 +173,7 @@ export class LabNetwork {
 
   /** Stop every element. */
   async close(): Promise<void> {
-    await Promise.allSettled(this.domains.flatMap((d) => [d.core.close(), d.conversation.close()]));
+    await Promise.allSettled([...this.domains.flatMap((d) => [d.core.close(), d.conversation.close()]), this.stores.close()]);
   }
 }
 

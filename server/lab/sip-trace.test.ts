@@ -177,6 +177,11 @@ describe('the ladder diagram', () => {
     ].join('\n'));
   });
 
+  it('says so when there is nothing to draw', () => {
+    expect(renderLadder([])).toBe('(no SIP messages traced)\n');
+    expect(renderLadder([hop('A', 'B', 'INVITE', 0)], { elements: ['C'] })).toBe('(no SIP messages traced)\n');
+  });
+
   it('uses the columns given, leaving out hops to elements not shown, and can omit times', () => {
     const text = renderLadder([hop('A', 'B', 'INVITE', 0), hop('B', 'C', 'INVITE', 1)], { elements: ['B', 'A'], times: false });
     expect(text.split('\n')).toEqual([

@@ -391,6 +391,7 @@ export function renderLadder(hops: readonly SipTraceHop[], options: LadderOption
     }
   }
   const shown = hops.filter((h) => columns.includes(h.from) && columns.includes(h.to));
+  if (shown.length === 0) return '(no SIP messages traced)\n';
   const width = Math.max(options.columnWidth ?? 0, 18, ...columns.map((c) => c.length + 2));
   const showTimes = options.times ?? true;
   const start = shown[0]?.timestampNs ?? 0n;

@@ -242,6 +242,7 @@ export class ChatSession extends EventEmitter {
   }
 
   private mediaClosed(): void {
+    if (this.media?.closeInfo?.cause === 'local') return; // we closed it on the way out
     if (this.current === ChatSessionState.Active) {
       this.transition(ChatSessionState.Ended, EndCause.MsrpLost);
       this.sip.terminate();
@@ -252,7 +253,6 @@ export class ChatSession extends EventEmitter {
   }
 
   private sipTerminated(t: CpmInviteTermination): void {
-    this.media?.close();
     this.settleBacklog();
     if (this.current === ChatSessionState.Ended || this.current === ChatSessionState.Failed) return;
     if (this.current === ChatSessionState.Ringing) {

@@ -38,6 +38,11 @@ export class FakeEmitter {
     for (const listener of [...(this.listeners.get(event) ?? [])]) (listener as (...a: unknown[]) => unknown)(...args);
   }
 
+  /** Drop every listener (between tests). */
+  removeAllListeners(): void {
+    this.listeners.clear();
+  }
+
   /** Number of listeners of `event`. */
   listenerCount(event: string): number {
     return this.listeners.get(event)?.length ?? 0;
@@ -331,6 +336,8 @@ export function createElectronFake() {
     reset(): void {
       handlers.clear();
       exposed.clear();
+      appEmitter.removeAllListeners();
+      nativeTheme.removeAllListeners();
       rendererListeners.clear();
       invocations.length = 0;
       FakeBrowserWindow.instances.length = 0;

@@ -22,6 +22,12 @@ import { CpmSessionState, type CpmSessionRecord } from './cpm-session-record';
 import { checkCpmInvite, serviceRoleOf, type CpmInviteInfo } from './service-control';
 import { SessionTable } from './session-table';
 
+/**
+ * Decides on an initial CPM-session INVITE that passed service control: undefined lets it through, a rejection
+ * refuses it (the transfer controller refuses a late Join INVITE with 481, PROFILE.md).
+ */
+export type InviteScreen = (invite: SipRequest, info: CpmInviteInfo) => Rejection | undefined;
+
 /** Proxy mode of one Conversation Server. */
 export class ProxyModeHandler implements CpmSessionHandler {
   readonly mode = 'proxy' as const;
@@ -32,6 +38,7 @@ export class ProxyModeHandler implements CpmSessionHandler {
   private readonly invites = new WeakMap<ReceivedMessage, CpmInviteInfo>();
   /** The session each in-dialog request belongs to (read when its response passes). */
   private readonly inDialog = new WeakMap<ReceivedMessage, CpmSessionRecord>();
+  private readonly screens: InviteScreen[] = [];
 
   constructor(private readonly env: SessionHandlerEnvironment) {
     this.sessions = new SessionTable({ guardMs: 64 * (env.timers?.t1 ?? 500) });
@@ -55,6 +62,11 @@ export class ProxyModeHandler implements CpmSessionHandler {
   /** Sessions alive. */
   sessionCount(): number {
     return this.sessions.sessionCount();
+  }
+
+  /** Add a screen consulted, in order, for each initial INVITE that passed service control. */
+  screenInvites(screen: InviteScreen): void {
+    this.screens.push(screen);
   }
 
   /** The session of a dialog (Call-ID and both tags, either order), as a Target-Dialog names it. */
@@ -116,6 +128,10 @@ export class ProxyModeHandler implements CpmSessionHandler {
     const role = serviceRoleOf(received, (uri) => this.proxy.addresses.isOwnUri(uri));
     const result = checkCpmInvite(request, role, this.env.domain);
     if (!result.ok) return result.rejection;
+    for (const screen of this.screens) {
+      const refusal = screen(request, result.info);
+      if (refusal) return refusal;
+    }
     this.invites.set(context.received, result.info);
     return undefined;
   }

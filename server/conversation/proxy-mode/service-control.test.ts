@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createRequest, type SipHeader, type SipRequest } from '../../sip/message/sip-message';
 import type { SipUri } from '../../sip/message/sip-uri';
-import { checkCpmInvite, hasCpmFeatureTag, serviceRoleOf } from './service-control';
+import { checkCpmInvite, asksForCpmSession, serviceRoleOf } from './service-control';
 
 const ICSI_TAG = '+g.3gpp.icsi-ref="urn%3Aurn-7%3A3gpp-service.ims.icsi.oma.cpm.session"';
 const CS = '127.0.0.1:5071';
@@ -46,10 +46,10 @@ describe('the role the core gave a CPM-session INVITE', () => {
 
 describe('the CPM feature tag in Accept-Contact', () => {
   it('is found alone or in a list of ICSIs, and not when another service is asked for', () => {
-    expect(hasCpmFeatureTag(invite())).toBe(true);
-    expect(hasCpmFeatureTag(invite({ 'Accept-Contact': '*;+g.3gpp.icsi-ref="urn%3Aurn-7%3A3gpp-service.ims.icsi.mmtel,urn%3Aurn-7%3A3gpp-service.ims.icsi.oma.cpm.session";explicit' }))).toBe(true);
-    expect(hasCpmFeatureTag(invite({ 'Accept-Contact': '*;+g.3gpp.icsi-ref="urn%3Aurn-7%3A3gpp-service.ims.icsi.mmtel"' }))).toBe(false);
-    expect(hasCpmFeatureTag(invite({ 'Accept-Contact': null }))).toBe(false);
+    expect(asksForCpmSession(invite())).toBe(true);
+    expect(asksForCpmSession(invite({ 'Accept-Contact': '*;+g.3gpp.icsi-ref="urn%3Aurn-7%3A3gpp-service.ims.icsi.mmtel,urn%3Aurn-7%3A3gpp-service.ims.icsi.oma.cpm.session";explicit' }))).toBe(true);
+    expect(asksForCpmSession(invite({ 'Accept-Contact': '*;+g.3gpp.icsi-ref="urn%3Aurn-7%3A3gpp-service.ims.icsi.mmtel"' }))).toBe(false);
+    expect(asksForCpmSession(invite({ 'Accept-Contact': null }))).toBe(false);
   });
 });
 

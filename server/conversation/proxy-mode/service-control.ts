@@ -5,7 +5,7 @@
  * marked `orig` or `term`, then the core's own with an `odi` token that brings the request back (like an IMS
  * initial filter criterion with an original dialog identifier, 3GPP TS 24.229 §5.4.3.2–3). Before the proxy
  * forwards such an INVITE it must:
- * - carry the CPM session feature tag in Accept-Contact (RFC 3841 §9.2, OMA CPM ICSI), else 400;
+ * - carry the CPM session feature tag in Accept-Contact (RFC 3841 §9, OMA CPM ICSI), else 400;
  * - carry `Conversation-ID` and `Contribution-ID` (OMA CPM), else 400;
  * - have come back through the core: our Route with its role, and a Route beyond ours, else 403;
  * - carry a `P-Asserted-Identity` (RFC 3325 §9.1, added by the core after authentication), else 403;
@@ -13,8 +13,7 @@
  *   this domain, else 403.
  * Each refusal says why in its reason phrase.
  */
-import { isValidCpmId } from '../../../protocol/cpm/cpm-headers';
-import { CPM_FEATURE_TAG_VALUE } from '../../core/cpm-routing';
+import { hasCpmFeatureTag, isValidCpmId } from '../../../protocol/cpm/cpm-headers';
 import { aorOfHeader } from '../../core/domain-core';
 import { parseNameAddr } from '../../sip/message/name-addr';
 import type { SipRequest } from '../../sip/message/sip-message';
@@ -55,13 +54,9 @@ export function serviceRoleOf(received: SipRequest, isOwn: (uri: SipUri) => bool
   return undefined;
 }
 
-/** True when Accept-Contact asks for the CPM session service (the ICSI inside `+g.3gpp.icsi-ref`). */
-export function hasCpmFeatureTag(request: SipRequest): boolean {
-  for (const value of request.headers.values('Accept-Contact')) {
-    const match = /;\s*\+g\.3gpp\.icsi-ref\s*=\s*"([^"]*)"/i.exec(value);
-    if (match?.[1]?.split(',').some((icsi) => icsi.trim() === CPM_FEATURE_TAG_VALUE)) return true;
-  }
-  return false;
+/** True when Accept-Contact asks for the CPM session service (the ICSI inside `+g.3gpp.icsi-ref`, RFC 3841 §9). */
+export function asksForCpmSession(request: SipRequest): boolean {
+  return request.headers.values('Accept-Contact').some((value) => hasCpmFeatureTag(value));
 }
 
 /**
@@ -73,7 +68,7 @@ export function hasCpmFeatureTag(request: SipRequest): boolean {
  */
 export function checkCpmInvite(request: SipRequest, role: ServiceRole | undefined, domain: string): ServiceControlResult {
   const refuse = (status: number, reason: string): ServiceControlResult => ({ ok: false, rejection: { status, reason } });
-  if (!hasCpmFeatureTag(request)) return refuse(400, 'Bad Request: Accept-Contact lacks the CPM session feature tag');
+  if (!asksForCpmSession(request)) return refuse(400, 'Bad Request: Accept-Contact lacks the CPM session feature tag');
   const conversationId = identifier(request, 'Conversation-ID');
   if (conversationId === undefined) return refuse(400, 'Bad Request: missing Conversation-ID');
   if (conversationId === null) return refuse(400, 'Bad Request: malformed Conversation-ID');

@@ -22,6 +22,7 @@ export class DialogTable {
     return id === undefined ? undefined : this.dialogs.get(dialogKey(id));
   }
 
+  /** Number of dialogs in the table. */
   size(): number {
     return this.dialogs.size;
   }

@@ -2,6 +2,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { createResponse } from '../message/sip-message';
 import { sampleRequest } from '../transaction/sample-messages';
 import { buildResponse } from '../transaction/response-builder';
+import { IllegalTransitionError } from '../transaction/state-machine';
 import { Dialog, DialogState } from './dialog';
 import { DialogTable } from './dialog-table';
 
@@ -102,6 +103,7 @@ describe('Dialog (RFC 3261 §12)', () => {
     dialog.terminate();
     expect(changes.mock.calls).toEqual([[DialogState.Early, DialogState.Confirmed], [DialogState.Confirmed, DialogState.Terminated]]);
     expect(() => dialog.createRequest('BYE')).toThrow('terminated');
+    expect(() => dialog.confirm()).toThrow(IllegalTransitionError);
   });
 });
 

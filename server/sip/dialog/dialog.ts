@@ -162,6 +162,7 @@ export class Dialog extends EventEmitter<DialogEvents> {
     });
   }
 
+  /** Current state. */
   get state(): DialogState {
     return this.current;
   }

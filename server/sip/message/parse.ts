@@ -153,6 +153,7 @@ class HeadParser {
   private name: string | undefined;
   private value = '';
   private nameIndex = 0;
+  private hasBareCrOrLf = false;
 
   constructor(private readonly text: string, private readonly base: number, private readonly firstLine: number) {}
 
@@ -162,7 +163,10 @@ class HeadParser {
     if (eol < 0) eol = text.length;
     this.startLine(text.slice(0, eol));
     const bare = firstBareCrOrLf(text);
-    if (bare >= 0) this.note('bare CR or LF inside a header line', bare);
+    if (bare >= 0) {
+      this.hasBareCrOrLf = true;
+      this.note('bare CR or LF inside a header line', bare);
+    }
     let pos = eol + 2;
     while (pos < text.length) {
       let end = text.indexOf('\r\n', pos);
@@ -298,7 +302,9 @@ class HeadParser {
         }
       }
     }
-    this.headers.append(name, this.value);
+    // A value holding a bare CR or LF is left out: the message is refused anyway, and the headers that
+    // come with the error must be safe to copy into a 400 (SipHeaders lines never hold CR or LF).
+    if (!this.hasBareCrOrLf || !/[\r\n]/.test(this.value)) SipHeaders.appendParsed(this.headers, name, this.value);
     this.name = undefined;
   }
 

@@ -29,5 +29,7 @@ describe('serializeMessage', () => {
     expect(() => serializeMessage(createRequest('OPTIONS', 'sip:a@b', [{ name: 'X', value: 'a\r\nInjected: yes' }]))).toThrow(TypeError);
     expect(() => serializeMessage(createRequest('OPTIONS', 'sip:a@b', [{ name: 'Bad Name', value: 'x' }]))).toThrow(/not a token/);
     expect(() => serializeMessage(createResponse(99, 'Nope'))).toThrow(/100-699/);
+    expect(() => serializeMessage(createRequest('OPTIONS', 'sip:a@b x', []))).toThrow(/without whitespace/);
+    expect(() => serializeMessage(createResponse(200, 'OK\r\nX: y'))).toThrow(/reason phrase/);
   });
 });

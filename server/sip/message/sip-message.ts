@@ -54,17 +54,58 @@ const LIST_HEADERS: ReadonlySet<string> = new Set(
   ],
 );
 
+/** What the message layer knows about one header name as spelled on the wire. */
+interface NameInfo {
+  /** The canonical spelling (compact forms expanded, known names re-cased, others as received). */
+  readonly canonical: string;
+  /** The lower-cased canonical name: the comparison key (header names are case-insensitive, §7.3.1). */
+  readonly key: string;
+  /** Whether the header's grammar is a comma-separated list. */
+  readonly list: boolean;
+  /** Whether the name is a token (§7.3.1: header names are tokens). */
+  readonly token: boolean;
+}
+
+/**
+ * Name → what we know about it. Header names repeat across messages (a few dozen spellings in practice), so
+ * every lookup after the first is one Map hit; the cache is bounded so that an attacker who sends random
+ * names cannot grow it without limit.
+ */
+const NAME_CACHE = new Map<string, NameInfo>();
+const NAME_CACHE_LIMIT = 2048;
+
+function nameInfo(name: string): NameInfo {
+  const cached = NAME_CACHE.get(name);
+  if (cached !== undefined) return cached;
+  const lower = name.toLowerCase();
+  const canonical = COMPACT_FORMS[lower] ?? CANONICAL.get(lower) ?? name;
+  const key = canonical.toLowerCase();
+  const info: NameInfo = { canonical, key, list: LIST_HEADERS.has(key), token: isTokenName(name) };
+  if (NAME_CACHE.size < NAME_CACHE_LIMIT) NAME_CACHE.set(name, info);
+  return info;
+}
+
+/** token = 1*(alphanum / "-" / "." / "!" / "%" / "*" / "_" / "+" / "`" / "'" / "~") (RFC 3261 §25.1). */
+function isTokenName(name: string): boolean {
+  if (name.length === 0) return false;
+  for (let i = 0; i < name.length; i++) {
+    const c = name.charCodeAt(i);
+    const ok = (c >= 0x61 && c <= 0x7a) || (c >= 0x41 && c <= 0x5a) || (c >= 0x30 && c <= 0x39)
+      || c === 0x2d || c === 0x2e || c === 0x21 || c === 0x25 || c === 0x2a || c === 0x5f || c === 0x2b
+      || c === 0x60 || c === 0x27 || c === 0x7e;
+    if (!ok) return false;
+  }
+  return true;
+}
+
 /** The canonical name for a header name as received (compact forms expanded, known names re-cased). */
 export function canonicalHeaderName(name: string): string {
-  const lower = name.toLowerCase();
-  const long = COMPACT_FORMS[lower];
-  if (long !== undefined) return long;
-  return CANONICAL.get(lower) ?? name;
+  return nameInfo(name).canonical;
 }
 
 /** True when the header's grammar allows a comma-separated list of values. */
 export function isListHeader(name: string): boolean {
-  return LIST_HEADERS.has(canonicalHeaderName(name).toLowerCase());
+  return nameInfo(name).list;
 }
 
 /**
@@ -72,6 +113,10 @@ export function isListHeader(name: string): boolean {
  * (RFC 3261 §7.3.1). Surrounding whitespace is trimmed; empty elements are dropped.
  */
 export function splitHeaderList(value: string): string[] {
+  if (value.indexOf(',') < 0) {
+    const only = value.trim();
+    return only ? [only] : [];
+  }
   const out: string[] = [];
   let start = 0;
   let inQuotes = false;
@@ -104,9 +149,15 @@ export interface SipHeader {
 /**
  * Ordered, case-insensitive header collection. Repeated headers are kept as separate entries in arrival
  * order; `values()` also splits comma-separated lists so that `Via: a, b` and two `Via` lines read alike.
+ *
+ * Every line is checked when it enters the collection: the name must be a token and the value must not
+ * contain CR or LF (either would let a value forge header lines, RFC 3261 §7.3.1). A `TypeError` says
+ * which. So a serializer can trust what it iterates, and the lines it yields are read-only.
  */
-export class SipHeaders implements Iterable<SipHeader> {
+export class SipHeaders implements Iterable<Readonly<SipHeader>> {
   private readonly list: SipHeader[] = [];
+  /** `keys[i]` is the comparison key of `list[i]` (lower-cased canonical name). */
+  private readonly keys: string[] = [];
 
   constructor(entries?: Iterable<SipHeader>) {
     if (entries) for (const e of entries) this.append(e.name, e.value);
@@ -117,34 +168,32 @@ export class SipHeaders implements Iterable<SipHeader> {
     return this.list.length;
   }
 
-  [Symbol.iterator](): Iterator<SipHeader> {
+  [Symbol.iterator](): Iterator<Readonly<SipHeader>> {
     return this.list[Symbol.iterator]();
   }
 
   has(name: string): boolean {
-    const key = canonicalHeaderName(name).toLowerCase();
-    return this.list.some((h) => h.name.toLowerCase() === key);
+    return this.keys.includes(nameInfo(name).key);
   }
 
   /** The first line's whole value, or undefined. */
   get(name: string): string | undefined {
-    const key = canonicalHeaderName(name).toLowerCase();
-    for (const h of this.list) if (h.name.toLowerCase() === key) return h.value;
-    return undefined;
+    const at = this.keys.indexOf(nameInfo(name).key);
+    return at < 0 ? undefined : this.list[at]!.value;
   }
 
   /** Every line's whole value, in order (lists not split). */
   getAll(name: string): string[] {
-    const key = canonicalHeaderName(name).toLowerCase();
+    const key = nameInfo(name).key;
     const out: string[] = [];
-    for (const h of this.list) if (h.name.toLowerCase() === key) out.push(h.value);
+    for (let i = 0; i < this.keys.length; i++) if (this.keys[i] === key) out.push(this.list[i]!.value);
     return out;
   }
 
   /** Every value in order, comma-separated lists split for list headers (Via, Route, Contact…). */
   values(name: string): string[] {
     const lines = this.getAll(name);
-    if (!isListHeader(name)) return lines;
+    if (!nameInfo(name).list) return lines;
     const out: string[] = [];
     for (const line of lines) out.push(...splitHeaderList(line));
     return out;
@@ -154,42 +203,55 @@ export class SipHeaders implements Iterable<SipHeader> {
   first(name: string): string | undefined {
     const line = this.get(name);
     if (line === undefined) return undefined;
-    return isListHeader(name) ? splitHeaderList(line)[0] : line;
+    return nameInfo(name).list ? splitHeaderList(line)[0] : line;
   }
 
-  /** Replace every line of `name` with one line. */
+  /** Replace every line of `name` with one line, where the first of them stood (else at the end). */
   set(name: string, value: string): this {
-    const canonical = canonicalHeaderName(name);
-    const key = canonical.toLowerCase();
-    const at = this.list.findIndex((h) => h.name.toLowerCase() === key);
+    const info = checkedName(name);
+    checkValue(value, info.canonical);
+    const at = this.keys.indexOf(info.key);
     this.remove(name);
-    if (at < 0) this.list.push({ name: canonical, value });
-    else this.list.splice(Math.min(at, this.list.length), 0, { name: canonical, value });
+    const line = { name: info.canonical, value };
+    if (at < 0) {
+      this.list.push(line);
+      this.keys.push(info.key);
+    } else {
+      // lines before `at` are never of this name, so `at` is still the right place after remove()
+      this.list.splice(at, 0, line);
+      this.keys.splice(at, 0, info.key);
+    }
     return this;
   }
 
   /** Add a line after every other. */
   append(name: string, value: string): this {
-    this.list.push({ name: canonicalHeaderName(name), value });
+    const info = checkedName(name);
+    checkValue(value, info.canonical);
+    this.list.push({ name: info.canonical, value });
+    this.keys.push(info.key);
     return this;
   }
 
   /** Add a line before the first line of the same name (or at the top): how a proxy adds Via / Record-Route. */
   prepend(name: string, value: string): this {
-    const canonical = canonicalHeaderName(name);
-    const key = canonical.toLowerCase();
-    const at = this.list.findIndex((h) => h.name.toLowerCase() === key);
-    this.list.splice(at < 0 ? 0 : at, 0, { name: canonical, value });
+    const info = checkedName(name);
+    checkValue(value, info.canonical);
+    const found = this.keys.indexOf(info.key);
+    const at = found < 0 ? 0 : found;
+    this.list.splice(at, 0, { name: info.canonical, value });
+    this.keys.splice(at, 0, info.key);
     return this;
   }
 
   /** Remove every line of `name`; returns how many were removed. */
   remove(name: string): number {
-    const key = canonicalHeaderName(name).toLowerCase();
+    const key = nameInfo(name).key;
     let removed = 0;
-    for (let i = this.list.length - 1; i >= 0; i--) {
-      if (this.list[i]!.name.toLowerCase() === key) {
+    for (let i = this.keys.length - 1; i >= 0; i--) {
+      if (this.keys[i] === key) {
         this.list.splice(i, 1);
+        this.keys.splice(i, 1);
         removed++;
       }
     }
@@ -201,20 +263,50 @@ export class SipHeaders implements Iterable<SipHeader> {
    * a comma-separated list keeps its remaining values.
    */
   shift(name: string): string | undefined {
-    const key = canonicalHeaderName(name).toLowerCase();
-    const at = this.list.findIndex((h) => h.name.toLowerCase() === key);
+    const at = this.keys.indexOf(nameInfo(name).key);
     if (at < 0) return undefined;
     const line = this.list[at]!;
     const parts = splitHeaderList(line.value);
     const head = parts.shift();
-    if (parts.length === 0) this.list.splice(at, 1);
-    else line.value = parts.join(', ');
+    if (parts.length === 0) {
+      this.list.splice(at, 1);
+      this.keys.splice(at, 1);
+    } else {
+      this.list[at] = { name: line.name, value: parts.join(', ') };
+    }
     return head;
   }
 
   clone(): SipHeaders {
-    return new SipHeaders(this.list.map((h) => ({ ...h })));
+    const copy = new SipHeaders();
+    for (let i = 0; i < this.list.length; i++) {
+      const line = this.list[i]!;
+      copy.list.push({ name: line.name, value: line.value });
+      copy.keys.push(this.keys[i]!);
+    }
+    return copy;
   }
+
+  /**
+   * Append a line without the checks of {@link append}: for the message parser only, which has already
+   * read the name as a token and split the value at CRLF (and leaves out any value holding a bare CR
+   * or LF). Anyone else must use `append`.
+   */
+  static appendParsed(headers: SipHeaders, name: string, value: string): void {
+    const info = nameInfo(name);
+    headers.list.push({ name: info.canonical, value });
+    headers.keys.push(info.key);
+  }
+}
+
+function checkedName(name: string): NameInfo {
+  const info = nameInfo(name);
+  if (!info.token) throw new TypeError(`header name "${name.length > 40 ? `${name.slice(0, 40)}…` : name}" is not a token (RFC 3261 §7.3.1)`);
+  return info;
+}
+
+function checkValue(value: string, name: string): void {
+  if (value.indexOf('\r') >= 0 || value.indexOf('\n') >= 0) throw new TypeError(`${name} value contains CR or LF`);
 }
 
 /** A SIP request (RFC 3261 §7.1). `uri` is the Request-URI as text; parse it with `parseUri` when needed. */

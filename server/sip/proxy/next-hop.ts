@@ -5,15 +5,21 @@
 import { bareHost, getUriParam, hostKind, type SipUri } from '../message/sip-uri';
 import type { SendTarget, TransportProtocol } from '../transport/transport-types';
 
-const PROTOCOLS: ReadonlySet<string> = new Set(['udp', 'tcp', 'tls', 'ws', 'wss']);
+const PROTOCOLS: readonly TransportProtocol[] = ['udp', 'tcp', 'tls', 'ws', 'wss'];
+
+/** The transport named by a Via transport or `;transport=` value (any case), or undefined for others (SCTP…). */
+export function transportNamed(name: string): TransportProtocol | undefined {
+  const lower = name.toLowerCase();
+  return PROTOCOLS.find((p) => p === lower);
+}
 
 /** The transport a URI asks for: `;transport=` when present, else TLS for `sips:` and UDP for `sip:` (§19.1.4). */
 export function uriTransport(uri: SipUri): TransportProtocol {
   const param = getUriParam(uri.params, 'transport');
   if (typeof param === 'string') {
-    const lower = param.toLowerCase();
-    if (PROTOCOLS.has(lower)) return lower as TransportProtocol;
-    throw new Error(`unsupported transport in URI: ${param}`);
+    const protocol = transportNamed(param);
+    if (protocol === undefined) throw new Error(`unsupported transport in URI: ${param}`);
+    return protocol;
   }
   return uri.scheme === 'sips' ? 'tls' : 'udp';
 }

@@ -5,7 +5,7 @@
 import { bareHost, getUriParam, type SipUri } from '../message/sip-uri';
 import type { Endpoint, SipTransportLayer, TransportProtocol } from '../transport/transport-types';
 import type { ViaFields } from '../transaction/header-fields';
-import { defaultPort, uriTransport } from './next-hop';
+import { defaultPort, transportNamed, uriTransport } from './next-hop';
 
 function hostText(host: string): string {
   return host.includes(':') ? `[${host}]` : host;
@@ -65,7 +65,8 @@ export class ProxyAddresses {
 
   /** True when a Via's sent-by is one of our listening points (so it is our own Via, §16.3 item 4, §16.7 item 3). */
   isOwnVia(via: ViaFields): boolean {
-    const protocol = via.transport.toLowerCase() as TransportProtocol;
+    const protocol = transportNamed(via.transport);
+    if (protocol === undefined) return false;
     const port = via.port ?? defaultPort(protocol);
     return this.transport.listeningPoints().some((p) => this.matches(p, bareHost(via.host), port));
   }

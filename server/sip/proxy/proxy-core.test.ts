@@ -343,6 +343,63 @@ describe('ProxyCore (RFC 3261 §16)', () => {
     expect(d.errors.map((e) => e.message)).toEqual(['database down']);
   });
 
+  it('cancels the branches when the upstream flow fails (the server transaction ends early)', async () => {
+    const { transport, proxy } = setup([{ uri: BOB1 }]);
+    transport.deliver(invite({ via: 'SIP/2.0/TCP 192.0.2.1:5070' }), { protocol: 'tcp', host: UAC.host, port: 40000 }, 'uac-flow');
+    await settle();
+    const out = requestsTo(transport, '192.0.2.21', 'INVITE')[0]!;
+    transport.failWith = new Error('flow closed');
+    answer(transport, out, 180, '192.0.2.21'); // forwarding the 180 upstream fails
+    transport.failWith = undefined;
+    await settle();
+    const [cancel] = requestsTo(transport, '192.0.2.21', 'CANCEL');
+    expect(cancel?.headers.first('Via')).toBe(out.headers.first('Via'));
+    answer(transport, cancel!, 200, '192.0.2.21');
+    answer(transport, out, 487, '192.0.2.21');
+    await settle(64 * T1);
+    expect(proxy.contextCount()).toBe(0);
+    expect(proxy.layer.size()).toBe(0);
+  });
+
+  it('forwards the first final response of a forked non-INVITE once, and never CANCELs it', async () => {
+    const { transport } = setup([{ uri: BOB1 }, { uri: BOB2 }]);
+    transport.deliver(sampleRequest('MESSAGE', { uri: 'sip:bob@127.0.0.1:5060' }), UAC);
+    await settle();
+    answer(transport, requestsTo(transport, '192.0.2.21', 'MESSAGE')[0]!, 200, '192.0.2.21');
+    answer(transport, requestsTo(transport, '192.0.2.22', 'MESSAGE')[0]!, 200, '192.0.2.22');
+    await settle();
+    expect(responsesTo(transport, UAC.host).map((r) => r.status)).toEqual([200]);
+    expect(transport.sentRequests('CANCEL')).toHaveLength(0);
+  });
+
+  it('keeps forking after a target that cannot be reached, and answers from the others', async () => {
+    const { transport, errors } = setup([{ uri: 'sip:bob@unresolvable.example' }, { uri: BOB1 }]);
+    transport.deliver(invite(), UAC);
+    await settle();
+    answer(transport, requestsTo(transport, '192.0.2.21', 'INVITE')[0]!, 200, '192.0.2.21');
+    await settle();
+    expect(responsesTo(transport, UAC.host).map((r) => r.status)).toEqual([100, 200]);
+    expect(errors.map((e) => e.message)).toEqual(['cannot resolve host unresolvable.example: only IP literals are routed']);
+  });
+
+  it('answers 500 when the only target cannot be reached (a 503 is never passed upstream)', async () => {
+    const { transport } = setup([{ uri: 'sip:bob@unresolvable.example' }]);
+    transport.deliver(invite(), UAC);
+    await settle();
+    expect(responsesTo(transport, UAC.host).map((r) => r.status)).toEqual([100, 500]);
+  });
+
+  it('close() ends every context and transaction', async () => {
+    const { transport, proxy } = setup([{ uri: BOB1 }]);
+    transport.deliver(invite(), UAC);
+    await settle();
+    expect(proxy.contextCount()).toBe(1);
+    proxy.close();
+    expect(proxy.contextCount()).toBe(0);
+    expect(proxy.layer.size()).toBe(0);
+    expect(transport.messageListenerCount()).toBe(0);
+  });
+
   it('lets rewriteRequest add P-Asserted-Identity to each forwarded copy', async () => {
     const { transport } = setup([{ uri: BOB1 }], {
       rewriteRequest: (out) => void out.headers.set('P-Asserted-Identity', '<sip:alice@a.example>'),

@@ -97,6 +97,8 @@ export class ResponseContext extends EventEmitter<ResponseContextEvents> {
   private readonly context: ProxyContext;
   private readonly original: SipRequest;
   private serverEnded = false;
+  /** True while `forward` starts the branches: no best response can be chosen before all exist. */
+  private forking = false;
 
   /**
    * @param env the owning proxy
@@ -119,6 +121,7 @@ export class ResponseContext extends EventEmitter<ResponseContextEvents> {
     });
   }
 
+  /** Current state. */
   get state(): ResponseContextState {
     return this.current;
   }
@@ -152,8 +155,14 @@ export class ResponseContext extends EventEmitter<ResponseContextEvents> {
       return;
     }
     this.transition(S.Proceeding);
-    targets.forEach((target, index) => this.startBranch(target, index));
+    this.forking = true;
+    try {
+      targets.forEach((target, index) => this.startBranch(target, index));
+    } finally {
+      this.forking = false;
+    }
     this.checkAllFinal();
+    this.maybeTerminate();
   }
 
   /** A CANCEL for our INVITE arrived (§16.10): cancel every pending branch, or answer 487 if none exists. */
@@ -260,7 +269,7 @@ export class ResponseContext extends EventEmitter<ResponseContextEvents> {
 
   /** When every branch has answered and nothing went upstream yet, send the best answer (§16.7 item 6). */
   private checkAllFinal(): void {
-    if (this.current !== S.Proceeding || this.branches.some((b) => !b.final)) return;
+    if (this.forking || this.current !== S.Proceeding || this.branches.some((b) => !b.final)) return;
     const best = chooseBestResponse(this.branches.map((b) => b.final!).filter((r) => r.status >= 300));
     this.sendUpstream(best, this.hasOurVia(best));
     this.transition(S.Completed);

@@ -101,6 +101,13 @@ describe('InviteClientTransaction (RFC 3261 §17.1.1, RFC 6026)', () => {
     expect(states).toEqual([S.Accepted, S.Terminated]);
   });
 
+  it('moves from Proceeding to Accepted on a 2xx after ringing', () => {
+    const { tx, invite, states } = start();
+    tx.receiveResponse(sampleResponse(invite, 183));
+    tx.receiveResponse(sampleResponse(invite, 200));
+    expect(states).toEqual([S.Proceeding, S.Accepted]);
+  });
+
   it('reports a transport error while calling and terminates', async () => {
     const transport = new FakeTransport();
     transport.failWith = new Error('no route');

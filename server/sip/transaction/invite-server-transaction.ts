@@ -79,6 +79,7 @@ export class InviteServerTransaction extends EventEmitter<ServerTransactionEvent
     this.t = timerValues(config, isReliable(responseTarget.protocol));
   }
 
+  /** Current state. */
   get state(): InviteServerState {
     return this.current;
   }

@@ -75,6 +75,13 @@ describe('NonInviteClientTransaction (RFC 3261 §17.1.2)', () => {
     expect(transport.sentRequests('OPTIONS')).toHaveLength(1); // Timer E stopped on leaving Trying
   });
 
+  it('moves from Proceeding to Completed on the final response', () => {
+    const { tx, request, states } = start();
+    tx.receiveResponse(sampleResponse(request, 100));
+    tx.receiveResponse(sampleResponse(request, 486));
+    expect(states).toEqual([S.Proceeding, S.Completed]);
+  });
+
   it('over TCP sends once, and Completed ends at once (K = 0)', async () => {
     const { tx, transport, request, states } = start({ protocol: 'tcp', host: '192.0.2.9', port: 5060 });
     await vi.advanceTimersByTimeAsync(30 * T1);

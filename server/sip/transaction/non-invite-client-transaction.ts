@@ -71,6 +71,7 @@ export class NonInviteClientTransaction extends EventEmitter<ClientTransactionEv
     this.t = timerValues(config, this.reliable);
   }
 
+  /** Current state. */
   get state(): NonInviteClientState {
     return this.current;
   }

@@ -73,6 +73,7 @@ export class NonInviteServerTransaction extends EventEmitter<ServerTransactionEv
     this.t = timerValues(config, isReliable(responseTarget.protocol));
   }
 
+  /** Current state. */
   get state(): NonInviteServerState {
     return this.current;
   }

@@ -14,12 +14,14 @@ export class TimerSet<N extends string> {
     this.handles.set(name, handle);
   }
 
+  /** Stop timer `name` if pending. */
   stop(name: N): void {
     const handle = this.handles.get(name);
     if (handle !== undefined) clearTimeout(handle);
     this.handles.delete(name);
   }
 
+  /** Stop every pending timer. */
   stopAll(): void {
     for (const handle of this.handles.values()) clearTimeout(handle);
     this.handles.clear();

@@ -101,6 +101,22 @@ describe('TransactionLayer', () => {
     expect(layer.size()).toBe(0);
   });
 
+  it('reports every timeout and transport failure of its transactions as layer events', async () => {
+    const { transport, layer } = setup();
+    const timeouts = vi.fn();
+    const failures = vi.fn();
+    layer.on('timeout', timeouts);
+    layer.on('transportError', failures);
+    const tx = layer.sendRequest(sampleRequest('OPTIONS', { branch: 'z9hG4bK-t' }), { protocol: 'udp', host: '192.0.2.9', port: 5060 });
+    await vi.advanceTimersByTimeAsync(64 * T1);
+    expect(timeouts).toHaveBeenCalledWith(tx);
+    transport.failWith = new Error('down');
+    const failing = layer.sendRequest(sampleRequest('OPTIONS', { branch: 'z9hG4bK-f' }), { protocol: 'udp', host: '192.0.2.9', port: 5060 });
+    await vi.advanceTimersByTimeAsync(0);
+    expect(failures).toHaveBeenCalledWith(failing, transport.failWith);
+    expect(layer.size()).toBe(0);
+  });
+
   it('finds the INVITE server transaction a CANCEL applies to (§9.2)', () => {
     const { transport, layer, requests } = setup();
     transport.deliver(sampleRequest('INVITE'), PEER);

@@ -44,6 +44,10 @@ export type TransactionLayerEvents = {
   response: [received: ReceivedMessage];
   /** A message was dropped (malformed Via/CSeq) or a listener failed; never fatal. */
   error: [error: Error, received: ReceivedMessage | undefined];
+  /** A transaction timed out (Timer B, F or H); the transaction emits its own `timeout` too. */
+  timeout: [transaction: ClientTransaction | ServerTransaction];
+  /** A transaction could not send (§8.1.3.1, §17.2.4); the transaction emits its own `transportError` too. */
+  transportError: [transaction: ClientTransaction | ServerTransaction, error: Error];
 };
 
 /**
@@ -102,6 +106,7 @@ export class TransactionLayer extends EventEmitter<TransactionLayerEvents> {
     transaction.on('stateChange', (_from: string, to: string) => {
       if (to === terminated && this.clients.get(key) === transaction) this.clients.delete(key);
     });
+    this.relayFailures(transaction);
     transaction.start();
     return transaction;
   }
@@ -121,7 +126,7 @@ export class TransactionLayer extends EventEmitter<TransactionLayerEvents> {
 
   /**
    * The INVITE server transaction a CANCEL applies to (§9.2: matched like §17.2.3, but with method INVITE),
-   * or undefined.
+   * or undefined. Throws `HeaderFieldError` when the CANCEL has no usable Via or CSeq.
    */
   findInviteServerTransaction(cancel: SipRequest): InviteServerTransaction | undefined {
     const asInvite: SipRequest = { ...cancel, method: 'INVITE', headers: cancel.headers.clone() };
@@ -194,6 +199,7 @@ export class TransactionLayer extends EventEmitter<TransactionLayerEvents> {
       transaction = other;
     }
     this.servers.set(key, transaction);
+    this.relayFailures(transaction);
     if (transaction.kind === 'invite-server' && this.options.autoTrying !== false) {
       transaction.respond(buildResponse(request, 100));
     }
@@ -205,6 +211,12 @@ export class TransactionLayer extends EventEmitter<TransactionLayerEvents> {
     const transaction = key === undefined ? undefined : this.clients.get(key);
     if (transaction) transaction.receiveResponse(response);
     else this.emit('response', received);
+  }
+
+  /** Repeat a transaction's timeout and transport failure as layer events, for cores that watch them all. */
+  private relayFailures(transaction: ClientTransaction | ServerTransaction): void {
+    transaction.on('timeout', () => this.emit('timeout', transaction));
+    transaction.on('transportError', (error: Error) => this.emit('transportError', transaction, error));
   }
 
   private forgetServer(key: string, transaction: ServerTransaction): void {

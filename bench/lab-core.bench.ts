@@ -1,0 +1,375 @@
+/**
+ * Lab core vs Kamailio 5.6 under SIPp: `npx tsx --expose-gc bench/lab-core.bench.ts` (about 6 minutes).
+ *
+ * Method (RFC 7501 §3 terms, RFC 7502 §4 procedure): for each server, the highest Registration Rate and Session
+ * Establishment Rate with no failure. A step offers one rate for STEP_SECONDS; the rate doubles from 200/s while
+ * every attempt succeeds, then bisects between the last pass and the first failure (bench/sipp/rate-search.ts),
+ * within a time budget per search. The server runs as its own process pinned to CPU 0 (`taskset -c 0`), SIPp on
+ * CPU 1; a step where SIPp used over 80 % of its CPU ends the search as "SIPp-bound" rather than claiming a
+ * server limit. The server's own CPU time per attempt at the first step (200/s) compares the two even when SIPp
+ * bounds the rate.
+ *
+ * - Registration: test/sipp-lab/register-digest.xml (REGISTER, 401, REGISTER with MD5 digest, 200) over 1000
+ *   users, one device each (+sip.instance, CPM feature tag, device name): after the first pass these are refreshes.
+ * - Session: test/sipp-lab/call-uac.xml (INVITE, 407, ACK, INVITE with digest, 180, 200, ACK, BYE, 200) from
+ *   alice through the one proxy to bob's SIPp UAS (bench/sipp/uas-answer.xml), registered first; Record-Route in
+ *   play. The lab core here is `npm run lab` with one domain (its Conversation Server included: the lab core
+ *   sends it a third-party REGISTER after each registration, work Kamailio does not do).
+ * - Heap per registered contact in the lab core: 2000 then 6000 realistic bindings registered through the
+ *   Registrar API in this process; the slope between them in bytes per contact (needs --expose-gc).
+ *
+ * Prints a markdown table and writes bench/results/lab-core.json.
+ */
+import { spawnSync } from 'node:child_process';
+import { createHash, randomUUID } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { LocationService } from '../server/core/location-service';
+import { Registrar } from '../server/core/registrar';
+import { createRequest } from '../server/sip/message/sip-message';
+import type { ReceivedMessage } from '../server/sip/transport/transport-types';
+import { labConfigWithLoadUsers, loadUsers, registrationRows, SCENARIOS, writeInjectionFile } from '../test/sipp-lab/lab-sipp-fixtures';
+import { freeUdpPort, SIPP_BINARY, SippProcess, stopAllSipp, type SippResult } from '../test/sipp-lab/sipp-process';
+import { KAMAILIO_BINARY, startKamailio } from './kamailio/kamailio-server';
+import { describeSearch, searchHighestRate, type SearchResult, type StepOutcome } from './sipp/rate-search';
+import { startLabServer, type ServerUnderTest } from './sipp/server-under-test';
+
+const REPO = fileURLToPath(new URL('..', import.meta.url));
+const UAS_SCENARIO = fileURLToPath(new URL('./sipp/uas-answer.xml', import.meta.url));
+const SERVER_CPU = 0;
+const SIPP_CPU = 1;
+/** Seconds per step and search budget; LAB_BENCH_STEP_S / LAB_BENCH_BUDGET_S shorten them for a smoke run. */
+const STEP_SECONDS = positiveEnv('LAB_BENCH_STEP_S', 5);
+const SEARCH_BUDGET_MS = positiveEnv('LAB_BENCH_BUDGET_S', 75) * 1000;
+const LOAD_USERS = 1000;
+const DOMAIN = 'a.example';
+const HEAP_SIZES = [2000, 6000] as const;
+
+type Scenario = 'registration' | 'session';
+
+function positiveEnv(name: string, fallback: number): number {
+  const text = process.env[name];
+  if (text === undefined || text === '') return fallback;
+  const value = Number(text);
+  if (!Number.isInteger(value) || value <= 0) throw new Error(`${name} must be a positive whole number of seconds, got ${JSON.stringify(text)}`);
+  return value;
+}
+
+/** One step, as recorded in the JSON. */
+interface StepRecord extends StepOutcome {
+  server: string;
+  scenario: Scenario;
+  attempts: number;
+  successful: number;
+  failed: number;
+  retransmissions: number;
+  /** SIPp's CPU use (both SIPps for sessions, sharing CPU 1), 0–1. */
+  sippCpu: number;
+  /** The server's CPU use over the step, 0–1 (of its one CPU). */
+  serverCpu: number;
+  /** Server CPU time per successful attempt (µs). */
+  serverCpuPerAttemptUs: number;
+  wallSeconds: number;
+}
+
+interface SearchRecord {
+  server: string;
+  scenario: Scenario;
+  result: SearchResult;
+  summary: string;
+  /** Server CPU µs per attempt at the first step (200/s). */
+  cpuPerAttemptUs: number | undefined;
+}
+
+const steps: StepRecord[] = [];
+
+function allSucceeded(result: SippResult, attempts: number): boolean {
+  const s = result.stats;
+  return result.exitCode === 0 && s !== undefined && s.successful === attempts && s.failed === 0 && s.unexpected === 0;
+}
+
+/** One registration step: `rate` REGISTER transactions pairs per second for STEP_SECONDS. */
+async function registrationStep(server: ServerUnderTest, work: string, injectionFile: string, localPort: number, rate: number): Promise<StepOutcome> {
+  const attempts = rate * STEP_SECONDS;
+  const cpu0 = server.cpuSeconds();
+  const sipp = await SippProcess.start({
+    name: `${server.pid}-register-${rate}`,
+    workDir: work,
+    scenario: SCENARIOS.register,
+    remote: `${server.host}:${server.udpPort}`,
+    localPort,
+    injectionFile,
+    calls: attempts,
+    rate,
+    timeoutSeconds: STEP_SECONDS + 25,
+    cpu: SIPP_CPU,
+  });
+  const result = await sipp.done;
+  return record(server, 'registration', rate, attempts, result, [result], server.cpuSeconds() - cpu0);
+}
+
+/** One session step: bob's UAS registers, then alice calls him `rate` times per second for STEP_SECONDS. */
+async function sessionStep(server: ServerUnderTest, work: string, rate: number): Promise<StepOutcome> {
+  const attempts = rate * STEP_SECONDS;
+  const uasPort = await freeUdpPort();
+  const bobFile = join(work, `bob-${uasPort}.csv`);
+  writeInjectionFile(bobFile, registrationRows([{ user: 'bob', password: 'bob-secret' }], server.domain, 1, `127.0.0.1:${uasPort}`));
+  const registration = await (
+    await SippProcess.start({ name: `${server.pid}-bob-${rate}`, workDir: work, scenario: SCENARIOS.register, remote: `${server.host}:${server.udpPort}`, injectionFile: bobFile, calls: 1, timeoutSeconds: 10, cpu: SIPP_CPU })
+  ).done;
+  if (!allSucceeded(registration, 1)) throw new Error(`${server.name}: bob's UAS could not register:\n${registration.errors}`);
+
+  const cpu0 = server.cpuSeconds();
+  const uas = await SippProcess.start({ name: `${server.pid}-uas-${rate}`, workDir: work, scenario: UAS_SCENARIO, localPort: uasPort, service: 'bob', calls: attempts, timeoutSeconds: STEP_SECONDS + 30, cpu: SIPP_CPU });
+  const uac = await SippProcess.start({
+    name: `${server.pid}-uac-${rate}`,
+    workDir: work,
+    scenario: SCENARIOS.callUac,
+    remote: `${server.host}:${server.udpPort}`,
+    service: 'bob',
+    keys: { from_user: 'alice', from_domain: server.domain, to_domain: server.domain },
+    auth: { user: 'alice', password: 'alice-secret' },
+    calls: attempts,
+    rate,
+    pauseMs: 0,
+    timeoutSeconds: STEP_SECONDS + 25,
+    cpu: SIPP_CPU,
+  });
+  const caller = await uac.done;
+  if (!allSucceeded(caller, attempts)) uas.stop();
+  const callee = await uas.done;
+  return record(server, 'session', rate, attempts, caller, [caller, callee], server.cpuSeconds() - cpu0);
+}
+
+function record(server: ServerUnderTest, scenario: Scenario, rate: number, attempts: number, main: SippResult, all: SippResult[], serverCpuSeconds: number): StepOutcome {
+  const passed = all.every((r) => allSucceeded(r, attempts));
+  const wall = main.wallSeconds;
+  const sippCpu = all.reduce((sum, r) => sum + r.cpuSeconds, 0) / wall;
+  const successful = main.stats?.successful ?? 0;
+  const step: StepRecord = {
+    server: server.name,
+    scenario,
+    rate,
+    passed,
+    generatorCpu: sippCpu,
+    attempts,
+    successful,
+    failed: main.stats?.failed ?? attempts,
+    retransmissions: main.stats?.retransmissions ?? 0,
+    sippCpu,
+    serverCpu: serverCpuSeconds / wall,
+    serverCpuPerAttemptUs: successful > 0 ? (serverCpuSeconds / successful) * 1e6 : NaN,
+    wallSeconds: wall,
+  };
+  steps.push(step);
+  process.stderr.write(
+    `  ${server.name} ${scenario} ${rate}/s: ${passed ? 'pass' : 'FAIL'} (${successful}/${attempts} ok, ${step.retransmissions} retrans, ` +
+      `SIPp CPU ${pct(sippCpu)}, server CPU ${pct(step.serverCpu)}, ${step.serverCpuPerAttemptUs.toFixed(0)} µs/attempt)\n`,
+  );
+  if (!passed) process.stderr.write(indent(main.errors.split('\n').slice(0, 4).join('\n')));
+  return step;
+}
+
+async function measureServer(server: ServerUnderTest, work: string): Promise<SearchRecord[]> {
+  const out: SearchRecord[] = [];
+  const localPort = await freeUdpPort();
+  const injectionFile = join(work, `registrations-${server.pid}.csv`);
+  writeInjectionFile(injectionFile, registrationRows(loadUsers(LOAD_USERS), server.domain, 1, `127.0.0.1:${localPort}`));
+  const searches: [Scenario, (rate: number) => Promise<StepOutcome>][] = [
+    ['registration', (rate) => registrationStep(server, work, injectionFile, localPort, rate)],
+    ['session', (rate) => sessionStep(server, work, rate)],
+  ];
+  for (const [scenario, step] of searches) {
+    const first = steps.length;
+    const result = await searchHighestRate(step, { start: 200, minRate: 25, maxRate: 12_800, maxSteps: 9, deadline: Date.now() + SEARCH_BUDGET_MS });
+    const reference = steps[first];
+    out.push({ server: server.name, scenario, result, summary: describeSearch(result), cpuPerAttemptUs: reference?.passed ? reference.serverCpuPerAttemptUs : undefined });
+  }
+  return out;
+}
+
+// --- heap per registered contact ----------------------------------------------------------------------------
+
+function md5(text: string): string {
+  return createHash('md5').update(text).digest('hex');
+}
+
+/** A digest answer (RFC 2617 §3.2.2 with qop=auth) to the registrar's own challenge. */
+function authorization(challenge: string, user: string, password: string, nc: number): string {
+  const param = (name: string): string => new RegExp(`${name}="([^"]*)"`).exec(challenge)?.[1] ?? '';
+  const realm = param('realm');
+  const nonce = param('nonce');
+  const opaque = param('opaque');
+  const uri = `sip:${DOMAIN}`;
+  const count = nc.toString(16).padStart(8, '0');
+  const cnonce = md5(String(nc)).slice(0, 16);
+  const response = md5(`${md5(`${user}:${realm}:${password}`)}:${nonce}:${count}:${cnonce}:auth:${md5(`REGISTER:${uri}`)}`);
+  return `Digest username="${user}", realm="${realm}", nonce="${nonce}", uri="${uri}", response="${response}", algorithm=MD5, qop=auth, nc=${count}, cnonce="${cnonce}", opaque="${opaque}"`;
+}
+
+interface HeapResult {
+  sizes: number[];
+  heapUsedBytes: number[];
+  bytesPerContact: number;
+}
+
+/** Heap of the lab registrar's location with 2000 and 6000 realistic bindings (two devices per user). */
+function measureHeapPerContact(): HeapResult {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (!gc) throw new Error('heap measurement needs --expose-gc');
+  const collect = (): number => {
+    for (let i = 0; i < 3; i++) gc();
+    return process.memoryUsage().heapUsed;
+  };
+  const max = HEAP_SIZES[HEAP_SIZES.length - 1] ?? 0;
+  const users = loadUsers(max / 2);
+  const passwords = new Map(users.map((u) => [u.user, u]));
+  const location = new LocationService({ domain: DOMAIN });
+  let tags = 0;
+  const registrar = new Registrar({ domain: DOMAIN, users: (user) => passwords.get(user), location, newTag: () => `t${++tags}`, maxExpires: 7200 });
+  const challenge = registrar.authenticator.challenges()[0] ?? '';
+  const local = { protocol: 'udp' as const, host: '127.0.0.1', port: 5060 };
+  const heap: number[] = [];
+  let registered = 0;
+  for (const size of HEAP_SIZES) {
+    for (; registered < size; registered++) {
+      const u = users[Math.floor(registered / 2) % users.length];
+      if (!u) throw new Error('heap bench: user list too short');
+      const device = registered % 2 === 0 ? 'Laptop' : 'Desktop';
+      const port = 20_000 + (registered % 40_000);
+      const request = createRequest('REGISTER', `sip:${DOMAIN}`, [
+        { name: 'Via', value: `SIP/2.0/UDP 127.0.0.1:${port};branch=z9hG4bK${registered};rport` },
+        { name: 'Max-Forwards', value: '70' },
+        { name: 'From', value: `<sip:${u.user}@${DOMAIN}>;tag=f${registered}` },
+        { name: 'To', value: `<sip:${u.user}@${DOMAIN}>` },
+        { name: 'Call-ID', value: `${randomUUID()}@bench` },
+        { name: 'CSeq', value: '2 REGISTER' },
+        {
+          name: 'Contact',
+          value:
+            `<sip:${u.user}@127.0.0.1:${port};transport=udp;ob>;+sip.instance="<urn:uuid:${randomUUID()}>";reg-id=1;` +
+            `+g.3gpp.icsi-ref="urn%3Aurn-7%3A3gpp-service.ims.icsi.oma.cpm.session";+cpm.device-name="${u.user}'s ${device}"`,
+        },
+        { name: 'Supported', value: 'gruu, outbound, path' },
+        { name: 'Expires', value: '3600' },
+        { name: 'Authorization', value: authorization(challenge, u.user, u.password, registered + 1) },
+      ]);
+      const received: ReceivedMessage = { message: request, raw: new Uint8Array(0), source: { protocol: 'udp', host: '127.0.0.1', port }, local };
+      const result = registrar.register(request, received);
+      if (result.response.status !== 200) throw new Error(`heap bench: REGISTER ${registered} got ${result.response.status} ${result.response.reason}`);
+    }
+    heap.push(collect());
+  }
+  if (location.size() !== max) throw new Error(`heap bench: ${location.size()} bindings, expected ${max}`);
+  const [small = 0, large = 0] = HEAP_SIZES;
+  const [h1 = 0, h2 = 0] = heap;
+  location.close();
+  return { sizes: [...HEAP_SIZES], heapUsedBytes: heap, bytesPerContact: Math.round((h2 - h1) / (large - small)) };
+}
+
+// --- report ---------------------------------------------------------------------------------------------------
+
+function pct(x: number): string {
+  return `${(x * 100).toFixed(0)} %`;
+}
+
+function indent(text: string): string {
+  return text.trim() === '' ? '' : `${text.split('\n').map((l) => `      ${l}`).join('\n')}\n`;
+}
+
+function table(searches: SearchRecord[], heap: HeapResult | undefined, notes: string[]): string {
+  const lines = [
+    '| server | scenario | highest rate without failure | server CPU per attempt at 200/s | steps (rate:pass/fail, SIPp CPU) |',
+    '| --- | --- | --- | --- | --- |',
+  ];
+  for (const s of searches) {
+    const tried = s.result.steps.map((x) => `${x.rate}:${x.passed ? 'ok' : 'FAIL'} ${pct(x.generatorCpu)}`).join(', ');
+    lines.push(`| ${s.server} | ${s.scenario} | ${s.summary} | ${s.cpuPerAttemptUs === undefined ? 'n/a' : `${s.cpuPerAttemptUs.toFixed(0)} µs`} | ${tried} |`);
+  }
+  const ratio = (scenario: Scenario): string | undefined => {
+    const lab = searches.find((s) => s.scenario === scenario && s.server === 'lab core')?.cpuPerAttemptUs;
+    const kam = searches.find((s) => s.scenario === scenario && s.server !== 'lab core')?.cpuPerAttemptUs;
+    return lab && kam ? `${scenario}: the lab core spends ${(lab / kam).toFixed(1)}× Kamailio's CPU per attempt` : undefined;
+  };
+  const out = [lines.join('\n'), ''];
+  for (const r of [ratio('registration'), ratio('session')]) if (r) out.push(`- ${r}`);
+  if (heap) out.push(`- lab core heap per registered contact: ${heap.bytesPerContact} bytes (heap ${heap.heapUsedBytes.map((b) => `${(b / 1e6).toFixed(1)} MB`).join(' → ')} for ${heap.sizes.join(' → ')} bindings)`);
+  for (const n of notes) out.push(`- ${n}`);
+  return `${out.join('\n')}\n`;
+}
+
+async function main(): Promise<void> {
+  if (typeof (globalThis as { gc?: unknown }).gc !== 'function') {
+    // Re-run under node --expose-gc (tsx as the loader) so that the heap measurement can collect garbage.
+    const child = spawnSync(process.execPath, ['--expose-gc', '--import', 'tsx', fileURLToPath(import.meta.url)], { stdio: 'inherit', cwd: REPO });
+    process.exit(child.status ?? 1);
+  }
+  for (const tool of [SIPP_BINARY, '/usr/bin/taskset']) if (!existsSync(tool)) throw new Error(`${tool} is missing (apt-get install -y sip-tester util-linux)`);
+  const notes: string[] = [];
+  if (cpus().length < 2) notes.push(`only ${cpus().length} CPU: server and SIPp share it, rates are not comparable`);
+  const work = mkdtempSync(join(tmpdir(), 'lab-core-bench-'));
+  const started = Date.now();
+  const searches: SearchRecord[] = [];
+  let heap: HeapResult | undefined;
+  try {
+    process.stderr.write('heap per contact (Registrar API)…\n');
+    heap = measureHeapPerContact();
+
+    const labConfig = join(work, 'lab.json');
+    const lab = labConfigWithLoadUsers(LOAD_USERS);
+    const domainA = lab.domains.find((d) => d.domain === DOMAIN);
+    if (!domainA) throw new Error('lab config without a.example');
+    domainA.users.push({ user: 'bob', password: 'bob-secret' });
+    writeFileSync(labConfig, JSON.stringify({ domains: [domainA] }));
+    process.stderr.write('lab core…\n');
+    const labServer = await startLabServer({ repoRoot: REPO, configPath: labConfig, cpu: SERVER_CPU });
+    try {
+      searches.push(...(await measureServer(labServer, work)));
+    } finally {
+      await labServer.stop();
+    }
+
+    if (existsSync(KAMAILIO_BINARY)) {
+      process.stderr.write('Kamailio…\n');
+      const kamailio = await startKamailio({ workDir: join(work, 'kamailio'), port: await freeUdpPort(), domain: DOMAIN, users: domainA.users, cpu: SERVER_CPU });
+      try {
+        searches.push(...(await measureServer(kamailio, work)));
+      } finally {
+        await kamailio.stop();
+      }
+    } else {
+      notes.push(`Kamailio not installed (${KAMAILIO_BINARY}): apt-get install -y kamailio`);
+    }
+  } finally {
+    await stopAllSipp();
+    rmSync(work, { recursive: true, force: true });
+  }
+  const kamailioVersion = existsSync(KAMAILIO_BINARY) ? (spawnSync(KAMAILIO_BINARY, ['-v'], { encoding: 'utf8' }).stdout.split('\n')[0] ?? '') : undefined;
+  notes.push(`${STEP_SECONDS} s per step, ${(SEARCH_BUDGET_MS / 1000).toFixed(0)} s budget per search; whole run ${((Date.now() - started) / 1000).toFixed(0)} s`);
+  process.stdout.write(`\n## Lab core vs Kamailio (SIPp over UDP, server on CPU ${SERVER_CPU}, SIPp on CPU ${SIPP_CPU})\n\n${table(searches, heap, notes)}`);
+
+  const results = join(REPO, 'bench/results');
+  mkdirSync(results, { recursive: true });
+  const json = {
+    benchmark: 'lab-core',
+    date: new Date().toISOString(),
+    node: process.version,
+    cpus: cpus().length,
+    loadAverageAtEnd: loadavg(),
+    kamailio: kamailioVersion,
+    method: { stepSeconds: STEP_SECONDS, searchBudgetMs: SEARCH_BUDGET_MS, start: 200, loadUsers: LOAD_USERS, serverCpu: SERVER_CPU, sippCpu: SIPP_CPU, sippBoundAbove: 0.8 },
+    searches: searches.map((s) => ({ server: s.server, scenario: s.scenario, summary: s.summary, highestPassed: s.result.highestPassed, lowestFailed: s.result.lowestFailed, end: s.result.end, cpuPerAttemptUsAt200: s.cpuPerAttemptUs })),
+    heap,
+    steps,
+    notes,
+  };
+  writeFileSync(join(results, 'lab-core.json'), `${JSON.stringify(json, null, 2)}\n`);
+}
+
+main().catch(async (error: unknown) => {
+  await stopAllSipp();
+  process.stderr.write(`lab-core bench: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,356 @@
+/**
+ * The DeviceAgent: everything a CPM device does, behind the DeviceApi (electron/api/device-api.ts). The
+ * Electron main process owns one; tests, the CLI (`cli.ts`) and the browser shell run it under plain Node.
+ *
+ * It owns the SIP user agent (registration with instance id, device name and the CPM feature tag; PROFILE.md
+ * "Registration and the device list"), the `reg` subscription that yields the device list, the MSRP
+ * endpoint, and the chat service (PROFILE.md "A CPM session"). Every command checks its arguments with the
+ * API's validators and rejects with a `DeviceApiError`; every event goes to the listeners registered with `on`.
+ *
+ * ```ts
+ * const agent = new DeviceAgent({ dataDir, deviceName: 'Laptop', account: { uri, password, wsUrl } });
+ * await agent.start();                       // listens for MSRP, registers
+ * agent.on('devices', (list) => …);
+ * const chat = await agent.startChat('sip:bob@b.example');
+ * await agent.sendMessage(chat.id, 'hello');
+ * await agent.close();
+ * ```
+ */
+import { EventEmitter } from 'node:events';
+import {
+  DeviceApiError,
+  type DeviceApi,
+  type DeviceCommandArgs,
+  type DeviceCommandName,
+  type DeviceEventListener,
+  type DeviceEventMap,
+  type DeviceEventName,
+} from '../api/device-api';
+import type {
+  AccountConfig,
+  AccountInfo,
+  ChatMessage,
+  ConversationSummary,
+  DeviceInfo,
+  MessagePage,
+  MessagePageQuery,
+  RegistrationStatus,
+} from '../api/payloads';
+import { validateCommandArgs } from '../api/validate';
+import { ChatService } from './chat/chat-service';
+import { MemoryMessageHistory, type MessageHistory } from './chat/message-history';
+import { MsrpEndpoint } from './chat/msrp/msrp-endpoint';
+import { DeviceListWatcher } from './device-list-watcher';
+import { FileInstanceIdStore } from './instance-id-file';
+import { CpmInviteSession, msrpPeerConnectionFactory } from './sip/cpm-invite-session';
+import { CpmUserAgent, loadOrCreateInstanceId } from './sip/cpm-user-agent';
+import type { RegistrationSnapshot } from './sip/registration-state';
+import { WsSocket } from './sip/ws-socket';
+
+/** The account a DeviceAgent signs in with. */
+export interface DeviceAccount {
+  /** The AOR, `sip:alice@a.example`. */
+  uri: string;
+  password: string;
+  /** The core's SIP-over-WebSocket URL (RFC 7118). */
+  wsUrl: string;
+  displayName?: string;
+  authorizationUser?: string;
+  /** PEM to trust for `wss:` (the lab's self-signed certificate). */
+  trustedCertificatePem?: string;
+  /** The Conversation Server's transfer service URI X (PROFILE.md). */
+  transferServiceUri?: string;
+}
+
+/** Options of a DeviceAgent. */
+export interface DeviceAgentOptions {
+  /** Where the agent keeps its instance id (and, later, its history). */
+  dataDir: string;
+  /** This device's human name (`+cpm.device-name`). */
+  deviceName: string;
+  /** Sign in at `start()`; without it the agent waits for `signIn`. */
+  account?: DeviceAccount;
+  /** History store (default in memory). */
+  history?: MessageHistory;
+  /** MSRP listening address (default 127.0.0.1, ephemeral port). */
+  msrpHost?: string;
+  /** Registration lifetime asked for, seconds (default 600). */
+  registerExpires?: number;
+  /** JsSIP's reconnection back-off bounds, seconds (default 1 and 10). */
+  reconnect?: { minIntervalSeconds: number; maxIntervalSeconds: number };
+}
+
+interface SignedIn {
+  account: DeviceAccount;
+  ua: CpmUserAgent;
+  socket: WsSocket;
+  watcher: DeviceListWatcher;
+  chat: ChatService;
+}
+
+/** The device agent. */
+export class DeviceAgent implements DeviceApi {
+  private readonly events = new EventEmitter();
+  private readonly history: MessageHistory;
+  private readonly endpoint = new MsrpEndpoint();
+  private instanceId: string | null = null;
+  private deviceName: string;
+  private current: SignedIn | null = null;
+  private started: Promise<void> | null = null;
+  private closed = false;
+
+  constructor(private readonly options: DeviceAgentOptions) {
+    this.history = options.history ?? new MemoryMessageHistory();
+    this.deviceName = options.deviceName;
+    this.events.setMaxListeners(0);
+  }
+
+  /** Load the instance id, listen for MSRP and, with an account, sign in (registration proceeds in the background). */
+  start(): Promise<void> {
+    this.started ??= (async () => {
+      this.instanceId = await loadOrCreateInstanceId(new FileInstanceIdStore(this.options.dataDir));
+      await this.endpoint.listen({ host: this.options.msrpHost ?? '127.0.0.1' });
+      if (this.options.account) this.connect(this.options.account, this.deviceName);
+    })();
+    return this.started;
+  }
+
+  /** This device's `+sip.instance`, once started. */
+  get instance(): string | null {
+    return this.instanceId;
+  }
+
+  /** Sign out (un-REGISTER, BYE every session) and release the MSRP endpoint. Idempotent. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.started?.catch(() => undefined);
+    await this.disconnect();
+    await this.endpoint.close();
+  }
+
+  on<E extends DeviceEventName>(event: E, listener: DeviceEventListener<E>): () => void {
+    const wrapped = (payload: DeviceEventMap[E]): void => {
+      try {
+        listener(payload);
+      } catch {
+        // A listener's bug must not break the agent.
+      }
+    };
+    this.events.on(event, wrapped);
+    return () => this.events.off(event, wrapped);
+  }
+
+  // ─── Account and registration ──────────────────────────────────────────────────────────────────────────
+
+  async getAccount(): Promise<AccountInfo | null> {
+    return this.current ? this.accountInfo(this.current) : null;
+  }
+
+  async signIn(...args: DeviceCommandArgs<'signIn'>): Promise<AccountInfo> {
+    const [config] = this.check('signIn', args);
+    await this.ready();
+    await this.disconnect();
+    this.deviceName = config.deviceName;
+    const signedIn = this.connect(accountFromConfig(config), config.deviceName);
+    return this.accountInfo(signedIn);
+  }
+
+  async signOut(): Promise<void> {
+    await this.disconnect();
+  }
+
+  async listDevices(): Promise<DeviceInfo[]> {
+    return this.requireSignedIn().watcher.devices;
+  }
+
+  // ─── Conversations ─────────────────────────────────────────────────────────────────────────────────────
+
+  async listConversations(): Promise<ConversationSummary[]> {
+    return this.current ? this.current.chat.listConversations() : [];
+  }
+
+  async getMessages(...args: DeviceCommandArgs<'getMessages'>): Promise<MessagePage> {
+    const [conversationId, query] = this.check('getMessages', args);
+    return this.requireSignedIn().chat.getMessages(conversationId, query as MessagePageQuery);
+  }
+
+  async startChat(...args: DeviceCommandArgs<'startChat'>): Promise<ConversationSummary> {
+    const [uri] = this.check('startChat', args);
+    return this.requireRegistered().chat.startChat(uri);
+  }
+
+  async sendMessage(...args: DeviceCommandArgs<'sendMessage'>): Promise<ChatMessage> {
+    const [conversationId, text] = this.check('sendMessage', args);
+    return this.requireRegistered().chat.sendMessage(conversationId, text);
+  }
+
+  async markDisplayed(...args: DeviceCommandArgs<'markDisplayed'>): Promise<void> {
+    const [conversationId, messageId] = this.check('markDisplayed', args);
+    this.requireSignedIn().chat.markDisplayed(conversationId, messageId);
+  }
+
+  async acceptSession(...args: DeviceCommandArgs<'acceptSession'>): Promise<void> {
+    const [sessionId] = this.check('acceptSession', args);
+    this.requireSignedIn().chat.acceptSession(sessionId);
+  }
+
+  async declineSession(...args: DeviceCommandArgs<'declineSession'>): Promise<void> {
+    const [sessionId] = this.check('declineSession', args);
+    this.requireSignedIn().chat.declineSession(sessionId);
+  }
+
+  async endSession(...args: DeviceCommandArgs<'endSession'>): Promise<void> {
+    const [sessionId] = this.check('endSession', args);
+    this.requireSignedIn().chat.endSession(sessionId);
+  }
+
+  // ─── Transfer: electron/device/transfer (another issue) ────────────────────────────────────────────────
+
+  async moveConversation(...args: DeviceCommandArgs<'moveConversation'>): Promise<string> {
+    this.check('moveConversation', args);
+    throw notYet('moveConversation');
+  }
+
+  async acceptJoin(...args: DeviceCommandArgs<'acceptJoin'>): Promise<void> {
+    this.check('acceptJoin', args);
+    throw notYet('acceptJoin');
+  }
+
+  async declineJoin(...args: DeviceCommandArgs<'declineJoin'>): Promise<void> {
+    this.check('declineJoin', args);
+    throw notYet('declineJoin');
+  }
+
+  async setAutoAccept(...args: DeviceCommandArgs<'setAutoAccept'>): Promise<void> {
+    this.check('setAutoAccept', args);
+    throw notYet('setAutoAccept');
+  }
+
+  // ─── internals ─────────────────────────────────────────────────────────────────────────────────────────
+
+  private emit<E extends DeviceEventName>(event: E, payload: DeviceEventMap[E]): void {
+    this.events.emit(event, payload);
+  }
+
+  private check<K extends DeviceCommandName>(name: K, args: unknown[]): DeviceCommandArgs<K> {
+    const result = validateCommandArgs(name, args);
+    if (!result.ok) throw new DeviceApiError('invalid-argument', result.error);
+    return result.value;
+  }
+
+  private async ready(): Promise<void> {
+    if (this.closed) throw new DeviceApiError('invalid-state', 'the device agent is closed');
+    await this.start();
+  }
+
+  private requireSignedIn(): SignedIn {
+    if (!this.current) throw new DeviceApiError('not-signed-in', 'sign in first');
+    return this.current;
+  }
+
+  private requireRegistered(): SignedIn {
+    const signedIn = this.requireSignedIn();
+    const state = signedIn.ua.registration.state;
+    if (state !== 'registered' && state !== 'refreshing') throw new DeviceApiError('invalid-state', `not registered (${state})`);
+    return signedIn;
+  }
+
+  private connect(account: DeviceAccount, deviceName: string): SignedIn {
+    const instanceId = this.instanceId;
+    if (!instanceId) throw new DeviceApiError('internal', 'start() first');
+    const socket = new WsSocket({ url: account.wsUrl, ...(account.trustedCertificatePem ? { trustedCertificatePem: account.trustedCertificatePem } : {}) });
+    let ua: CpmUserAgent;
+    try {
+      ua = new CpmUserAgent({
+        uri: account.uri,
+        password: account.password,
+        deviceName,
+        instanceId,
+        socket,
+        peerConnectionFactory: msrpPeerConnectionFactory,
+        ...(account.displayName ? { displayName: account.displayName } : {}),
+        ...(account.authorizationUser ? { authorizationUser: account.authorizationUser } : {}),
+        ...(this.options.registerExpires ? { registerExpires: this.options.registerExpires } : {}),
+        connectionRecovery: this.options.reconnect ?? { minIntervalSeconds: 1, maxIntervalSeconds: 10 },
+      });
+    } catch (error) {
+      throw new DeviceApiError('invalid-argument', `account: ${error instanceof Error ? error.message : String(error)}`);
+    }
+    const self = { uri: account.uri, ...(account.displayName ? { displayName: account.displayName } : {}) };
+    const chat = new ChatService({
+      self,
+      transport: this.endpoint,
+      history: this.history,
+      startInvite: (options) => CpmInviteSession.start(ua, options),
+    });
+    for (const event of ['conversationUpdated', 'message', 'messageStatus', 'incomingSession', 'sessionState', 'error'] as const) {
+      chat.on(event, (payload: DeviceEventMap[typeof event]) => this.emit(event, payload));
+    }
+    const watcher = new DeviceListWatcher({ ua, aor: account.uri });
+    watcher.on('devices', (devices) => this.emit('devices', devices));
+    watcher.on('problem', (message) => this.emit('error', { code: 'network', message, conversationId: null }));
+    ua.registration.on('stateChange', (snapshot) => this.emit('registrationState', toStatus(snapshot)));
+    ua.on('newRTCSession', (event: { originator: string; session: unknown; request: unknown }) => {
+      if (event.originator !== 'remote') return;
+      chat.handleIncoming(CpmInviteSession.fromIncoming(event.session, event.request));
+    });
+    ua.on('disconnected', () => this.emit('error', { code: 'network', message: `lost the connection to ${account.wsUrl}`, conversationId: null }));
+    const signedIn: SignedIn = { account, ua, socket, watcher, chat };
+    this.current = signedIn;
+    ua.start();
+    return signedIn;
+  }
+
+  private async disconnect(): Promise<void> {
+    const signedIn = this.current;
+    if (!signedIn) return;
+    this.current = null;
+    signedIn.watcher.stop();
+    signedIn.chat.endAll();
+    // Give the BYEs and the un-REGISTER a moment on the wire before the socket goes.
+    const unregistered = new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, 1000);
+      signedIn.ua.once('unregistered', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+    signedIn.ua.stop();
+    await unregistered;
+  }
+
+  private accountInfo(signedIn: SignedIn): AccountInfo {
+    const snapshot = signedIn.ua.registration.snapshot;
+    return {
+      uri: signedIn.account.uri,
+      displayName: signedIn.account.displayName ?? '',
+      deviceName: this.deviceName,
+      instanceId: this.instanceId ?? '',
+      pubGruu: snapshot.pubGruu,
+      websocketUrl: signedIn.account.wsUrl,
+      transferServiceUri: signedIn.account.transferServiceUri ?? null,
+      registration: snapshot.state,
+    };
+  }
+}
+
+function toStatus(snapshot: RegistrationSnapshot): RegistrationStatus {
+  return { state: snapshot.state, cause: snapshot.cause, pubGruu: snapshot.pubGruu, expiresAt: snapshot.expiresAt };
+}
+
+function accountFromConfig(config: AccountConfig): DeviceAccount {
+  return {
+    uri: config.uri,
+    password: config.password,
+    wsUrl: config.websocketUrl,
+    ...(config.displayName ? { displayName: config.displayName } : {}),
+    ...(config.authorizationUser ? { authorizationUser: config.authorizationUser } : {}),
+    ...(config.trustedCertificatePem ? { trustedCertificatePem: config.trustedCertificatePem } : {}),
+    ...(config.transferServiceUri ? { transferServiceUri: config.transferServiceUri } : {}),
+  };
+}
+
+function notYet(command: string): DeviceApiError {
+  return new DeviceApiError('invalid-state', `${command}: session transfer is not available in this build yet`);
+}

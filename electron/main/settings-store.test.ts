@@ -1,0 +1,73 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { AccountConfig } from '../api/payloads';
+import { SettingsStore, type SecretCipher } from './settings-store';
+
+const ACCOUNT: AccountConfig = {
+  uri: 'sip:alice@a.example', displayName: 'Alice', deviceName: 'Laptop', password: 'pa55word',
+  websocketUrl: 'wss://core.a.example:443/ws', transferServiceUri: 'sip:cpm-transfer@a.example',
+};
+
+/** A reversible stand-in for safeStorage (test double), with a switch for "no keychain". */
+function cipher(available = true): SecretCipher {
+  return {
+    isEncryptionAvailable: () => available,
+    encryptString: (plain) => Buffer.from(`x${Buffer.from(plain).toString('hex')}`),
+    decryptString: (data) => Buffer.from(data.toString().slice(1), 'hex').toString(),
+  };
+}
+
+let dir: string;
+let file: string;
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'cpm-settings-'));
+  file = join(dir, 'profile', 'settings.json');
+});
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('profile settings', () => {
+  it('start with no account and auto-accept off', () => {
+    const store = new SettingsStore(file, cipher());
+    expect(store.autoAccept).toBe(false);
+    expect(store.account()).toBeNull();
+    expect(store.loadProblem).toBeNull();
+  });
+
+  it('keep the account across restarts with the password only in encrypted form', () => {
+    new SettingsStore(file, cipher()).saveAccount(ACCOUNT);
+    expect(readFileSync(file, 'utf8')).not.toContain('pa55word');
+    expect(new SettingsStore(file, cipher()).account()).toEqual(ACCOUNT);
+  });
+
+  it('keep the password for this run only when the OS has no encryption', () => {
+    const store = new SettingsStore(file, cipher(false));
+    expect(store.saveAccount(ACCOUNT)).toEqual({ passwordPersisted: false });
+    expect(store.account()).toEqual(ACCOUNT);
+    const next = new SettingsStore(file, cipher(false));
+    expect(next.hasAccount).toBe(true);
+    expect(next.account()).toBeNull();
+  });
+
+  it('start from the defaults, saying why, when the file is damaged or edited into something else', () => {
+    new SettingsStore(file, cipher()).saveAccount(ACCOUNT);
+    writeFileSync(file, '{ "version": 1, "autoAccept": true, ');
+    expect(new SettingsStore(file, cipher()).loadProblem).toMatch(/not valid JSON/);
+    const stored = JSON.parse(JSON.stringify({ version: 1, autoAccept: true, account: { ...ACCOUNT, password: undefined, uri: 'http://x', encryptedPassword: null } }));
+    writeFileSync(file, JSON.stringify(stored));
+    const store = new SettingsStore(file, cipher());
+    expect(store.loadProblem).toMatch(/unknown layout/);
+    expect(store.autoAccept).toBe(false);
+  });
+
+  it('forget the account on sign-out but keep auto-accept', () => {
+    const store = new SettingsStore(file, cipher());
+    store.saveAccount(ACCOUNT);
+    store.setAutoAccept(true);
+    store.forgetAccount();
+    const next = new SettingsStore(file, cipher());
+    expect(next.hasAccount).toBe(false);
+    expect(next.autoAccept).toBe(true);
+  });
+});

@@ -1,0 +1,30 @@
+/**
+ * The seam through which a server element writes history: an in-path Conversation Server records every
+ * message it relays for each of its own users (PROFILE.md "History continuity"). Recording is idempotent by
+ * (owner, Conversation-ID, imdn.Message-ID), so a message relayed twice (a replay to a transfer target) is
+ * stored once.
+ */
+import type { MessageInput, MessageStore } from './message-store';
+
+/** Where relayed messages go. */
+export interface MessageSink {
+  /**
+   * Record messages for one owner (a local user's AOR). Never throws: a relay must not fail because history
+   * could not be written; failures go to the sink's error handler.
+   */
+  record(owner: string, messages: readonly MessageInput[]): void;
+}
+
+/** A sink writing straight into a `MessageStore` (same process), reporting failures to `onError`. */
+export function messageStoreSink(store: MessageStore, onError: (error: unknown) => void = () => undefined): MessageSink {
+  return {
+    record(owner, messages) {
+      if (messages.length === 0) return;
+      try {
+        store.deposit(owner, messages);
+      } catch (error) {
+        onError(error);
+      }
+    },
+  };
+}

@@ -1,0 +1,87 @@
+/**
+ * The device list of DeviceAgents on the lab network (PROFILE.md "Registration and the device list"): each
+ * device sees every registered device of its own AOR, by name, from its `reg` subscription, and the list
+ * follows registrations and un-registrations. (Loss of connection: device-process.test.ts.)
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { DeviceInfo } from '../electron/api/payloads';
+import { otherCpmDevices } from '../electron/device/device-list';
+import { LabNetwork } from '../server/lab/lab-network';
+import { startLabAgent, type LabAgent } from './helpers/lab-agent';
+import { waitFor } from './helpers/lab-device';
+
+let lab: LabNetwork;
+const agents: LabAgent[] = [];
+
+beforeAll(async () => {
+  lab = await LabNetwork.start();
+});
+
+afterAll(async () => {
+  await Promise.all(agents.map((a) => a.close()));
+  await lab.close();
+});
+
+async function agent(user: string, name: string, options: { secure?: boolean; dataDir?: string } = {}): Promise<LabAgent> {
+  const a = await startLabAgent(lab, user, name, options);
+  agents.push(a);
+  return a;
+}
+
+/** The names of the other CPM devices in the last `devices` event (or the list asked for when none came yet). */
+function others(a: LabAgent): string[] {
+  const last = a.of('devices').at(-1) ?? [];
+  return otherCpmDevices(last).map((d) => d.name).sort();
+}
+
+function self(list: readonly DeviceInfo[]): DeviceInfo | undefined {
+  return list.find((d) => d.self);
+}
+
+describe('the device list of DeviceAgents on the lab', () => {
+  let laptop: LabAgent;
+  let desktop: LabAgent;
+  let bob: LabAgent;
+
+  it('Alice on two devices sees the other one by name, with its GRUU and instance; Bob sees only himself', async () => {
+    [laptop, desktop, bob] = await Promise.all([
+      agent('sip:alice@a.example', 'Laptop'),
+      agent('sip:alice@a.example', 'Desktop', { secure: true }),
+      agent('sip:bob@b.example', 'Bob’s desk'),
+    ]);
+    await waitFor('Laptop lists the Desktop', () => others(laptop).join() === 'Desktop');
+    await waitFor('Desktop lists the Laptop', () => others(desktop).join() === 'Laptop');
+    await waitFor('Bob lists himself', () => self(bob.of('devices').at(-1) ?? []));
+    expect(others(bob)).toEqual([]);
+
+    const list = await laptop.agent.listDevices();
+    const desk = list.find((d) => d.name === 'Desktop')!;
+    const account = (await desktop.agent.getAccount())!;
+    expect(desk).toEqual({ instanceId: account.instanceId, name: 'Desktop', pubGruu: account.pubGruu, self: false, cpmCapable: true });
+    expect(self(list)).toMatchObject({ name: 'Laptop', instanceId: (await laptop.agent.getAccount())!.instanceId });
+    expect(list.some((d) => d.name.startsWith('Bob'))).toBe(false);
+  });
+
+  it('a third device that registers appears on both, and disappears when it signs out', async () => {
+    const phone = await agent('sip:alice@a.example', 'Phone');
+    await waitFor('Laptop lists the Phone', () => others(laptop).join() === 'Desktop,Phone');
+    await waitFor('Desktop lists the Phone', () => others(desktop).join() === 'Laptop,Phone');
+    expect(others(phone)).toEqual(['Desktop', 'Laptop']);
+
+    await phone.agent.signOut();
+    await waitFor('Phone gone from the Laptop', () => others(laptop).join() === 'Desktop');
+    await waitFor('Phone gone from the Desktop', () => others(desktop).join() === 'Laptop');
+    expect(await phone.agent.getAccount()).toBeNull();
+    await expect(phone.agent.listDevices()).rejects.toThrow(/\[not-signed-in\]/);
+  });
+
+  it('a restarted device keeps its instance id (same data folder) and is listed once', async () => {
+    const first = agents.find((a) => a.name === 'Phone')!;
+    const again = await agent('sip:alice@a.example', 'Phone', { dataDir: first.dataDir });
+    expect(again.agent.instance).toBe(first.agent.instance);
+    await waitFor('Phone back on the Laptop', () => others(laptop).join() === 'Desktop,Phone');
+    const phones = (await laptop.agent.listDevices()).filter((d) => d.name === 'Phone');
+    expect(phones).toHaveLength(1);
+    expect(phones[0]!.instanceId).toBe(first.agent.instance);
+  });
+});

@@ -1,7 +1,8 @@
 /**
  * The device list of DeviceAgents on the lab network (PROFILE.md "Registration and the device list"): each
  * device sees every registered device of its own AOR, by name, from its `reg` subscription, and the list
- * follows registrations and un-registrations. (Loss of connection: device-process.test.ts.)
+ * follows registrations, un-registrations and broken connections; after a reconnect the device registers
+ * and subscribes again. (A killed device process: device-process.test.ts.)
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DeviceInfo } from '../electron/api/payloads';
@@ -9,6 +10,7 @@ import { otherCpmDevices } from '../electron/device/device-list';
 import { LabNetwork } from '../server/lab/lab-network';
 import { startLabAgent, type LabAgent } from './helpers/lab-agent';
 import { waitFor } from './helpers/lab-device';
+import { startTcpRelay } from './helpers/tcp-relay';
 
 let lab: LabNetwork;
 const agents: LabAgent[] = [];
@@ -83,5 +85,30 @@ describe('the device list of DeviceAgents on the lab', () => {
     const phones = (await laptop.agent.listDevices()).filter((d) => d.name === 'Phone');
     expect(phones).toHaveLength(1);
     expect(phones[0]!.instanceId).toBe(first.agent.instance);
+  });
+
+  it('a device whose connection breaks leaves the others’ lists, comes back after reconnecting, and follows changes again', { timeout: 30_000 }, async () => {
+    const a = lab.description.domains.find((d) => d.domain === 'a.example')!;
+    const relay = await startTcpRelay({ host: '127.0.0.1', port: Number(new URL(a.ws).port) });
+    try {
+      const tablet = await agent('sip:alice@a.example', 'Tablet', { wsUrl: `ws://127.0.0.1:${relay.port}` });
+      await waitFor('Laptop lists the Tablet', () => others(laptop).includes('Tablet'));
+      await waitFor('Tablet lists the others', () => others(tablet).join() === 'Desktop,Laptop,Phone');
+      const registrations = tablet.of('registrationState').length;
+
+      relay.cut();
+      await waitFor('Tablet gone from the Laptop', () => !others(laptop).includes('Tablet'), 10_000);
+      await tablet.until('registrationState', (s) => s.state === 'unregistered');
+      // JsSIP reconnects (1 s back-off here), registers again, and the agent subscribes again.
+      await waitFor('Tablet registered again', () => tablet.of('registrationState').slice(registrations).some((s) => s.state === 'registered'), 15_000);
+      await waitFor('Tablet back on the Laptop', () => others(laptop).includes('Tablet'), 10_000);
+
+      const watch = await agent('sip:alice@a.example', 'Watch');
+      await waitFor('the new subscription of the Tablet sees the Watch', () => others(tablet).includes('Watch'), 10_000);
+      await watch.agent.signOut();
+      await waitFor('and sees it leave', () => !others(tablet).includes('Watch'), 10_000);
+    } finally {
+      await relay.close();
+    }
   });
 });

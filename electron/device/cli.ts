@@ -130,7 +130,7 @@ export async function runCli(argv: readonly string[], io: { input: NodeJS.Readab
     print('error', { code: 'internal', message: (error as Error).message }, `! ${(error as Error).message}`);
     return 1;
   }
-  print('ready', { instanceId: agent.instance, dataDir: options.data }, `* device ${options.device} (${agent.instance}); /chat <uri>, /devices, /accept, /decline, /end, /quit`);
+  print('ready', { instanceId: agent.instance, dataDir: options.data, pid: process.pid }, `* device ${options.device} (${agent.instance}); /chat <uri>, /devices, /accept, /decline, /end, /quit`);
 
   const lines = createInterface({ input: io.input, terminal: false });
   const run = async (line: string): Promise<boolean> => {

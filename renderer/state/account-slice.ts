@@ -2,7 +2,7 @@
  * Account slice: who we are signed in as, the registration state, the settings the user controls.
  */
 import type { DeviceApi } from '../../electron/api/device-api';
-import type { AccountConfig, AccountInfo, RegistrationStatus } from '../../electron/api/payloads';
+import type { AccountConfig, AccountInfo, DeviceErrorInfo, RegistrationStatus } from '../../electron/api/payloads';
 import { errorText, type SliceCreator } from './app-state';
 
 /** The DeviceApi as the account slice may find it: with the proposed `tryLocally` command, or without. */
@@ -23,6 +23,8 @@ export interface AccountSlice {
   canTryLocally: boolean;
   /** The connection to the device (IPC or bridge) is gone. */
   connectionLost: boolean;
+  /** The last problem the agent reported outside any command (`error` event), until dismissed. */
+  notice: string | null;
 
   loadAccount(): Promise<void>;
   signIn(config: AccountConfig): Promise<boolean>;
@@ -33,6 +35,8 @@ export interface AccountSlice {
   afterSignIn(): Promise<void>;
   applyRegistration(status: RegistrationStatus): void;
   setConnectionLost(): void;
+  applyDeviceError(info: DeviceErrorInfo): void;
+  dismissNotice(): void;
 }
 
 const SIGNED_OUT: RegistrationStatus = { state: 'unregistered', cause: null, pubGruu: null, expiresAt: null };
@@ -55,6 +59,7 @@ export function createAccountSlice(api: LabCapableApi): SliceCreator<AccountSlic
     settingsError: null,
     canTryLocally: typeof api.tryLocally === 'function',
     connectionLost: false,
+    notice: null,
 
     async loadAccount() {
       try {
@@ -125,6 +130,14 @@ export function createAccountSlice(api: LabCapableApi): SliceCreator<AccountSlic
 
     setConnectionLost() {
       set({ connectionLost: true });
+    },
+
+    applyDeviceError(info) {
+      set({ notice: info.message });
+    },
+
+    dismissNotice() {
+      set({ notice: null });
     },
   });
 }

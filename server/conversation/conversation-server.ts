@@ -25,6 +25,7 @@ import type { ConversationMode } from './conversation-mode';
 import { ProxyModeHandler } from './proxy-mode/proxy-mode';
 import { DeviceRegistry } from './registry/device-registry';
 import { RegEventNotifier } from './registry/reg-event-notifier';
+import { TransferController } from './transfer/transfer-controller';
 import type { CpmSessionHandler, CpmSessionHandlerFactory, SessionHandlerEnvironment } from './session-handler';
 
 /** Options of a Conversation Server. */
@@ -43,6 +44,12 @@ export interface ConversationServerOptions {
   inPath?: CpmSessionHandlerFactory;
   /** Operator diagnostics, one line each (default: dropped; they are also kept in `diagnostics`). */
   log?: (line: string) => void;
+  /** The transfer service URI X (PROFILE.md; default `sip:cpm-transfer@<domain>`). */
+  transferServiceUri?: string;
+  /** The domain core's internal address, where out-of-dialog requests go (also settable with `setCore`). */
+  core?: Endpoint;
+  /** How long a transfer's target may take to answer (PROFILE.md: 60 s). */
+  transferTargetAnswerMs?: number;
 }
 
 /** One domain's Conversation Server. Create with {@link ConversationServer.start}. */
@@ -55,6 +62,9 @@ export class ConversationServer {
   readonly sessions: CpmSessionHandler;
   /** Diagnostics logged since start, oldest first (at most 100). */
   readonly diagnostics: string[] = [];
+  /** The transfer controller (CPM-MLD-009, PROFILE.md "The transfer"). */
+  readonly transfers: TransferController;
+  private core: Endpoint;
   private closed = false;
 
   private constructor(
@@ -74,6 +84,24 @@ export class ConversationServer {
       log: (line) => this.log(line),
     };
     this.sessions = this.createSessionHandler(environment);
+    this.core = options.core ?? address;
+    this.transfers = new TransferController({
+      domain: options.domain,
+      layer,
+      self: address,
+      contact: `sip:cpm-cs-transfer@${options.domain}`,
+      core: { protocol: 'tls', host: address.host, port: address.port },
+      serviceUri: options.transferServiceUri ?? `sip:cpm-transfer@${options.domain}`,
+      registry: this.registry,
+      sessions: this.sessions,
+      ...(options.transferTargetAnswerMs !== undefined ? { targetAnswerMs: options.transferTargetAnswerMs } : {}),
+      coreAddress: () => this.core,
+      log: (line) => this.log(line),
+    });
+    if (this.sessions instanceof ProxyModeHandler) {
+      this.sessions.screenInvites((invite) => this.transfers.checkJoinInvite(invite));
+      this.sessions.sessions.on('removed', (record) => this.transfers.sessionEnded(record.callId, record.caller.tag, record.callee.tag, true));
+    }
     layer.on('request', (tx, received) => this.onRequest(tx, received));
     layer.on('ack', (received, tx) => this.onAck(received, tx));
     layer.on('response', (received) => this.sessions.handleResponse(received));
@@ -95,13 +123,19 @@ export class ConversationServer {
     return new ConversationServer(options, transport, layer, address);
   }
 
+  /** Set the domain core's internal address (the lab starts the server before its core). */
+  setCore(endpoint: Endpoint): void {
+    this.core = endpoint;
+  }
+
   /** Live state (tests check it empties). */
-  load(): { transactions: number; subscriptions: number; devices: number; sessions: number } {
+  load(): { transactions: number; subscriptions: number; devices: number; sessions: number; transfers: number } {
     return {
       transactions: this.layer.size(),
       subscriptions: this.notifier.size(),
       devices: this.registry.size(),
       sessions: this.sessions.sessionCount(),
+      transfers: this.transfers.activeCount(),
     };
   }
 
@@ -115,6 +149,7 @@ export class ConversationServer {
     if (this.closed) return;
     this.closed = true;
     this.sessions.close();
+    this.transfers.close();
     this.notifier.close();
     this.registry.clear();
     this.layer.close();
@@ -147,6 +182,10 @@ export class ConversationServer {
   private onRequest(tx: ServerTransaction, received: ReceivedMessage): void {
     const request = received.message;
     if (request.type !== 'request') return;
+    if (this.transfers.wants(request)) {
+      this.transfers.handleRequest(tx, received);
+      return;
+    }
     if (this.sessions.wants(request)) {
       this.sessions.handleRequest(tx, received);
       return;

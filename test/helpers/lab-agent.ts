@@ -32,7 +32,12 @@ const ALL_EVENTS: DeviceEventName[] = [
 ];
 
 /** Start an agent for `user` on the lab (WS, or WSS with the lab's certificate) and wait until it is registered. */
-export async function startLabAgent(lab: LabNetwork, user: string, name: string, options: { secure?: boolean; dataDir?: string } = {}): Promise<LabAgent> {
+export async function startLabAgent(
+  lab: LabNetwork,
+  user: string,
+  name: string,
+  options: { secure?: boolean; dataDir?: string; /** Connect here instead of the domain's ws URL. */ wsUrl?: string } = {},
+): Promise<LabAgent> {
   const domain = user.split('@')[1] ?? '';
   const d = lab.description.domains.find((x) => x.domain === domain);
   if (!d) throw new Error(`no lab domain for ${user}`);
@@ -45,7 +50,7 @@ export async function startLabAgent(lab: LabNetwork, user: string, name: string,
     account: {
       uri: user,
       password,
-      wsUrl: options.secure ? d.wss : d.ws,
+      wsUrl: options.wsUrl ?? (options.secure ? d.wss : d.ws),
       transferServiceUri: d.transferService,
       ...(options.secure ? { trustedCertificatePem: lab.description.certificate } : {}),
     },

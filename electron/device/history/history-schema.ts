@@ -54,6 +54,7 @@ export const HISTORY_MIGRATIONS: readonly HistoryMigration[] = [
         ALTER TABLE conversations ADD COLUMN store_cursor TEXT;
         CREATE TABLE outbox (
           message         INTEGER PRIMARY KEY REFERENCES messages (seq) ON DELETE CASCADE,
+          generation      INTEGER NOT NULL DEFAULT 0,
           attempts        INTEGER NOT NULL DEFAULT 0,
           next_attempt_at INTEGER NOT NULL DEFAULT 0
         ) STRICT;

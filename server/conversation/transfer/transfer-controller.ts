@@ -50,6 +50,8 @@ export interface TransferControllerOptions {
   contact: string;
   /** The domain core's internal address: out-of-dialog requests go there. */
   core: Endpoint;
+  /** When the core's address is known only later (the lab starts the server first): read at each send. */
+  coreAddress?: () => Endpoint;
   /** The transfer service URI X (PROFILE.md), also the identity asserted on the Join REFER. */
   serviceUri: string;
   registry: DeviceRegistry;
@@ -422,7 +424,8 @@ export class TransferController {
   /** Send a request with our Via: in a dialog along its route set, else to the core. */
   private send(request: SipRequest, dialog: Dialog | undefined, onFinal: (response: SipResponse) => void): void {
     request.headers.prepend('Via', `SIP/2.0/TLS ${hostPort(this.options.self)};branch=z9hG4bK${randomBytes(10).toString('hex')};rport`);
-    let target: SendTarget = { protocol: 'tls', host: this.options.core.host, port: this.options.core.port };
+    const core = this.options.coreAddress?.() ?? this.options.core;
+    let target: SendTarget = { protocol: 'tls', host: core.host, port: core.port };
     const route = request.headers.first('Route');
     if (route && dialog) {
       try {

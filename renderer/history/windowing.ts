@@ -1,0 +1,63 @@
+/**
+ * The arithmetic of the virtualized history: rows have variable heights (measured once rendered, estimated
+ * before), their top offsets are prefix sums, and only the rows that intersect the viewport, plus an
+ * overscan on each side, are rendered. Pure functions: the React side is history/virtual-list.tsx.
+ */
+
+/** Top offset of every row, plus the total height as the last entry (length = count + 1). */
+export function computeOffsets(count: number, heightAt: (index: number) => number): Float64Array {
+  const offsets = new Float64Array(count + 1);
+  for (let i = 0; i < count; i++) offsets[i + 1] = offsets[i]! + heightAt(i);
+  return offsets;
+}
+
+/** The index of the row containing vertical position `y` (clamped to the rows that exist). */
+export function rowAt(offsets: Float64Array, y: number): number {
+  const count = offsets.length - 1;
+  if (count <= 0) return 0;
+  let low = 0;
+  let high = count - 1;
+  while (low < high) {
+    const mid = (low + high + 1) >>> 1;
+    if (offsets[mid]! <= y) low = mid;
+    else high = mid - 1;
+  }
+  return low;
+}
+
+/** Rows to render: `[start, end)`. */
+export interface RowRange {
+  start: number;
+  end: number;
+}
+
+/** The rows intersecting `[scrollTop, scrollTop + viewportHeight)`, widened by `overscan` rows each side. */
+export function visibleRange(offsets: Float64Array, scrollTop: number, viewportHeight: number, overscan: number): RowRange {
+  const count = offsets.length - 1;
+  if (count <= 0) return { start: 0, end: 0 };
+  const first = rowAt(offsets, Math.max(0, scrollTop));
+  const last = rowAt(offsets, Math.max(0, scrollTop + Math.max(0, viewportHeight) - 1));
+  return { start: Math.max(0, first - overscan), end: Math.min(count, last + 1 + overscan) };
+}
+
+/** Where the viewport is pinned while rows above it change height or are inserted. */
+export interface ScrollAnchor {
+  key: string;
+  /** The anchor row's top minus scrollTop, in pixels. */
+  delta: number;
+}
+
+/** The anchor for the current scroll position: the row at the top of the viewport and how far its top is from it. */
+export function anchorFor(offsets: Float64Array, keys: (index: number) => string, scrollTop: number): ScrollAnchor | null {
+  const count = offsets.length - 1;
+  if (count <= 0) return null;
+  const index = rowAt(offsets, scrollTop);
+  return { key: keys(index), delta: offsets[index]! - scrollTop };
+}
+
+/** The scrollTop that puts the anchor row back where it was, or null if the row is gone. */
+export function scrollTopForAnchor(offsets: Float64Array, indexOfKey: (key: string) => number, anchor: ScrollAnchor): number | null {
+  const index = indexOfKey(anchor.key);
+  if (index < 0 || index >= offsets.length - 1) return null;
+  return Math.max(0, offsets[index]! - anchor.delta);
+}

@@ -124,6 +124,7 @@ export class LabNetwork {
           await conversation.close();
           throw error;
         });
+        conversation.setCore(core.internal);
         started.push({ domain: d.domain, core, conversation, names });
         for (const point of conversation.transport.listeningPoints()) trace.nameEndpoint(point, names.conversationServer);
         for (const point of core.listeningPoints()) trace.nameEndpoint(point, names.core);

@@ -14,6 +14,7 @@ const agents: LabAgent[] = [];
 
 beforeAll(async () => {
   lab = await LabNetwork.start();
+  lab.trace.enable();
 });
 
 afterAll(async () => {
@@ -21,8 +22,10 @@ afterAll(async () => {
   await lab.close();
 });
 
+/** Agents probe their sessions' peers every 100 ms (in-dialog OPTIONS through both cores and Conversation
+ * Servers): a probe that went unanswered would end a session and fail these tests. */
 async function agent(user: string, name: string, secure = false): Promise<LabAgent> {
-  const a = await startLabAgent(lab, user, name, { secure });
+  const a = await startLabAgent(lab, user, name, { secure, sessionKeepAliveMs: 100 });
   agents.push(a);
   return a;
 }
@@ -86,6 +89,16 @@ describe('CPM chat between devices on the lab', () => {
     await bobPhone.until('messageStatus', (s) => s.messageId === reply.id && s.status === 'delivered');
     // The Desk, which lost the race, got none of it.
     expect(bobDesk.of('message')).toEqual([]);
+  });
+
+  it('probes the live session in-dialog through both cores, and the peer answers', async () => {
+    const answered = await waitFor('an answered in-dialog OPTIONS', () =>
+      lab.trace.entries({ methods: ['OPTIONS'] }).find((e) => e.status !== undefined && e.element === 'core A' && e.direction === 'out'),
+    );
+    expect(answered.status).not.toBe(408);
+    expect(answered.status).not.toBe(481);
+    expect(lab.trace.entries({ methods: ['OPTIONS'] }).some((e) => e.element === 'core B')).toBe(true);
+    expect(alice.of('sessionState').at(-1)?.state).toBe('active');
   });
 
   it('ends gracefully: Bob’s BYE ends Alice’s session with the peer as the cause, and the conversation stays', async () => {

@@ -82,7 +82,7 @@ export interface DeviceEventMap {
   conversationUpdated: ConversationSummary;
   /** A message arrived, or one of ours was stored. */
   message: ChatMessage;
-  /** An IMDN (delivered/displayed) arrived, or a send failed. */
+  /** MSRP accepted one of our messages (`sent`), an IMDN arrived (`delivered`/`displayed`), or a send failed. Statuses only move forward. */
   messageStatus: MessageStatusUpdate;
   incomingSession: IncomingSessionInfo;
   sessionState: SessionStateUpdate;

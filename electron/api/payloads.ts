@@ -127,7 +127,7 @@ export interface MessagePage {
   hasMore: boolean;
 }
 
-/** A `messageStatus` event: an IMDN arrived for one of our messages. */
+/** A `messageStatus` event: one of our messages moved forward (MSRP accepted it, or an IMDN arrived), or failed. */
 export interface MessageStatusUpdate {
   conversationId: string;
   messageId: string;

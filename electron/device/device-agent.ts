@@ -39,7 +39,7 @@ import type {
 import { validateCommandArgs } from '../api/validate';
 import { ChatService } from './chat/chat-service';
 import { MemoryMessageHistory, type MessageHistory } from './chat/message-history';
-import { MsrpEndpoint } from './chat/msrp/msrp-endpoint';
+import { MsrpSocketTransport } from './chat/msrp-socket-transport';
 import { DeviceListWatcher } from './device-list-watcher';
 import { FileInstanceIdStore } from './instance-id-file';
 import { CpmInviteSession, msrpPeerConnectionFactory } from './sip/cpm-invite-session';
@@ -76,6 +76,8 @@ export interface DeviceAgentOptions {
   msrpHost?: string;
   /** Registration lifetime asked for, seconds (default 600). */
   registerExpires?: number;
+  /** Liveness probe interval of active chat sessions, ms (default 30 000; 0: off). */
+  sessionKeepAliveMs?: number;
   /** JsSIP's reconnection back-off bounds, seconds (default 1 and 10). */
   reconnect?: { minIntervalSeconds: number; maxIntervalSeconds: number };
 }
@@ -92,7 +94,7 @@ interface SignedIn {
 export class DeviceAgent implements DeviceApi {
   private readonly events = new EventEmitter();
   private readonly history: MessageHistory;
-  private readonly endpoint = new MsrpEndpoint();
+  private endpoint: MsrpSocketTransport | null = null;
   private instanceId: string | null = null;
   private deviceName: string;
   private current: SignedIn | null = null;
@@ -109,7 +111,7 @@ export class DeviceAgent implements DeviceApi {
   start(): Promise<void> {
     this.started ??= (async () => {
       this.instanceId = await loadOrCreateInstanceId(new FileInstanceIdStore(this.options.dataDir));
-      await this.endpoint.listen({ host: this.options.msrpHost ?? '127.0.0.1' });
+      this.endpoint = await MsrpSocketTransport.listen({ host: this.options.msrpHost ?? '127.0.0.1' });
       if (this.options.account) this.connect(this.options.account, this.deviceName);
     })();
     return this.started;
@@ -126,7 +128,7 @@ export class DeviceAgent implements DeviceApi {
     this.closed = true;
     await this.started?.catch(() => undefined);
     await this.disconnect();
-    await this.endpoint.close();
+    await this.endpoint?.close();
   }
 
   on<E extends DeviceEventName>(event: E, listener: DeviceEventListener<E>): () => void {
@@ -258,7 +260,8 @@ export class DeviceAgent implements DeviceApi {
 
   private connect(account: DeviceAccount, deviceName: string): SignedIn {
     const instanceId = this.instanceId;
-    if (!instanceId) throw new DeviceApiError('internal', 'start() first');
+    const endpoint = this.endpoint;
+    if (!instanceId || !endpoint) throw new DeviceApiError('internal', 'start() first');
     const socket = new WsSocket({ url: account.wsUrl, ...(account.trustedCertificatePem ? { trustedCertificatePem: account.trustedCertificatePem } : {}) });
     let ua: CpmUserAgent;
     try {
@@ -280,9 +283,10 @@ export class DeviceAgent implements DeviceApi {
     const self = { uri: account.uri, ...(account.displayName ? { displayName: account.displayName } : {}) };
     const chat = new ChatService({
       self,
-      transport: this.endpoint,
+      transport: endpoint,
       history: this.history,
       startInvite: (options) => CpmInviteSession.start(ua, options),
+      ...(this.options.sessionKeepAliveMs !== undefined ? { keepAliveMs: this.options.sessionKeepAliveMs } : {}),
     });
     for (const event of ['conversationUpdated', 'message', 'messageStatus', 'incomingSession', 'sessionState', 'error'] as const) {
       chat.on(event, (payload: DeviceEventMap[typeof event]) => this.emit(event, payload));

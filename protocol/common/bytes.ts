@@ -25,9 +25,10 @@ export function decodeUtf8Lenient(bytes: Uint8Array): string {
 /** Latin-1/ASCII view of bytes: one char per byte, never fails (used for protocol lines that are ASCII by grammar). */
 export function latin1(bytes: Uint8Array, start = 0, end = bytes.length): string {
   let out = '';
-  const step = 8192;
+  const step = 4096; // well below any engine's argument-count limit
   for (let i = start; i < end; i += step) {
-    out += String.fromCharCode(...bytes.subarray(i, Math.min(end, i + step)));
+    // `apply` takes the typed array as the argument list without building an array (unlike a spread).
+    out += String.fromCharCode.apply(null, bytes.subarray(i, Math.min(end, i + step)) as unknown as number[]);
   }
   return out;
 }

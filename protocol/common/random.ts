@@ -12,6 +12,18 @@ export function randomBytes(n: number): Uint8Array {
   return out;
 }
 
+/** Random bytes fetched 4 KiB at a time: one CSPRNG call serves hundreds of identifiers (MSRP needs one per chunk). */
+const pool = new Uint8Array(4096);
+let poolAt = pool.length;
+
+function pooledRandomByte(): number {
+  if (poolAt === pool.length) {
+    globalThis.crypto.getRandomValues(pool);
+    poolAt = 0;
+  }
+  return pool[poolAt++]!;
+}
+
 /**
  * A random alphanumeric token carrying at least `bits` bits of entropy (62 symbols ≈ 5.95 bits each;
  * rejection sampling keeps the distribution uniform).
@@ -20,11 +32,9 @@ export function randomAlphanumeric(bits: number): string {
   const length = Math.ceil(bits / Math.log2(ALPHANUM.length));
   let out = '';
   while (out.length < length) {
-    for (const b of randomBytes(length * 2)) {
-      if (b >= 248) continue; // 248 = 4 × 62: reject to stay uniform
-      out += ALPHANUM[b % 62];
-      if (out.length === length) break;
-    }
+    const b = pooledRandomByte();
+    if (b >= 248) continue; // 248 = 4 × 62: reject to stay uniform
+    out += ALPHANUM[b % 62];
   }
   return out;
 }

@@ -181,6 +181,8 @@ interface QueueEntry {
   failureReport: FailureReport;
   inFlight: number;
   settled: boolean;
+  /** Dropped from the queue (lazily; see `removeEntry`). */
+  removed: boolean;
   resolve: (outcome: MsrpSendOutcome) => void;
 }
 
@@ -197,7 +199,10 @@ export class MsrpSession extends TypedEmitter<MsrpSessionEvents> {
   private remote: MsrpUri[] | undefined;
   private current: MsrpSessionState = MsrpSessionState.Idle;
   private carrierRef: MsrpSessionCarrier | undefined;
-  private readonly queue: QueueEntry[] = [];
+  /** Outgoing messages in order; entries before `head` have produced every chunk. */
+  private queue: QueueEntry[] = [];
+  private head = 0;
+  private removedCount = 0;
   private readonly chunkSize: number;
   /** Bytes queued, not yet handed to the connection. */
   private queued = 0;
@@ -308,7 +313,7 @@ export class MsrpSession extends TypedEmitter<MsrpSessionEvents> {
    * when it had received part of it, and its `done` resolves with status 0. Returns false if unknown.
    */
   abort(messageId: string): boolean {
-    const entry = this.queue.find((e) => e.messageId === messageId);
+    const entry = this.queue.find((e) => e.messageId === messageId && !e.settled);
     if (!entry) return false;
     const remaining = entry.chunker.remainingBytes;
     const chunk = entry.chunker.abort();
@@ -376,7 +381,7 @@ export class MsrpSession extends TypedEmitter<MsrpSessionEvents> {
   hasOutput(): boolean {
     if (this.current === MsrpSessionState.Binding) return !this.bindingInFlight;
     if (this.current !== MsrpSessionState.Active) return false;
-    return this.abortChunks.length > 0 || this.queue.some((e) => e.chunker.ready);
+    return this.abortChunks.length > 0 || this.firstReady() !== undefined;
   }
 
   /** The next request to send, or undefined. */
@@ -388,7 +393,7 @@ export class MsrpSession extends TypedEmitter<MsrpSessionEvents> {
     ];
     const binding = this.current === MsrpSessionState.Binding;
     const aborted = this.abortChunks.shift();
-    const entry = aborted?.entry ?? this.queue.find((e) => e.chunker.ready);
+    const entry = aborted?.entry ?? this.firstReady();
     if (binding) this.bindingInFlight = true;
     if (!entry) {
       // Nothing queued: the bodiless binding SEND (RFC 4975 §5.4, PROFILE.md).
@@ -544,8 +549,10 @@ export class MsrpSession extends TypedEmitter<MsrpSessionEvents> {
   private shutdown(reason: string, cause: MsrpSessionCloseCause, notifyCarrier = true): void {
     if (this.current === MsrpSessionState.Closed) return; // re-entered from a stateChange listener
     this.closedWith = { cause, reason };
-    const pending = [...this.queue];
-    this.queue.length = 0;
+    const pending = this.queue.filter((e) => !e.removed);
+    this.queue = [];
+    this.head = 0;
+    this.removedCount = 0;
     this.abortChunks.length = 0;
     this.queued = 0;
     for (const entry of pending) this.settle(entry, { ok: false, messageId: entry.messageId, status: 0, comment: reason });
@@ -567,6 +574,7 @@ export class MsrpSession extends TypedEmitter<MsrpSessionEvents> {
       failureReport: options.failureReport ?? 'yes',
       inFlight: 0,
       settled: false,
+      removed: false,
       resolve,
     });
     return { messageId, done };
@@ -582,9 +590,25 @@ export class MsrpSession extends TypedEmitter<MsrpSessionEvents> {
     entry.resolve(outcome);
   }
 
+  /** The first entry with a chunk to send now, in queue order. */
+  private firstReady(): QueueEntry | undefined {
+    const queue = this.queue;
+    while (this.head < queue.length && queue[this.head]!.chunker.done) this.head++;
+    // Past the head, only streams still waiting for chunks are skipped (a relay has a few at most).
+    for (let i = this.head; i < queue.length; i++) if (queue[i]!.chunker.ready) return queue[i];
+    return undefined;
+  }
+
+  /** Forget a settled entry. Removal is lazy, compacting when half the queue is gone: O(1) amortized. */
   private removeEntry(entry: QueueEntry): void {
-    const at = this.queue.indexOf(entry);
-    if (at >= 0) this.queue.splice(at, 1);
+    if (entry.removed) return;
+    entry.removed = true;
+    this.removedCount++;
+    if (this.removedCount >= 64 && this.removedCount * 2 >= this.queue.length) {
+      this.queue = this.queue.filter((e) => !e.removed);
+      this.head = 0;
+      this.removedCount = 0;
+    }
   }
 
   private checkDrain(): void {

@@ -37,6 +37,8 @@ export interface StreamSocketLike {
   readonly remotePort?: number | undefined;
   readonly destroyed: boolean;
   write(data: Uint8Array): boolean;
+  cork(): void;
+  uncork(): void;
   destroy(): unknown;
   pause(): unknown;
   resume(): unknown;
@@ -48,14 +50,29 @@ export interface StreamSocketLike {
 /**
  * Adapt a Node `net.Socket` (or anything shaped like one). Errors are swallowed here because `close`
  * always follows them in Node; a write to a destroyed socket is dropped and reported as "wait".
+ * Writes made in one synchronous run (a connection pumping chunks, or answering a batch of requests) are
+ * corked and leave in one system call when the run ends.
  */
 export function adaptStreamSocket(socket: StreamSocketLike): MsrpSocket {
   const host = socket.remoteAddress ?? '?';
   const label = `${host.includes(':') ? `[${host}]` : host}:${socket.remotePort ?? '?'}`;
   let listening = false;
+  let corked = false;
+  const uncork = (): void => {
+    corked = false;
+    if (!socket.destroyed) socket.uncork();
+  };
   return {
     label,
-    write: (bytes) => (socket.destroyed ? false : socket.write(bytes)),
+    write(bytes) {
+      if (socket.destroyed) return false;
+      if (!corked) {
+        corked = true;
+        socket.cork();
+        queueMicrotask(uncork);
+      }
+      return socket.write(bytes);
+    },
     destroy: () => void socket.destroy(),
     pauseReading: () => void socket.pause(),
     resumeReading: () => void socket.resume(),

@@ -43,16 +43,29 @@ export function visibleRange(offsets: Float64Array, scrollTop: number, viewportH
 /** Where the viewport is pinned while rows above it change height or are inserted. */
 export interface ScrollAnchor {
   key: string;
+  /** The row's index when the anchor was taken (a hint to find it again quickly). */
+  index: number;
   /** The anchor row's top minus scrollTop, in pixels. */
   delta: number;
 }
 
-/** The anchor for the current scroll position: the row at the top of the viewport and how far its top is from it. */
-export function anchorFor(offsets: Float64Array, keys: (index: number) => string, scrollTop: number): ScrollAnchor | null {
+/**
+ * The anchor for the current scroll position: the first row at or below the viewport's top that may
+ * serve as one (`anchorable`; rows whose key can move, such as a day separator that older rows of the
+ * same day push down, should not), and how far its top is from the viewport's top.
+ */
+export function anchorFor(
+  offsets: Float64Array,
+  keys: (index: number) => string,
+  scrollTop: number,
+  anchorable: (index: number) => boolean = () => true,
+): ScrollAnchor | null {
   const count = offsets.length - 1;
   if (count <= 0) return null;
-  const index = rowAt(offsets, scrollTop);
-  return { key: keys(index), delta: offsets[index]! - scrollTop };
+  for (let index = rowAt(offsets, scrollTop); index < count; index++) {
+    if (anchorable(index)) return { key: keys(index), index, delta: offsets[index]! - scrollTop };
+  }
+  return null;
 }
 
 /** The scrollTop that puts the anchor row back where it was, or null if the row is gone. */

@@ -18,6 +18,7 @@ import { randomBytes } from 'node:crypto';
 import { hasCpmFeatureTag } from '../../protocol/cpm/cpm-headers';
 import { getUriParam, parseUri, type SipUri } from '../sip/message/sip-uri';
 import { parseNameAddr } from '../sip/message/name-addr';
+import { checkRequest, type RequestCheckOptions } from '../sip/message/request-check';
 import { createRequest, type SipRequest } from '../sip/message/sip-message';
 import { ProxyCore } from '../sip/proxy/proxy-core';
 import type { ProxyContext, ProxyTarget } from '../sip/proxy/proxy-hooks';
@@ -64,6 +65,9 @@ export interface DomainCoreOptions {
 }
 
 const NO_TARGETS: readonly ProxyTarget[] = [];
+
+/** The UAS checks (RFC 3261 §8.2) of a REGISTER before the registrar sees it; it supports GRUU and outbound. */
+const REGISTRAR_CHECKS: RequestCheckOptions = { role: 'registrar', allowedMethods: ['REGISTER'], supportedExtensions: ['gruu', 'outbound'] };
 
 /** One running domain core. Create with {@link DomainCore.start}. */
 export class DomainCore {
@@ -203,6 +207,13 @@ export class DomainCore {
   }
 
   private handleRegister(tx: ServerTransaction, request: SipRequest, received: ReceivedMessage): void {
+    // RFC 3261 §10.3 runs after the UAS checks of §8.2 (and RFC 4475 §3.1.2.4, §3.1.2.13, §3.3.4 expect a
+    // registrar to answer a malformed REGISTER with 400, not with a challenge).
+    const rejection = checkRequest(request, REGISTRAR_CHECKS);
+    if (rejection) {
+      tx.respond(buildResponse(request, rejection.status, { toTag: newTag(), reason: rejection.reason, headers: rejection.headers ?? [] }));
+      return;
+    }
     try {
       const result = this.registrar.register(request, received);
       tx.respond(result.response);
@@ -273,8 +284,8 @@ export class DomainCore {
   }
 
   private bindingByContact(uriText: string): Binding | undefined {
-    for (const aor of this.location.aors()) for (const b of this.location.bindings(aor)) if (b.contact === uriText) return b;
-    return undefined;
+    // One pass (not bindings(aor) per AOR: each of those runs expire() over the whole table, O(AORs × bindings)).
+    return this.location.byContact(uriText);
   }
 
   /**

@@ -106,6 +106,16 @@ export class LocationService {
     return this.byGruu.get(gruuKey(gruu));
   }
 
+  /**
+   * The first live binding whose Contact URI is exactly `contact` (a request addressed to a registered contact,
+   * RFC 5626 §5.3), or undefined. One pass over the table: callers run this for every in-dialog request.
+   */
+  byContact(contact: string): Binding | undefined {
+    this.expire();
+    for (const list of this.byAor.values()) for (const b of list) if (b.contact === contact) return b;
+    return undefined;
+  }
+
   /** True when the URI is a GRUU this domain minted, live or not known (for 404 vs 480 decisions). */
   isGruu(uri: string): boolean {
     return /;gr(=|;|$)/i.test(uri);

@@ -9,6 +9,7 @@
 import { generateDevCertificate, type DevCertificate } from '../sip/transport/dev-certificate';
 import type { ConversationMode } from '../conversation/conversation-mode';
 import { ConversationServer } from '../conversation/conversation-server';
+import { inPathFactory } from '../conversation/in-path/in-path-factory';
 import { DomainCore } from '../core/domain-core';
 import type { Endpoint } from '../sip/transport/transport-types';
 import { DEFAULT_LAB_CONFIG, type LabConfig } from './lab-config';
@@ -88,7 +89,8 @@ export class LabNetwork {
     const trace = new SipTrace();
     const labels = elementLabels(config.domains.map((d) => d.domain));
     const started: LabDomain[] = [];
-    let stores: MessageStores | undefined;
+    // First, so that each domain's elements can be handed its store (`stores.domain(d).sink` for an in-path CS).
+    const stores = await MessageStores.start({ domains: config.domains, host });
     try {
       for (const [index, d] of config.domains.entries()) {
         const label = labels[index]!;
@@ -100,6 +102,7 @@ export class LabNetwork {
           tls,
           tlsClient,
           mode,
+          ...(mode === 'in-path' ? { inPath: await inPathFactory({ host }) } : {}),
           trace: trace.hook(names.conversationServer),
           ...(options.log ? { log: options.log } : {}),
           ...(options.delayMs ? { delayMs: options.delayMs } : {}),
@@ -130,12 +133,10 @@ export class LabNetwork {
         for (const point of core.listeningPoints()) trace.nameEndpoint(point, names.core);
       }
       for (const a of started) for (const b of started) if (a !== b) a.core.setPeer(b.domain, b.core.internal);
-      stores = await MessageStores.start({ domains: config.domains, host });
     } catch (error) {
-      await Promise.allSettled(started.flatMap((s) => [s.core.close(), s.conversation.close()]));
+      await Promise.allSettled([...started.flatMap((s) => [s.core.close(), s.conversation.close()]), stores.close()]);
       throw error;
     }
-    const messageStores = stores;
     const description: LabDescription = {
       domains: started.map((s) => {
         const points = s.core.listeningPoints();
@@ -156,13 +157,13 @@ export class LabNetwork {
           conversationServer: `sip:${hp(s.conversation.address)};transport=tls`,
           mode: s.conversation.mode,
           elements: { ...s.names },
-          store: messageStores.url(s.domain),
+          store: stores.url(s.domain),
         };
       }),
       users: config.domains.flatMap((d) => d.users.map((u) => ({ uri: `sip:${u.user}@${d.domain}`, password: u.password }))),
       certificate: certificate.cert,
     };
-    return new LabNetwork(started, description, certificate, trace, messageStores);
+    return new LabNetwork(started, description, certificate, trace, stores);
   }
 
   /** The domain named `domain`; throws when the lab has none. */

@@ -39,6 +39,8 @@ export class MessageStores {
 
   private constructor(
     private readonly byDomain: ReadonlyMap<string, LabMessageStore>,
+    /** The folder of the database files. */
+    readonly directory: string,
     private readonly ownedDir: string | undefined,
   ) {}
 
@@ -47,7 +49,7 @@ export class MessageStores {
     const ownedDir = options.dir === undefined ? mkdtempSync(join(tmpdir(), 'cpm-lab-stores-')) : undefined;
     const dir = options.dir ?? ownedDir!;
     const started = new Map<string, LabMessageStore>();
-    const stores = new MessageStores(started, ownedDir);
+    const stores = new MessageStores(started, dir, ownedDir);
     try {
       for (const d of options.domains) {
         const passwords = new Map(d.users.map((u) => [aorKey(`sip:${u.user}@${d.domain}`), u.password]));

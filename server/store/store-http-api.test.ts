@@ -106,6 +106,8 @@ describe('authentication', () => {
   it('maps usernames to AORs and refuses the rest', () => {
     expect(usernameToAor('alice@a.example')).toBe(ALICE);
     expect(usernameToAor('sip:alice@a.example')).toBe(ALICE);
+    expect(usernameToAor('alice@A.Example')).toBe(ALICE);
+    expect(usernameToAor('SIP:Alice@a.example')).toBe('sip:Alice@a.example');
     expect(usernameToAor('alice')).toBeUndefined();
     expect(usernameToAor('a@b@c')).toBeUndefined();
   });

@@ -47,10 +47,16 @@ export interface StoreHttpApiOptions {
   onError?: (error: unknown) => void;
 }
 
-/** Map a Digest username to the owner AOR, or undefined when it has no AOR form. */
+/**
+ * Map a Digest username to the owner AOR, or undefined when it has no AOR form. The scheme and host are
+ * lower-cased (case-insensitive, RFC 3261 §19.1.4), the user part kept as is, so that one user has one history.
+ */
 export function usernameToAor(username: string): string | undefined {
-  const aor = /^sips?:/i.test(username) ? username : /^[^@\s:]+@[^@\s:]+$/.test(username) ? `sip:${username}` : undefined;
-  if (aor === undefined) return undefined;
+  const raw = /^sips?:/i.test(username) ? username : /^[^@\s:]+@[^@\s:]+$/.test(username) ? `sip:${username}` : undefined;
+  if (raw === undefined) return undefined;
+  const colon = raw.indexOf(':');
+  const at = raw.lastIndexOf('@');
+  const aor = at < 0 ? `${raw.slice(0, colon).toLowerCase()}${raw.slice(colon)}` : `${raw.slice(0, colon).toLowerCase()}${raw.slice(colon, at)}@${raw.slice(at + 1).toLowerCase()}`;
   try {
     return validateOwner(aor);
   } catch {

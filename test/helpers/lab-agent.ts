@@ -36,7 +36,14 @@ export async function startLabAgent(
   lab: LabNetwork,
   user: string,
   name: string,
-  options: { secure?: boolean; dataDir?: string; /** Connect here instead of the domain's ws URL. */ wsUrl?: string } = {},
+  options: {
+    secure?: boolean;
+    dataDir?: string;
+    /** Connect here instead of the domain's ws URL. */
+    wsUrl?: string;
+    /** DeviceAgent's liveness probe interval (default: the agent's). */
+    sessionKeepAliveMs?: number;
+  } = {},
 ): Promise<LabAgent> {
   const domain = user.split('@')[1] ?? '';
   const d = lab.description.domains.find((x) => x.domain === domain);
@@ -47,6 +54,7 @@ export async function startLabAgent(
   const agent = new DeviceAgent({
     dataDir,
     deviceName: name,
+    ...(options.sessionKeepAliveMs !== undefined ? { sessionKeepAliveMs: options.sessionKeepAliveMs } : {}),
     account: {
       uri: user,
       password,

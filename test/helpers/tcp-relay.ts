@@ -34,20 +34,21 @@ export async function startTcpRelay(target: { host: string; port: number }): Pro
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as net.AddressInfo).port;
+  const cut = (): void => {
+    for (const [a, b] of [...pairs]) {
+      a.destroy();
+      b.destroy();
+    }
+    pairs.clear();
+  };
   return {
     port,
     get open() {
       return pairs.size;
     },
-    cut() {
-      for (const [a, b] of [...pairs]) {
-        a.destroy();
-        b.destroy();
-      }
-      pairs.clear();
-    },
+    cut,
     close() {
-      this.cut();
+      cut();
       return new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };

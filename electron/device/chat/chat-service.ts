@@ -24,7 +24,7 @@ import type { CpimAddress } from '../../../protocol/cpim/cpim';
 import { CpmHeader, isValidCpmId } from '../../../protocol/cpm/cpm-headers';
 import { newContributionId, newConversationId } from '../../../protocol/cpm/cpm-ids';
 import type { Imdn } from '../../../protocol/imdn/imdn';
-import type { CpmInviteOptions, CpmInviteSession } from '../sip/cpm-invite-session';
+import type { CpmInviteDialog, CpmInviteOptions } from '../sip/cpm-invite-session';
 import { encodeNotification, encodeTextMessage, type IncomingText } from './chat-payload';
 import { ChatSession, ChatSessionState } from './chat-session';
 import type { MessageHistory } from './message-history';
@@ -40,9 +40,11 @@ export interface ChatServiceOptions {
   transport: ChatMediaTransport;
   history: MessageHistory;
   /** Sends a CPM INVITE (the agent binds it to its user agent). */
-  startInvite: (options: CpmInviteOptions) => CpmInviteSession;
+  startInvite: (options: CpmInviteOptions) => CpmInviteDialog;
   /** Longest `lastMessageText` in summaries (default 120 characters). */
   previewLength?: number;
+  /** Liveness probe interval of active sessions (ChatSession `keepAliveMs`). */
+  keepAliveMs?: number;
 }
 
 const STATUS_RANK: Readonly<Record<MessageStatus, number>> = { pending: 0, sent: 1, delivered: 2, displayed: 3, failed: 4 };
@@ -181,14 +183,14 @@ export class ChatService extends EventEmitter {
    * An incoming CPM INVITE: checks its CPM headers (400 without a valid Conversation-ID), files it under its
    * conversation and raises `incomingSession`.
    */
-  handleIncoming(sip: CpmInviteSession): ChatSession | null {
+  handleIncoming(sip: CpmInviteDialog): ChatSession | null {
     const conversationId = sip.inviteHeader(CpmHeader.ConversationId)?.trim();
     const contributionId = sip.inviteHeader(CpmHeader.ContributionId)?.trim();
     if (!conversationId || !isValidCpmId(conversationId) || !contributionId || !isValidCpmId(contributionId)) {
       sip.reject(400, 'Missing or Invalid Conversation-ID or Contribution-ID');
       return null;
     }
-    const session = new ChatSession({ sip, conversationId, contributionId, transport: this.options.transport });
+    const session = new ChatSession({ sip, conversationId, contributionId, ...this.sessionOptions() });
     const peer = session.peer;
     const peerUri = normalizeUri(peer.uri);
     const record = this.options.history.conversation(conversationId);
@@ -229,12 +231,16 @@ export class ChatService extends EventEmitter {
         onNegotiated: (n) => session!.peerConnectionOptions().onNegotiated(n),
       },
     });
-    session = new ChatSession({ sip, conversationId, contributionId, transport: this.options.transport });
+    session = new ChatSession({ sip, conversationId, contributionId, ...this.sessionOptions() });
     this.carrying.set(conversationId, session);
     this.track(session);
     this.emitState(session, null);
     this.refreshRecord(conversationId);
     return session;
+  }
+
+  private sessionOptions(): { transport: ChatMediaTransport; keepAliveMs?: number } {
+    return { transport: this.options.transport, ...(this.options.keepAliveMs !== undefined ? { keepAliveMs: this.options.keepAliveMs } : {}) };
   }
 
   private track(session: ChatSession): void {

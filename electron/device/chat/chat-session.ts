@@ -26,10 +26,10 @@ import { EventEmitter } from 'node:events';
 import { randomUUID } from 'node:crypto';
 import type { Imdn } from '../../../protocol/imdn/imdn';
 import { mediaTypeEssence } from '../../../protocol/msrp/msrp-headers';
-import { MsrpSessionState, type MsrpSession, type MsrpSendOutcome } from '../../../protocol/msrp/msrp-session';
+import { MsrpSession, MsrpSessionState, type MsrpSendOutcome, type ReceivedMsrpMessage } from '../../../protocol/msrp/msrp-session';
 import type { MsrpUri } from '../../../protocol/msrp/msrp-uri';
 import { CPM_ACCEPT_TYPES, CPM_ACCEPT_WRAPPED_TYPES } from '../../../protocol/sdp/msrp-sdp';
-import type { CpmInviteSession, CpmInviteTermination, PeerIdentity } from '../sip/cpm-invite-session';
+import type { CpmInviteDialog, CpmInviteTermination, PeerIdentity } from '../sip/cpm-invite-session';
 import type { MsrpNegotiation, MsrpPeerConnectionOptions } from '../sip/msrp-peer-connection';
 import { ChatPayloadError, CPIM_CONTENT_TYPE, decodeChatPayload, type IncomingText } from './chat-payload';
 import type { ChatMediaTransport } from './msrp-transport';
@@ -76,10 +76,16 @@ export interface ChatSessionEvents {
 
 /** Options of a chat session. */
 export interface ChatSessionOptions {
-  sip: CpmInviteSession;
+  sip: CpmInviteDialog;
   conversationId: string;
   contributionId: string;
   transport: ChatMediaTransport;
+  /**
+   * While active, ask the peer every this many ms whether it still holds the dialog (in-dialog OPTIONS); no
+   * answer ends the session. Default 30 000; 0 turns it off. (A dead peer's MSRP connection usually breaks
+   * first; this catches the silent ones.)
+   */
+  keepAliveMs?: number;
 }
 
 /** One CPM session. */
@@ -93,10 +99,11 @@ export class ChatSession extends EventEmitter {
   private endCause: string | null = null;
   private localUri: MsrpUri | null = null;
   private media: MsrpSession | null = null;
-  private negotiatedOnce = false;
   private backlog: Array<{ bytes: Uint8Array; resolve: (outcome: MsrpSendOutcome) => void }> = [];
-  private readonly sip: CpmInviteSession;
+  private readonly sip: CpmInviteDialog;
   private readonly transport: ChatMediaTransport;
+  private readonly keepAliveMs: number;
+  private keepAlive: NodeJS.Timeout | null = null;
 
   constructor(options: ChatSessionOptions) {
     super();
@@ -104,6 +111,7 @@ export class ChatSession extends EventEmitter {
     this.conversationId = options.conversationId;
     this.contributionId = options.contributionId;
     this.transport = options.transport;
+    this.keepAliveMs = options.keepAliveMs ?? 30_000;
     this.direction = options.sip.direction;
     this.current = this.direction === 'outgoing' ? ChatSessionState.Connecting : ChatSessionState.Ringing;
     this.sip.on('established', () => this.maybeActive());
@@ -192,48 +200,33 @@ export class ChatSession extends EventEmitter {
   // ─── internals ─────────────────────────────────────────────────────────────────────────────────────────
 
   private negotiated(negotiation: MsrpNegotiation): void {
-    if (this.negotiatedOnce || !this.localUri) return; // a re-INVITE: the MSRP session stays as it is
-    this.negotiatedOnce = true;
-    this.transport
-      .openSession({ localUri: this.localUri, remotePath: negotiation.remotePath, setup: negotiation.setup })
-      .then(
-        (media) => this.mediaUp(media),
-        (error: unknown) => {
-          if (this.current === ChatSessionState.Connecting) {
-            this.fail(`${EndCause.MsrpFailed}: ${error instanceof Error ? error.message : String(error)}`);
-            this.sip.terminate();
-          }
-        },
-      );
-  }
-
-  private mediaUp(media: MsrpSession): void {
-    if (this.current === ChatSessionState.Ended || this.current === ChatSessionState.Failed) {
-      media.close();
-      return;
-    }
+    if (this.media || !this.localUri) return; // a re-INVITE: the MSRP session stays as it is
+    const media = new MsrpSession({ localUri: this.localUri, remotePath: negotiation.remotePath });
     this.media = media;
     media.on('stateChange', (state) => {
-      if (state === MsrpSessionState.Closed) this.mediaClosed();
+      if (state === MsrpSessionState.Active) this.maybeActive();
+      else if (state === MsrpSessionState.Closed) this.mediaClosed();
     });
-    media.on('message', (message) => {
-      if (mediaTypeEssence(message.contentType) !== CPIM_CONTENT_TYPE) {
-        this.emit('payloadError', new ChatPayloadError(`unexpected content type ${message.contentType}`));
-        return;
-      }
-      let payload;
-      try {
-        payload = decodeChatPayload(message.body);
-      } catch (error) {
-        this.emit('payloadError', error instanceof Error ? error : new Error(String(error)));
-        return;
-      }
-      if (payload.kind === 'text') this.emit('text', payload);
-      else this.emit('notification', payload.imdn);
-    });
+    media.on('message', (message) => this.mediaMessage(message));
+    // Queued now, sent once bound (the active side's binding SEND may carry the first chunk).
     for (const { bytes, resolve } of this.backlog.splice(0)) void media.send(bytes, CPIM_CONTENT_TYPE).done.then(resolve);
-    if (media.state === MsrpSessionState.Closed) this.mediaClosed();
-    else this.maybeActive();
+    this.transport.bind(media, negotiation.setup).catch(() => undefined); // a failure closes the session: mediaClosed
+  }
+
+  private mediaMessage(message: ReceivedMsrpMessage): void {
+    if (mediaTypeEssence(message.contentType) !== CPIM_CONTENT_TYPE) {
+      this.emit('payloadError', new ChatPayloadError(`unexpected content type ${message.contentType}`));
+      return;
+    }
+    let payload;
+    try {
+      payload = decodeChatPayload(message.body);
+    } catch (error) {
+      this.emit('payloadError', error instanceof Error ? error : new Error(String(error)));
+      return;
+    }
+    if (payload.kind === 'text') this.emit('text', payload);
+    else this.emit('notification', payload.imdn);
   }
 
   private maybeActive(): void {
@@ -242,7 +235,6 @@ export class ChatSession extends EventEmitter {
   }
 
   private mediaClosed(): void {
-    if (this.media?.closeInfo?.cause === 'local') return; // we closed it on the way out
     if (this.current === ChatSessionState.Active) {
       this.transition(ChatSessionState.Ended, EndCause.MsrpLost);
       this.sip.terminate();
@@ -275,6 +267,23 @@ export class ChatSession extends EventEmitter {
     if (this.current !== ChatSessionState.Failed && this.current !== ChatSessionState.Ended) this.transition(ChatSessionState.Failed, cause);
   }
 
+  private scheduleProbe(): void {
+    if (this.keepAliveMs <= 0) return;
+    this.keepAlive = setTimeout(() => {
+      this.keepAlive = null;
+      void this.sip.probe().then((alive) => {
+        if (this.current !== ChatSessionState.Active) return;
+        if (alive) {
+          this.scheduleProbe();
+          return;
+        }
+        this.transition(ChatSessionState.Ended, EndCause.Timeout);
+        this.sip.terminate();
+      });
+    }, this.keepAliveMs);
+    this.keepAlive.unref();
+  }
+
   private settleBacklog(): void {
     for (const { resolve } of this.backlog.splice(0)) resolve({ ok: false, messageId: '', status: 0, comment: 'session ended' });
   }
@@ -284,7 +293,10 @@ export class ChatSession extends EventEmitter {
     const from = this.current;
     if (!TRANSITIONS[from].includes(to)) throw new Error(`ChatSession: illegal transition ${from} → ${to}`);
     this.current = to;
+    if (to === ChatSessionState.Active) this.scheduleProbe();
     if (to === ChatSessionState.Ended || to === ChatSessionState.Failed) {
+      if (this.keepAlive) clearTimeout(this.keepAlive);
+      this.keepAlive = null;
       this.endCause = cause;
       if (this.media && this.media.state !== MsrpSessionState.Closed) queueMicrotask(() => this.media?.close());
     }

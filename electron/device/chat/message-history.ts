@@ -68,8 +68,7 @@ export class MemoryMessageHistory implements MessageHistory {
 
   page(conversationId: string, query: MessagePageQuery): MessagePage {
     if (!Number.isInteger(query.limit) || query.limit < 1) throw new RangeError(`page limit must be a positive integer (got ${query.limit})`);
-    const thread = this.threads.get(conversationId);
-    if (!thread) return { messages: [], hasMore: false };
+    const thread = this.threads.get(conversationId) ?? { messages: [], index: new Map<string, number>() };
     let end = thread.messages.length;
     if (query.before !== undefined) {
       const at = thread.index.get(query.before);

@@ -291,17 +291,18 @@ export class SqliteMessageHistory extends TypedEmitter<SqliteMessageHistoryEvent
   /**
    * Merge a page fetched from the Message Store and advance the conversation's store cursor, in one
    * transaction. Creates the conversation record when this device did not know it (a new device).
-   * Returns the messages that were new here, oldest first.
+   * Returns the messages that were new here, in page order. Throws `StoreInputError` (merging nothing) when
+   * a message is malformed or belongs to another conversation.
    */
   mergeFromStore(conversationId: string, stored: readonly StoredMessage[], cursor: string | null): ChatMessage[] {
     this.assertOpen();
     this.flushPending();
     const added: ChatMessage[] = [];
     const run = this.db.transaction(() => {
-      for (const m of stored) {
+      for (const [i, m] of stored.entries()) {
+        validateMessage(m, i); // what came over the network is checked like a deposit
         if (m.conversationId !== conversationId) throw new StoreInputError(`message ${m.messageId} belongs to another conversation`);
         const chat = fromStored(m);
-        if (!Number.isFinite(chat.timestamp)) throw new StoreInputError(`message ${m.messageId} has a bad dateTime`);
         const isNew = this.s.exists.get(conversationId, chat.id) === undefined;
         this.s.upsert.get(chat.conversationId, chat.id, chat.direction, chat.senderUri, chat.text, chat.timestamp, chat.status);
         if (isNew) added.push(chat);
@@ -459,6 +460,6 @@ function checkMessage(m: ChatMessage): void {
   if (m.direction !== 'incoming' && m.direction !== 'outgoing') throw new StoreInputError('direction must be incoming or outgoing');
   if (typeof m.senderUri !== 'string' || !URI_PATTERN.test(m.senderUri)) throw new StoreInputError('senderUri is malformed');
   if (typeof m.text !== 'string') throw new StoreInputError('text must be a string');
-  if (!Number.isSafeInteger(m.timestamp) || m.timestamp < 0) throw new StoreInputError('timestamp must be epoch milliseconds');
+  if (!Number.isSafeInteger(m.timestamp)) throw new StoreInputError('timestamp must be epoch milliseconds');
   if (!STATUSES.has(m.status)) throw new StoreInputError(`status ${String(m.status)} is not a message status`);
 }

@@ -15,7 +15,7 @@ import { EventEmitter } from 'node:events';
 import type { UA } from 'jssip';
 import type { RTCSession } from 'jssip/lib/RTCSession';
 import { CPM_ACCEPT_CONTACT, CpmHeader } from '../../../protocol/cpm/cpm-headers';
-import type { JsSipIncomingRequest } from './jssip-internals';
+import type { JsSipDialog, JsSipIncomingRequest } from './jssip-internals';
 import { MsrpPeerConnection, type MsrpPeerConnectionOptions } from './msrp-peer-connection';
 
 /** The `pcConfig` JsSIP passes to the peer connection factory, carrying our MSRP options. */
@@ -67,6 +67,18 @@ export interface PeerIdentity {
   displayName: string;
 }
 
+/**
+ * The first SIP, SIPS or TEL identity of a P-Asserted-Identity value (RFC 3325 §9.1), without URI parameters,
+ * with its display name (quoted or not); null when there is none.
+ */
+export function parseAssertedIdentity(value: string): PeerIdentity | null {
+  const m = /^\s*(?:"((?:[^"\\]|\\.)*)"|([^<"]*?))\s*<([^>]+)>/.exec(value);
+  const uri = (m ? m[3]! : (value.trim().split(/[;,\s]/)[0] ?? '')).trim();
+  if (!/^(sips?|tel):[^\s]+$/i.test(uri)) return null;
+  const displayName = m ? (m[1] !== undefined ? m[1].replace(/\\(.)/g, '$1') : (m[2] ?? '').trim()) : '';
+  return { uri: uri.replace(/[;?].*$/, ''), displayName };
+}
+
 /** Options of an outgoing CPM INVITE. */
 export interface CpmInviteOptions {
   target: string;
@@ -77,8 +89,29 @@ export interface CpmInviteOptions {
   peerConnection: MsrpPeerConnectionOptions;
 }
 
+/** What the chat layer uses of a CPM INVITE session (implemented by {@link CpmInviteSession}; tests fake it). */
+export interface CpmInviteDialog {
+  /** `outgoing` when we sent the INVITE. */
+  readonly direction: 'outgoing' | 'incoming';
+  /** Who the peer is. */
+  readonly peer: PeerIdentity;
+  /** True once the dialog is confirmed and not yet ended. */
+  readonly established: boolean;
+  /** A header of the initial INVITE (incoming sessions), or undefined. */
+  inviteHeader(name: string): string | undefined;
+  /** Accept an incoming session with an MSRP answer. */
+  answer(peerConnection: MsrpPeerConnectionOptions, extraHeaders?: string[]): void;
+  /** Refuse an incoming session, or cancel an outgoing one. */
+  reject(statusCode?: number, reasonPhrase?: string): void;
+  /** BYE (or CANCEL while pending). */
+  terminate(reason?: string): void;
+  /** Ask the peer whether the dialog still lives (in-dialog OPTIONS); false on no answer, 408 or 481. */
+  probe(): Promise<boolean>;
+  on<E extends keyof CpmInviteSessionEvents>(event: E, listener: CpmInviteSessionEvents[E]): this;
+}
+
 /** One CPM INVITE session. */
-export class CpmInviteSession extends EventEmitter {
+export class CpmInviteSession extends EventEmitter implements CpmInviteDialog {
   private terminatedWith: CpmInviteTermination | null = null;
 
   private constructor(
@@ -139,12 +172,20 @@ export class CpmInviteSession extends EventEmitter {
     const remote = this.rtc.remote_identity;
     const fallback: PeerIdentity = { uri: remote.uri.toAor(), displayName: remote.display_name ?? '' };
     const asserted = this.inviteHeader('P-Asserted-Identity');
-    if (!asserted) return fallback;
-    const m = /^\s*(?:"((?:[^"\\]|\\.)*)"|([^<]*?))\s*<([^>]+)>/.exec(asserted);
-    const uri = m ? m[3]! : asserted.trim().split(/[;,\s]/)[0]!;
-    if (!/^(sips?|tel):/i.test(uri)) return fallback;
-    const display = m ? (m[1]?.replace(/\\(.)/g, '$1') ?? m[2]?.trim() ?? '') : '';
-    return { uri: uri.replace(/;.*$/, ''), displayName: display || fallback.displayName };
+    const identity = asserted === undefined ? null : parseAssertedIdentity(asserted);
+    return identity ? { uri: identity.uri, displayName: identity.displayName || fallback.displayName } : fallback;
+  }
+
+  /**
+   * The dialog's identifiers as this side sees them (RFC 3261 §12: Call-ID, our tag, the peer's tag) and the
+   * peer's remote target (its Contact URI), once the dialog exists; what a transfer's Target-Dialog is built
+   * from (RFC 4538). Null before.
+   */
+  get dialog(): { callId: string; localTag: string; remoteTag: string; remoteTarget: string } | null {
+    const dialog = (this.rtc as unknown as { _dialog?: (JsSipDialog & { _remote_target?: { toString(): string } }) | null })._dialog;
+    if (!dialog) return null;
+    const { call_id, local_tag, remote_tag } = dialog.id;
+    return { callId: call_id, localTag: local_tag, remoteTag: remote_tag, remoteTarget: dialog._remote_target?.toString() ?? '' };
   }
 
   /** True once the dialog is confirmed and not yet ended. */
@@ -175,6 +216,28 @@ export class CpmInviteSession extends EventEmitter {
   terminate(reason?: string): void {
     if (this.terminatedWith || this.rtc.isEnded()) return;
     this.rtc.terminate(reason ? { extraHeaders: [`Reason: ${reason}`] } : {});
+  }
+
+  /**
+   * An in-dialog OPTIONS (RFC 3261 §11, §12.2.1.1): any response but 408 or 481 means the peer still holds
+   * the dialog (RFC 3261 §12.2.1.2); no answer within Timer F, 408 or 481 means it is gone. A failure of our
+   * own connection proves nothing about the peer and counts as alive. False once the dialog has ended.
+   */
+  probe(): Promise<boolean> {
+    if (this.terminatedWith || !this.rtc.isEstablished()) return Promise.resolve(false);
+    const rtc = this.rtc as unknown as { sendRequest(method: string, options: { extraHeaders: string[]; eventHandlers: Record<string, () => void> }): unknown };
+    return new Promise<boolean>((resolve) => {
+      const alive = (): void => resolve(true);
+      const gone = (): void => resolve(false);
+      try {
+        rtc.sendRequest('OPTIONS', {
+          extraHeaders: ['Accept: application/sdp'],
+          eventHandlers: { onSuccessResponse: alive, onErrorResponse: alive, onTransportError: alive, onRequestTimeout: gone, onDialogError: gone },
+        });
+      } catch {
+        resolve(false);
+      }
+    });
   }
 
   override on<E extends keyof CpmInviteSessionEvents>(event: E, listener: CpmInviteSessionEvents[E]): this {

@@ -6,7 +6,9 @@ import { EventEmitter } from 'node:events';
 import { parseNameAddr, parseNameAddrList } from '../message/name-addr';
 import { createRequest, type SipRequest, type SipResponse } from '../message/sip-message';
 import { getUriParam, parseUri } from '../message/sip-uri';
-import { HeaderFieldError, parseCSeq, tagParam } from '../transaction/header-fields';
+import { fromTag, toTag } from '../message/header-fields';
+import { SipParseError } from '../message/parse-error';
+import { cseqOf } from '../transaction/transaction-key';
 import { assertTransition, type TransitionTable } from '../transaction/state-machine';
 
 /** Dialog states (§12: early dialogs come from provisional responses with a To tag). */
@@ -37,11 +39,18 @@ export function dialogKey(id: DialogId): string {
 
 /**
  * The dialog ID a received in-dialog request names, from the receiver's side (§12.2.2): the To tag is ours,
- * the From tag the peer's. Undefined when the request has no To tag (it is outside any dialog).
+ * the From tag the peer's. Undefined when the request has no To tag (it is outside any dialog), or when its
+ * To or From does not parse (it names no dialog either). Never throws.
  */
 export function dialogIdOfRequest(request: SipRequest): DialogId | undefined {
-  const localTag = tagParam(request.headers.get('To'));
-  const remoteTag = tagParam(request.headers.get('From'));
+  let localTag: string | undefined;
+  let remoteTag: string | undefined;
+  try {
+    localTag = toTag(request);
+    remoteTag = fromTag(request);
+  } catch {
+    return undefined;
+  }
   const callId = request.headers.get('Call-ID');
   if (localTag === undefined || remoteTag === undefined || callId === undefined) return undefined;
   return { callId, localTag, remoteTag };
@@ -118,15 +127,15 @@ export class Dialog extends EventEmitter<DialogEvents> {
 
   /**
    * The UAC side, from our request and a 101–299 response with a To tag (§12.1.2). The route set is the
-   * response's Record-Route reversed; the remote target its Contact. Throws HeaderFieldError or SipParseError
+   * response's Record-Route reversed; the remote target its Contact. Throws RangeError for a status that
    * when the response cannot establish a dialog (no To tag, no Contact).
    */
   static fromUac(request: SipRequest, response: SipResponse, localContact: string): Dialog {
-    if (response.status <= 100 || response.status >= 300) throw new HeaderFieldError(`a ${response.status} response does not establish a dialog`);
-    const remoteTag = tagParam(response.headers.get('To'));
-    const localTag = tagParam(request.headers.get('From'));
-    if (remoteTag === undefined) throw new HeaderFieldError('response has no To tag: no dialog');
-    if (localTag === undefined) throw new HeaderFieldError('request has no From tag');
+    if (response.status <= 100 || response.status >= 300) throw new RangeError(`a ${response.status} response does not establish a dialog`);
+    const remoteTag = toTag(response);
+    const localTag = fromTag(request);
+    if (remoteTag === undefined) throw new SipParseError('response has no To tag: no dialog');
+    if (localTag === undefined) throw new SipParseError('request has no From tag');
     return new Dialog({
       id: { callId: required(request, 'Call-ID'), localTag, remoteTag },
       state: response.status >= 200 ? S.Confirmed : S.Early,
@@ -134,7 +143,7 @@ export class Dialog extends EventEmitter<DialogEvents> {
       remoteUri: parseNameAddr(required(request, 'To')).uriText,
       remoteTarget: contactUri(response),
       routeSet: recordRoutes(response).reverse(),
-      localSeq: parseCSeq(request.headers).seq,
+      localSeq: cseqOf(request).seq,
       remoteSeq: undefined,
       localContact,
       secure: isSips(request.uri),
@@ -146,8 +155,8 @@ export class Dialog extends EventEmitter<DialogEvents> {
    * (§12.1.1). The route set is the request's Record-Route in order; the remote target its Contact.
    */
   static fromUas(request: SipRequest, localTag: string, localContact: string, state: DialogState.Early | DialogState.Confirmed = S.Confirmed): Dialog {
-    const remoteTag = tagParam(request.headers.get('From'));
-    if (remoteTag === undefined) throw new HeaderFieldError('request has no From tag');
+    const remoteTag = fromTag(request);
+    if (remoteTag === undefined) throw new SipParseError('request has no From tag');
     return new Dialog({
       id: { callId: required(request, 'Call-ID'), localTag, remoteTag },
       state,
@@ -156,7 +165,7 @@ export class Dialog extends EventEmitter<DialogEvents> {
       remoteTarget: contactUri(request),
       routeSet: recordRoutes(request),
       localSeq: 0,
-      remoteSeq: parseCSeq(request.headers).seq,
+      remoteSeq: cseqOf(request).seq,
       localContact,
       secure: isSips(request.uri),
     });
@@ -203,7 +212,7 @@ export class Dialog extends EventEmitter<DialogEvents> {
    */
   receiveRequest(request: SipRequest): { status: 500; reason: string } | undefined {
     if (request.method === 'ACK' || request.method === 'CANCEL') return undefined;
-    const seq = parseCSeq(request.headers).seq;
+    const seq = cseqOf(request).seq;
     if (this.remoteSeq !== undefined && seq <= this.remoteSeq) return { status: 500, reason: 'CSeq Out Of Order' };
     this.remoteSeq = seq;
     if (TARGET_REFRESH.has(request.method) && request.headers.has('Contact')) this.remoteTarget = contactUri(request);
@@ -246,13 +255,13 @@ export class Dialog extends EventEmitter<DialogEvents> {
 
 function required(message: SipRequest | SipResponse, name: string): string {
   const value = message.headers.get(name);
-  if (value === undefined) throw new HeaderFieldError(`missing ${name}`);
+  if (value === undefined) throw new SipParseError(`missing ${name}`);
   return value;
 }
 
 function contactUri(message: SipRequest | SipResponse): string {
   const value = message.headers.first('Contact');
-  if (value === undefined) throw new HeaderFieldError('missing Contact: no remote target');
+  if (value === undefined) throw new SipParseError('missing Contact: no remote target');
   return parseNameAddr(value).uriText;
 }
 

@@ -4,7 +4,7 @@
  * All come from the cryptographic random source, so that they cannot be guessed by a third party.
  */
 import { randomBytes } from 'node:crypto';
-import { BRANCH_MAGIC_COOKIE } from '../transaction/header-fields';
+import { MAGIC_COOKIE } from '../message/via';
 
 /** A From/To tag: 64 random bits, hex. */
 export function newTag(): string {
@@ -13,7 +13,7 @@ export function newTag(): string {
 
 /** A Via branch: the RFC 3261 magic cookie and 96 random bits. */
 export function newBranch(): string {
-  return `${BRANCH_MAGIC_COOKIE}${randomBytes(12).toString('base64url').replace(/[-_]/g, 'x')}`;
+  return `${MAGIC_COOKIE}${randomBytes(12).toString('base64url').replace(/[-_]/g, 'x')}`;
 }
 
 /** A Call-ID: 128 random bits, hex, optionally `@host` (§8.1.1.4 recommends a host part). */

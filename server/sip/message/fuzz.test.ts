@@ -6,6 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseMessage } from './parse';
 import { SipParseError } from './parse-error';
+import { mutateMessage, seededRandom } from './mutation';
 import { checkRequest, checkResponse } from './request-check';
 import { serializeMessage } from './serialize';
 import type { SipMessage } from './sip-message';
@@ -58,76 +59,6 @@ const SEEDS = [
   ].join('\r\n'),
 ].map((s) => new TextEncoder().encode(s));
 
-/** Mulberry32: a small fixed-seed PRNG, so every run fuzzes the same mutants. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-const INTERESTING = [0x0d, 0x0a, 0x20, 0x09, 0x3a, 0x3b, 0x2c, 0x22, 0x3c, 0x3e, 0x25, 0x40, 0x5c, 0x00, 0xff, 0xc3, 0x3d, 0x3f, 0x5b, 0x5d];
-
-function concat(...parts: Uint8Array[]): Uint8Array {
-  let n = 0;
-  for (const p of parts) n += p.length;
-  const out = new Uint8Array(n);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
-
-function mutate(base: Uint8Array, rnd: () => number): Uint8Array {
-  const pick = (n: number): number => Math.floor(rnd() * n);
-  let bytes = base;
-  const rounds = 1 + pick(3);
-  for (let r = 0; r < rounds; r++) {
-    const at = pick(bytes.length + 1);
-    const head = bytes.subarray(0, at);
-    const tail = bytes.subarray(at);
-    switch (pick(7)) {
-      case 0: // flip one bit of one byte
-        if (bytes.length) {
-          bytes = bytes.slice();
-          bytes[Math.min(at, bytes.length - 1)]! ^= 1 << pick(8);
-        }
-        break;
-      case 1: // insert an interesting or random byte
-        bytes = concat(head, Uint8Array.of(rnd() < 0.7 ? INTERESTING[pick(INTERESTING.length)]! : pick(256)), tail);
-        break;
-      case 2: // delete a range
-        bytes = concat(head, bytes.subarray(at + 1 + pick(8)));
-        break;
-      case 3: // truncate
-        bytes = head.slice();
-        break;
-      case 4: { // duplicate the line around `at`
-        const lineStart = bytes.lastIndexOf(0x0a, Math.max(0, at - 1)) + 1;
-        let lineEnd = bytes.indexOf(0x0a, at);
-        if (lineEnd < 0) lineEnd = bytes.length - 1;
-        bytes = concat(bytes.subarray(0, lineEnd + 1), bytes.subarray(lineStart, lineEnd + 1), bytes.subarray(lineEnd + 1));
-        break;
-      }
-      case 5: // a huge value: digits (scalar overflow) or text
-        bytes = concat(head, new Uint8Array(1 + pick(rnd() < 0.9 ? 300 : 20000)).fill(rnd() < 0.5 ? 0x39 : 0x61), tail);
-        break;
-      default: // replace one byte with an interesting one
-        if (bytes.length) {
-          bytes = bytes.slice();
-          bytes[Math.min(at, bytes.length - 1)] = INTERESTING[pick(INTERESTING.length)]!;
-        }
-    }
-  }
-  return bytes;
-}
-
 /** Everything that defines a message, except Content-Length, which serialization always (re)writes. */
 function essence(m: SipMessage): string {
   return JSON.stringify({
@@ -139,11 +70,11 @@ function essence(m: SipMessage): string {
 
 describe('fuzzing the message layer', () => {
   it('survives 100,000 mutants: only SipParseError, and parse ∘ serialize is stable', () => {
-    const rnd = prng(0x5eed4475);
+    const rnd = seededRandom(0x5eed4475);
     let parsed = 0;
     let rejected = 0;
     for (let n = 0; n < 100_000; n++) {
-      const input = mutate(SEEDS[n % SEEDS.length]!, rnd);
+      const input = mutateMessage(SEEDS[n % SEEDS.length]!, rnd);
       let message: SipMessage;
       try {
         message = parseMessage(input);

@@ -8,8 +8,9 @@
  */
 import { createHash } from 'node:crypto';
 import type { SipRequest } from '../message/sip-message';
-import { BRANCH_MAGIC_COOKIE, parseCSeq, tagParam } from '../transaction/header-fields';
-import { serverTransactionKey } from '../transaction/transaction-key';
+import { fromTag, toTag } from '../message/header-fields';
+import { MAGIC_COOKIE } from '../message/via';
+import { cseqOf, serverTransactionKey } from '../transaction/transaction-key';
 
 function digest(text: string): string {
   return createHash('sha256').update(text).digest('base64url').slice(0, 16).replace(/[-_]/g, 'x');
@@ -22,10 +23,10 @@ function digest(text: string): string {
 export function loopHash(request: SipRequest): string {
   const parts = [
     request.uri,
-    tagParam(request.headers.get('From')) ?? '',
-    tagParam(request.headers.get('To')) ?? '',
+    fromTag(request) ?? '',
+    toTag(request) ?? '',
     request.headers.get('Call-ID') ?? '',
-    String(parseCSeq(request.headers).seq),
+    String(cseqOf(request).seq),
     ...request.headers.values('Route'),
     ...request.headers.getAll('Proxy-Require'),
     ...request.headers.getAll('Proxy-Authorization'),
@@ -35,16 +36,16 @@ export function loopHash(request: SipRequest): string {
 
 /**
  * The branch for fork `index` of `request` (as received). Deterministic: the same incoming request (or its
- * retransmission) always gets the same branches. Throws `HeaderFieldError` on a request without Via/CSeq.
+ * retransmission) always gets the same branches. Throws on a request without a usable Via, CSeq, From or To.
  */
 export function computeBranch(request: SipRequest, index: number): string {
   const transaction = digest(`${serverTransactionKey(request)}\u0000${request.method}`);
-  return `${BRANCH_MAGIC_COOKIE}${transaction}.${loopHash(request)}.${index}`;
+  return `${MAGIC_COOKIE}${transaction}.${loopHash(request)}.${index}`;
 }
 
 /** The loop hash a branch of ours carries, or undefined when the branch is not in our format. */
 export function loopHashOfBranch(branch: string | undefined): string | undefined {
-  if (branch === undefined || !branch.startsWith(BRANCH_MAGIC_COOKIE)) return undefined;
-  const parts = branch.slice(BRANCH_MAGIC_COOKIE.length).split('.');
+  if (branch === undefined || !branch.startsWith(MAGIC_COOKIE)) return undefined;
+  const parts = branch.slice(MAGIC_COOKIE.length).split('.');
   return parts.length === 3 ? parts[1] : undefined;
 }

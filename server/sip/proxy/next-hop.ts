@@ -3,35 +3,18 @@
  * the lab needs: IP literals, an explicit `;transport=` or the scheme's default, the port or its default).
  */
 import { bareHost, getUriParam, hostKind, type SipUri } from '../message/sip-uri';
+import { defaultPort, isTransportProtocol } from '../transport/endpoint';
 import type { SendTarget, TransportProtocol } from '../transport/transport-types';
-
-const PROTOCOLS: readonly TransportProtocol[] = ['udp', 'tcp', 'tls', 'ws', 'wss'];
-
-/** The transport named by a Via transport or `;transport=` value (any case), or undefined for others (SCTP…). */
-export function transportNamed(name: string): TransportProtocol | undefined {
-  const lower = name.toLowerCase();
-  return PROTOCOLS.find((p) => p === lower);
-}
 
 /** The transport a URI asks for: `;transport=` when present, else TLS for `sips:` and UDP for `sip:` (§19.1.4). */
 export function uriTransport(uri: SipUri): TransportProtocol {
   const param = getUriParam(uri.params, 'transport');
   if (typeof param === 'string') {
-    const protocol = transportNamed(param);
-    if (protocol === undefined) throw new Error(`unsupported transport in URI: ${param}`);
+    const protocol = param.toLowerCase();
+    if (!isTransportProtocol(protocol)) throw new Error(`unsupported transport in URI: ${param}`);
     return protocol;
   }
   return uri.scheme === 'sips' ? 'tls' : 'udp';
-}
-
-/** The default port of a transport (RFC 3261 §19.1.2; RFC 7118 for WebSocket). */
-export function defaultPort(protocol: TransportProtocol): number {
-  switch (protocol) {
-    case 'tls': return 5061;
-    case 'ws': return 80;
-    case 'wss': return 443;
-    default: return 5060;
-  }
 }
 
 /**

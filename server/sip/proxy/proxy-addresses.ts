@@ -4,8 +4,10 @@
  */
 import { bareHost, getUriParam, type SipUri } from '../message/sip-uri';
 import type { Endpoint, SipTransportLayer, TransportProtocol } from '../transport/transport-types';
-import type { ViaFields } from '../transaction/header-fields';
-import { defaultPort, transportNamed, uriTransport } from './next-hop';
+import type { Via } from '../message/via';
+import { defaultPort } from '../transport/endpoint';
+import { viaProtocol } from '../transport/via-routing';
+import { uriTransport } from './next-hop';
 
 function hostText(host: string): string {
   return host.includes(':') ? `[${host}]` : host;
@@ -64,8 +66,8 @@ export class ProxyAddresses {
   }
 
   /** True when a Via's sent-by is one of our listening points (so it is our own Via, §16.3 item 4, §16.7 item 3). */
-  isOwnVia(via: ViaFields): boolean {
-    const protocol = transportNamed(via.transport);
+  isOwnVia(via: Via): boolean {
+    const protocol = viaProtocol(via);
     if (protocol === undefined) return false;
     const port = via.port ?? defaultPort(protocol);
     return this.transport.listeningPoints().some((p) => this.matches(p, bareHost(via.host), port));

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { SipMessage, SipRequest, SipResponse } from '../message/sip-message';
-import { parseVia } from '../transaction/header-fields';
+import { parseVia } from '../message/via';
 import { FakeTransport } from '../transaction/fake-transport';
 import { sampleRequest, sampleResponse } from '../transaction/sample-messages';
 import type { Endpoint } from '../transport/transport-types';
@@ -73,7 +73,7 @@ describe('ProxyCore (RFC 3261 §16)', () => {
     const ours = parseVia(vias[0]!);
     expect(`${ours.transport} ${ours.host}:${ours.port ?? ''}`).toBe('UDP 127.0.0.1:5060');
     expect(ours.branch).toMatch(/^z9hG4bK/);
-    expect(ours.params.has('rport')).toBe(true);
+    expect(ours.rport).toBeNull(); // asked for (RFC 3581 §3), not yet filled in
     expect(vias[1]).toBe('SIP/2.0/UDP 192.0.2.1:5070;branch=z9hG4bK-test-1');
     expect(out!.headers.get('Max-Forwards')).toBe('69');
     expect(out!.headers.values('Record-Route')).toEqual(['<sip:127.0.0.1:5060;lr>']);

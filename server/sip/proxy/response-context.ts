@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { type SipRequest, type SipResponse } from '../message/sip-message';
-import { tagParam } from '../transaction/header-fields';
+import { toTag } from '../message/header-fields';
 import { buildResponse } from '../transaction/response-builder';
 import { buildCancel } from '../transaction/request-builders';
 import { assertTransition, type TransitionTable } from '../transaction/state-machine';
@@ -295,7 +295,7 @@ export class ResponseContext extends EventEmitter<ResponseContextEvents> {
     if (this.canCarry(copy.status)) {
       this.server.respond(copy);
     } else if (copy.status >= 200 && copy.status < 300 && this.isInvite) {
-      void this.env.layer.sendStateless(copy, this.server.responseTarget);
+      void this.env.layer.sendStateless(copy, this.server.target);
     }
   }
 
@@ -378,7 +378,7 @@ export class ResponseContext extends EventEmitter<ResponseContextEvents> {
 /** Record-Route by default on dialog-creating requests outside a dialog (INVITE, SUBSCRIBE, REFER). */
 export function defaultRecordRoute(request: SipRequest): boolean {
   if (!['INVITE', 'SUBSCRIBE', 'REFER'].includes(request.method)) return false;
-  return tagParam(request.headers.get('To')) === undefined;
+  return toTag(request) === undefined;
 }
 
 function randomTag(): string {

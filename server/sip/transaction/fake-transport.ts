@@ -7,6 +7,7 @@ import type { SipMessage } from '../message/sip-message';
 import type {
   Endpoint, ReceivedMessage, SendResult, SendTarget, SipTransportEvents, SipTransportLayer, TransportProtocol,
 } from '../transport/transport-types';
+import { stampReceivedVia } from '../transport/via-routing';
 
 /** One recorded send. */
 export interface SentMessage {
@@ -64,8 +65,19 @@ export class FakeTransport implements SipTransportLayer {
     return this.listeners.message.size;
   }
 
-  /** Deliver `message` as received from `source` (default: a UDP peer at 192.0.2.1:5070). */
+  /**
+   * Deliver `message` as received from `source` (default: a UDP peer at 192.0.2.1:5070). A request's top Via
+   * is stamped with `received` / `rport` first, as the real transport does (§18.2.1, RFC 3581); a request
+   * without a usable Via is delivered as it is, for tests of what the layers above do with it.
+   */
   deliver(message: SipMessage, source: Endpoint = { protocol: 'udp', host: '192.0.2.1', port: 5070 }, flowId?: string): void {
+    if (message.type === 'request' && message.headers.has('Via')) {
+      try {
+        stampReceivedVia(message, source);
+      } catch {
+        // malformed Via: the layer above reports it
+      }
+    }
     const local = this.listeningPoint(source.protocol) ?? this.points[0]!;
     const received: ReceivedMessage = { message, raw: new Uint8Array(0), source, local };
     if (flowId !== undefined) received.flowId = flowId;

@@ -108,18 +108,6 @@ describe('InviteClientTransaction (RFC 3261 §17.1.1, RFC 6026)', () => {
     expect(states).toEqual([S.Proceeding, S.Accepted]);
   });
 
-  it('reports a transport error while calling and terminates', async () => {
-    const transport = new FakeTransport();
-    transport.failWith = new Error('no route');
-    const tx = new InviteClientTransaction('k', sampleRequest('INVITE'), UDP, transport, { t1: T1 });
-    const failed = vi.fn();
-    tx.on('transportError', failed);
-    tx.start();
-    await vi.advanceTimersByTimeAsync(0);
-    expect(failed).toHaveBeenCalledWith(transport.failWith);
-    expect(tx.state).toBe(S.Terminated);
-  });
-
   it('refuses to start twice', () => {
     const { tx } = start();
     expect(() => tx.start()).toThrow('called twice');

@@ -1,11 +1,9 @@
-import { EventEmitter } from 'node:events';
 import type { SipRequest, SipResponse } from '../message/sip-message';
-import { isReliable, type SendTarget, type SipTransportLayer } from '../transport/transport-types';
+import type { SendTarget, SipTransportLayer } from '../transport/transport-types';
 import { buildNon2xxAck } from './request-builders';
-import { assertTransition, type TransitionTable } from './state-machine';
-import { TimerSet } from './timer-set';
-import { timerValues, type TimerConfig, type TimerValues } from './timers';
-import type { ClientTransactionEvents } from './transaction-events';
+import type { TransitionTable } from './state-machine';
+import type { TimerConfig } from './timers';
+import { Transaction, type MachineSpec } from './transaction';
 
 /** States of the INVITE client transaction (RFC 3261 §17.1.1, with RFC 6026's Accepted). */
 export enum InviteClientState {
@@ -23,6 +21,15 @@ const TRANSITIONS: TransitionTable<InviteClientState> = {
   [S.Completed]: [S.Terminated],
   [S.Accepted]: [S.Terminated],
   [S.Terminated]: [],
+};
+const MACHINE: MachineSpec<InviteClientState> = {
+  name: 'InviteClientTransaction',
+  transitions: TRANSITIONS,
+  initial: S.Calling,
+  terminated: S.Terminated,
+  // §17.1.1.2: a failure to send the INVITE is the TU's business; after a final response (an ACK lost in
+  // Completed, or Accepted) it changes nothing the TU can act on, so the machine just ends.
+  reportFailureIn: [S.Calling, S.Proceeding],
 };
 
 /**
@@ -50,15 +57,10 @@ const TRANSITIONS: TransitionTable<InviteClientState> = {
  * Retransmissions (Timer A) only over unreliable transports; Timer D is 0 over reliable ones.
  * Events: `stateChange`, `response` (each response the TU must see), `timeout`, `transportError`.
  */
-export class InviteClientTransaction extends EventEmitter<ClientTransactionEvents<InviteClientState>> {
+export class InviteClientTransaction extends Transaction<InviteClientState, 'A' | 'B' | 'D' | 'M'> {
   /** Discriminant shared by every transaction kind. */
   readonly kind = 'invite-client' as const;
-  private current = InviteClientState.Calling;
-  private readonly timers = new TimerSet<'A' | 'B' | 'D' | 'M'>();
-  private readonly t: TimerValues;
-  private readonly reliable: boolean;
   private ack: SipRequest | undefined;
-  private flowId: string | undefined;
   private started = false;
 
   /**
@@ -66,61 +68,39 @@ export class InviteClientTransaction extends EventEmitter<ClientTransactionEvent
    * @param request the INVITE; it must not be modified afterwards
    * @param target where to send it (already resolved by the TU, §8.1.2)
    */
-  constructor(
-    readonly key: string,
-    readonly request: SipRequest,
-    readonly target: SendTarget,
-    private readonly transport: SipTransportLayer,
-    config?: Partial<TimerConfig>,
-  ) {
-    super();
-    this.reliable = isReliable(target.protocol);
-    this.t = timerValues(config, this.reliable);
-  }
-
-  /** Current state. */
-  get state(): InviteClientState {
-    return this.current;
-  }
-
-  /** The connection the INVITE went out on (reliable transports), once known. */
-  get flow(): string | undefined {
-    return this.flowId;
+  constructor(key: string, request: SipRequest, target: SendTarget, transport: SipTransportLayer, config?: Partial<TimerConfig>) {
+    super(MACHINE, key, request, target, transport, config);
   }
 
   /** Send the INVITE and start Timers A and B (§17.1.1.2). Call once. */
   start(): void {
     if (this.started) throw new Error('InviteClientTransaction.start() called twice');
     this.started = true;
-    this.send(this.request, true);
-    if (!this.reliable) this.scheduleA(this.t.a);
-    this.timers.start('B', this.t.b, () => {
-      if (this.current === S.Calling) this.endWith(() => this.emit('timeout'));
-    });
+    this.send(this.request);
+    this.retransmit('A', this.t.a, this.request, [S.Calling], (a) => 2 * a);
+    this.during('B', this.t.b, [S.Calling], () => this.timeOut());
   }
 
   /** Feed a response that matched this transaction (§17.1.3). */
   receiveResponse(response: SipResponse): void {
     const status = response.status;
-    switch (this.current) {
+    switch (this.state) {
       case S.Calling:
       case S.Proceeding:
         if (status < 200) {
-          if (this.current === S.Calling) this.transition(S.Proceeding);
-          this.emit('response', response);
+          if (this.state === S.Calling) this.transition(S.Proceeding);
         } else if (status < 300) {
           this.transition(S.Accepted);
-          this.emit('response', response);
         } else {
           this.ack = buildNon2xxAck(this.request, response);
           this.transition(S.Completed);
-          this.send(this.ack, false);
-          this.emit('response', response);
+          this.send(this.ack);
         }
+        this.emit('response', response);
         return;
       case S.Completed:
         // Retransmitted final response: the ACK got lost (§17.1.1.2).
-        if (status >= 300 && this.ack) this.send(this.ack, false);
+        if (status >= 300 && this.ack) this.send(this.ack);
         return;
       case S.Accepted:
         // RFC 6026 §8.4: further 2xx go to the TU (it ACKs each, or a proxy forwards each).
@@ -131,69 +111,8 @@ export class InviteClientTransaction extends EventEmitter<ClientTransactionEvent
     }
   }
 
-  /** Abandon the transaction now (shutdown); no event but `stateChange`. */
-  terminate(): void {
-    if (this.current !== S.Terminated) this.transition(S.Terminated);
-  }
-
-  /** The one transition function: checks the move, runs the entry actions, emits `stateChange`. */
-  private transition(to: InviteClientState): void {
-    const from = this.current;
-    assertTransition('InviteClientTransaction', TRANSITIONS, from, to);
-    this.current = to;
-    this.timers.stop('A');
-    if (to !== S.Calling) this.timers.stop('B');
-    switch (to) {
-      case S.Completed:
-        if (this.t.d > 0) this.timers.start('D', this.t.d, () => this.transition(S.Terminated));
-        break;
-      case S.Accepted:
-        this.timers.start('M', this.t.m, () => this.transition(S.Terminated));
-        break;
-      case S.Terminated:
-        this.timers.stopAll();
-        break;
-      default:
-        break;
-    }
-    this.emit('stateChange', from, to);
-    if (to === S.Completed && this.t.d === 0) this.transition(S.Terminated);
-  }
-
-  private scheduleA(interval: number): void {
-    this.timers.start('A', interval, () => {
-      if (this.current !== S.Calling) return;
-      this.send(this.request, false);
-      this.scheduleA(interval * 2);
-    });
-  }
-
-  private send(message: SipRequest, first: boolean): void {
-    const target = this.flowId === undefined ? this.target : { ...this.target, flowId: this.flowId };
-    this.transport.send(message, target).then(
-      (result) => {
-        if (first && result.flowId !== undefined) this.flowId = result.flowId;
-      },
-      (error: unknown) => this.onTransportError(error),
-    );
-  }
-
-  private onTransportError(error: unknown): void {
-    if (this.current === S.Terminated) return;
-    // §17.1.1.2: a transport failure while sending the INVITE is reported to the TU; after a final response
-    // (ACK lost in Completed, or Accepted) it changes nothing the TU can act on, so the machine just ends.
-    const reportable = this.current === S.Calling || this.current === S.Proceeding;
-    this.endWith(() => {
-      if (reportable) this.emit('transportError', error instanceof Error ? error : new Error(String(error)));
-    });
-  }
-
-  /** Inform the TU, then terminate even if a listener threw. */
-  private endWith(inform: () => void): void {
-    try {
-      inform();
-    } finally {
-      if (this.current !== S.Terminated) this.transition(S.Terminated);
-    }
+  protected enter(to: InviteClientState): void {
+    if (to === S.Completed) this.after('D', this.t.d, S.Terminated);
+    else if (to === S.Accepted) this.after('M', this.t.m, S.Terminated);
   }
 }

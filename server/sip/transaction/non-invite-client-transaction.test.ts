@@ -90,18 +90,6 @@ describe('NonInviteClientTransaction (RFC 3261 §17.1.2)', () => {
     expect(states).toEqual([S.Completed, S.Terminated]);
   });
 
-  it('reports a transport error and terminates', async () => {
-    const transport = new FakeTransport();
-    transport.failWith = new Error('connection refused');
-    const tx = new NonInviteClientTransaction('k', sampleRequest('MESSAGE'), UDP, transport, { t1: T1 });
-    const failed = vi.fn();
-    tx.on('transportError', failed);
-    tx.start();
-    await vi.advanceTimersByTimeAsync(0);
-    expect(failed).toHaveBeenCalledOnce();
-    expect(tx.state).toBe(S.Terminated);
-  });
-
   it('refuses INVITE and ACK', () => {
     expect(() => new NonInviteClientTransaction('k', sampleRequest('INVITE'), UDP, new FakeTransport())).toThrow('cannot carry INVITE');
     expect(() => new NonInviteClientTransaction('k', sampleRequest('ACK'), UDP, new FakeTransport())).toThrow('cannot carry ACK');

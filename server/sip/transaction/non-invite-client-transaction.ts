@@ -1,10 +1,8 @@
-import { EventEmitter } from 'node:events';
 import type { SipRequest, SipResponse } from '../message/sip-message';
-import { isReliable, type SendTarget, type SipTransportLayer } from '../transport/transport-types';
-import { assertTransition, type TransitionTable } from './state-machine';
-import { TimerSet } from './timer-set';
-import { timerValues, type TimerConfig, type TimerValues } from './timers';
-import type { ClientTransactionEvents } from './transaction-events';
+import type { SendTarget, SipTransportLayer } from '../transport/transport-types';
+import type { TransitionTable } from './state-machine';
+import type { TimerConfig } from './timers';
+import { Transaction, type MachineSpec } from './transaction';
 
 /** States of the non-INVITE client transaction (RFC 3261 §17.1.2). */
 export enum NonInviteClientState {
@@ -20,6 +18,13 @@ const TRANSITIONS: TransitionTable<NonInviteClientState> = {
   [S.Proceeding]: [S.Completed, S.Terminated],
   [S.Completed]: [S.Terminated],
   [S.Terminated]: [],
+};
+const MACHINE: MachineSpec<NonInviteClientState> = {
+  name: 'NonInviteClientTransaction',
+  transitions: TRANSITIONS,
+  initial: S.Trying,
+  terminated: S.Terminated,
+  reportFailureIn: [S.Trying, S.Proceeding], // §17.1.2.2
 };
 
 /**
@@ -42,13 +47,9 @@ const TRANSITIONS: TransitionTable<NonInviteClientState> = {
  * ```
  * Timer K is 0 over reliable transports. Events: `stateChange`, `response`, `timeout`, `transportError`.
  */
-export class NonInviteClientTransaction extends EventEmitter<ClientTransactionEvents<NonInviteClientState>> {
+export class NonInviteClientTransaction extends Transaction<NonInviteClientState, 'E' | 'F' | 'K'> {
+  /** Discriminant shared by every transaction kind. */
   readonly kind = 'non-invite-client' as const;
-  private current = NonInviteClientState.Trying;
-  private readonly timers = new TimerSet<'E' | 'F' | 'K'>();
-  private readonly t: TimerValues;
-  private readonly reliable: boolean;
-  private flowId: string | undefined;
   private started = false;
 
   /**
@@ -56,109 +57,33 @@ export class NonInviteClientTransaction extends EventEmitter<ClientTransactionEv
    * @param request any request but INVITE and ACK; it must not be modified afterwards
    * @param target where to send it
    */
-  constructor(
-    readonly key: string,
-    readonly request: SipRequest,
-    readonly target: SendTarget,
-    private readonly transport: SipTransportLayer,
-    config?: Partial<TimerConfig>,
-  ) {
-    super();
+  constructor(key: string, request: SipRequest, target: SendTarget, transport: SipTransportLayer, config?: Partial<TimerConfig>) {
     if (request.method === 'INVITE' || request.method === 'ACK') {
       throw new Error(`NonInviteClientTransaction cannot carry ${request.method}`);
     }
-    this.reliable = isReliable(target.protocol);
-    this.t = timerValues(config, this.reliable);
-  }
-
-  /** Current state. */
-  get state(): NonInviteClientState {
-    return this.current;
-  }
-
-  /** The connection the request went out on (reliable transports), once known. */
-  get flow(): string | undefined {
-    return this.flowId;
+    super(MACHINE, key, request, target, transport, config);
   }
 
   /** Send the request and start Timers E and F (§17.1.2.2). Call once. */
   start(): void {
     if (this.started) throw new Error('NonInviteClientTransaction.start() called twice');
     this.started = true;
-    this.send(true);
-    if (!this.reliable) this.scheduleE(this.t.e);
-    this.timers.start('F', this.t.f, () => {
-      if (this.current === S.Trying || this.current === S.Proceeding) this.endWith(() => this.emit('timeout'));
-    });
+    this.send(this.request);
+    const { t2 } = this.t;
+    this.retransmit('E', this.t.e, this.request, [S.Trying, S.Proceeding], (e) => (this.state === S.Proceeding ? t2 : Math.min(2 * e, t2)));
+    this.during('F', this.t.f, [S.Trying, S.Proceeding], () => this.timeOut());
   }
 
   /** Feed a response that matched this transaction (§17.1.3). */
   receiveResponse(response: SipResponse): void {
-    if (this.current !== S.Trying && this.current !== S.Proceeding) return; // Completed absorbs retransmissions
-    if (response.status < 200) {
-      if (this.current === S.Trying) this.transition(S.Proceeding);
-      this.emit('response', response);
-      return;
-    }
-    this.transition(S.Completed);
+    if (this.state !== S.Trying && this.state !== S.Proceeding) return; // Completed absorbs retransmissions
+    if (response.status >= 200) this.transition(S.Completed);
+    else if (this.state === S.Trying) this.transition(S.Proceeding);
     this.emit('response', response);
   }
 
-  /** Abandon the transaction now (shutdown). */
-  terminate(): void {
-    if (this.current !== S.Terminated) this.transition(S.Terminated);
-  }
-
-  /** The one transition function: checks the move, runs the entry actions, emits `stateChange`. */
-  private transition(to: NonInviteClientState): void {
-    const from = this.current;
-    assertTransition('NonInviteClientTransaction', TRANSITIONS, from, to);
-    this.current = to;
-    switch (to) {
-      case S.Proceeding:
-        break; // Timer E keeps running; its next interval becomes T2 (see scheduleE)
-      case S.Completed:
-        this.timers.stop('E');
-        this.timers.stop('F');
-        if (this.t.k > 0) this.timers.start('K', this.t.k, () => this.transition(S.Terminated));
-        break;
-      case S.Terminated:
-        this.timers.stopAll();
-        break;
-      default:
-        break;
-    }
-    this.emit('stateChange', from, to);
-    if (to === S.Completed && this.t.k === 0) this.transition(S.Terminated);
-  }
-
-  private scheduleE(interval: number): void {
-    this.timers.start('E', interval, () => {
-      if (this.current !== S.Trying && this.current !== S.Proceeding) return;
-      this.send(false);
-      this.scheduleE(this.current === S.Proceeding ? this.t.t2 : Math.min(2 * interval, this.t.t2));
-    });
-  }
-
-  private send(first: boolean): void {
-    const target = this.flowId === undefined ? this.target : { ...this.target, flowId: this.flowId };
-    this.transport.send(this.request, target).then(
-      (result) => {
-        if (first && result.flowId !== undefined) this.flowId = result.flowId;
-      },
-      (error: unknown) => {
-        if (this.current !== S.Trying && this.current !== S.Proceeding) return;
-        this.endWith(() => this.emit('transportError', error instanceof Error ? error : new Error(String(error))));
-      },
-    );
-  }
-
-  /** Inform the TU, then terminate even if a listener threw. */
-  private endWith(inform: () => void): void {
-    try {
-      inform();
-    } finally {
-      if (this.current !== S.Terminated) this.transition(S.Terminated);
-    }
+  protected enter(to: NonInviteClientState): void {
+    // Proceeding: Timer E keeps running, its next interval becomes T2 (see `start`).
+    if (to === S.Completed) this.after('K', this.t.k, S.Terminated);
   }
 }

@@ -2,8 +2,9 @@
  * Requests a transaction layer derives from another request: the ACK for a non-2xx final response
  * (RFC 3261 §17.1.1.3) and CANCEL (§9.1). Both reuse the original's top Via, so they travel the same path.
  */
+import { SipParseError } from '../message/parse-error';
 import { createRequest, type SipRequest, type SipResponse } from '../message/sip-message';
-import { HeaderFieldError, parseCSeq } from './header-fields';
+import { cseqOf } from './transaction-key';
 
 /**
  * The ACK a client INVITE transaction sends for a 300–699 response (§17.1.1.3): Request-URI, Call-ID, From,
@@ -15,7 +16,7 @@ export function buildNon2xxAck(invite: SipRequest, response: SipResponse): SipRe
 
 /**
  * A CANCEL for `request` (§9.1): Request-URI, Call-ID, To, From and CSeq number of the request, one Via equal
- * to its top Via, and its Route header fields. Throws `HeaderFieldError` if the request lacks what is copied.
+ * to its top Via, and its Route header fields. Throws `SipParseError` if the request lacks what is copied.
  */
 export function buildCancel(request: SipRequest): SipRequest {
   return derive(request, 'CANCEL', request.headers.get('To'));
@@ -23,8 +24,8 @@ export function buildCancel(request: SipRequest): SipRequest {
 
 function derive(original: SipRequest, method: 'ACK' | 'CANCEL', to: string | undefined): SipRequest {
   const via = original.headers.first('Via');
-  if (via === undefined) throw new HeaderFieldError(`cannot build ${method}: request has no Via`);
-  const cseq = parseCSeq(original.headers);
+  if (via === undefined) throw new SipParseError(`cannot build ${method}: request has no Via`);
+  const cseq = cseqOf(original);
   const out = createRequest(method, original.uri);
   out.headers.append('Via', via);
   const maxForwards = original.headers.get('Max-Forwards');
@@ -32,10 +33,10 @@ function derive(original: SipRequest, method: 'ACK' | 'CANCEL', to: string | und
   for (const route of original.headers.getAll('Route')) out.headers.append('Route', route);
   for (const name of ['From', 'Call-ID'] as const) {
     const value = original.headers.get(name);
-    if (value === undefined) throw new HeaderFieldError(`cannot build ${method}: request has no ${name}`);
+    if (value === undefined) throw new SipParseError(`cannot build ${method}: request has no ${name}`);
     out.headers.append(name, value);
   }
-  if (to === undefined) throw new HeaderFieldError(`cannot build ${method}: no To`);
+  if (to === undefined) throw new SipParseError(`cannot build ${method}: no To`);
   out.headers.append('To', to);
   out.headers.append('CSeq', `${cseq.seq} ${method}`);
   out.headers.append('Content-Length', '0');

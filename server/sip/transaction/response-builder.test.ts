@@ -25,4 +25,11 @@ describe('buildResponse (§8.2.6)', () => {
     expect(buildResponse(request, 200, { toTag: 'new' }).headers.get('To')).toBe('<sip:bob@example.com>;tag=kept');
     expect(() => buildResponse(request, 700)).toThrow('100–699');
   });
+
+  it('copies a To it cannot parse as it is, without a tag (a 400 may still answer it)', () => {
+    const request = sampleRequest('OPTIONS');
+    request.headers.set('To', '<sip:bob@example.com');
+    expect(buildResponse(request, 400, { toTag: 'x' }).headers.get('To')).toBe('<sip:bob@example.com');
+    expect(buildResponse(sampleRequest('OPTIONS'), 400, { toTag: 'x' }).headers.get('To')).toBe('<sip:bob@example.com>;tag=x');
+  });
 });

@@ -3,8 +3,8 @@
  * them, in order), From, To, Call-ID, CSeq, Timestamp (100 only) and, for 101–299, Record-Route (§12.1.1),
  * and adds a To tag when the request had none.
  */
+import { toTag } from '../message/header-fields';
 import { createResponse, reasonPhrase, type SipHeader, type SipRequest, type SipResponse } from '../message/sip-message';
-import { tagParam } from './header-fields';
 
 /** Options for `buildResponse`. */
 export interface ResponseOptions {
@@ -26,7 +26,7 @@ export function buildResponse(request: SipRequest, status: number, options: Resp
   copy(request, response, 'From');
   const to = request.headers.get('To');
   if (to !== undefined) {
-    const addTag = status > 100 && options.toTag !== undefined && tagParam(to) === undefined;
+    const addTag = status > 100 && options.toTag !== undefined && !hasToTag(request);
     response.headers.append('To', addTag ? `${to};tag=${options.toTag ?? ''}` : to);
   }
   copy(request, response, 'Call-ID');
@@ -43,4 +43,13 @@ export function buildResponse(request: SipRequest, status: number, options: Resp
 
 function copy(request: SipRequest, response: SipResponse, name: string): void {
   for (const value of request.headers.getAll(name)) response.headers.append(name, value);
+}
+
+/** Whether the request's To carries a tag. An unparsable To is copied as it is (a 400 may answer it). */
+function hasToTag(request: SipRequest): boolean {
+  try {
+    return toTag(request) !== undefined;
+  } catch {
+    return true;
+  }
 }

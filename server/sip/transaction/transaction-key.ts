@@ -1,13 +1,34 @@
 /**
  * Transaction identity: how a request finds its server transaction (RFC 3261 §17.2.3) and a response its
- * client transaction (§17.1.3).
+ * client transaction (§17.1.3). Header grammar is the message layer's (`../message/`); the topmost Via is
+ * read with the transport's `topVia`, so a missing or malformed one is the same error everywhere.
  */
-import type { SipRequest, SipResponse } from '../message/sip-message';
-import { BRANCH_MAGIC_COOKIE, parseCSeq, sentBy, tagParam, topVia } from './header-fields';
+import { parseCSeq, type CSeq } from '../message/cseq';
+import { fromTag, toTag } from '../message/header-fields';
+import { SipParseError } from '../message/parse-error';
+import type { SipMessage, SipRequest } from '../message/sip-message';
+import { isRfc3261Branch, type Via } from '../message/via';
+import { defaultPort } from '../transport/endpoint';
+import { topVia, viaProtocol } from '../transport/via-routing';
 
-/** True when a branch follows RFC 3261 (starts with the magic cookie, §8.1.1.7). */
-export function isRfc3261Branch(branch: string | undefined): branch is string {
-  return branch !== undefined && branch.startsWith(BRANCH_MAGIC_COOKIE) && branch.length > BRANCH_MAGIC_COOKIE.length;
+/**
+ * The CSeq of a message (§20.16). Throws `SipParseError` when it is missing or malformed.
+ */
+export function cseqOf(message: Pick<SipMessage, 'headers'>): CSeq {
+  const value = message.headers.get('CSeq');
+  if (value === undefined) throw new SipParseError('missing CSeq');
+  return parseCSeq(value);
+}
+
+/** The RFC 3261 branch of a Via (magic cookie and more, §8.1.1.7), or undefined for an RFC 2543 peer. */
+export function rfc3261Branch(via: Via): string | undefined {
+  return via.branch !== undefined && isRfc3261Branch(via.branch) ? via.branch : undefined;
+}
+
+/** `host:port` of a Via's sent-by, for matching: host lower-cased, the port defaulted per transport (§18.2.2). */
+function sentBy(via: Via): string {
+  const protocol = viaProtocol(via);
+  return `${via.host.toLowerCase()}:${via.port ?? (protocol === undefined ? 5060 : defaultPort(protocol))}`;
 }
 
 /**
@@ -18,16 +39,18 @@ export function isRfc3261Branch(branch: string | undefined): branch is string {
  * From tag, Call-ID, CSeq and the top Via; an ACK then uses `ackKey`, which leaves out the To tag and the
  * CSeq method, and the INVITE transaction checks the To tag against its own response.
  *
- * Throws `HeaderFieldError` when Via or CSeq is missing or malformed.
+ * Throws (`TransportError` for the Via, `SipParseError` for the rest) when Via, CSeq, From or To is
+ * missing or malformed.
  */
 export function serverTransactionKey(request: SipRequest): string {
   const via = topVia(request);
   const method = request.method === 'ACK' ? 'INVITE' : request.method;
-  if (isRfc3261Branch(via.branch)) return `3261|${via.branch}|${sentBy(via)}|${method}`;
+  const branch = rfc3261Branch(via);
+  if (branch !== undefined) return `3261|${branch}|${sentBy(via)}|${method}`;
   if (request.method === 'ACK') return rfc2543AckKey(request);
-  const cseq = parseCSeq(request.headers);
+  const cseq = cseqOf(request);
   return [
-    '2543', request.uri, tagParam(request.headers.get('To')) ?? '', tagParam(request.headers.get('From')) ?? '',
+    '2543', request.uri, toTag(request) ?? '', fromTag(request) ?? '',
     request.headers.get('Call-ID') ?? '', `${cseq.seq} ${cseq.method}`, normalizedTopVia(request),
   ].join('|');
 }
@@ -38,15 +61,14 @@ export function serverTransactionKey(request: SipRequest): string {
  * ACK matches on `serverTransactionKey` already.
  */
 export function rfc2543AckKeyForInvite(invite: SipRequest): string | undefined {
-  if (isRfc3261Branch(topVia(invite).branch)) return undefined;
+  if (rfc3261Branch(topVia(invite)) !== undefined) return undefined;
   return rfc2543AckKey(invite);
 }
 
 function rfc2543AckKey(request: SipRequest): string {
-  const cseq = parseCSeq(request.headers);
   return [
-    '2543-ack', request.uri, tagParam(request.headers.get('From')) ?? '', request.headers.get('Call-ID') ?? '',
-    String(cseq.seq), normalizedTopVia(request),
+    '2543-ack', request.uri, fromTag(request) ?? '', request.headers.get('Call-ID') ?? '',
+    String(cseqOf(request).seq), normalizedTopVia(request),
   ].join('|');
 }
 
@@ -59,8 +81,8 @@ function normalizedTopVia(request: SipRequest): string {
  * method (so that the responses to a CANCEL, which shares the INVITE's branch, find the CANCEL's transaction).
  * Undefined when the response has no RFC 3261 branch: it can match no transaction of ours.
  */
-export function clientTransactionKey(message: SipRequest | SipResponse): string | undefined {
-  const via = topVia(message);
-  if (!isRfc3261Branch(via.branch)) return undefined;
-  return `${via.branch}|${parseCSeq(message.headers).method}`;
+export function clientTransactionKey(message: SipMessage): string | undefined {
+  const branch = rfc3261Branch(topVia(message));
+  if (branch === undefined) return undefined;
+  return `${branch}|${cseqOf(message).method}`;
 }

@@ -135,7 +135,7 @@ describe('TransactionLayer', () => {
     expect(() => transport.deliver(noVia, PEER)).not.toThrow();
     expect(() => transport.deliver(sampleResponse(badCSeq, 200), PEER)).not.toThrow();
     expect(requests).toHaveLength(0);
-    expect(errors.map((e) => e.message)).toEqual(['missing Via', 'malformed CSeq: "one OPTIONS"']);
+    expect(errors.map((e) => e.message)).toEqual(['message has no Via header', 'CSeq must start with a sequence number (offset 0)']);
     expect(layer.size()).toBe(0);
   });
 

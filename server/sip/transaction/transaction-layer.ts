@@ -5,15 +5,14 @@
 import { EventEmitter } from 'node:events';
 import type { SipRequest, SipResponse } from '../message/sip-message';
 import type { ReceivedMessage, SendResult, SendTarget, SipTransportLayer } from '../transport/transport-types';
-import { parseCSeq, topVia } from './header-fields';
-import { InviteClientState, InviteClientTransaction } from './invite-client-transaction';
-import { InviteServerState, InviteServerTransaction } from './invite-server-transaction';
-import { NonInviteClientState, NonInviteClientTransaction } from './non-invite-client-transaction';
-import { NonInviteServerState, NonInviteServerTransaction } from './non-invite-server-transaction';
+import { responseTarget, topVia } from '../transport/via-routing';
+import { InviteClientTransaction } from './invite-client-transaction';
+import { InviteServerTransaction } from './invite-server-transaction';
+import { NonInviteClientTransaction } from './non-invite-client-transaction';
+import { NonInviteServerTransaction } from './non-invite-server-transaction';
 import { buildResponse } from './response-builder';
-import { responseTarget } from './response-target';
 import type { TimerConfig } from './timers';
-import { clientTransactionKey, isRfc3261Branch, rfc2543AckKeyForInvite, serverTransactionKey } from './transaction-key';
+import { clientTransactionKey, cseqOf, rfc2543AckKeyForInvite, rfc3261Branch, serverTransactionKey } from './transaction-key';
 
 /** Any client transaction. */
 export type ClientTransaction = InviteClientTransaction | NonInviteClientTransaction;
@@ -92,9 +91,8 @@ export class TransactionLayer extends EventEmitter<TransactionLayerEvents> {
   sendRequest(request: SipRequest, target: SendTarget): ClientTransaction {
     if (this.closed) throw new Error('TransactionLayer is closed');
     if (request.method === 'ACK') throw new Error('ACK does not create a client transaction; use sendStateless()');
-    const via = topVia(request);
-    if (!isRfc3261Branch(via.branch)) throw new Error('request needs a top Via with an RFC 3261 branch (z9hG4bK…)');
-    if (parseCSeq(request.headers).method !== request.method) throw new Error('CSeq method differs from the request method');
+    if (rfc3261Branch(topVia(request)) === undefined) throw new Error('request needs a top Via with an RFC 3261 branch (z9hG4bK…)');
+    if (cseqOf(request).method !== request.method) throw new Error('CSeq method differs from the request method');
     const key = clientTransactionKey(request);
     if (key === undefined) throw new Error('request has no client transaction key');
     if (this.clients.has(key)) throw new Error(`a client transaction with key ${key} already exists`);
@@ -102,9 +100,8 @@ export class TransactionLayer extends EventEmitter<TransactionLayerEvents> {
       ? new InviteClientTransaction(key, request, target, this.transport, this.options.timers)
       : new NonInviteClientTransaction(key, request, target, this.transport, this.options.timers);
     this.clients.set(key, transaction);
-    const terminated = transaction.kind === 'invite-client' ? InviteClientState.Terminated : NonInviteClientState.Terminated;
-    transaction.on('stateChange', (_from: string, to: string) => {
-      if (to === terminated && this.clients.get(key) === transaction) this.clients.delete(key);
+    transaction.on('stateChange', () => {
+      if (transaction.terminated && this.clients.get(key) === transaction) this.clients.delete(key);
     });
     this.relayFailures(transaction);
     transaction.start();
@@ -126,11 +123,11 @@ export class TransactionLayer extends EventEmitter<TransactionLayerEvents> {
 
   /**
    * The INVITE server transaction a CANCEL applies to (§9.2: matched like §17.2.3, but with method INVITE),
-   * or undefined. Throws `HeaderFieldError` when the CANCEL has no usable Via or CSeq.
+   * or undefined. Throws when the CANCEL has no usable Via or CSeq.
    */
   findInviteServerTransaction(cancel: SipRequest): InviteServerTransaction | undefined {
     const asInvite: SipRequest = { ...cancel, method: 'INVITE', headers: cancel.headers.clone() };
-    const cseq = parseCSeq(cancel.headers);
+    const cseq = cseqOf(cancel);
     asInvite.headers.set('CSeq', `${cseq.seq} INVITE`);
     const found = this.servers.get(serverTransactionKey(asInvite));
     return found?.kind === 'invite-server' ? found : undefined;
@@ -185,16 +182,16 @@ export class TransactionLayer extends EventEmitter<TransactionLayerEvents> {
       const invite = new InviteServerTransaction(key, request, target, this.transport, timers);
       const ackKey = rfc2543AckKeyForInvite(request);
       if (ackKey !== undefined) this.rfc2543Acks.set(ackKey, invite);
-      invite.on('stateChange', (_from, to) => {
-        if (to !== InviteServerState.Terminated) return;
+      invite.on('stateChange', () => {
+        if (!invite.terminated) return;
         this.forgetServer(key, invite);
         if (ackKey !== undefined && this.rfc2543Acks.get(ackKey) === invite) this.rfc2543Acks.delete(ackKey);
       });
       transaction = invite;
     } else {
       const other = new NonInviteServerTransaction(key, request, target, this.transport, timers);
-      other.on('stateChange', (_from, to) => {
-        if (to === NonInviteServerState.Terminated) this.forgetServer(key, other);
+      other.on('stateChange', () => {
+        if (other.terminated) this.forgetServer(key, other);
       });
       transaction = other;
     }

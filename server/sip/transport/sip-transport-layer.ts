@@ -32,6 +32,7 @@ import {
   type TlsCredentials,
   type TransportLayerOptions,
   type TransportLimits,
+  type UdpBufferSizes,
 } from './transport-options';
 import { devCertificate } from './dev-certificate';
 import { ConnectionState, SipConnection, type ConnectionTimers } from './sip-connection';
@@ -121,7 +122,7 @@ export class SipTransport implements SipTransportLayer {
   async bind(): Promise<void> {
     for (const l of this.options.listeners) {
       if (l.protocol === 'udp') {
-        const listener = await UdpListener.bind(l.host, l.port, {
+        const listener = await UdpListener.bind(l.host, l.port, this.options.udpBuffers, {
           datagram: (bytes, source, local) => this.onDatagram(bytes, source, local),
           error: (error) => this.report(error),
         });
@@ -142,6 +143,11 @@ export class SipTransport implements SipTransportLayer {
 
   connectionCount(): number {
     return this.connections.size;
+  }
+
+  /** The socket buffer sizes the OS granted each UDP listening point (see `UdpBufferSizes`). */
+  udpBufferSizes(): (Endpoint & UdpBufferSizes)[] {
+    return this.udp.map((u) => ({ ...u.local, ...u.bufferSizes }));
   }
 
   /** The open flow with this id, if any (for inspection and tests). */

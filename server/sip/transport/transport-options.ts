@@ -47,6 +47,21 @@ export interface TransportLimits {
   maxMessageSize: number;
 }
 
+/**
+ * Socket buffer sizes of every UDP listening point, in bytes (SO_RCVBUF / SO_SNDBUF). The receive buffer is
+ * what holds datagrams while the event loop is busy (a garbage-collection pause, a CPU shared with other
+ * processes): once it is full the kernel drops them (`RcvbufErrors` in /proc/net/snmp), and an ACK for a 2xx
+ * is never retransmitted (RFC 3261 §13.2.2.4), so a drop there fails a call. The OS clamps what it grants
+ * (Linux: to `net.core.rmem_max` / `wmem_max`, then doubles it for its own bookkeeping). 0 keeps the system
+ * default.
+ */
+export interface UdpBufferSizes {
+  /** Default 4 MiB. */
+  receive: number;
+  /** Default 4 MiB. */
+  send: number;
+}
+
 /** Endpoints of a traced message. */
 export interface TraceEndpoints {
   local: Endpoint;
@@ -65,6 +80,8 @@ export interface TransportLayerOptions {
   /** Verification of outgoing tls/wss connections. */
   tlsClient?: TlsClientOptions;
   limits?: Partial<TransportLimits>;
+  /** UDP socket buffer sizes (default 4 MiB each). */
+  udpBuffers?: Partial<UdpBufferSizes>;
   trace?: TransportTrace;
 }
 
@@ -79,12 +96,19 @@ export const DEFAULT_LIMITS: Readonly<TransportLimits> = {
   maxMessageSize: 65_535,
 };
 
+/** The UDP buffer sizes used when an option leaves one out. */
+export const DEFAULT_UDP_BUFFERS: Readonly<UdpBufferSizes> = { receive: 4 * 1024 * 1024, send: 4 * 1024 * 1024 };
+
+/** The largest buffer size accepted (1 GiB): beyond it the kernel's doubling would overflow an int. */
+export const MAX_UDP_BUFFER = 1024 * 1024 * 1024;
+
 /** Options after defaults and validation. */
 export interface ResolvedTransportOptions {
   listeners: Required<ListenerOptions>[];
   tls: TlsCredentials | undefined;
   tlsClient: TlsClientOptions;
   limits: TransportLimits;
+  udpBuffers: UdpBufferSizes;
   trace: TransportTrace | undefined;
   /** True when a tls or wss listener is configured. */
   needsCertificate: boolean;
@@ -113,12 +137,21 @@ export function resolveTransportOptions(options: TransportLayerOptions): Resolve
     limits[name as keyof TransportLimits] = value;
   }
   if (limits.maxMessageSize < 1) throw new RangeError('transport limit maxMessageSize must be at least 1');
+  const udpBuffers: UdpBufferSizes = { ...DEFAULT_UDP_BUFFERS };
+  for (const [name, value] of Object.entries(options.udpBuffers ?? {})) {
+    if (!(name in DEFAULT_UDP_BUFFERS)) throw new TypeError(`unknown UDP buffer '${name}' (receive or send)`);
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > MAX_UDP_BUFFER) {
+      throw new RangeError(`UDP ${name} buffer must be a whole number of bytes in 0-${MAX_UDP_BUFFER}, got ${String(value)}`);
+    }
+    udpBuffers[name as keyof UdpBufferSizes] = value;
+  }
   if (options.trace !== undefined && typeof options.trace !== 'function') throw new TypeError('trace must be a function');
   return {
     listeners,
     tls: options.tls,
     tlsClient: options.tlsClient ?? {},
     limits,
+    udpBuffers,
     trace: options.trace,
     needsCertificate: listeners.some((l) => isSecure(l.protocol)),
   };

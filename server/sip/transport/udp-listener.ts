@@ -7,6 +7,7 @@ import { isIP } from 'node:net';
 import type { Endpoint } from './transport-types';
 import { normalizeIp } from './endpoint';
 import { TransportError, asTransportError } from './transport-error';
+import type { UdpBufferSizes } from './transport-options';
 
 /** Largest UDP payload: 65535 minus the IP and UDP headers (IPv4: 20 + 8; IPv6: 40 + 8 without jumbograms). */
 export function maxDatagramSize(family: 4 | 6): number {
@@ -31,8 +32,11 @@ export class UdpListener {
     this.family = family;
   }
 
-  /** Bind a UDP socket on host:port (port 0: ephemeral). */
-  static bind(host: string, port: number, handlers: UdpListenerHandlers): Promise<UdpListener> {
+  /**
+   * Bind a UDP socket on host:port (port 0: ephemeral) and size its buffers (a size of 0 keeps the system
+   * default; the OS clamps the rest). Rejects with `no-listener` when either fails.
+   */
+  static bind(host: string, port: number, buffers: UdpBufferSizes, handlers: UdpListenerHandlers): Promise<UdpListener> {
     const family = isIP(host) === 6 ? 6 : 4;
     const socket = createSocket({ type: family === 6 ? 'udp6' : 'udp4', ipv6Only: family === 6 });
     const listener = new UdpListener(socket, family);
@@ -44,6 +48,14 @@ export class UdpListener {
       socket.once('error', onBindError);
       socket.bind(port, host, () => {
         socket.off('error', onBindError);
+        try {
+          if (buffers.receive > 0) socket.setRecvBufferSize(buffers.receive);
+          if (buffers.send > 0) socket.setSendBufferSize(buffers.send);
+        } catch (error) {
+          socket.close();
+          reject(asTransportError('no-listener', `cannot size the buffers of udp ${host}:${port}`, error));
+          return;
+        }
         socket.on('error', (error: Error) => handlers.error(asTransportError('send-failed', 'udp socket error', error)));
         const local = listener.local;
         socket.on('message', (msg: Buffer, rinfo: RemoteInfo) => {
@@ -59,6 +71,11 @@ export class UdpListener {
   get local(): Endpoint {
     const a = this.socket.address();
     return { protocol: 'udp', host: normalizeIp(a.address) ?? a.address, port: a.port };
+  }
+
+  /** The buffer sizes the OS granted, in bytes (Linux reports twice what it was asked, see `UdpBufferSizes`). */
+  get bufferSizes(): UdpBufferSizes {
+    return { receive: this.socket.getRecvBufferSize(), send: this.socket.getSendBufferSize() };
   }
 
   /** Send one datagram. */

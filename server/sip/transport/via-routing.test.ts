@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createRequest, createResponse } from '../message/sip-message';
-import type { Endpoint } from './transport-types';
-import { responseDestination, stampReceivedVia, topVia } from './via-routing';
+import type { Endpoint, ReceivedMessage } from './transport-types';
+import { responseDestination, responseTarget, stampReceivedVia, topVia } from './via-routing';
 
 function requestWithVia(...vias: string[]) {
   return createRequest('OPTIONS', 'sip:x@example.test', vias.map((value) => ({ name: 'Via', value })));
@@ -74,36 +74,44 @@ describe('receive-side Via processing (RFC 3261 §18.2.1, RFC 3581)', () => {
 });
 
 describe('where a response goes (RFC 3261 §18.2.2, RFC 3581 §4)', () => {
-  it('goes to received and rport over UDP', () => {
-    expect(responseDestination(responseWithVia('SIP/2.0/UDP host.test:5062;rport=40001;received=192.0.2.1;branch=z9hG4bK1')))
-      .toEqual({ protocol: 'udp', host: '192.0.2.1', port: 40001 });
+  it.each([
+    ['to received and rport over UDP', 'SIP/2.0/UDP host.test:5062;rport=40001;received=192.0.2.1', { protocol: 'udp', host: '192.0.2.1', port: 40001 }],
+    ['to received and the sent-by port without rport', 'SIP/2.0/UDP host.test:5062;received=192.0.2.1', { protocol: 'udp', host: '192.0.2.1', port: 5062 }],
+    ['to maddr when present', 'SIP/2.0/UDP 192.0.2.1;maddr=239.255.255.1;ttl=1', { protocol: 'udp', host: '239.255.255.1', port: 5060 }],
+    ['to the default port of the transport (5061 for TLS)', 'SIP/2.0/TLS [2001:db8::1]', { protocol: 'tls', host: '2001:db8::1', port: 5061 }],
+    ['over a reliable transport to the sent-by port, whatever rport says', 'SIP/2.0/TCP h.test:5070;rport=40001;received=192.0.2.1', { protocol: 'tcp', host: '192.0.2.1', port: 5070 }],
+  ])('goes %s', (_case, via, expected) => {
+    expect(responseDestination(responseWithVia(`${via};branch=z9hG4bK1`))).toEqual(expected);
   });
 
-  it('goes to received and the sent-by port without rport', () => {
-    expect(responseDestination(responseWithVia('SIP/2.0/UDP host.test:5062;received=192.0.2.1;branch=z9hG4bK1')))
-      .toEqual({ protocol: 'udp', host: '192.0.2.1', port: 5062 });
+  it.each([
+    ['a domain name it would have to resolve', 'SIP/2.0/UDP host.test', /RFC 3263/],
+    ['a transport it does not speak', 'SIP/2.0/SCTP 192.0.2.1', /SCTP/],
+  ])('refuses %s', (_case, via, error) => {
+    expect(() => responseDestination(responseWithVia(`${via};branch=z9hG4bK1`))).toThrow(error);
+  });
+});
+
+describe('where the responses to a received request go (one rule for transactions and sendResponse)', () => {
+  /** A request as the transport delivers it: top Via stamped (§18.2.1) from `source`. */
+  function received(via: string, source: Endpoint, flowId?: string): ReceivedMessage {
+    const message = requestWithVia(via);
+    stampReceivedVia(message, source);
+    const r: ReceivedMessage = { message, raw: new Uint8Array(0), source, local: { ...source, host: '127.0.0.1', port: 5060 } };
+    if (flowId !== undefined) r.flowId = flowId;
+    return r;
+  }
+
+  it('takes the flow of a reliable transport, whatever the Via says', () => {
+    const source: Endpoint = { protocol: 'tcp', host: '203.0.113.5', port: 40000 };
+    expect(responseTarget(received('SIP/2.0/TCP 10.0.0.1:5070;branch=z9hG4bK1', source, 'flow-7')))
+      .toEqual({ protocol: 'tcp', host: '203.0.113.5', port: 40000, flowId: 'flow-7' });
   });
 
-  it('goes to maddr when present', () => {
-    expect(responseDestination(responseWithVia('SIP/2.0/UDP 192.0.2.1;maddr=239.255.255.1;ttl=1;branch=z9hG4bK1')))
-      .toEqual({ protocol: 'udp', host: '239.255.255.1', port: 5060 });
-  });
-
-  it('uses the default port of the transport (5061 for TLS)', () => {
-    expect(responseDestination(responseWithVia('SIP/2.0/TLS [2001:db8::1];branch=z9hG4bK1')))
-      .toEqual({ protocol: 'tls', host: '2001:db8::1', port: 5061 });
-  });
-
-  it('ignores rport for a reliable transport: connections go to the sent-by port', () => {
-    expect(responseDestination(responseWithVia('SIP/2.0/TCP h.test:5070;rport=40001;received=192.0.2.1;branch=z9hG4bK1')))
-      .toEqual({ protocol: 'tcp', host: '192.0.2.1', port: 5070 });
-  });
-
-  it('refuses a domain name it would have to resolve', () => {
-    expect(() => responseDestination(responseWithVia('SIP/2.0/UDP host.test;branch=z9hG4bK1'))).toThrow(/RFC 3263/);
-  });
-
-  it('refuses a transport it does not speak', () => {
-    expect(() => responseDestination(responseWithVia('SIP/2.0/SCTP 192.0.2.1;branch=z9hG4bK1'))).toThrow(/SCTP/);
+  it('over UDP answers the source address, and the source port only when the client asked with rport', () => {
+    const source = udpFrom('203.0.113.5', 40000);
+    expect(responseTarget(received('SIP/2.0/UDP 10.0.0.1:5070;branch=z9hG4bK1;rport', source))).toEqual({ protocol: 'udp', host: '203.0.113.5', port: 40000 });
+    expect(responseTarget(received('SIP/2.0/UDP 10.0.0.1:5070;branch=z9hG4bK1', source))).toEqual({ protocol: 'udp', host: '203.0.113.5', port: 5070 });
+    expect(responseTarget(received('SIP/2.0/UDP client.example.test;branch=z9hG4bK1', source))).toEqual({ protocol: 'udp', host: '203.0.113.5', port: 5060 });
   });
 });

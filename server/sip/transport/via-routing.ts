@@ -3,11 +3,11 @@
  * RFC 3581 `rport`) and where a response goes (RFC 3261 §18.2.2, RFC 3581 §4). Via grammar is the message
  * layer's (`../message/via`); this module only reads and sets `received` and `rport`.
  */
-import type { SipMessage, SipRequest, SipResponse } from '../message/sip-message';
+import type { SipMessage, SipRequest } from '../message/sip-message';
 import type { HeaderParam } from '../message/header-params';
 import { parseVia, serializeVia, type Via } from '../message/via';
 import { bareHost } from '../message/sip-uri';
-import type { Endpoint, TransportProtocol } from './transport-types';
+import type { Endpoint, ReceivedMessage, SendTarget, TransportProtocol } from './transport-types';
 import { defaultPort, isTransportProtocol, isWebSocket, normalizeIp, sameAddress } from './endpoint';
 import { TransportError, asTransportError } from './transport-error';
 
@@ -63,14 +63,15 @@ export function viaProtocol(via: Via): TransportProtocol | undefined {
 }
 
 /**
- * Where a response goes when it cannot take the flow its request came on (RFC 3261 §18.2.2, RFC 3581 §4):
- * `maddr` if present; else `received` with, over UDP, the `rport` value (or the sent-by port); else the
- * sent-by itself. For a reliable transport this is where a new connection is opened (`received` and the
- * sent-by port). Throws TransportError: `bad-message` for a missing Via or an unknown transport,
- * `invalid-target` for a domain name (resolving it per RFC 3263 §5 is not the transport's job).
+ * Where a response goes when it cannot take the flow its request came on (RFC 3261 §18.2.2, RFC 3581 §4),
+ * read from the topmost Via of the response (or of the received request, which carries the same Via once
+ * `stampReceivedVia` ran): `maddr` if present; else `received` with, over UDP, the `rport` value (or the
+ * sent-by port); else the sent-by itself. For a reliable transport this is where a new connection is opened
+ * (`received` and the sent-by port). Throws TransportError: `bad-message` for a missing Via or an unknown
+ * transport, `invalid-target` for a domain name (resolving it per RFC 3263 §5 is not the transport's job).
  */
-export function responseDestination(response: SipResponse): Endpoint {
-  const via = topVia(response);
+export function responseDestination(message: SipMessage): Endpoint {
+  const via = topVia(message);
   const protocol = viaProtocol(via);
   if (protocol === undefined) throw new TransportError('bad-message', `unsupported Via transport '${via.transport}'`);
   let host = bareHost(via.host);
@@ -86,4 +87,15 @@ export function responseDestination(response: SipResponse): Endpoint {
     throw new TransportError('invalid-target', `response destination '${host}' is not an IP literal (RFC 3263 §5 applies)`);
   }
   return { protocol, host: ip, port };
+}
+
+/**
+ * Where the responses to a received request go (RFC 3261 §18.2.2): over the flow the request came on
+ * (reliable transports, including WebSocket, RFC 7118 §5), else to `responseDestination` of the request.
+ * This is the one rule for the whole stack: server transactions send to it, `sendResponse` applies it.
+ * Throws like `responseDestination`.
+ */
+export function responseTarget(received: ReceivedMessage): SendTarget {
+  if (received.flowId !== undefined) return { ...received.source, flowId: received.flowId };
+  return responseDestination(received.message);
 }

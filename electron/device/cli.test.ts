@@ -1,0 +1,30 @@
+import { describe, expect, it } from 'vitest';
+import { parseCliArgs } from './cli';
+
+const BASE = ['--ws', 'ws://127.0.0.1:5062', '--user', 'sip:alice@a.example', '--password', 'pw', '--device', 'Laptop'];
+
+describe('npm run device: the command line', () => {
+  it('reads every option, with --json as a flag', () => {
+    expect(parseCliArgs([...BASE, '--data', '/tmp/d', '--json', '--ca', 'lab.pem'])).toEqual({
+      ws: 'ws://127.0.0.1:5062', user: 'sip:alice@a.example', password: 'pw', device: 'Laptop', data: '/tmp/d', json: true, ca: 'lab.pem',
+    });
+  });
+
+  it('keeps each user and device in its own default data folder', () => {
+    const laptop = parseCliArgs(BASE).data;
+    const desktop = parseCliArgs([...BASE.slice(0, -1), 'My Desktop']).data;
+    expect(laptop).toMatch(/\.cpm-device\/alice@a\.example-Laptop$/);
+    expect(desktop).toMatch(/alice@a\.example-My_Desktop$/);
+  });
+
+  it.each([
+    [['--ws', 'ws://x'], '--user is required'],
+    [[...BASE, '--bogus', 'x'], 'unknown argument "--bogus"'],
+    [[...BASE.slice(0, -1)], '--device needs a value'],
+    [['--ws', 'http://x', ...BASE.slice(2)], '--ws must be a ws:// or wss:// URL'],
+    [[...BASE.slice(0, 2), '--user', 'alice', ...BASE.slice(4)], '--user must be a SIP URI'],
+  ])('refuses %j with the reason and the usage', (argv, reason) => {
+    expect(() => parseCliArgs(argv)).toThrow(reason);
+    expect(() => parseCliArgs(argv)).toThrow('usage: npm run device');
+  });
+});

@@ -1,0 +1,35 @@
+/**
+ * The move's progress and result on the source, above the history; it never blocks the chat. On the
+ * target, the same place says the chat is arriving from the other device.
+ */
+import type { ReactNode } from 'react';
+import { isFinalPhase, moveProgressText } from '../format/transfer-text';
+import { useAppState } from '../state/store-context';
+
+/** The banner of `conversationId` (nothing when there is no move). */
+export function TransferBanner(props: { conversationId: string }): ReactNode {
+  const move = useAppState((s) => s.moves[props.conversationId]);
+  const joined = useAppState((s) => s.joined[props.conversationId]);
+  const dismiss = useAppState((s) => s.dismissMove);
+
+  if (move !== undefined && move.phase !== 'completed') {
+    const final = isFinalPhase(move.phase);
+    const tone = final ? 'problem' : 'progress';
+    return (
+      <div className={`transfer-banner ${tone}`} role="status" aria-live="polite">
+        {!final ? <span className="spinner" aria-hidden="true" /> : null}
+        <span>{moveProgressText(move.phase, move.targetName, move.statusCode, move.error)}</span>
+        {final ? <button type="button" className="link" onClick={() => dismiss(props.conversationId)}>Dismiss</button> : null}
+      </div>
+    );
+  }
+  if (joined !== undefined && joined.phase !== 'completed' && joined.phase !== 'failed' && joined.phase !== 'timed-out') {
+    return (
+      <div className="transfer-banner progress" role="status" aria-live="polite">
+        <span className="spinner" aria-hidden="true" />
+        <span>Bringing the chat over from {joined.sourceDeviceName}…</span>
+      </div>
+    );
+  }
+  return null;
+}

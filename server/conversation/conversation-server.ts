@@ -26,6 +26,7 @@ import { ProxyModeHandler } from './proxy-mode/proxy-mode';
 import { DeviceRegistry } from './registry/device-registry';
 import { RegEventNotifier } from './registry/reg-event-notifier';
 import { TransferController } from './transfer/transfer-controller';
+import type { MessageSink } from '../store/message-sink';
 import type { CpmSessionHandler, CpmSessionHandlerFactory, SessionHandlerEnvironment } from './session-handler';
 
 /** Options of a Conversation Server. */
@@ -50,6 +51,8 @@ export interface ConversationServerOptions {
   core?: Endpoint;
   /** How long a transfer's target may take to answer (PROFILE.md: 60 s). */
   transferTargetAnswerMs?: number;
+  /** The domain's Message Store, for an in-path server to record what it relays. */
+  messageSink?: MessageSink;
 }
 
 /** One domain's Conversation Server. Create with {@link ConversationServer.start}. */
@@ -82,6 +85,7 @@ export class ConversationServer {
       address,
       ...(options.timers ? { timers: options.timers } : {}),
       log: (line) => this.log(line),
+      ...(options.messageSink ? { messageSink: options.messageSink } : {}),
     };
     this.sessions = this.createSessionHandler(environment);
     this.core = options.core ?? address;

@@ -11,6 +11,7 @@ import type { InviteServerTransaction } from '../sip/transaction/invite-server-t
 import type { ServerTransaction, TransactionLayer } from '../sip/transaction/transaction-layer';
 import type { Endpoint, ReceivedMessage, SipTransportLayer } from '../sip/transport/transport-types';
 import type { ConversationMode } from './conversation-mode';
+import type { MessageSink } from '../store/message-sink';
 
 /** One side of a CPM session. */
 export interface SessionParty {
@@ -53,6 +54,11 @@ export interface SessionHandlerEnvironment {
   timers?: Partial<TimerConfig>;
   /** Diagnostics for operators (one line each). */
   log: (line: string) => void;
+  /**
+   * Where an in-path handler records every message it relays for the users of its own domain (PROFILE.md
+   * "History continuity"); absent when the domain has no Message Store.
+   */
+  messageSink?: MessageSink;
 }
 
 /** Serves the CPM sessions of one Conversation Server. */

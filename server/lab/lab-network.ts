@@ -104,6 +104,7 @@ export class LabNetwork {
           mode,
           ...(mode === 'in-path' ? { inPath: await inPathFactory({ host }) } : {}),
           trace: trace.hook(names.conversationServer),
+          messageSink: stores.domain(d.domain).sink,
           ...(options.log ? { log: options.log } : {}),
           ...(options.delayMs ? { delayMs: options.delayMs } : {}),
         });

@@ -4,10 +4,11 @@
  * Method (RFC 7501 §3 terms, RFC 7502 §4 procedure): for each server, the highest Registration Rate and Session
  * Establishment Rate with no failure. A step offers one rate for STEP_SECONDS; the rate doubles from 200/s while
  * every attempt succeeds, then bisects between the last pass and the first failure (bench/sipp/rate-search.ts),
- * within a time budget per search. The server runs as its own process pinned to CPU 0 (`taskset -c 0`), SIPp on
- * CPU 1; a step where SIPp used over 80 % of its CPU ends the search as "SIPp-bound" rather than claiming a
- * server limit. The server's own CPU time per attempt at the first step (200/s) compares the two even when SIPp
- * bounds the rate.
+ * within a time budget per search; each search starts with a warm-up step at 100/s that is not kept. The server
+ * runs as its own process pinned to CPU 0 (`taskset -c 0`), SIPp on CPU 1. A step where SIPp used over 80 % of its
+ * CPU in its busiest second, or could not create the attempts at the rate asked, ends the search as "SIPp-bound"
+ * rather than claiming a server limit. The server's own CPU time per attempt at 200/s compares the two servers
+ * even where SIPp bounds the rate.
  *
  * - Registration: test/sipp-lab/register-digest.xml (REGISTER, 401, REGISTER with MD5 digest, 200) over 1000
  *   users, one device each (+sip.instance, CPM feature tag, device name): after the first pass these are refreshes.
@@ -31,7 +32,7 @@ import { Registrar } from '../server/core/registrar';
 import { createRequest } from '../server/sip/message/sip-message';
 import type { ReceivedMessage } from '../server/sip/transport/transport-types';
 import { labConfigWithLoadUsers, loadUsers, registrationRows, SCENARIOS, writeInjectionFile } from '../test/sipp-lab/lab-sipp-fixtures';
-import { freeUdpPort, SIPP_BINARY, SippProcess, stopAllSipp, type SippResult } from '../test/sipp-lab/sipp-process';
+import { freeUdpPort, peakCpuShare, SIPP_BINARY, SippProcess, stopAllSipp, type SippResult } from '../test/sipp-lab/sipp-process';
 import { KAMAILIO_BINARY, startKamailio } from './kamailio/kamailio-server';
 import { describeSearch, searchHighestRate, type SearchResult, type StepOutcome } from './sipp/rate-search';
 import { startLabServer, type ServerUnderTest } from './sipp/server-under-test';
@@ -46,6 +47,7 @@ const SEARCH_BUDGET_MS = positiveEnv('LAB_BENCH_BUDGET_S', 75) * 1000;
 const LOAD_USERS = 1000;
 const DOMAIN = 'a.example';
 const HEAP_SIZES = [2000, 6000] as const;
+const WARM_UP_RATE = 100;
 
 type Scenario = 'registration' | 'session';
 
@@ -65,8 +67,10 @@ interface StepRecord extends StepOutcome {
   successful: number;
   failed: number;
   retransmissions: number;
-  /** SIPp's CPU use (both SIPps for sessions, sharing CPU 1), 0–1. */
+  /** SIPp's CPU use in its busiest second (both SIPps for sessions, sharing CPU 1), 0–1. */
   sippCpu: number;
+  /** Attempts per second SIPp actually created (to about a second's accuracy). */
+  offeredRate: number | undefined;
   /** The server's CPU use over the step, 0–1 (of its one CPU). */
   serverCpu: number;
   /** Server CPU time per successful attempt (µs). */
@@ -146,7 +150,15 @@ async function sessionStep(server: ServerUnderTest, work: string, rate: number):
 function record(server: ServerUnderTest, scenario: Scenario, rate: number, attempts: number, main: SippResult, all: SippResult[], serverCpuSeconds: number): StepOutcome {
   const passed = all.every((r) => allSucceeded(r, attempts));
   const wall = main.wallSeconds;
-  const sippCpu = all.reduce((sum, r) => sum + r.cpuSeconds, 0) / wall;
+  const origin = Math.min(...all.map((r) => r.startedAtMs));
+  const sippCpu = peakCpuShare(
+    all.map((r) => r.cpuSamples),
+    1000,
+    all.map((r) => r.startedAtMs - origin),
+  );
+  // SIPp offered the load if it created the attempts within the step (+ a second of statistics granularity).
+  const offeredRate = main.creationSeconds === undefined ? undefined : attempts / Math.max(1, main.creationSeconds);
+  const generatorSaturated = offeredRate !== undefined && offeredRate < 0.75 * rate;
   const successful = main.stats?.successful ?? 0;
   const step: StepRecord = {
     server: server.name,
@@ -154,6 +166,8 @@ function record(server: ServerUnderTest, scenario: Scenario, rate: number, attem
     rate,
     passed,
     generatorCpu: sippCpu,
+    generatorSaturated,
+    offeredRate,
     attempts,
     successful,
     failed: main.stats?.failed ?? attempts,
@@ -165,8 +179,8 @@ function record(server: ServerUnderTest, scenario: Scenario, rate: number, attem
   };
   steps.push(step);
   process.stderr.write(
-    `  ${server.name} ${scenario} ${rate}/s: ${passed ? 'pass' : 'FAIL'} (${successful}/${attempts} ok, ${step.retransmissions} retrans, ` +
-      `SIPp CPU ${pct(sippCpu)}, server CPU ${pct(step.serverCpu)}, ${step.serverCpuPerAttemptUs.toFixed(0)} µs/attempt)\n`,
+    `  ${server.name} ${scenario} ${rate}/s: ${passed ? 'pass' : 'FAIL'} (${successful}/${attempts} ok, offered ${offeredRate?.toFixed(0) ?? '?'}/s, ` +
+      `${step.retransmissions} retrans, SIPp CPU peak ${pct(sippCpu)}, server CPU ${pct(step.serverCpu)}, ${step.serverCpuPerAttemptUs.toFixed(0)} µs/attempt)\n`,
   );
   if (!passed) process.stderr.write(indent(main.errors.split('\n').slice(0, 4).join('\n')));
   return step;
@@ -182,6 +196,9 @@ async function measureServer(server: ServerUnderTest, work: string): Promise<Sea
     ['session', (rate) => sessionStep(server, work, rate)],
   ];
   for (const [scenario, step] of searches) {
+    // Warm-up (not kept): JIT, lazy module loading and first allocations would otherwise weigh on the first step.
+    await step(WARM_UP_RATE);
+    steps.pop();
     const first = steps.length;
     const result = await searchHighestRate(step, { start: 200, minRate: 25, maxRate: 12_800, maxSteps: 9, deadline: Date.now() + SEARCH_BUDGET_MS });
     const reference = steps[first];

@@ -120,7 +120,9 @@ async function relayWorker(): Promise<void> {
 
 /** Two devices in this thread connected to a relay in a worker thread. */
 async function workerRelayPath(): Promise<Path> {
-  const worker = new Worker(new URL(import.meta.url), { execArgv: ['--import', 'tsx'] });
+  // Workers do not inherit tsx's loader: register it in the worker, then load this file there.
+  const boot = `import('tsx/esm/api').then(({ register }) => { register(); return import(${JSON.stringify(import.meta.url)}); })`;
+  const worker = new Worker(boot, { eval: true });
   const next = (): Promise<WorkerAnswer> =>
     new Promise((resolve, reject) => {
       worker.once('message', (answer: WorkerAnswer) => (answer.op === 'error' ? reject(new Error(answer.message)) : resolve(answer)));

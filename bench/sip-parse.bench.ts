@@ -1,12 +1,13 @@
 /**
  * SIP message parse and serialize throughput: our message layer (server/sip/message) against JsSIP's own
  * parser (`jssip/lib/Parser` `parseMessage(data, ua)`) and serializer (`OutgoingRequest#toString`), on the
- * same messages in the same process. Medians of several rounds; prints a markdown table and writes
- * bench/results/sip-parse.json.
+ * same messages in the same process. Medians of several interleaved rounds; prints a markdown table and
+ * writes bench/results/sip-parse.json (with the load average: on a busy machine compare ratios only).
  *
  * Run: npx tsx bench/sip-parse.bench.ts
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { parseMessage } from '../server/sip/message/parse';
@@ -91,26 +92,42 @@ interface Row {
 
 const ROUNDS = 7;
 
-/** Messages per second of `fn`, median over ROUNDS rounds of about `ms` each (after a warm-up). */
-function measure(fn: () => void, ms = 250): number {
-  let batch = 200;
-  const warmEnd = performance.now() + 150;
-  while (performance.now() < warmEnd) for (let i = 0; i < batch; i++) fn();
-  const rates: number[] = [];
-  for (let r = 0; r < ROUNDS; r++) {
-    let done = 0;
-    const start = performance.now();
-    let now = start;
-    while (now - start < ms) {
-      for (let i = 0; i < batch; i++) fn();
-      done += batch;
-      now = performance.now();
-    }
-    rates.push((done / (now - start)) * 1000);
-    batch = Math.max(50, Math.round(done / 10));
+/**
+ * Messages per second of each function, median over ROUNDS rounds of about `ms` each (after a warm-up).
+ * Rounds are interleaved (round 1 of every function, then round 2…), so that a change in machine load
+ * hits every implementation alike and the ratios stay meaningful on a busy machine.
+ */
+function measureAll<K extends string>(fns: Record<K, () => void>, ms = 200): Record<K, number> {
+  const entries = Object.entries(fns) as [K, () => void][];
+  const batches = new Map<K, number>();
+  const rates = new Map<K, number[]>();
+  for (const [name, fn] of entries) {
+    const warmEnd = performance.now() + 150;
+    while (performance.now() < warmEnd) for (let i = 0; i < 200; i++) fn();
+    batches.set(name, 200);
+    rates.set(name, []);
   }
-  rates.sort((a, b) => a - b);
-  return rates[Math.floor(rates.length / 2)]!;
+  for (let r = 0; r < ROUNDS; r++) {
+    for (const [name, fn] of entries) {
+      const batch = batches.get(name)!;
+      let done = 0;
+      const start = performance.now();
+      let now = start;
+      while (now - start < ms) {
+        for (let i = 0; i < batch; i++) fn();
+        done += batch;
+        now = performance.now();
+      }
+      rates.get(name)!.push((done / (now - start)) * 1000);
+      batches.set(name, Math.max(50, Math.round(done / 10)));
+    }
+  }
+  const out = {} as Record<K, number>;
+  for (const [name, list] of rates) {
+    list.sort((a, b) => a - b);
+    out[name] = list[Math.floor(list.length / 2)]!;
+  }
+  return out;
 }
 
 let sink = 0;
@@ -124,14 +141,6 @@ for (const [name, text] of [['INVITE with SDP', INVITE], ['REGISTER', REGISTER]]
   if (ours.type !== 'request' || jssipParser.parseMessage(text, uaStub) === undefined) throw new Error(`${name}: a parser refused the benchmark message`);
   if (checkRequest(ours, { role: name === 'REGISTER' ? 'registrar' : 'uas' }) !== undefined) throw new Error(`${name}: rejected by checkRequest`);
 
-  const parseOurs = measure(() => { sink += parseMessage(bytes).headers.size; });
-  const parseOursChecked = measure(() => {
-    const m = parseMessage(bytes);
-    if (m.type === 'request') sink += checkRequest(m, { role: name === 'REGISTER' ? 'registrar' : 'uas' }) === undefined ? 1 : 0;
-  });
-  const parseJssip = measure(() => { sink += jssipParser.parseMessage(text, uaStub) ? 1 : 0; });
-
-  const serializeOurs = measure(() => { sink += serializeMessage(ours).length; });
   const extra = [...ours.headers]
     .filter((h) => !['Via', 'Max-Forwards', 'To', 'From', 'Call-ID', 'CSeq', 'Allow', 'Supported', 'User-Agent', 'Content-Length'].includes(h.name))
     .map((h) => `${h.name}: ${h.value}`);
@@ -139,8 +148,18 @@ for (const [name, text] of [['INVITE with SDP', INVITE], ['REGISTER', REGISTER]]
   const outgoing = new jssipMessages.OutgoingRequest(ours.method, ours.uri, uaStub, {
     call_id: ours.headers.get('Call-ID'), cseq: 1, from_tag: 'x', to_uri: jssipUri.parse('sip:bob@b.example'),
   }, extra, body || undefined);
-  // V8 builds concatenated strings as ropes: encoding to UTF-8 (as the socket write does) makes the work real.
-  const serializeJssip = measure(() => { sink += Buffer.from(outgoing.toString(), 'utf8').length; });
+  const role = name === 'REGISTER' ? 'registrar' : 'uas';
+  const { parseOurs, parseOursChecked, parseJssip, serializeOurs, serializeJssip } = measureAll({
+    parseOurs: () => { sink += parseMessage(bytes).headers.size; },
+    parseOursChecked: () => {
+      const m = parseMessage(bytes);
+      if (m.type === 'request') sink += checkRequest(m, { role }) === undefined ? 1 : 0;
+    },
+    parseJssip: () => { sink += jssipParser.parseMessage(text, uaStub) ? 1 : 0; },
+    serializeOurs: () => { sink += serializeMessage(ours).length; },
+    // V8 builds concatenated strings as ropes: encoding to UTF-8 (as the socket write does) makes the work real.
+    serializeJssip: () => { sink += Buffer.from(outgoing.toString(), 'utf8').length; },
+  });
 
   rows.push(
     { message: name, operation: 'parse', implementation: 'ours (lazy: start line, headers, body)', messagesPerSecond: parseOurs },
@@ -159,11 +178,13 @@ console.log(`| message | operation | implementation | messages/s (median of ${RO
 console.log('| --- | --- | --- | ---: |');
 for (const r of rows) console.log(`| ${r.message} | ${r.operation} | ${r.implementation} | ${fmt(r.messagesPerSecond)} |`);
 console.log('');
+console.log(`(1-minute load average at the end: ${loadavg()[0]!.toFixed(1)})`);
+console.log('');
 console.log('| ratio | × |');
 console.log('| --- | ---: |');
 for (const [k, v] of Object.entries(ratios)) console.log(`| ${k} | ${v.toFixed(2)} |`);
 
 const out = fileURLToPath(new URL('./results/', import.meta.url));
 mkdirSync(out, { recursive: true });
-writeFileSync(`${out}sip-parse.json`, `${JSON.stringify({ node: process.version, rounds: ROUNDS, date: new Date().toISOString(), rows, ratios }, null, 2)}\n`);
+writeFileSync(`${out}sip-parse.json`, `${JSON.stringify({ node: process.version, rounds: ROUNDS, date: new Date().toISOString(), loadAverage: loadavg()[0], rows, ratios }, null, 2)}\n`);
 if (sink === -1) console.log(sink); // keep the measured work observable

@@ -391,7 +391,7 @@ describe('service control against a forged originator', () => {
   });
 });
 
-describe('mode pairs: CS A in-path (not built yet), CS B proxy', () => {
+describe('mode pairs: CS A in-path, CS B proxy', () => {
   let mixed: LabNetwork;
   const logged: string[] = [];
 
@@ -403,22 +403,21 @@ describe('mode pairs: CS A in-path (not built yet), CS B proxy', () => {
     await mixed?.close();
   });
 
-  it('describes each domain’s mode, says that in-path proxies for now, and still connects the session', async () => {
+  it('describes each domain’s mode, serves CS A with the in-path handler, and connects the session through it', async () => {
     expect(mixed.description.domains.map((d) => d.mode)).toEqual(['in-path', 'proxy']);
     const csA = mixed.domain('a.example').conversation;
     expect(csA.mode).toBe('in-path');
-    expect(csA.sessions.mode).toBe('proxy');
-    expect(logged).toEqual(['a.example: in-path mode is not available yet; CPM sessions are proxied (Record-Route, no MSRP relay)']);
-    expect(csA.diagnostics).toEqual(logged);
+    expect(csA.sessions.mode).toBe('in-path');
+    expect(logged.filter((line) => line.includes('not available'))).toEqual([]);
 
     const carol = startDevice('sip:carol@a.example', 'carol phone', 40301, mixed);
     const bob2 = startDevice('sip:bob@b.example', 'bob tablet', 40401, mixed);
     await Promise.all([registered(carol), registered(bob2)]);
     const { session, confirmed } = call(carol, 'sip:bob@b.example', cpmHeaders());
     await confirmed;
-    await waitFor('both tables hold the session', () => csA.sessionCount() === 1 && mixed.domain('b.example').conversation.sessionCount() === 1);
+    await waitFor('both servers hold the session', () => csA.sessionCount() === 1 && mixed.domain('b.example').conversation.sessionCount() === 1);
     session.terminate();
-    await waitFor('both tables empty', () => csA.sessionCount() === 0 && mixed.domain('b.example').conversation.sessionCount() === 0);
+    await waitFor('both servers empty', () => csA.sessionCount() === 0 && mixed.domain('b.example').conversation.sessionCount() === 0);
     carol.ua.stop();
     bob2.ua.stop();
   });

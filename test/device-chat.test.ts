@@ -5,6 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ConversationSummary } from '../electron/api/payloads';
+import type { ChatService } from '../electron/device/chat/chat-service';
 import { LabNetwork } from '../server/lab/lab-network';
 import { startLabAgent, type LabAgent } from './helpers/lab-agent';
 import { waitFor } from './helpers/lab-device';
@@ -28,6 +29,11 @@ async function agent(user: string, name: string, secure = false): Promise<LabAge
   const a = await startLabAgent(lab, user, name, { secure, sessionKeepAliveMs: 100 });
   agents.push(a);
   return a;
+}
+
+/** The agent's chat service (white box: the dialog identifiers are not part of the DeviceApi). */
+function chatOf(a: LabAgent): ChatService {
+  return a.agent.chatService!;
 }
 
 /** `from` starts a chat with `to`'s AOR, `to` accepts on `accepting`; resolves once both sides are active. */
@@ -61,12 +67,21 @@ describe('CPM chat between devices on the lab', () => {
     expect(onDesk.peerUri).toBe('sip:alice@a.example');
     expect(onPhone.conversationId).toBe(conversation.id);
     await bobPhone.agent.acceptSession(onPhone.sessionId);
-    await alice.until('sessionState', (s) => s.conversationId === conversation.id && s.state === 'active');
+    const aliceActive = await alice.until('sessionState', (s) => s.conversationId === conversation.id && s.state === 'active');
     const deskEnd = await bobDesk.until('sessionState', (s) => s.sessionId === onDesk.sessionId && s.state === 'ended');
     expect(deskEnd.cause).toMatch(/answered on another device|cancelled/);
     await expect(bobDesk.agent.acceptSession(onDesk.sessionId)).rejects.toThrow(/not-found/);
     expect((await bobDesk.agent.listConversations()).every((c) => c.activeSessionId === null)).toBe(true);
     expect((await bobPhone.agent.listConversations()).find((c) => c.id === conversation.id)?.activeSessionId).toBe(onPhone.sessionId);
+
+    // One dialog, seen from both ends (what a transfer's Target-Dialog names, RFC 4538): same Call-ID, tags
+    // swapped, and each side's remote target is the other's GRUU (PROFILE.md: every UA's Contact is its pub-gruu).
+    const atAlice = chatOf(alice).session(aliceActive.sessionId)!.sip.dialog!;
+    const atBob = chatOf(bobPhone).session(onPhone.sessionId)!.sip.dialog!;
+    expect(atBob.callId).toBe(atAlice.callId);
+    expect([atBob.localTag, atBob.remoteTag]).toEqual([atAlice.remoteTag, atAlice.localTag]);
+    expect(atAlice.remoteTarget).toBe((await bobPhone.agent.getAccount())!.pubGruu);
+    expect(atBob.remoteTarget).toBe((await alice.agent.getAccount())!.pubGruu);
   });
 
   it('carries messages both ways across the domains, and IMDNs mark Alice’s message delivered, then displayed', async () => {

@@ -103,14 +103,20 @@ function namesOnlyLoopback(text: string): boolean {
   return true;
 }
 
-/** Over UDP: does the answer come back to our socket (RFC 3581 `rport`, or our port as sent-by)? */
+/**
+ * Over UDP: does the answer come back to our socket? Responses follow the top Via (RFC 3261 §18.2.2): its
+ * transport (a mutant that says TCP would have the core connect to our port number over TCP, which is
+ * someone else's), then `rport` (RFC 3581) or the sent-by port.
+ */
 function answersReachUs(message: SipMessage | undefined, port: number): boolean {
   if (message === undefined || message.type === 'response') return true; // 400 from the transport goes to the source
   const top = message.headers.first('Via');
   if (top === undefined) return true;
   try {
     const via = parseVia(top);
-    return via.rport !== undefined || via.port === port;
+    const transport = via.transport.toLowerCase();
+    if (['tcp', 'tls', 'ws', 'wss', 'sctp'].includes(transport)) return false;
+    return transport !== 'udp' || via.rport !== undefined || via.port === port;
   } catch {
     return true; // a broken top Via is answered at the source or not at all
   }

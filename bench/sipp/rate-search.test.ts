@@ -46,8 +46,14 @@ describe('Finding the highest rate without failure (RFC 7501/7502 style)', () =>
     const result = await searchHighestRate(s.step, bounds);
     expect(s.tried).toEqual([200, 400, 800, 1600]);
     expect(result.end).toBe('generator-bound');
-    expect(result.highestPassed).toBe(1600);
-    expect(describeSearch(result)).toBe('≥ 1600/s (SIPp-bound)');
+    expect(result.highestPassed).toBe(800);
+    expect(describeSearch(result)).toBe('≥ 800/s (SIPp-bound at 1600/s)');
+  });
+
+  it('stops as SIPp-bound when SIPp could not offer the rate, even with CPU to spare', async () => {
+    const result = await searchHighestRate((rate) => Promise.resolve({ rate, passed: true, generatorCpu: 0.1, generatorSaturated: rate >= 800 }), bounds);
+    expect(result.steps.map((s) => s.rate)).toEqual([200, 400, 800]);
+    expect(describeSearch(result)).toBe('≥ 400/s (SIPp-bound at 800/s)');
   });
 
   it('reports the maximum when every rate up to it passes', async () => {

@@ -3,8 +3,9 @@
  * §4 ("Session Establishment Rate", "Registration Rate"): run fixed-length steps at a rate, double the rate while
  * every attempt succeeds, then bisect between the last rate that passed and the first that failed.
  *
- * A step in which the load generator itself is saturated (SIPp's CPU over a threshold) says nothing about the
- * server: the search stops there and reports the limit as SIPp-bound instead of claiming a server rate.
+ * A step in which the load generator itself is saturated (SIPp's CPU over a threshold, or SIPp not managing to
+ * offer the rate) says nothing about the server: the search stops there and reports the limit as SIPp-bound
+ * instead of claiming a server rate.
  */
 
 /** What one step at one rate showed. */
@@ -15,6 +16,8 @@ export interface StepOutcome {
   passed: boolean;
   /** Load generator CPU use during the step, 0–1 per core it ran on (SIPp on its own CPU). */
   generatorCpu: number;
+  /** The generator could not offer the rate (it created the attempts too slowly), whatever its CPU said. */
+  generatorSaturated?: boolean;
 }
 
 /** Why a search stopped. */
@@ -34,6 +37,8 @@ export interface SearchResult {
   highestPassed: number | undefined;
   /** The lowest rate that failed (undefined: none did). */
   lowestFailed: number | undefined;
+  /** The rate at which the generator saturated (its step counts neither as a pass nor as a failure). */
+  generatorBoundAt?: number;
   end: SearchEnd;
   steps: StepOutcome[];
 }
@@ -76,9 +81,9 @@ export async function searchHighestRate(step: (rate: number) => Promise<StepOutc
     if (steps.length >= options.maxSteps || now() >= options.deadline) return result('budget');
     const outcome = await step(rate);
     steps.push(outcome);
+    if (outcome.generatorCpu > limit || outcome.generatorSaturated === true) return { ...result('generator-bound'), generatorBoundAt: rate };
     if (outcome.passed) passed = Math.max(passed ?? 0, rate);
     else failed = Math.min(failed ?? Infinity, rate);
-    if (outcome.generatorCpu > limit) return result('generator-bound');
 
     if (failed === undefined) {
       if (rate >= options.maxRate) return result('max-rate');
@@ -98,12 +103,14 @@ function roundRate(rate: number, grain: number): number {
   return Math.max(grain, Math.round(rate / grain) * grain);
 }
 
-/** "≥ 3200/s (SIPp-bound)", "1400/s", "< 25/s": the highest rate, in words fit for a table. */
+/** "≥ 1600/s (SIPp-bound at 3200/s)", "1400/s", "< 25/s": the highest rate, in words fit for a table. */
 export function describeSearch(result: SearchResult, unit = '/s'): string {
   const top = result.highestPassed;
   switch (result.end) {
-    case 'generator-bound':
-      return top === undefined ? `n/a (SIPp-bound before any rate passed)` : `≥ ${top}${unit} (SIPp-bound)`;
+    case 'generator-bound': {
+      const at = result.generatorBoundAt === undefined ? '' : ` at ${result.generatorBoundAt}${unit}`;
+      return top === undefined ? `n/a (SIPp-bound${at} before any rate passed)` : `≥ ${top}${unit} (SIPp-bound${at})`;
+    }
     case 'max-rate':
       return `≥ ${top ?? 0}${unit} (maximum tried)`;
     case 'budget':

@@ -133,6 +133,10 @@ export async function runCli(argv: readonly string[], io: { input: NodeJS.Readab
   print('ready', { instanceId: agent.instance, dataDir: options.data, pid: process.pid }, `* device ${options.device} (${agent.instance}); /chat <uri>, /devices, /accept, /decline, /end, /quit`);
 
   const lines = createInterface({ input: io.input, terminal: false });
+  // Ctrl-C or a polite kill: leave like /quit (BYE, un-REGISTER) instead of vanishing.
+  const stop = (): void => lines.close();
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
   const run = async (line: string): Promise<boolean> => {
     const trimmed = line.trim();
     if (trimmed === '') return true;
@@ -184,6 +188,8 @@ export async function runCli(argv: readonly string[], io: { input: NodeJS.Readab
     if (!go) break;
   }
   lines.close();
+  process.off('SIGINT', stop);
+  process.off('SIGTERM', stop);
   await agent.close();
   print('bye', {}, '* bye');
   return 0;

@@ -16,7 +16,6 @@
  * await agent.close();
  * ```
  */
-import { EventEmitter } from 'node:events';
 import {
   DeviceApiError,
   type DeviceApi,
@@ -70,8 +69,11 @@ export interface DeviceAgentOptions {
   deviceName: string;
   /** Sign in at `start()`; without it the agent waits for `signIn`. */
   account?: DeviceAccount;
-  /** History store (default in memory). */
-  history?: MessageHistory;
+  /**
+   * History store: one for every account, or a function that opens the account's own when it signs in (the
+   * SQLite history is per AOR; called once per AOR). Default: in memory.
+   */
+  history?: MessageHistory | ((account: DeviceAccount) => MessageHistory);
   /** MSRP listening address (default 127.0.0.1, ephemeral port). */
   msrpHost?: string;
   /** Registration lifetime asked for, seconds (default 600). */
@@ -92,8 +94,8 @@ interface SignedIn {
 
 /** The device agent. */
 export class DeviceAgent implements DeviceApi {
-  private readonly events = new EventEmitter();
-  private readonly history: MessageHistory;
+  private readonly listeners = new Map<DeviceEventName, Set<(payload: never) => void>>();
+  private readonly histories = new Map<string, MessageHistory>();
   private endpoint: MsrpSocketTransport | null = null;
   private instanceId: string | null = null;
   private deviceName: string;
@@ -102,9 +104,7 @@ export class DeviceAgent implements DeviceApi {
   private closed = false;
 
   constructor(private readonly options: DeviceAgentOptions) {
-    this.history = options.history ?? new MemoryMessageHistory();
     this.deviceName = options.deviceName;
-    this.events.setMaxListeners(0);
   }
 
   /** Load the instance id, listen for MSRP and, with an account, sign in (registration proceeds in the background). */
@@ -122,6 +122,11 @@ export class DeviceAgent implements DeviceApi {
     return this.instanceId;
   }
 
+  /** The chat service of the signed-in account (for the transfer roles and white-box tests), or null. */
+  get chatService(): ChatService | null {
+    return this.current?.chat ?? null;
+  }
+
   /** Sign out (un-REGISTER, BYE every session) and release the MSRP endpoint. Idempotent. */
   async close(): Promise<void> {
     if (this.closed) return;
@@ -132,15 +137,16 @@ export class DeviceAgent implements DeviceApi {
   }
 
   on<E extends DeviceEventName>(event: E, listener: DeviceEventListener<E>): () => void {
-    const wrapped = (payload: DeviceEventMap[E]): void => {
-      try {
-        listener(payload);
-      } catch {
-        // A listener's bug must not break the agent.
-      }
+    let set = this.listeners.get(event);
+    if (!set) {
+      set = new Set();
+      this.listeners.set(event, set);
+    }
+    const entry = listener as (payload: never) => void;
+    set.add(entry);
+    return () => {
+      set.delete(entry);
     };
-    this.events.on(event, wrapped);
-    return () => this.events.off(event, wrapped);
   }
 
   // ─── Account and registration ──────────────────────────────────────────────────────────────────────────
@@ -232,7 +238,13 @@ export class DeviceAgent implements DeviceApi {
   // ─── internals ─────────────────────────────────────────────────────────────────────────────────────────
 
   private emit<E extends DeviceEventName>(event: E, payload: DeviceEventMap[E]): void {
-    this.events.emit(event, payload);
+    for (const listener of [...(this.listeners.get(event) ?? [])]) {
+      try {
+        (listener as DeviceEventListener<E>)(payload);
+      } catch {
+        // A listener's bug must not break the agent.
+      }
+    }
   }
 
   private check<K extends DeviceCommandName>(name: K, args: unknown[]): DeviceCommandArgs<K> {
@@ -262,6 +274,7 @@ export class DeviceAgent implements DeviceApi {
     const instanceId = this.instanceId;
     const endpoint = this.endpoint;
     if (!instanceId || !endpoint) throw new DeviceApiError('internal', 'start() first');
+    const history = this.historyFor(account);
     const socket = new WsSocket({ url: account.wsUrl, ...(account.trustedCertificatePem ? { trustedCertificatePem: account.trustedCertificatePem } : {}) });
     let ua: CpmUserAgent;
     try {
@@ -284,7 +297,7 @@ export class DeviceAgent implements DeviceApi {
     const chat = new ChatService({
       self,
       transport: endpoint,
-      history: this.history,
+      history,
       startInvite: (options) => CpmInviteSession.start(ua, options),
       ...(this.options.sessionKeepAliveMs !== undefined ? { keepAliveMs: this.options.sessionKeepAliveMs } : {}),
     });
@@ -299,11 +312,25 @@ export class DeviceAgent implements DeviceApi {
       if (event.originator !== 'remote') return;
       chat.handleIncoming(CpmInviteSession.fromIncoming(event.session, event.request));
     });
-    ua.on('disconnected', () => this.emit('error', { code: 'network', message: `lost the connection to ${account.wsUrl}`, conversationId: null }));
     const signedIn: SignedIn = { account, ua, socket, watcher, chat };
+    ua.on('disconnected', () => {
+      if (this.current === signedIn) this.emit('error', { code: 'network', message: `lost the connection to ${account.wsUrl}`, conversationId: null });
+    });
     this.current = signedIn;
     ua.start();
     return signedIn;
+  }
+
+  private historyFor(account: DeviceAccount): MessageHistory {
+    const option = this.options.history;
+    if (option !== undefined && typeof option !== 'function') return option;
+    const key = account.uri.toLowerCase();
+    let history = this.histories.get(key);
+    if (!history) {
+      history = option ? option(account) : new MemoryMessageHistory();
+      this.histories.set(key, history);
+    }
+    return history;
   }
 
   private async disconnect(): Promise<void> {

@@ -207,7 +207,9 @@ describe('settings in the profile', () => {
     electronFake.reset();
     electronFake.state.userData = base;
     agent = createFakeDeviceAgent();
-    await running();
+    const factory = vi.fn(async () => agent);
+    await running({ agentFactory: factory });
+    expect(factory).toHaveBeenCalledWith({ dataDir: join(base, 'profiles', 'desktop'), profile: 'desktop', deviceName: 'Laptop' });
     await vi.waitFor(() => expect(agent.spies.signIn).toHaveBeenCalledWith(ACCOUNT));
     expect(agent.spies.setAutoAccept).not.toHaveBeenCalled();
   });
@@ -259,6 +261,17 @@ describe('join requests', () => {
     expect(agent.spies.acceptJoin).not.toHaveBeenCalled();
     // The renderer got the same request, to show its prompt.
     expect(window.webContents.sent.map((s) => s.channel)).toContain('cpm:event:joinRequest');
+  });
+
+  it('takes the notification away when the move was answered in the app', async () => {
+    await running({ platform: 'darwin' });
+    agent.emit('joinRequest', JOIN);
+    const notification = FakeNotification.instances[0]!;
+    agent.emit('transferProgress', { transferId: 't-1', conversationId: 'conv-1', role: 'target', phase: 'requested', statusCode: null });
+    expect(notification.closed).toBe(false);
+    agent.emit('transferProgress', { transferId: 't-1', conversationId: 'conv-1', role: 'target', phase: 'accepted', statusCode: 202 });
+    expect(notification.closed).toBe(true);
+    expect(agent.spies.acceptJoin).not.toHaveBeenCalled();
   });
 
   it('raises no OS notification while the window is in front (the in-app prompt is visible)', async () => {

@@ -34,6 +34,8 @@ export interface DesktopAppOptions {
   trayImageDir: string;
   /** App icon (PNG) for the window and notifications. */
   iconPath?: string;
+  /** This device's name before the user chooses one (defaults to the platform's kind of computer). */
+  defaultDeviceName?: string;
   /** Where problems are reported (defaults to console.error). */
   log?: (message: string, error?: unknown) => void;
 }
@@ -130,7 +132,8 @@ export function startDesktopApp(options: DesktopAppOptions): DesktopApp {
 
     let agent: DeviceAgentHandle;
     try {
-      agent = await options.agentFactory({ dataDir: userData, profile });
+      const deviceName = settings.account()?.deviceName ?? options.defaultDeviceName ?? defaultDeviceName(options.platform);
+      agent = await options.agentFactory({ dataDir: userData, profile, deviceName });
     } catch (error) {
       fail('The device agent could not start', error);
       return;
@@ -168,6 +171,10 @@ export function startDesktopApp(options: DesktopAppOptions): DesktopApp {
     agent.on('joinRequest', (request) => {
       if (!window.isDestroyed() && window.isFocused()) return; // the in-app prompt is in front of the user
       notifier.notify(request);
+    });
+    agent.on('transferProgress', (progress) => {
+      // Any phase after `requested` means the prompt was answered (here, in the app, or automatically) or is over.
+      if (progress.role === 'target' && progress.phase !== 'requested') notifier.dismissConversation(progress.conversationId);
     });
 
     const badge = new UnreadBadge();
@@ -227,6 +234,11 @@ export function startDesktopApp(options: DesktopAppOptions): DesktopApp {
     },
     started,
   };
+}
+
+/** A name for this device until the user gives one. */
+export function defaultDeviceName(platform: NodeJS.Platform): string {
+  return platform === 'darwin' ? 'Mac' : platform === 'win32' ? 'Windows PC' : 'Linux PC';
 }
 
 /** Applies the stored settings to a fresh agent: auto-accept, then the account (which starts registering). */

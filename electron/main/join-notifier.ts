@@ -37,6 +37,7 @@ const DECLINE = 1;
 /** Raises one notification per Join request and routes its answer. */
 export class JoinNotifier {
   private readonly open = new Map<string, Notification>();
+  private readonly joinByConversation = new Map<string, string>();
   private readonly answered = new Set<string>();
 
   constructor(private readonly options: JoinNotifierOptions) {}
@@ -56,6 +57,7 @@ export class JoinNotifier {
     };
     const notification = new Notification(settings);
     this.open.set(request.joinId, notification);
+    this.joinByConversation.set(request.conversationId, request.joinId);
     notification.on('action', (details) => {
       if (details.actionIndex === ACCEPT) this.answer(request.joinId, 'accept');
       else if (details.actionIndex === DECLINE) this.answer(request.joinId, 'decline');
@@ -72,6 +74,17 @@ export class JoinNotifier {
     const notification = this.open.get(joinId);
     this.open.delete(joinId);
     notification?.close();
+  }
+
+  /**
+   * The Join of `conversationId` was answered elsewhere (in the app, by auto-accept) or is over: take its
+   * notification away.
+   */
+  dismissConversation(conversationId: string): void {
+    const joinId = this.joinByConversation.get(conversationId);
+    if (joinId === undefined) return;
+    this.joinByConversation.delete(conversationId);
+    this.dismiss(joinId);
   }
 
   /** Number of notifications on screen. */

@@ -3,9 +3,9 @@ import { utf8 } from '../common/bytes';
 import { MsrpConnection } from './msrp-connection';
 import { newLocalMsrpUri, newSessionId, newTransactionId } from './msrp-ids';
 import { IDENT } from './msrp-message';
-import { MsrpSession, MsrpSessionState, type MsrpSessionCarrier } from './msrp-session';
+import { MsrpSession, MsrpSessionState, type MsrpSessionCarrier, type ReceivedMsrpChunk, type ReceivedMsrpMessage } from './msrp-session';
 import { parseMsrpUri } from './msrp-uri';
-import { MemoryDuplex } from './testing/memory-pipe';
+import { flush, MemoryDuplex } from './testing/memory-pipe';
 
 const nullCarrier: MsrpSessionCarrier = { wake: () => undefined, writeUnacknowledged: () => undefined, detach: () => undefined };
 
@@ -49,5 +49,114 @@ describe('MSRP identifiers', () => {
     expect(tid.length * Math.log2(62)).toBeGreaterThanOrEqual(64);
     expect(IDENT.test(tid)).toBe(true);
     expect(newSessionId().length * Math.log2(62)).toBeGreaterThanOrEqual(80);
+  });
+});
+
+/** A device (active) and a server (passive) session joined in memory. */
+function joined() {
+  const serverUri = newLocalMsrpUri('127.0.0.1', 5000);
+  const deviceUri = newLocalMsrpUri('127.0.0.1', 6000);
+  const server = new MsrpSession({ localUri: serverUri, remotePath: [deviceUri] });
+  const device = new MsrpSession({ localUri: deviceUri, remotePath: [serverUri] });
+  const deviceOut = new MemoryDuplex();
+  const serverOut = new MemoryDuplex();
+  const deviceConn = new MsrpConnection({ transport: deviceOut, role: 'active' });
+  const serverConn = new MsrpConnection({ transport: serverOut, role: 'passive', resolveSession: () => server });
+  deviceConn.attach(device);
+  const run = (): number => flush(deviceOut, deviceConn, serverOut, serverConn);
+  run();
+  return { server, device, deviceConn, serverConn, deviceOut, serverOut, run };
+}
+
+describe('MsrpSession chunk-level relaying', () => {
+  it('sends a stream chunk by chunk as chunks are pushed, and settles it after the last acknowledgement', async () => {
+    const t = joined();
+    const got: ReceivedMsrpMessage[] = [];
+    t.server.on('message', (m) => got.push(m));
+    const stream = t.device.sendStream('text/plain', { messageId: 'relayed0001' });
+    let settled = false;
+    void stream.done.then(() => (settled = true));
+    expect(stream.push({ body: utf8('Hello, '), byteRange: { start: 1, end: 7, total: 12 }, continuation: '+' })).toBe(true);
+    t.run();
+    expect(got).toEqual([]);
+    stream.push({ body: utf8('Bob!!'), byteRange: { start: 8, end: 12, total: 12 }, continuation: '$' });
+    t.run();
+    expect(got.map((m) => [m.messageId, new TextDecoder().decode(m.body)])).toEqual([['relayed0001', 'Hello, Bob!!']]);
+    expect(await stream.done).toEqual({ ok: true, messageId: 'relayed0001' });
+    expect(settled).toBe(true);
+  });
+
+  it('hands every incoming chunk to a chunk handler as it arrives, answering with its verdict', async () => {
+    const t = joined();
+    const chunks: ReceivedMsrpChunk[] = [];
+    const messages: ReceivedMsrpMessage[] = [];
+    t.server.on('message', (m) => messages.push(m));
+    t.server.handleChunksWith((c) => {
+      chunks.push(c);
+      return chunks.length === 2 ? { status: 413, comment: 'too much' } : { status: 200 };
+    });
+    const first = t.device.send(new Uint8Array(5000).fill(0x41), 'text/plain', { messageId: 'chunked0001' });
+    t.run();
+    // All three chunks were on the wire before the 413 came back (transactions are pipelined).
+    expect(chunks.map((c) => [c.byteRange.start, c.continuation, c.body.length])).toEqual([
+      [1, '+', 2048],
+      [2049, '+', 2048],
+      [4097, '$', 904],
+    ]);
+    expect(await first.done).toMatchObject({ ok: false, status: 413, comment: 'too much' });
+    const second = t.device.send(utf8('hi'), 'text/plain');
+    t.run();
+    expect(await second.done).toMatchObject({ ok: true });
+    expect(chunks[3]).toMatchObject({ messageId: second.messageId, contentType: 'text/plain', continuation: '$' });
+    expect(messages).toEqual([]);
+  });
+
+  it('answers 400 in chunk mode to a chunk whose body does not match its Byte-Range', () => {
+    const t = joined();
+    const chunks: ReceivedMsrpChunk[] = [];
+    t.server.handleChunksWith((c) => (chunks.push(c), { status: 200 }));
+    const stream = t.device.sendStream('text/plain');
+    stream.push({ body: utf8('abc'), byteRange: { start: 1, end: 10, total: 10 }, continuation: '$' });
+    t.run();
+    expect(chunks).toEqual([]);
+    return expect(stream.done).resolves.toMatchObject({ ok: false, status: 400 });
+  });
+
+  it('says why it closed: by its owner, by losing its connection, or refused by the peer', () => {
+    const local = joined();
+    local.device.close();
+    expect(local.device.closeInfo).toEqual({ cause: 'local', reason: 'session closed' });
+    const lost = joined();
+    lost.deviceConn.transportClosed();
+    expect(lost.device.closeInfo).toEqual({ cause: 'connection-lost', reason: 'connection closed' });
+    const refused = new MsrpSession({ localUri: newLocalMsrpUri('h', 1), remotePath: [newLocalMsrpUri('p', 2)] });
+    const out = new MemoryDuplex();
+    const peerOut = new MemoryDuplex();
+    const conn = new MsrpConnection({ transport: out, role: 'active' });
+    const peer = new MsrpConnection({ transport: peerOut, role: 'passive', resolveSession: () => undefined });
+    conn.attach(refused);
+    flush(out, conn, peerOut, peer);
+    expect(refused.closeInfo?.cause).toBe('refused');
+    expect(refused.closeInfo?.reason).toMatch(/^peer answered 481/);
+  });
+
+  it('tolerates its owner closing the connection from a stateChange listener while it closes', () => {
+    const s = new MsrpSession({ localUri: newLocalMsrpUri('h', 1), remotePath: [newLocalMsrpUri('p', 2)] });
+    const conn = new MsrpConnection({ transport: new MemoryDuplex(), role: 'active' });
+    conn.attach(s); // the binding SEND is outstanding
+    s.on('stateChange', (state) => state === MsrpSessionState.Closed && conn.close());
+    expect(() => s.close()).not.toThrow();
+    expect(conn.state).toBe('closed');
+  });
+
+  it('keeps a long queue in order while acknowledged messages leave it', async () => {
+    const t = joined();
+    const got: string[] = [];
+    t.server.on('message', (m) => got.push(new TextDecoder().decode(m.body)));
+    const outcomes = Array.from({ length: 2000 }, (_, i) => t.device.send(utf8(String(i)), 'text/plain').done);
+    t.run();
+    expect(got).toEqual(Array.from({ length: 2000 }, (_, i) => String(i)));
+    expect((await Promise.all(outcomes)).every((o) => o.ok)).toBe(true);
+    expect(t.device.bufferedAmount).toBe(0);
   });
 });

@@ -22,7 +22,12 @@ const handle: HarnessHandle = {
     if (container === null) throw new Error('harness: no #root');
     const device = createScriptedDevice(seed);
     handle.device = device;
-    handle.store = boot(device.api, container);
+    const store = boot(device.api, container);
+    handle.store = store;
+    if (seed.preloadBulk && device.bulk && seed.bulkConversationId) {
+      const id = seed.bulkConversationId;
+      store.setState({ histories: { [id]: { messages: device.bulk, hasMore: false, loading: false, error: null } } });
+    }
   },
 };
 

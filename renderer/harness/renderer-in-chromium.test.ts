@@ -191,6 +191,28 @@ describe('renderer in Chromium, over a scripted DeviceApi (test double)', () => 
     await finish(page);
   });
 
+  it('keeps scrolling through 100,000 loaded messages to a window of rows, wherever the viewport goes', async () => {
+    const page = await open({ ...SIGNED_IN, bulkCount: 100_000, preloadBulk: true });
+    await page.getByRole('button', { name: /^Bob/ }).click();
+    const feed = page.getByRole('feed', { name: 'Messages with Bob' });
+    await feed.getByText('Message 99999', { exact: true }).waitFor();
+    expect(await feed.getAttribute('aria-busy')).toBe('false');
+    const shownNumbers = async () =>
+      (await feed.getByRole('article').allInnerTexts()).flatMap((t) => /Message (\d+)/.exec(t)?.[1] ?? []).map(Number);
+    for (const fraction of [0.5, 0.25, 0]) {
+      await feed.evaluate((el, f) => el.scrollTo({ top: Math.floor(el.scrollHeight * f) }), fraction);
+      const expected = 100_000 * fraction;
+      // Wait until the rows around the new position are rendered, then check only a window of them is.
+      await expect.poll(async () => (await shownNumbers()).some((n) => Math.abs(n - expected) < 5_000)).toBe(true);
+      const count = await feed.getByRole('article').count();
+      expect(count).toBeGreaterThan(5);
+      expect(count).toBeLessThan(80);
+    }
+    await feed.getByText(/^Message 0: a longer line/).waitFor();
+    expect((await calls(page, 'getMessages')).length).toBe(0);
+    await finish(page);
+  });
+
   it('shows day separators, sends with Enter, marks what it reads, and follows delivery and display ticks', async () => {
     const at = (day: number, hour: number) => new Date(2026, 2, day, hour).getTime();
     const carolSays = (id: string, timestamp: number) => ({ id, conversationId: 'conv-carol', direction: 'incoming' as const, senderUri: CAROL.peerUri, text: id, timestamp, status: 'sent' as const });

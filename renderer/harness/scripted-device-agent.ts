@@ -24,6 +24,8 @@ export interface HarnessSeed {
   /** Generate this many messages for `bulkConversationId` (for the windowing test). */
   bulkCount?: number;
   bulkConversationId?: string;
+  /** Put the whole bulk history in the store at start (as if every page had been read). */
+  preloadBulk?: boolean;
   /** Offer the proposed `tryLocally` command. */
   withTryLocally?: boolean;
 }
@@ -33,6 +35,8 @@ export interface ScriptedDevice {
   api: DeviceApi & { tryLocally?: (deviceName: string) => Promise<AccountInfo> };
   calls: RecordedCall[];
   emit: DeviceEventSender;
+  /** The bulk history generated for the seed (oldest first), if any. */
+  bulk: ChatMessage[] | null;
   /** Replies the next call of `name` with a rejection carrying `message` ("[code] detail"). */
   failNext(name: string, message: string): void;
 }
@@ -63,7 +67,8 @@ export function createScriptedDevice(seed: HarnessSeed): ScriptedDevice {
   const devices = seed.devices ?? [];
   const conversations = new Map((seed.conversations ?? []).map((c) => [c.id, c]));
   const messages = new Map(Object.entries(seed.messages ?? {}));
-  if (seed.bulkCount && seed.bulkConversationId) messages.set(seed.bulkConversationId, bulkMessages(seed.bulkConversationId, seed.bulkCount));
+  const bulk = seed.bulkCount && seed.bulkConversationId ? bulkMessages(seed.bulkConversationId, seed.bulkCount) : null;
+  if (bulk && seed.bulkConversationId) messages.set(seed.bulkConversationId, bulk);
   let nextId = 1;
 
   const listeners = new Map<string, Set<(payload: unknown) => void>>();
@@ -165,6 +170,7 @@ export function createScriptedDevice(seed: HarnessSeed): ScriptedDevice {
     api,
     calls,
     emit,
+    bulk,
     failNext(name, message) {
       failures.set(name, message);
     },

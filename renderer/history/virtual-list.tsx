@@ -88,9 +88,13 @@ export function VirtualList<R extends ListRow>(props: VirtualListProps<R>): Reac
   );
   useEffect(() => () => observer?.disconnect(), [observer]);
 
+  // Rows are observed while mounted only (React 19 ref cleanup), so scrolling through a long history
+  // does not keep detached rows alive.
   const observe = useCallback(
     (element: HTMLDivElement | null) => {
-      if (element !== null) observer?.observe(element);
+      if (element === null || observer === null) return undefined;
+      observer.observe(element);
+      return () => observer.unobserve(element);
     },
     [observer],
   );

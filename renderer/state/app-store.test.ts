@@ -152,6 +152,19 @@ describe('a move to this device (target)', () => {
     expect(store.getState().markers['conv-1']?.[0]?.text).toBe('Moved here from Laptop');
   });
 
+  it('drops the prompt when the move was answered elsewhere (OS notification), and still reloads the history', async () => {
+    const { store, spies, emit } = setup();
+    emit('joinRequest', JOIN);
+    emit('transferProgress', { transferId: 't-9', conversationId: 'conv-1', role: 'target', phase: 'requested', statusCode: null });
+    expect(store.getState().joinRequests).toHaveLength(1);
+    emit('transferProgress', { transferId: 't-9', conversationId: 'conv-1', role: 'target', phase: 'joining', statusCode: null });
+    expect(store.getState().joinRequests).toHaveLength(0);
+    emit('transferProgress', { transferId: 't-9', conversationId: 'conv-1', role: 'target', phase: 'completed', statusCode: 200 });
+    await vi.waitFor(() => expect(spies.getMessages).toHaveBeenCalledWith('conv-1', { limit: 100 }));
+    expect(store.getState().markers['conv-1']?.[0]?.text).toBe('Moved here from Laptop');
+    expect(spies.acceptJoin).not.toHaveBeenCalled();
+  });
+
   it('declining answers the agent; an expired prompt goes away by itself', async () => {
     const { store, spies, emit } = setup();
     emit('joinRequest', JOIN);

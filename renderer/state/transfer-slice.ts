@@ -149,6 +149,14 @@ export function createTransferSlice(api: DeviceApi, now: () => number = Date.now
           }
           return;
         }
+        // Answered elsewhere (the OS notification, or auto-accept): the prompt for this conversation is moot.
+        const prompt = get().joinRequests.find((r) => r.conversationId === conversationId);
+        if (prompt && phase !== 'requested') {
+          set({ joinRequests: get().joinRequests.filter((r) => r.conversationId !== conversationId) });
+          if (!get().joined[conversationId] && phase !== 'declined') {
+            set({ joined: { ...get().joined, [conversationId]: { sourceDeviceName: prompt.sourceDeviceName, phase } } });
+          }
+        }
         const joined = get().joined[conversationId];
         if (!joined) return;
         set({ joined: { ...get().joined, [conversationId]: { ...joined, phase } } });

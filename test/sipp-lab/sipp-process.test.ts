@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { processCpuSeconds, sippArguments, summarizeSippErrors } from './sipp-process';
+import { peakCpuShare, processCpuSeconds, sippArguments, summarizeSippErrors } from './sipp-process';
 
 describe('Running SIPp from tests and benchmarks', () => {
   it('gives SIPp a system-chosen control port and writes its files under the run name', () => {
@@ -47,5 +47,17 @@ describe('Running SIPp from tests and benchmarks', () => {
     const own = processCpuSeconds(process.pid);
     expect(own).toBeGreaterThan(0);
     expect(processCpuSeconds(2 ** 22 + 12345)).toBeUndefined();
+  });
+
+  it('finds the busiest second of processes sharing a CPU, on a common clock', () => {
+    // One process busy at 50 % for its first two seconds, then idle; another busy at 40 % from 1 s to 3 s.
+    const a = [0, 500, 1000, 1500, 2000, 2500, 3000].map((atMs) => ({ atMs, cpuSeconds: Math.min(atMs, 2000) / 2000 }));
+    const b = [0, 500, 1000, 1500, 2000].map((atMs) => ({ atMs, cpuSeconds: (atMs / 1000) * 0.4 }));
+    expect(peakCpuShare([a])).toBeCloseTo(0.5);
+    expect(peakCpuShare([b])).toBeCloseTo(0.4);
+    // b started 1 s after a: both are busy between 1 s and 2 s.
+    expect(peakCpuShare([a, b], 1000, [0, 1000])).toBeCloseTo(0.9);
+    expect(peakCpuShare([a, b], 1000, [0, 3000])).toBeCloseTo(0.5);
+    expect(peakCpuShare([])).toBe(0);
   });
 });

@@ -17,7 +17,7 @@ import { createSocket } from 'node:dgram';
 import { EventEmitter } from 'node:events';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseSippStats, type SippStats } from './sipp-stats';
+import { creationSeconds, parseSippStats, type SippStats } from './sipp-stats';
 
 /** Where Debian's sip-tester installs SIPp. */
 export const SIPP_BINARY = '/usr/bin/sipp';
@@ -69,8 +69,22 @@ export interface SippResult {
   errors: string;
   /** CPU time SIPp used (user + system), seconds, as last sampled (every 200 ms) before it exited. */
   cpuSeconds: number;
+  /** The samples behind it: ms since start → CPU seconds so far. */
+  cpuSamples: CpuSample[];
+  /** Seconds SIPp took to create all its calls (see {@link creationSeconds}); undefined if it never did. */
+  creationSeconds: number | undefined;
   /** Wall time from start to exit, seconds. */
   wallSeconds: number;
+  /** When it started (`performance.now()` of this process), to put several runs on one clock. */
+  startedAtMs: number;
+}
+
+/** One CPU sample of a process. */
+export interface CpuSample {
+  /** ms since the process started. */
+  atMs: number;
+  /** CPU seconds used so far. */
+  cpuSeconds: number;
 }
 
 /** States of a {@link SippProcess}. */
@@ -90,6 +104,7 @@ const running = new Set<SippProcess>();
 export class SippProcess extends EventEmitter<{ stateChange: [from: SippState, to: SippState] }> {
   private current = SippState.Running;
   private lastCpu = 0;
+  private readonly samples: CpuSample[] = [];
   private readonly startedAt = performance.now();
   private readonly child: ChildProcess;
   private stderr = '';
@@ -145,7 +160,10 @@ export class SippProcess extends EventEmitter<{ stateChange: [from: SippState, t
   cpuSeconds(): number {
     if (this.current === SippState.Running && this.child.pid !== undefined) {
       const now = processCpuSeconds(this.child.pid);
-      if (now !== undefined) this.lastCpu = now;
+      if (now !== undefined) {
+        this.lastCpu = now;
+        this.samples.push({ atMs: performance.now() - this.startedAt, cpuSeconds: now });
+      }
     }
     return this.lastCpu;
   }
@@ -171,17 +189,30 @@ export class SippProcess extends EventEmitter<{ stateChange: [from: SippState, t
   private result(code: number | null, signal: NodeJS.Signals | null, startError: string | undefined): SippResult {
     const file = (suffix: string): string => join(this.options.workDir, `${this.options.name}.${suffix}`);
     let stats: SippStats | undefined;
+    let created: number | undefined;
     let errors = startError ?? '';
     if (existsSync(file('stat.csv'))) {
       try {
-        stats = parseSippStats(readFileSync(file('stat.csv'), 'utf8'));
+        const csv = readFileSync(file('stat.csv'), 'utf8');
+        stats = parseSippStats(csv);
+        created = creationSeconds(csv, this.options.calls);
       } catch (error) {
         errors += `${error instanceof Error ? error.message : String(error)}\n`;
       }
     }
     if (existsSync(file('errors.log'))) errors += summarizeSippErrors(readFileSync(file('errors.log'), 'utf8'));
     errors += this.stderr.slice(0, 2000);
-    return { exitCode: code, signal, stats, errors, cpuSeconds: this.lastCpu, wallSeconds: (performance.now() - this.startedAt) / 1000 };
+    return {
+      exitCode: code,
+      signal,
+      stats,
+      errors,
+      cpuSeconds: this.lastCpu,
+      cpuSamples: [...this.samples],
+      creationSeconds: created,
+      wallSeconds: (performance.now() - this.startedAt) / 1000,
+      startedAtMs: this.startedAt,
+    };
   }
 }
 
@@ -231,6 +262,27 @@ export async function stopAllSipp(): Promise<void> {
   const all = [...running];
   for (const sipp of all) sipp.stop(1000);
   await Promise.all(all.map((sipp) => sipp.done));
+}
+
+/**
+ * The highest CPU share (0–1 per CPU) that processes used together over any `windowMs` window, from their samples
+ * (each series as `cpuSamples` of a {@link SippResult}, on a common clock when `offsetsMs` aligns their starts).
+ */
+export function peakCpuShare(series: readonly (readonly CpuSample[])[], windowMs = 1000, offsetsMs: readonly number[] = []): number {
+  const at = (samples: readonly CpuSample[], offset: number, t: number): number => {
+    let value = 0;
+    for (const s of samples) if (s.atMs + offset <= t) value = s.cpuSeconds;
+    return value;
+  };
+  const times = series.flatMap((samples, i) => samples.map((s) => s.atMs + (offsetsMs[i] ?? 0))).sort((a, b) => a - b);
+  const last = times[times.length - 1] ?? 0;
+  let peak = 0;
+  for (const t of times) {
+    if (last - t < windowMs) break;
+    const used = series.reduce((sum, samples, i) => sum + at(samples, offsetsMs[i] ?? 0, t + windowMs) - at(samples, offsetsMs[i] ?? 0, t), 0);
+    peak = Math.max(peak, used / (windowMs / 1000));
+  }
+  return peak;
 }
 
 /** CPU seconds (user + system) a process has used, from /proc/<pid>/stat; undefined when it is gone. */

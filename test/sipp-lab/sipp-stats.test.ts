@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { describeSippStats, parseSippStats, SippStatsError } from './sipp-stats';
+import { creationSeconds, describeSippStats, parseSippStats, SippStatsError } from './sipp-stats';
 
 /** A SIPp 3.6 statistics file cut down to the columns we read plus a few others, in SIPp's order. */
 const HEADER =
@@ -44,6 +44,20 @@ describe('Reading what a SIPp run did from its -trace_stat file', () => {
   it('refuses a counter that is not a count', () => {
     const csv = `${HEADER}\nx;7;0;0;seven;0;0;0;0;0;0;0;0;0;0;0;0;0;0;\n`;
     expect(() => parseSippStats(csv)).toThrow(/SuccessfulCall\(C\) is not a count: "seven"/);
+  });
+
+  it('tells how long SIPp took to create its calls, from the periodic lines', () => {
+    const csv = [
+      'StartTime;CurrentTime;TotalCallCreated;',
+      '2026-11-26\t21:00:00.000000\t1000.000000;2026-11-26\t21:00:01.000000\t1001.000000;300;',
+      '2026-11-26\t21:00:00.000000\t1000.000000;2026-11-26\t21:00:02.000000\t1002.000000;600;',
+      '2026-11-26\t21:00:00.000000\t1000.000000;2026-11-26\t21:00:03.500000\t1003.500000;1000;',
+      '2026-11-26\t21:00:00.000000\t1000.000000;2026-11-26\t21:00:04.000000\t1004.000000;1000;',
+    ].join('\n');
+    expect(creationSeconds(csv, 600)).toBe(2);
+    expect(creationSeconds(csv, 1000)).toBe(3.5);
+    expect(creationSeconds(csv, 1001)).toBeUndefined();
+    expect(() => creationSeconds('a;b\n1;2\n', 1)).toThrow(/no TotalCallCreated/);
   });
 
   it('describes the counters in one line for failure messages', () => {

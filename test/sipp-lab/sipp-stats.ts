@@ -68,6 +68,30 @@ export function parseSippStats(csv: string): SippStats {
   return out;
 }
 
+/**
+ * Seconds from SIPp's start until it had created `calls` calls, read from the periodic lines of a statistics file
+ * written with `-fd 1` (so accurate to about a second): how fast SIPp actually offered the load. Undefined when it
+ * never created that many.
+ */
+export function creationSeconds(csv: string, calls: number): number | undefined {
+  const lines = csv.split(/\r?\n/).filter((line) => line.trim() !== '');
+  const names = (lines[0] ?? '').split(';');
+  const created = names.indexOf('TotalCallCreated');
+  const start = names.indexOf('StartTime');
+  const current = names.indexOf('CurrentTime');
+  if (created < 0 || start < 0 || current < 0) throw new SippStatsError('SIPp statistics: no TotalCallCreated, StartTime or CurrentTime column');
+  // Times look like "2026-11-26\t21:09:41.181503\t1795727381.181503": the last part is epoch seconds.
+  const epoch = (text: string | undefined): number => Number((text ?? '').split('\t').pop());
+  for (const line of lines.slice(1)) {
+    const values = line.split(';');
+    if (Number(values[created]) < calls) continue;
+    const seconds = epoch(values[current]) - epoch(values[start]);
+    if (!Number.isFinite(seconds)) throw new SippStatsError(`SIPp statistics: unreadable times in ${JSON.stringify(line.slice(0, 120))}`);
+    return seconds;
+  }
+  return undefined;
+}
+
 /** One line for a failure message: the counters that say what went wrong. */
 export function describeSippStats(stats: SippStats): string {
   return (Object.keys(COLUMNS) as (keyof SippStats)[]).map((key) => `${key}=${stats[key]}`).join(' ');

@@ -160,6 +160,20 @@ describe('ChatService: CPM sessions and IMDN bookkeeping', () => {
     expect(bob.chat.handleIncoming(bad)).toBeNull();
   });
 
+  it('refuses an INVITE that offers no usable MSRP stream with 488 (RFC 3261 §21.4.26)', async () => {
+    const alice = await side(ALICE);
+    const bob = await side(BOB);
+    alice.chat.startChat(BOB.uri);
+    const audio = 'v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 4000 RTP/AVP 0\r\n';
+    const voice = alice.signalling.incomingFor(0, undefined, audio);
+    expect(bob.chat.handleIncoming(voice)).toBeNull();
+    expect(voice.calls).toEqual(['reject 488']);
+    const declined = alice.signalling.incomingFor(0, undefined, 'v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=message 0 TCP/MSRP *\r\na=accept-types:message/cpim\r\na=path:msrp://127.0.0.1:1/abc;tcp\r\n');
+    expect(bob.chat.handleIncoming(declined)).toBeNull();
+    expect(declined.calls).toEqual(['reject 488']);
+    expect(bob.events).toEqual([]);
+  });
+
   it('declines with 603: the callee ends as declined, the caller fails with the status', async () => {
     const t = await invite();
     t.bob.chat.declineSession(t.session.id);

@@ -24,6 +24,7 @@ import type { CpimAddress } from '../../../protocol/cpim/cpim';
 import { CpmHeader, isValidCpmId } from '../../../protocol/cpm/cpm-headers';
 import { newContributionId, newConversationId } from '../../../protocol/cpm/cpm-ids';
 import type { Imdn } from '../../../protocol/imdn/imdn';
+import { parseMsrpSdp } from '../../../protocol/sdp/msrp-sdp';
 import type { CpmInviteDialog, CpmInviteOptions } from '../sip/cpm-invite-session';
 import { encodeNotification, encodeTextMessage, type IncomingText } from './chat-payload';
 import { ChatSession, ChatSessionState } from './chat-session';
@@ -180,7 +181,8 @@ export class ChatService extends EventEmitter {
   }
 
   /**
-   * An incoming CPM INVITE: checks its CPM headers (400 without a valid Conversation-ID), files it under its
+   * An incoming CPM INVITE: checks its CPM headers (400 without a valid Conversation-ID or Contribution-ID) and
+   * its offer (488 unless it offers an MSRP stream that is not declined, RFC 3261 §21.4.26), files it under its
    * conversation and raises `incomingSession`.
    */
   handleIncoming(sip: CpmInviteDialog): ChatSession | null {
@@ -188,6 +190,10 @@ export class ChatService extends EventEmitter {
     const contributionId = sip.inviteHeader(CpmHeader.ContributionId)?.trim();
     if (!conversationId || !isValidCpmId(conversationId) || !contributionId || !isValidCpmId(contributionId)) {
       sip.reject(400, 'Missing or Invalid Conversation-ID or Contribution-ID');
+      return null;
+    }
+    if (!offersMsrp(sip.offer)) {
+      sip.reject(488, 'Not Acceptable Here');
       return null;
     }
     const session = new ChatSession({ sip, conversationId, contributionId, ...this.sessionOptions() });
@@ -213,7 +219,9 @@ export class ChatService extends EventEmitter {
     return super.on(event, listener);
   }
 
+  /** Node's emitter throws on an `error` nobody listens to; here an unheard event is simply dropped. */
   override emit<E extends ChatEventName>(event: E, payload: DeviceEventMap[E]): boolean {
+    if (this.listenerCount(event) === 0) return false;
     return super.emit(event, payload);
   }
 
@@ -347,6 +355,17 @@ export class ChatService extends EventEmitter {
 
   private emitState(session: ChatSession, cause: string | null): void {
     this.emit('sessionState', { sessionId: session.id, conversationId: session.conversationId, state: session.state, cause });
+  }
+}
+
+/** Whether an SDP offer has an MSRP stream we can answer (RFC 4975 §8). */
+function offersMsrp(sdp: string | undefined): boolean {
+  if (sdp === undefined) return false;
+  try {
+    const media = parseMsrpSdp(sdp);
+    return !media.rejected && media.path.length > 0;
+  } catch {
+    return false;
   }
 }
 

@@ -100,7 +100,8 @@ export class ChatSession extends EventEmitter {
   private localUri: MsrpUri | null = null;
   private media: MsrpSession | null = null;
   private backlog: Array<{ bytes: Uint8Array; resolve: (outcome: MsrpSendOutcome) => void }> = [];
-  private readonly sip: CpmInviteDialog;
+  /** The SIP side (dialog identifiers for a transfer's Target-Dialog, INVITE headers). */
+  readonly sip: CpmInviteDialog;
   private readonly transport: ChatMediaTransport;
   private readonly keepAliveMs: number;
   private keepAlive: NodeJS.Timeout | null = null;

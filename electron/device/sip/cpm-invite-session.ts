@@ -97,8 +97,12 @@ export interface CpmInviteDialog {
   readonly peer: PeerIdentity;
   /** True once the dialog is confirmed and not yet ended. */
   readonly established: boolean;
+  /** Call-ID, tags (ours first) and the peer's remote target, once the dialog exists. */
+  readonly dialog: { callId: string; localTag: string; remoteTag: string; remoteTarget: string } | null;
   /** A header of the initial INVITE (incoming sessions), or undefined. */
   inviteHeader(name: string): string | undefined;
+  /** The SDP offer of an incoming INVITE, or undefined (outgoing sessions, or an INVITE without a body). */
+  readonly offer: string | undefined;
   /** Accept an incoming session with an MSRP answer. */
   answer(peerConnection: MsrpPeerConnectionOptions, extraHeaders?: string[]): void;
   /** Refuse an incoming session, or cancel an outgoing one. */
@@ -165,6 +169,12 @@ export class CpmInviteSession extends EventEmitter implements CpmInviteDialog {
   inviteHeader(name: string): string | undefined {
     const value = this.invite?.getHeader(name);
     return value === undefined || value === null || value === '' ? undefined : String(value);
+  }
+
+  /** The SDP offer of an incoming INVITE, or undefined. */
+  get offer(): string | undefined {
+    const body = this.invite?.body;
+    return typeof body === 'string' && body !== '' ? body : undefined;
   }
 
   /** Who the peer is: its P-Asserted-Identity when the core added one (incoming), else the From/To identity. */

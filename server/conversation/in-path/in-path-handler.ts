@@ -149,6 +149,11 @@ export class InPathHandler extends EventEmitter<InPathHandlerEvents> implements 
     };
   }
 
+  /** Where our MSRP listener is (every leg's `a=path` points there). */
+  get msrpAddress(): { host: string; port: number } | undefined {
+    return this.options.msrp.listenAddress;
+  }
+
   /** Sessions alive (not yet Terminated). */
   sessionCount(): number {
     return this.sessions.size;
@@ -308,7 +313,8 @@ export class InPathHandler extends EventEmitter<InPathHandlerEvents> implements 
 
     const out = this.calleeInvite(forwarded, legB, maxForwards - 1);
     session.calleeInvite = out;
-    session.after(noAnswerMs, () => this.cancelCallee(session, 'no answer'));
+    const noAnswer = session.after(noAnswerMs, () => this.cancelCallee(session, 'no answer'));
+    session.once('stateChange', () => session.cancelTimer(noAnswer));
     try {
       const target = UserAgent.targetOf(out);
       this.ua.stampVia(out, target.protocol);

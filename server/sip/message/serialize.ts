@@ -3,8 +3,8 @@
  * body's length in bytes (§20.14; added when missing), an empty line, the body.
  *
  * Header lines need no checks here: `SipHeaders` refuses names that are not tokens and values with CR or
- * LF when they are added, so only the start line is checked. That keeps the send path to one join and
- * one encoding pass.
+ * LF when they are added, so only the start line is checked. That keeps the send path to string
+ * concatenation and one encoding pass.
  */
 import type { SipMessage } from './sip-message';
 
@@ -30,37 +30,35 @@ export function serializeMessageToString(message: SipMessage): string {
   return serializeHead(message) + new TextDecoder().decode(message.body);
 }
 
-/**
- * The start line and header section, ending with the empty line. The lines are joined once (a flat
- * string) rather than appended one by one, which would build a rope the encoder must flatten first.
- */
+/** The start line and header section, ending with the empty line. */
 export function serializeHead(message: SipMessage): string {
-  const lines: string[] = [];
+  let out: string;
   if (message.type === 'request') {
     const { method, uri } = message;
     if (!method || !uri || hasWhitespaceOrBreak(method) || hasWhitespaceOrBreak(uri)) {
       throw new TypeError('request needs a method and a Request-URI, without whitespace, CR or LF');
     }
-    lines.push(`${method} ${uri} SIP/2.0`);
+    out = method + ' ' + uri + ' SIP/2.0\r\n';
   } else {
     if (!Number.isInteger(message.status) || message.status < 100 || message.status > 699) {
       throw new TypeError(`status code ${message.status} is not in 100-699`);
     }
     if (message.reason.indexOf('\r') >= 0 || message.reason.indexOf('\n') >= 0) throw new TypeError('reason phrase contains CR or LF');
-    lines.push(`SIP/2.0 ${message.status} ${message.reason}`);
+    out = 'SIP/2.0 ' + message.status + ' ' + message.reason + '\r\n';
   }
+  // Plain concatenation measured fastest here (bench/sip-parse.bench.ts): V8 builds a rope that the
+  // encoder flattens once.
   let sawLength = false;
   for (const h of message.headers) {
     if (h.name !== 'Content-Length') {
-      lines.push(`${h.name}: ${h.value}`);
+      out += h.name + ': ' + h.value + '\r\n';
     } else if (!sawLength) {
       sawLength = true;
-      lines.push(`Content-Length: ${message.body.length}`);
+      out += 'Content-Length: ' + message.body.length + '\r\n';
     }
   }
-  if (!sawLength) lines.push(`Content-Length: ${message.body.length}`);
-  lines.push('', '');
-  return lines.join('\r\n');
+  if (!sawLength) out += 'Content-Length: ' + message.body.length + '\r\n';
+  return out + '\r\n';
 }
 
 /** True when `s` holds SP, HTAB, CR or LF. */

@@ -279,6 +279,18 @@ describe('ProxyCore (RFC 3261 §16)', () => {
     expect(responsesTo(transport, UAC.host).map((r) => r.status)).toEqual([481]);
   });
 
+  it('answers 400 to a CANCEL whose CSeq it cannot read, and its transaction ends (§16.3, §16.10)', async () => {
+    const { transport, proxy, errors } = setup([{ uri: BOB1 }]);
+    const cancel = sampleRequest('CANCEL', { uri: 'sip:bob@127.0.0.1:5060' });
+    cancel.headers.set('CSeq', '1 ,CANCEL');
+    transport.deliver(cancel, UAC);
+    await settle();
+    expect(responsesTo(transport, UAC.host).map((r) => r.status)).toEqual([400]);
+    await settle(64 * T1); // Timer J
+    expect(proxy.layer.size()).toBe(0);
+    expect(errors).toEqual([]);
+  });
+
   it('CANCELs a branch that rang but never answered when Timer C fires', async () => {
     const { transport } = setup([{ uri: BOB1 }], {}, 300);
     transport.deliver(invite(), UAC);

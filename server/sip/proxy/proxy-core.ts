@@ -108,6 +108,7 @@ export class ProxyCore extends EventEmitter<ProxyCoreEvents> {
       context = new ResponseContext(this.env, transaction, received, working);
     } catch (error) {
       this.report(error);
+      this.answer(transaction, { status: 500 });
       return;
     }
     this.contexts.set(transaction, context);
@@ -218,17 +219,42 @@ export class ProxyCore extends EventEmitter<ProxyCoreEvents> {
     return this.domains.has(uri.host.toLowerCase()) || this.addresses.isOwnUri(uri);
   }
 
+  /**
+   * §16.10: a CANCEL is checked like any request (§16.3, but for loops: it shares its INVITE's branch), answered
+   * at once, and applied to the response context of the INVITE it matches. Never throws; whatever fails is
+   * reported and answered 500, so that its server transaction always ends.
+   */
   private handleCancel(transaction: ServerTransaction, cancel: SipRequest): void {
     try {
+      const invalid = validateForProxying(cancel, () => false);
+      if (invalid) {
+        this.answer(transaction, invalid);
+        return;
+      }
       const invite = this.layer.findInviteServerTransaction(cancel);
       const context = invite === undefined ? undefined : this.contexts.get(invite);
       if (!context) {
         // §16.10 lets a proxy forward an unknown CANCEL statelessly; we know every INVITE we forwarded.
-        transaction.respond(buildResponse(cancel, 481, { toTag: randomTag() }));
+        this.answer(transaction, { status: 481 });
         return;
       }
-      transaction.respond(buildResponse(cancel, 200));
+      this.answer(transaction, { status: 200 }, false);
       context.cancelFromUpstream();
+    } catch (error) {
+      this.report(error);
+      this.answer(transaction, { status: 500 });
+    }
+  }
+
+  /**
+   * Answer a request the proxy does not forward, with a To tag of its own unless `tag` is false. Never throws:
+   * a transaction that can no longer answer (it already has a final response) is reported.
+   */
+  private answer(transaction: ServerTransaction, rejection: Rejection, tag = true): void {
+    try {
+      transaction.respond(buildResponse(transaction.request, rejection.status, {
+        toTag: tag ? randomTag() : undefined, reason: rejection.reason, headers: rejection.headers,
+      }));
     } catch (error) {
       this.report(error);
     }

@@ -116,8 +116,8 @@ export class ResponseContext extends EventEmitter<ResponseContextEvents> {
     if (received.message.type !== 'request') throw new Error('a response context is created for a request');
     this.original = received.message;
     this.context = { received };
-    server.on('stateChange', (_from: string, to: string) => {
-      if (to === 'Terminated') this.onServerTerminated();
+    server.on('stateChange', () => {
+      if (server.terminated) this.onServerTerminated();
     });
   }
 
@@ -221,8 +221,8 @@ export class ResponseContext extends EventEmitter<ResponseContextEvents> {
       this.env.report(error);
       this.settleBranch(branch, this.synthesize(503));
     });
-    transaction.on('stateChange', (_from: string, to: string) => {
-      if (to === 'Terminated') this.maybeTerminate();
+    transaction.on('stateChange', () => {
+      if (transaction.terminated) this.maybeTerminate();
     });
     if (this.isInvite) this.startTimerC(branch);
   }
@@ -331,8 +331,8 @@ export class ResponseContext extends EventEmitter<ResponseContextEvents> {
       const destination = flow === undefined ? branch.destination : { ...branch.destination, flowId: flow };
       const transaction = this.env.layer.sendRequest(cancel, destination);
       this.cancels.add(transaction);
-      transaction.on('stateChange', (_from: string, to: string) => {
-        if (to !== 'Terminated') return;
+      transaction.on('stateChange', () => {
+        if (!transaction.terminated) return;
         this.cancels.delete(transaction);
         this.maybeTerminate();
       });
@@ -368,7 +368,7 @@ export class ResponseContext extends EventEmitter<ResponseContextEvents> {
   private maybeTerminate(): void {
     if (this.current === S.Terminated || !this.serverEnded || this.cancels.size > 0) return;
     for (const branch of this.branches) {
-      if (branch.transaction && branch.transaction.state !== 'Terminated') return;
+      if (branch.transaction && !branch.transaction.terminated) return;
     }
     for (const branch of this.branches) branch.timers.stopAll();
     this.transition(S.Terminated);

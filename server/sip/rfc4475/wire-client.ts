@@ -201,13 +201,14 @@ class TcpWireClient extends BaseWireClient implements WireClient {
 }
 
 /**
- * The same message with the sent-by port of its topmost Via set to `port` (added when absent), the rest
- * byte for byte (folding, odd spacing and broken parameters included). Over UDP a server answers the
- * source address at the sent-by port unless `rport` is present (RFC 3261 §18.2.2, RFC 3581 §4); torture
- * messages name ports we do not own, so a test points them at its own socket this way. Messages whose top
- * Via has no recognisable sent-by are returned unchanged.
+ * The same message with the transport and sent-by port of its topmost Via replaced (the port is added when
+ * absent), the rest byte for byte: folding, odd spacing and broken parameters included. A server sends a
+ * response over the transport the Via names, to the sent-by port unless `rport` is present (RFC 3261
+ * §18.2.2, RFC 3581 §4); torture messages name transports and ports we do not use, so a test that sends one
+ * over UDP points it at its own socket this way (as a UAC's transport writes its own Via, §18.1.1).
+ * Messages whose top Via has no recognisable sent-protocol and sent-by are returned unchanged.
  */
-export function withTopViaPort(bytes: Uint8Array, port: number): Uint8Array {
+export function withTopViaSentBy(bytes: Uint8Array, transport: string, port: number): Uint8Array {
   const text = Buffer.from(bytes).toString('latin1'); // one char per byte: offsets are byte offsets
   const headEnd = text.indexOf('\r\n\r\n');
   const head = headEnd < 0 ? text : text.slice(0, headEnd);
@@ -216,9 +217,15 @@ export function withTopViaPort(bytes: Uint8Array, port: number): Uint8Array {
   if (!line) return bytes;
   const valueStart = line.index + line[0].length;
   // sent-protocol LWS sent-by, LWS being any run of SP, HTAB and CRLF (folding); the port is optional
-  const sentBy = /^([ \t\r\n]*SIP[ \t\r\n]*\/[ \t\r\n]*2\.0[ \t\r\n]*\/[ \t\r\n]*[A-Za-z]+[ \t\r\n]+)(\[[0-9A-Fa-f:.]+\]|[^ \t\r\n;:,]+)([ \t]*:[ \t]*[0-9]+)?/i.exec(head.slice(valueStart));
+  const lws = '[ \\t\\r\\n]*';
+  const sentBy = new RegExp(`^(${lws}SIP${lws}/${lws}2\\.0${lws}/${lws})([A-Za-z]+)([ \\t\\r\\n]+)(\\[[0-9A-Fa-f:.]+\\]|[^ \\t\\r\\n;:,]+)([ \\t]*:[ \\t]*[0-9]+)?`, 'i')
+    .exec(head.slice(valueStart));
   if (!sentBy) return bytes;
-  const hostEnd = valueStart + sentBy[1]!.length + sentBy[2]!.length;
-  const portEnd = hostEnd + (sentBy[3]?.length ?? 0);
-  return new Uint8Array(Buffer.from(`${text.slice(0, hostEnd)}:${port}${text.slice(portEnd)}`, 'latin1'));
+  const [, before = '', , gap = '', host = '', oldPort = ''] = sentBy;
+  const transportAt = valueStart + before.length;
+  const hostEnd = transportAt + sentBy[2]!.length + gap.length + host.length;
+  return new Uint8Array(Buffer.from(
+    `${text.slice(0, transportAt)}${transport}${gap}${host}:${port}${text.slice(hostEnd + oldPort.length)}`,
+    'latin1',
+  ));
 }

@@ -124,6 +124,18 @@ describe('MsrpEndpoint on loopback', () => {
     expect(lost).toEqual([]);
   });
 
+  it('lets the passive side queue a message before the peer connects, sent once it binds', async () => {
+    const caller = await endpoint();
+    const callee = await endpoint();
+    const callerUri = caller.newLocalUri();
+    const expected = callee.expectSession({ localUri: callee.newLocalUri(), remotePath: [callerUri] });
+    expected.session.send(utf8('queued before the peer came'), 'text/plain');
+    const active = await caller.openSession({ localUri: callerUri, remotePath: [expected.session.localUri], setup: 'active' });
+    const first = nextMessage(active);
+    expect(await expected.bound).toBe(expected.session);
+    expect(await first).toBe('queued before the peer came');
+  });
+
   it('gives up waiting for a passive peer with a timeout error and forgets the session', async () => {
     const e = await endpoint();
     const uri = e.newLocalUri();

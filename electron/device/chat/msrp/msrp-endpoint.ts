@@ -132,6 +132,15 @@ export class MsrpEndpoint extends TypedEmitter<MsrpEndpointEvents> {
     return this.pool.openSession(options);
   }
 
+  /**
+   * Passive side, when the session must exist before the peer connects (to queue messages at once): the
+   * session now, and `bound`, which settles like `openSession` (and is never an unhandled rejection).
+   */
+  expectSession(options: Omit<OpenMsrpSessionOptions, 'setup'>): { session: MsrpSession; bound: Promise<MsrpSession> } {
+    if (!this.server) throw new MsrpEndpointError('refused', 'a passive MSRP session needs listen() first');
+    return this.pool.expectSession(options);
+  }
+
   /** Close every session, connection and the listening socket. Idempotent. */
   close(): Promise<void> {
     this.closing ??= (async () => {

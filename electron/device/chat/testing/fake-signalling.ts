@@ -7,6 +7,7 @@
 import { EventEmitter } from 'node:events';
 import type { CpmInviteDialog, CpmInviteOptions, CpmInviteSessionEvents, CpmInviteTermination, PeerIdentity } from '../../sip/cpm-invite-session';
 import type { MsrpPeerConnectionOptions } from '../../sip/msrp-peer-connection';
+import { buildMsrpSdp } from '../../../../protocol/sdp/msrp-sdp';
 
 /** One side of a fake dialog. */
 export class FakeDialog extends EventEmitter implements CpmInviteDialog {
@@ -24,6 +25,8 @@ export class FakeDialog extends EventEmitter implements CpmInviteDialog {
     readonly direction: 'outgoing' | 'incoming',
     readonly peer: PeerIdentity,
     private readonly headers: Record<string, string> = {},
+    /** The SDP offer an incoming dialog carries. */
+    readonly offer: string | undefined = undefined,
   ) {
     super();
   }
@@ -59,6 +62,12 @@ export class FakeDialog extends EventEmitter implements CpmInviteDialog {
     const phase = this.established ? 'ended' : 'failed';
     this.finish(phase, 'local', null, null);
     this.other?.finish(phase, 'remote', null, null);
+  }
+
+  get dialog(): { callId: string; localTag: string; remoteTag: string; remoteTarget: string } | null {
+    if (!this.established && !this.ended) return null;
+    const [local, remote] = this.direction === 'outgoing' ? ['caller-tag', 'callee-tag'] : ['callee-tag', 'caller-tag'];
+    return { callId: 'fake-call', localTag: local, remoteTag: remote, remoteTarget: `${this.peer.uri};gr=fake` };
   }
 
   probe(): Promise<boolean> {
@@ -102,14 +111,17 @@ export class FakeSignalling {
     return dialog;
   };
 
-  /** The incoming side of the last INVITE (or of `index`), with its CPM headers. */
-  incomingFor(index = this.outgoing.length - 1, headers?: Record<string, string>): FakeDialog {
+  /** The incoming side of the last INVITE (or of `index`), with its CPM headers and the caller's MSRP offer. */
+  incomingFor(index = this.outgoing.length - 1, headers?: Record<string, string>, offer?: string): FakeDialog {
     const out = this.outgoing[index];
     if (!out) throw new Error('no INVITE was sent');
+    const path = out.options.peerConnection.localEndpoint().path;
+    const own = path[path.length - 1]!;
+    const sdp = offer ?? buildMsrpSdp({ address: { addrType: 'IP4', address: own.host }, port: own.port!, path, setup: 'actpass' });
     const incoming = new FakeDialog('incoming', this.callerIdentity, headers ?? {
       'Conversation-ID': out.options.conversationId,
       'Contribution-ID': out.options.contributionId,
-    });
+    }, sdp);
     incoming.other = out.dialog;
     out.dialog.other = incoming;
     return incoming;

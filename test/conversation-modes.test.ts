@@ -1,0 +1,192 @@
+/**
+ * The four mode pairs of the two Conversation Servers (PROFILE.md: each domain's mode is independent), with
+ * real JsSIP devices (CpmUserAgent + MsrpPeerConnection) and their MSRP over TCP (the device's MsrpEndpoint):
+ * per pair, the INVITE passes core A → CS A → core A → core B → CS B → core B → Bob; the SDP each device sees
+ * names the in-path server nearest to it (or the other device when both proxy); each device's MSRP
+ * connection goes there; 10,000 (or 1,000) messages each way arrive complete, in order, once; and ending from either
+ * side ends every leg.
+ */
+import { randomUUID } from 'node:crypto';
+import type { RTCSession } from 'jssip/lib/RTCSession';
+import type { RTCSessionEvent } from 'jssip/lib/UA';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { encodeCpim, decodeCpim } from '../protocol/cpim/cpim';
+import type { MsrpSession } from '../protocol/msrp/msrp-session';
+import { MsrpEndpoint } from '../electron/device/chat/msrp/msrp-endpoint';
+import { CpmUserAgent } from '../electron/device/sip/cpm-user-agent';
+import { MsrpPeerConnection, type MsrpNegotiation } from '../electron/device/sip/msrp-peer-connection';
+import { WsSocket } from '../electron/device/sip/ws-socket';
+import type { ConversationMode } from '../server/conversation/conversation-mode';
+import type { InPathHandler } from '../server/conversation/in-path/in-path-handler';
+import { LabNetwork } from '../server/lab/lab-network';
+import { waitFor } from './helpers/lab-device';
+
+const NO_MEDIA = { mediaConstraints: { audio: false, video: false } };
+const ACCEPT_CONTACT = 'Accept-Contact: *;+g.3gpp.icsi-ref="urn%3Aurn-7%3A3gpp-service.ims.icsi.oma.cpm.session"';
+/** Messages each way: 10,000 in the run Alice ends, 1,000 in the one Bob ends (the suite stays short). */
+const MESSAGES = { alice: 10_000, bob: 1_000 } as const;
+
+interface Device {
+  name: string;
+  ua: CpmUserAgent;
+  msrp: MsrpEndpoint;
+  negotiations: MsrpNegotiation[];
+  sessions: Promise<MsrpSession>[];
+  incoming: RTCSession[];
+}
+
+async function startDevice(lab: LabNetwork, user: string, name: string): Promise<Device> {
+  const domain = lab.description.domains.find((x) => x.domain === user.split('@')[1])!;
+  const password = lab.description.users.find((u) => u.uri === user)!.password;
+  const msrp = new MsrpEndpoint();
+  await msrp.listen();
+  const socket = new WsSocket({ url: domain.ws });
+  const hook = lab.trace.device(name);
+  const send = socket.send.bind(socket);
+  socket.send = (message: string): boolean => {
+    hook.sent(message);
+    return send(message);
+  };
+  let inner: (data: string) => void = () => undefined;
+  Object.defineProperty(socket, 'ondata', {
+    configurable: true,
+    get: () => (data: string) => {
+      hook.received(data);
+      inner(data);
+    },
+    set: (fn: (data: string) => void) => {
+      inner = fn;
+    },
+  });
+  const device: Device = { name, ua: undefined as unknown as CpmUserAgent, msrp, negotiations: [], sessions: [], incoming: [] };
+  device.ua = new CpmUserAgent({
+    uri: user,
+    password,
+    deviceName: name,
+    instanceId: `urn:uuid:${randomUUID()}`,
+    socket,
+    connectionRecovery: { minIntervalSeconds: 1, maxIntervalSeconds: 2 },
+    peerConnectionFactory: () =>
+      new MsrpPeerConnection({
+        localEndpoint: () => ({ path: [msrp.newLocalUri()], acceptTypes: ['message/cpim'], acceptWrappedTypes: ['text/plain', 'message/imdn+xml'] }),
+        onNegotiated: (negotiation) => {
+          device.negotiations.push(negotiation);
+          const opened = msrp.openSession({ localUri: negotiation.localPath.at(-1)!, remotePath: negotiation.remotePath, setup: negotiation.setup });
+          opened.catch(() => undefined);
+          device.sessions.push(opened);
+        },
+      }),
+  });
+  device.ua.on('newRTCSession', (event: RTCSessionEvent) => {
+    if (event.originator !== 'remote') return;
+    device.incoming.push(event.session);
+    event.session.answer(NO_MEDIA);
+  });
+  device.ua.start();
+  await waitFor(`${name} registered`, () => device.ua.pubGruu !== null);
+  return device;
+}
+
+/** `count` CPIM messages from `from` to `to`; resolves with the imdn.Message-IDs `to` received, in order. */
+async function exchange(from: MsrpSession, to: MsrpSession, count: number, tag: string): Promise<{ sent: string[]; received: string[] }> {
+  const received: string[] = [];
+  const all = new Promise<void>((resolve) => {
+    to.on('message', (m) => {
+      received.push(decodeCpim(m.body).imdnMessageId ?? '?');
+      if (received.length === count) resolve();
+    });
+  });
+  const sent: string[] = [];
+  for (let i = 0; i < count; i++) {
+    const id = `${tag}-${i}-${randomUUID().slice(0, 8)}`;
+    sent.push(id);
+    from.send(encodeCpim({ from: { uri: 'sip:x@x' }, to: [{ uri: 'sip:y@y' }], dateTime: new Date(), imdn: { messageId: id }, contentType: 'text/plain', body: `message ${i} ${'·'.repeat(i % 50)}` }), 'message/cpim');
+  }
+  await all;
+  return { sent, received };
+}
+
+const PAIRS: [ConversationMode, ConversationMode][] = [
+  ['in-path', 'in-path'],
+  ['in-path', 'proxy'],
+  ['proxy', 'in-path'],
+  ['proxy', 'proxy'],
+];
+
+describe.each(PAIRS)('CS A %s, CS B %s', (modeA, modeB) => {
+  let lab: LabNetwork;
+  let alice: Device;
+  let bob: Device;
+
+  beforeAll(async () => {
+    lab = await LabNetwork.start({ modeA, modeB });
+    lab.trace.enable({ raw: true });
+    [alice, bob] = await Promise.all([startDevice(lab, 'sip:alice@a.example', 'alice laptop'), startDevice(lab, 'sip:bob@b.example', 'bob desktop')]);
+  });
+
+  afterAll(async () => {
+    for (const d of [alice, bob]) {
+      d?.ua.stop();
+    }
+    await new Promise((r) => setTimeout(r, 100));
+    await Promise.all([alice?.msrp.close(), bob?.msrp.close()]);
+    await lab?.close();
+  });
+
+  const handlerOf = (domain: string): InPathHandler => lab.domain(domain).conversation.sessions as InPathHandler;
+  const msrpPortOf = (domain: string): number => handlerOf(domain).msrpAddress!.port;
+
+  for (const ender of ['alice', 'bob'] as const) {
+    it(`routes through both servers, carries ${MESSAGES[ender]} messages each way through the expected MSRP hops, and ${ender} ends every leg`, async () => {
+      expect(lab.domain('a.example').conversation.sessions.mode).toBe(modeA);
+      expect(lab.domain('b.example').conversation.sessions.mode).toBe(modeB);
+      const conversationId = randomUUID();
+      const offered = bob.incoming.length;
+      const confirmed = new Promise<RTCSession>((resolve, reject) => {
+        const session = alice.ua.call('sip:bob@b.example', {
+          ...NO_MEDIA,
+          extraHeaders: [ACCEPT_CONTACT, `Conversation-ID: ${conversationId}`, `Contribution-ID: ${randomUUID()}`],
+          eventHandlers: { confirmed: () => resolve(session), failed: (e: { cause: string }) => reject(new Error(`call failed: ${e.cause}`)) },
+        });
+      });
+      const aliceCall = await confirmed;
+      const bobCall = await waitFor('Bob’s side', () => bob.incoming[offered]);
+
+      // The INVITE's way, across every leg (in-path legs have their own Call-IDs): found by Conversation-ID.
+      const invites = lab.trace.hops({ methods: ['INVITE'] }).filter((h) => h.summary === 'INVITE' && h.raw?.includes(conversationId));
+      expect(invites.map((h) => `${h.from} → ${h.to}`)).toEqual([
+        'alice laptop → core A',
+        'core A → CS A',
+        'CS A → core A',
+        'core A → core B',
+        'core B → CS B',
+        'CS B → core B',
+        'core B → bob desktop',
+      ]);
+
+      // Whom each device's SDP names, and where its MSRP connection goes.
+      const aliceNeg = alice.negotiations.at(-1)!;
+      const bobNeg = bob.negotiations.at(-1)!;
+      const aliceSees = modeA === 'in-path' ? msrpPortOf('a.example') : modeB === 'in-path' ? msrpPortOf('b.example') : bob.msrp.listenAddress!.port;
+      const bobSees = modeB === 'in-path' ? msrpPortOf('b.example') : modeA === 'in-path' ? msrpPortOf('a.example') : alice.msrp.listenAddress!.port;
+      expect(aliceNeg.remoteAddress.port).toBe(aliceSees);
+      expect(bobNeg.remoteAddress.port).toBe(bobSees);
+      // Devices connect towards a Conversation Server; device to device, the offerer (Alice) connects.
+      expect(aliceNeg.setup).toBe('active');
+      expect(bobNeg.setup).toBe(modeA === 'proxy' && modeB === 'proxy' ? 'passive' : 'active');
+      const [aliceMsrp, bobMsrp] = await Promise.all([alice.sessions.at(-1)!, bob.sessions.at(-1)!]);
+      const inPath = [modeA === 'in-path' ? 'a.example' : undefined, modeB === 'in-path' ? 'b.example' : undefined].filter((d): d is string => d !== undefined);
+      for (const domain of inPath) expect(handlerOf(domain).liveSessions().some((s) => s.relay !== undefined)).toBe(true);
+
+      const [toBob, toAlice] = await Promise.all([exchange(aliceMsrp, bobMsrp, MESSAGES[ender], 'a'), exchange(bobMsrp, aliceMsrp, MESSAGES[ender], 'b')]);
+      expect(toBob.received).toEqual(toBob.sent);
+      expect(toAlice.received).toEqual(toAlice.sent);
+
+      const ended = [aliceCall, bobCall].map((s) => new Promise<void>((resolve) => s.on('ended', () => resolve())));
+      (ender === 'alice' ? aliceCall : bobCall).terminate();
+      await Promise.all(ended);
+      await waitFor('both servers empty', () => lab.domains.every((d) => d.conversation.sessionCount() === 0));
+      for (const domain of inPath) expect(handlerOf(domain).tableSizes()).toMatchObject({ sessions: 0, legsByDialog: 0, legsById: 0 });
+    }, 30_000);
+  }
+});

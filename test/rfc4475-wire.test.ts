@@ -70,7 +70,15 @@ beforeAll(async () => {
   baselineConnections = core.transport.connectionCount();
 });
 
+/** Listener failures the transport caught (it turns them into process warnings rather than crash). */
+const listenerFailures: string[] = [];
+const onWarning = (warning: Error & { code?: string }): void => {
+  if (warning.code === 'SIP_TRANSPORT_LISTENER') listenerFailures.push(warning.message);
+};
+process.on('warning', onWarning);
+
 afterAll(async () => {
+  process.off('warning', onWarning);
   await core?.close();
 });
 
@@ -279,5 +287,6 @@ describe('RFC 4475 torture messages on the wire, lab domain core', () => {
     expect(core.load()).toMatchObject({ transactions: 0, contexts: 0, connections: baselineConnections });
     expect(sentTo.length).toBeGreaterThan(0);
     expect(sentTo.filter((host) => !isLoopback(host))).toEqual([]);
+    expect(listenerFailures, 'no listener threw inside the core').toEqual([]);
   });
 });

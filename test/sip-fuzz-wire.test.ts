@@ -53,7 +53,15 @@ beforeAll(async () => {
   baselineConnections = core.transport.connectionCount();
 });
 
+/** Listener failures the transport caught (it turns them into process warnings rather than crash). */
+const listenerFailures: string[] = [];
+const onWarning = (warning: Error & { code?: string }): void => {
+  if (warning.code === 'SIP_TRANSPORT_LISTENER') listenerFailures.push(warning.message);
+};
+process.on('warning', onWarning);
+
 afterAll(async () => {
+  process.off('warning', onWarning);
   await core?.close();
 });
 
@@ -283,6 +291,7 @@ describe('a lab domain core under fuzzed input on the wire', () => {
     expect(core.load()).toMatchObject({ transactions: 0, contexts: 0, connections: baselineConnections, bindings: 0 });
     expect(sentTo.size).toBeGreaterThan(0);
     expect([...sentTo].filter((host) => !isLoopback(host))).toEqual([]);
+    expect(listenerFailures, 'no listener threw inside the core').toEqual([]);
   });
 
   /**

@@ -151,3 +151,16 @@ describe('the life of a bridge session', () => {
     expect(session.state).toBe(BridgeSessionState.Closing);
   });
 });
+
+describe('results that JSON cannot carry', () => {
+  it('answers [internal] instead of failing when a result has a cycle', async () => {
+    const { device, socket, session } = setup();
+    const cyclic: Record<string, unknown> = {};
+    cyclic['self'] = cyclic;
+    device.script('getAccount', () => cyclic);
+    session.receive(JSON.stringify({ id: 1, channel: 'cpm:command:getAccount', args: [] }));
+    await settle();
+    expect(socket.sent).toEqual([{ id: 1, ok: false, error: expect.stringMatching(/^\[internal\] bridge: the result cannot be sent as JSON/) }]);
+    expect(session.pendingCommands).toBe(0);
+  });
+});

@@ -110,8 +110,9 @@ export class BridgeSession extends EventEmitter<BridgeSessionEvents> {
     const frame = parseCommandFrame(data);
     if (!isCommandFrame(frame)) {
       const error = new DeviceApiError('invalid-argument', `bridge: ${frame.problem}`);
-      if (frame.id === null) this.reportProblem(`${error.detail}; the frame was ignored`);
-      else this.send(() => errorFrame(frame.id!, error), frame.id);
+      const id = frame.id;
+      if (id === null) this.reportProblem(`${error.detail}; the frame was ignored`);
+      else this.send(() => errorFrame(id, error), id);
       return;
     }
     if (this.inFlight >= this.maxInFlight) {

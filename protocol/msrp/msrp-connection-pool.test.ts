@@ -58,7 +58,7 @@ describe('MsrpConnectionPool', () => {
   it('pauses reading until every holder of a pause has resumed', async () => {
     const pool = new MsrpConnectionPool();
     const local = newLocalMsrpUri('127.0.0.1', 7000);
-    const { session, bound } = pool.expectSession({ localUri: local });
+    const { session, bound } = pool.createSession({ localUri: local, setup: 'passive' });
     const socket = new FakeSocket();
     pool.accept(socket);
     socket.feed(bindingSend(formatMsrpUri(local), 'msrp://127.0.0.1:7001/peer;tcp'));
@@ -74,7 +74,7 @@ describe('MsrpConnectionPool', () => {
 
   it('reports no pause for a session without a connection', () => {
     const pool = new MsrpConnectionPool();
-    const { session } = pool.expectSession({ localUri: newLocalMsrpUri('127.0.0.1', 7000) });
+    const { session } = pool.createSession({ localUri: newLocalMsrpUri('127.0.0.1', 7000), setup: 'passive' });
     expect(pool.pauseReading(session, 'x')).toBe(false);
     pool.close();
   });

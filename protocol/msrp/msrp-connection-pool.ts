@@ -226,26 +226,28 @@ export class MsrpConnectionPool extends TypedEmitter<MsrpConnectionPoolEvents> {
   }
 
   /**
-   * Open a session. Active: connect to the first hop of `remotePath` (or share an open connection to it)
-   * and send the binding SEND; resolves on its 200. Passive: resolves when the peer's first SEND binds it.
-   * Rejects with `MsrpEndpointError` on a timeout, a refusal, a failed connect or a closed endpoint; the
-   * session is then closed. Throws `TypeError` on invalid options (caller bugs).
+   * Open a session and resolve once it is bound. Active: connect to the first hop of `remotePath` (or
+   * share an open connection to it) and send the binding SEND; resolves on its 200. Passive: resolves
+   * when the peer's first SEND binds it. Rejects with `MsrpEndpointError` on a timeout, a refusal, a
+   * failed connect or a closed endpoint (the session is then closed), with `TypeError` on invalid options.
+   *
+   * A message can arrive in the very exchange that binds the session, before this promise resolves:
+   * owners that must see every message use `createSession` and add their listeners first.
    */
   async openSession(options: OpenMsrpSessionOptions): Promise<MsrpSession> {
-    if (options.setup === 'passive') return this.expectSession(options).bound;
-    const { session, waitMs } = this.newSession(options);
-    return this.bindActive(session, waitMs);
+    return this.createSession(options).bound;
   }
 
   /**
-   * Passive side, when the session must exist before its peer connects (a relay queues for it at once):
-   * the session now, and `bound`, which settles like `openSession`. `bound` is marked handled, so an
-   * owner that only watches the session's state never causes an unhandled rejection.
-   * Throws `MsrpEndpointError` when closed, `TypeError` on invalid options or a URI already in use.
+   * Like `openSession`, but hands out the session at once, before any I/O, so that its owner can add
+   * listeners (and queue messages) before it binds; `bound` settles like `openSession`. `bound` is marked
+   * handled: an owner that only watches the session's state never causes an unhandled rejection.
+   * Throws `MsrpEndpointError` when closed, `TypeError` on invalid options or a URI already waiting.
    */
-  expectSession(options: Omit<OpenMsrpSessionOptions, 'setup'>): { session: MsrpSession; bound: Promise<MsrpSession> } {
+  createSession(options: OpenMsrpSessionOptions): { session: MsrpSession; bound: Promise<MsrpSession> } {
+    if (options.setup === 'active' && !options.remotePath?.length) throw new TypeError('an active MSRP session needs the remote path');
     const { session, waitMs } = this.newSession(options);
-    const bound = this.waitForPeer(session, waitMs);
+    const bound = options.setup === 'passive' ? this.waitForPeer(session, waitMs) : this.bindActive(session, waitMs);
     bound.catch(() => undefined);
     return { session, bound };
   }
@@ -297,7 +299,7 @@ export class MsrpConnectionPool extends TypedEmitter<MsrpConnectionPoolEvents> {
 
   // ---- internals ----
 
-  private newSession(options: Omit<OpenMsrpSessionOptions, 'setup'>): { session: MsrpSession; waitMs: number } {
+  private newSession(options: OpenMsrpSessionOptions): { session: MsrpSession; waitMs: number } {
     if (this.current === MsrpPoolState.Closed) throw new MsrpEndpointError('closed', 'the MSRP endpoint is closed');
     const waitMs = options.waitMs ?? this.limits.sessionWaitMs;
     if (!Number.isFinite(waitMs) || waitMs <= 0) throw new TypeError(`waitMs must be positive, got ${waitMs}`);

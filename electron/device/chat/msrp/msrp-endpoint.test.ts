@@ -128,10 +128,12 @@ describe('MsrpEndpoint on loopback', () => {
     const caller = await endpoint();
     const callee = await endpoint();
     const callerUri = caller.newLocalUri();
-    const expected = callee.expectSession({ localUri: callee.newLocalUri(), remotePath: [callerUri] });
+    const expected = callee.createSession({ localUri: callee.newLocalUri(), remotePath: [callerUri], setup: 'passive' });
     expected.session.send(utf8('queued before the peer came'), 'text/plain');
-    const active = await caller.openSession({ localUri: callerUri, remotePath: [expected.session.localUri], setup: 'active' });
-    const first = nextMessage(active);
+    // The queued message can overtake the 200 to the binding SEND: listen before any I/O.
+    const active = caller.createSession({ localUri: callerUri, remotePath: [expected.session.localUri], setup: 'active' });
+    const first = nextMessage(active.session);
+    expect(await active.bound).toBe(active.session);
     expect(await expected.bound).toBe(expected.session);
     expect(await first).toBe('queued before the peer came');
   });

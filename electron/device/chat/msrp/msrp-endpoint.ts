@@ -11,7 +11,9 @@
  * const endpoint = new MsrpEndpoint();
  * const { host, port } = await endpoint.listen();          // → our a=path authority
  * const localUri = endpoint.newLocalUri();                   // msrp://host:port/<fresh id>;tcp
- * const session = await endpoint.openSession({ localUri, remotePath, setup: 'active' });
+ * const { session, bound } = endpoint.createSession({ localUri, remotePath, setup: 'active' });
+ * session.on('message', (m) => …);                          // before any I/O: no message is missed
+ * await bound;                                               // MsrpEndpointError on timeout / refusal
  * endpoint.on('sessionLost', (s, reason) => …);             // the chat layer ends the SIP session
  * await endpoint.close();                                     // no socket left
  * ```
@@ -123,22 +125,28 @@ export class MsrpEndpoint extends TypedEmitter<MsrpEndpointEvents> {
   }
 
   /**
-   * Open a session: `active` connects to the first hop of `remotePath` (sharing an open connection to the
-   * same host and port) and binds at once; `passive` waits for the peer's connection to bind it, at most
-   * `waitMs` (default `limits.sessionWaitMs`). Rejects with `MsrpEndpointError` on failure.
+   * Open a session, resolved once bound: `active` connects to the first hop of `remotePath` (sharing an
+   * open connection to the same host and port) and binds at once; `passive` waits for the peer's
+   * connection to bind it, at most `waitMs` (default `limits.sessionWaitMs`). Rejects with
+   * `MsrpEndpointError` on failure. A message may arrive in the exchange that binds the session, before
+   * the promise resolves: to see every message, use `createSession` and add listeners first.
    */
   openSession(options: OpenMsrpSessionOptions): Promise<MsrpSession> {
-    if (options.setup === 'passive' && !this.server) return Promise.reject(new MsrpEndpointError('refused', 'a passive MSRP session needs listen() first'));
-    return this.pool.openSession(options);
+    try {
+      return this.createSession(options).bound;
+    } catch (e) {
+      return Promise.reject(e instanceof Error ? e : new Error(String(e)));
+    }
   }
 
   /**
-   * Passive side, when the session must exist before the peer connects (to queue messages at once): the
-   * session now, and `bound`, which settles like `openSession` (and is never an unhandled rejection).
+   * The session at once, before any I/O (add `message` listeners, queue messages), and `bound`, which
+   * settles like `openSession` and is never an unhandled rejection. Throws `MsrpEndpointError` /
+   * `TypeError` on a closed endpoint or invalid options.
    */
-  expectSession(options: Omit<OpenMsrpSessionOptions, 'setup'>): { session: MsrpSession; bound: Promise<MsrpSession> } {
-    if (!this.server) throw new MsrpEndpointError('refused', 'a passive MSRP session needs listen() first');
-    return this.pool.expectSession(options);
+  createSession(options: OpenMsrpSessionOptions): { session: MsrpSession; bound: Promise<MsrpSession> } {
+    if (options.setup === 'passive' && !this.server) throw new MsrpEndpointError('refused', 'a passive MSRP session needs listen() first');
+    return this.pool.createSession(options);
   }
 
   /** Close every session, connection and the listening socket. Idempotent. */

@@ -115,7 +115,7 @@ export class MsrpServerEndpoint extends TypedEmitter<MsrpServerEndpointEvents> i
    */
   expectLeg(options: ExpectLegOptions = {}): { session: MsrpSession; bound: Promise<MsrpSession> } {
     if (!this.server) throw new TypeError('expectLeg() before listen()');
-    return this.pool.expectSession({ ...options, localUri: options.localUri ?? this.newLocalUri() });
+    return this.pool.createSession({ ...options, localUri: options.localUri ?? this.newLocalUri(), setup: 'passive' });
   }
 
   /** @see MsrpReadControl.pauseReading */

@@ -8,6 +8,7 @@ import { existsSync } from 'node:fs';
 /** binary the tests run → Debian package that ships it */
 const NEEDED = [
   { bin: 'sipp', pkg: 'sip-tester', why: 'SIPp load and interop tests (server/sip, lab core)' },
+  { bin: 'chromium', pkg: 'chromium', why: 'browser tests of the renderer and the browser shell (playwright-core drives it)' },
 ];
 
 const onPath = (bin) => spawnSync('sh', ['-c', `command -v ${bin}`], { stdio: 'ignore' }).status === 0;

@@ -121,7 +121,8 @@ export class DeviceRegistry {
           contact,
           ...(instance ? { instance } : {}),
           ...(() => {
-            const name = getParamText(c.params, '+cpm.device-name');
+            // `"Laptop"`, or RFC 3840 §9's string form `"<Laptop>"`
+            const name = getParamText(c.params, '+cpm.device-name')?.replace(/^<(.*)>$/s, '$1');
             return name ? { name } : {};
           })(),
           ...(() => {

@@ -30,10 +30,12 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DomainCore } from '../server/core/domain-core';
+import { parseNameAddr } from '../server/sip/message/name-addr';
 import { parseMessage } from '../server/sip/message/parse';
 import { createRequest, type SipMessage, type SipRequest, type SipResponse } from '../server/sip/message/sip-message';
 import { serializeMessage } from '../server/sip/message/serialize';
-import { RFC4475_TABLE, type TortureOutcome, type TortureRow } from '../server/sip/rfc4475/rfc4475-table';
+import { screenMessage } from '../server/sip/message/request-check';
+import { RFC4475_TABLE, TORTURE_ROLE_OPTIONS, type TortureOutcome, type TortureRow } from '../server/sip/rfc4475/rfc4475-table';
 import { isLoopback, openWireClient, withTopViaSentBy, type WireClient } from '../server/sip/rfc4475/wire-client';
 
 const DIR = fileURLToPath(new URL('../../shared/sip-torture/rfc4475/', import.meta.url));
@@ -235,6 +237,7 @@ async function exchange(file: string, transport: 'udp' | 'tcp', expectation: Wir
     await client.send(serializeMessage(p));
     const answered = await client.waitFor(isFinalFor(p.headers.get('Call-ID')!), ANSWER_WITHIN_MS);
     expect(answered?.type === 'response' && answered.status, 'the core still answers after the torture message').toBe(403);
+    expect(client.received.filter((r) => r.kind === 'garbage'), 'the core sends well-formed SIP').toEqual([]);
     return tortureFinals(client, p.headers.get('Call-ID')!);
   } finally {
     await client.close();
@@ -254,6 +257,38 @@ const KNOWN_BUGS: Readonly<Record<string, string>> = {
     + 'request (isRequest: true, method, headers, status 400).',
 };
 
+/** True when a From/To value is a well-formed name-addr or addr-spec (RFC 3261 §20.20, §20.39). */
+function parsesAsNameAddr(value: string): boolean {
+  try {
+    parseNameAddr(value);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * What every answer must carry (RFC 3261 §8.2.6.2): the request's From, Call-ID and CSeq as they were, its
+ * To with a tag added (when the To can take one: a tag appended to quotbal's unterminated quote would be
+ * part of the quoted string); and for 420 the Unsupported list of the extensions it required (§8.2.2.3,
+ * §16.3 item 5). Checked where the request has each of these exactly once.
+ */
+
+function checkEchoes(file: string, response: SipResponse): void {
+  const request = tryParse(read(file));
+  if (request?.type !== 'request') return;
+  for (const name of ['From', 'Call-ID', 'CSeq']) {
+    const values = request.headers.getAll(name);
+    if (values.length === 1) expect(response.headers.getAll(name), `${name} echoed`).toEqual(values);
+  }
+  const to = request.headers.getAll('To');
+  if (to.length === 1 && parsesAsNameAddr(to[0]!)) expect(response.headers.get('To'), 'To with a tag').toMatch(/;\s*tag\s*=/i);
+  if (response.status === 420) {
+    const screening = screenMessage(read(file), TORTURE_ROLE_OPTIONS[roleFor(read(file))]);
+    expect(screening.action === 'reject' && screening.rejection.headers, 'the extensions listed').toEqual([{ name: 'Unsupported', value: response.headers.get('Unsupported') }]);
+  }
+}
+
 function describeExpectation(e: WireExpectation): string {
   return typeof e.answer === 'number' ? String(e.answer) : e.answer;
 }
@@ -272,6 +307,7 @@ describe('RFC 4475 torture messages on the wire, lab domain core', () => {
           const statuses = finals.map((r) => r.status);
           if (typeof expectation.answer === 'number') expect(statuses, expectation.because).toEqual([expectation.answer]);
           else expect(statuses, expectation.because).toEqual([]);
+          for (const response of finals) checkEchoes(row.file, response);
         });
       }
     });

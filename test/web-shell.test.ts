@@ -1,7 +1,8 @@
 /**
  * The browser shell end to end, without a browser: the real lab in-process, real DeviceAgents, the real HTTP
  * server and WebSocket bridge on loopback. Pages are played by `ws` clients that send the Origin a browser
- * would send. Also the `npm run web` program itself: its first stdout line and a clean exit on SIGTERM.
+ * would send. Also the `npm run web` program itself, on this same lab (`--lab-json`): its first stdout line,
+ * its device on the lab, and a clean exit on SIGTERM.
  */
 import { spawn } from 'node:child_process';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -106,6 +107,17 @@ function http(path: string, options: { method?: string; host?: string } = {}): P
   });
 }
 
+/** Alice's device names as a page of hers lists them, polled until `done` holds (at most 5 s). */
+async function aliceDeviceNames(page: Page, done: (names: string[]) => boolean): Promise<string[]> {
+  let names: string[] = [];
+  for (let attempt = 0; attempt < 50; attempt++) {
+    if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, 100));
+    names = ((await page.call('cpm:command:listDevices', [])).value as { name: string }[]).map((d) => d.name).sort();
+    if (done(names)) return names;
+  }
+  throw new Error(`Alice's devices stayed ${names.join(', ')}`);
+}
+
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'cpm-web-test-'));
   await mkdir(join(dir, 'renderer'));
@@ -148,12 +160,9 @@ describe('the browser shell', () => {
     const account = await alice.call('cpm:command:getAccount', []);
     expect(account).toMatchObject({ ok: true, value: { uri: 'sip:alice@a.example', deviceName: 'Laptop', registration: 'registered' } });
     // Both of Alice's devices, from the reg event the Conversation Server serves.
-    let devices: { name: string; self: boolean }[] = [];
-    for (let attempt = 0; attempt < 50 && devices.length < 2; attempt++) {
-      if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, 100));
-      devices = (await alice.call('cpm:command:listDevices', [])).value as { name: string; self: boolean }[];
-    }
-    expect(devices.map((d) => [d.name, d.self]).sort()).toEqual([['Desktop', false], ['Laptop', true]]);
+    expect(await aliceDeviceNames(alice, (names) => names.length === 2)).toEqual(['Desktop', 'Laptop']);
+    const devices = (await alice.call('cpm:command:listDevices', [])).value as { name: string; self: boolean }[];
+    expect(devices.find((d) => d.self)?.name).toBe('Laptop');
 
     const started = await alice.call('cpm:command:startChat', ['sip:bob@b.example']);
     expect(started.ok).toBe(true);
@@ -221,18 +230,10 @@ describe('the browser shell', () => {
     expect((await http('/', { host: 'evil.example' })).status).toBe(403);
   });
 
-  it('stops cleanly: every page is told the shell is going away (1001)', async () => {
-    const page = pages[0]!;
-    await shell.stop();
-    expect(await page.closed).toEqual({ code: 1001, reason: 'the shell is stopping' });
-    expect(shell.state).toBe(WebShellState.Stopped);
-    await expect(http('/')).rejects.toThrow();
-  });
-});
-
-describe('npm run web', () => {
-  it('prints one JSON line describing the shell, and exits 0 on SIGTERM', async () => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'electron/web/main.ts', '--device', 'sip:carol@a.example,Phone'], {
+  it('npm run web on the running lab (--lab-json): one JSON line, its device registers, SIGTERM signs it out and exits 0', async () => {
+    const labFile = join(dir, 'lab.json');
+    await writeFile(labFile, `${JSON.stringify(shell.lab!.description)}\n`);
+    const child = spawn(process.execPath, ['--import', 'tsx', 'electron/web/main.ts', '--lab-json', labFile, '--device', 'sip:alice@a.example,Tablet', '--static', join(dir, 'renderer')], {
       cwd: join(import.meta.dirname, '..'),
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -245,13 +246,27 @@ describe('npm run web', () => {
         child.once('exit', (code) => reject(new Error(`exited with ${code} before printing: ${stderr}`)));
       });
       const described = JSON.parse(first) as WebShellDescription;
-      expect(described.devices.map(({ id, user, name }) => ({ id, user, name }))).toEqual([{ id: 'carol-phone', user: 'sip:carol@a.example', name: 'Phone' }]);
-      expect(described.devices[0]!.url).toMatch(new RegExp(`^${described.url.replace(/[.]/g, '\\.')}\\?device=carol-phone&token=[A-Za-z0-9_-]{43}$`));
+      expect(described.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/);
+      expect(described.url).not.toBe(shellInfo.url);
+      expect(described.devices.map(({ id, user, name }) => ({ id, user, name }))).toEqual([{ id: 'alice-tablet', user: 'sip:alice@a.example', name: 'Tablet' }]);
+      expect(described.devices[0]!.url).toMatch(new RegExp(`^${described.url.replace(/[.]/g, '\\.')}\\?device=alice-tablet&token=[A-Za-z0-9_-]{43}$`));
+      // The program's Tablet is on this lab: Alice's Laptop now lists it, and stops listing it once it has signed out.
+      const laptop = pages[0]!;
+      expect(await aliceDeviceNames(laptop, (names) => names.includes('Tablet'))).toEqual(['Desktop', 'Laptop', 'Tablet']);
       const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
       child.kill('SIGTERM');
       expect(await exited).toBe(0);
+      expect(await aliceDeviceNames(laptop, (names) => !names.includes('Tablet'))).toEqual(['Desktop', 'Laptop']);
     } finally {
       if (child.exitCode === null) child.kill('SIGKILL');
     }
   }, 60_000);
+
+  it('stops cleanly: every page is told the shell is going away (1001)', async () => {
+    const page = pages[0]!;
+    await shell.stop();
+    expect(await page.closed).toEqual({ code: 1001, reason: 'the shell is stopping' });
+    expect(shell.state).toBe(WebShellState.Stopped);
+    await expect(http('/')).rejects.toThrow();
+  });
 });

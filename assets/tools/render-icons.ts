@@ -26,7 +26,7 @@ async function render(page: Page, svg: string, size: number): Promise<Uint8Array
   await page.setContent(
     `<!doctype html><html><body style="margin:0;background:transparent"><img id="i" src="${source}" style="display:block;width:${size}px;height:${size}px"></body></html>`,
   );
-  await page.waitForFunction(() => (document.getElementById('i') as HTMLImageElement | null)?.complete === true);
+  await page.waitForFunction('document.getElementById("i")?.complete === true');
   const png = new Uint8Array(await page.screenshot({ omitBackground: true, clip: { x: 0, y: 0, width: size, height: size } }));
   const info = readPngInfo(png);
   if (info.width !== size || info.height !== size) throw new Error(`rendered ${info.width}x${info.height} for ${size}`);

@@ -209,7 +209,17 @@ export interface TransferProgress {
   phase: TransferPhase;
   /** The SIP status the phase came from (a NOTIFY sipfrag or a REFER response), or null. */
   statusCode: number | null;
+  /** On the source's last event: how the move ended. */
+  outcome?: TransferOutcome;
+  /** On the source's last event: what the UI says ("Moved to Desktop", "Desktop declined", "The move was refused (491 …)"). */
+  description?: string;
 }
+
+/** How a move ended, from the source's side. */
+export type TransferOutcome = 'moved' | 'declined' | 'no-answer' | 'device-gone' | 'refused' | 'failed';
+
+/** Every transfer outcome. */
+export const TRANSFER_OUTCOMES: readonly TransferOutcome[] = ['moved', 'declined', 'no-answer', 'device-gone', 'refused', 'failed'];
 
 /** A `joinRequest` event: another device of ours asks this one to take the conversation over. */
 export interface JoinRequest {

@@ -13,6 +13,7 @@ import {
   MESSAGE_STATUSES,
   REGISTRATION_STATE_NAMES,
   SESSION_STATE_NAMES,
+  TRANSFER_OUTCOMES,
   TRANSFER_PHASES,
   TRANSFER_ROLES,
   type AccountConfig,
@@ -369,6 +370,8 @@ const transferProgress = object<TransferProgress>({
   role: oneOf(TRANSFER_ROLES),
   phase: oneOf(TRANSFER_PHASES),
   statusCode: nullable(integer(100, 699)),
+  outcome: optional(oneOf(TRANSFER_OUTCOMES)),
+  description: optional(text({ min: 1, max: LIMITS.errorMessageLength })),
 });
 
 const joinRequest = object<JoinRequest>({

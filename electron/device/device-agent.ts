@@ -44,7 +44,9 @@ import { FileInstanceIdStore } from './instance-id-file';
 import { CpmInviteSession, msrpPeerConnectionFactory } from './sip/cpm-invite-session';
 import { CpmUserAgent, loadOrCreateInstanceId } from './sip/cpm-user-agent';
 import type { RegistrationSnapshot } from './sip/registration-state';
-import { WsSocket } from './sip/ws-socket';
+import { WsSocket, type WsSocketTrace } from './sip/ws-socket';
+import { DeviceHistory } from './history/device-history';
+import { DeviceTransfers } from './transfer/device-transfers';
 
 /** The account a DeviceAgent signs in with. */
 export interface DeviceAccount {
@@ -59,6 +61,10 @@ export interface DeviceAccount {
   trustedCertificatePem?: string;
   /** The Conversation Server's transfer service URI X (PROFILE.md). */
   transferServiceUri?: string;
+  /** Base URL of the domain's Message Store HTTP API (Digest with these SIP credentials), for `sqliteHistory`. */
+  messageStoreUrl?: string;
+  /** Deposit what is sent and received in the Message Store (the domain's Conversation Server is a proxy). */
+  depositHistory?: boolean;
 }
 
 /** Options of a DeviceAgent. */
@@ -71,9 +77,16 @@ export interface DeviceAgentOptions {
   account?: DeviceAccount;
   /**
    * History store: one for every account, or a function that opens the account's own when it signs in (the
-   * SQLite history is per AOR; called once per AOR). Default: in memory.
+   * SQLite history is per AOR; called once per AOR). A `DeviceHistory` (see {@link sqliteHistory}) also
+   * deposits into and fetches from the Message Store, which the move needs. Default: in memory.
    */
-  history?: MessageHistory | ((account: DeviceAccount) => MessageHistory);
+  history?: MessageHistory | ((account: DeviceAccount) => MessageHistory | DeviceHistory);
+  /** Accept Join requests without prompting (default false; `setAutoAccept` changes it). */
+  autoAccept?: boolean;
+  /** How long a Join prompt stays up, ms (PROFILE.md: 60 000). */
+  joinPromptMs?: number;
+  /** A tap on every SIP message sent and received (the lab's `trace.device(name)`). */
+  sipTrace?: WsSocketTrace;
   /** MSRP listening address (default 127.0.0.1, ephemeral port). */
   msrpHost?: string;
   /** Registration lifetime asked for, seconds (default 600). */
@@ -90,12 +103,31 @@ interface SignedIn {
   socket: WsSocket;
   watcher: DeviceListWatcher;
   chat: ChatService;
+  transfers: DeviceTransfers;
+}
+
+/**
+ * The `history` option for a real device: each account's SQLite history in `dataDir`, synchronised with the
+ * account's Message Store (`messageStoreUrl`) and depositing into it when `depositHistory` is set.
+ */
+export function sqliteHistory(dataDir: string): (account: DeviceAccount) => DeviceHistory {
+  return (account) =>
+    DeviceHistory.open({
+      dataDir,
+      self: account.uri,
+      deposit: account.depositHistory ?? false,
+      ...(account.messageStoreUrl
+        ? { store: { baseUrl: account.messageStoreUrl, username: account.authorizationUser ?? account.uri.replace(/^sips?:/i, ''), password: account.password } }
+        : {}),
+    });
 }
 
 /** The device agent. */
 export class DeviceAgent implements DeviceApi {
   private readonly listeners = new Map<DeviceEventName, Set<(payload: never) => void>>();
   private readonly histories = new Map<string, MessageHistory>();
+  private readonly deviceHistories = new Map<string, DeviceHistory>();
+  private autoAccept: boolean;
   private endpoint: MsrpSocketTransport | null = null;
   private instanceId: string | null = null;
   private deviceName: string;
@@ -105,6 +137,7 @@ export class DeviceAgent implements DeviceApi {
 
   constructor(private readonly options: DeviceAgentOptions) {
     this.deviceName = options.deviceName;
+    this.autoAccept = options.autoAccept ?? false;
   }
 
   /** Load the instance id, listen for MSRP and, with an account, sign in (registration proceeds in the background). */
@@ -134,6 +167,22 @@ export class DeviceAgent implements DeviceApi {
     await this.started?.catch(() => undefined);
     await this.disconnect();
     await this.endpoint?.close();
+    await Promise.allSettled([...this.deviceHistories.values()].map((h) => h.close()));
+    this.deviceHistories.clear();
+  }
+
+  /** The Message Store side of the signed-in account's history, when it is a DeviceHistory (tests, CLI). */
+  get deviceHistory(): DeviceHistory | null {
+    return this.current ? (this.deviceHistories.get(this.current.account.uri.toLowerCase()) ?? null) : null;
+  }
+
+  /**
+   * Move a conversation to a device named by its GRUU, whether or not the device list has it (the CLI and
+   * tests; Conversation Server A judges it: 404 unknown, 480 not registered or not CPM, 403 another user's).
+   * Resolves with the transfer id; the outcome comes as `transferProgress`.
+   */
+  async moveConversationToGruu(conversationId: string, gruu: string, name: string): Promise<string> {
+    return this.requireRegistered().transfers.move(conversationId, { gruu, name });
   }
 
   on<E extends DeviceEventName>(event: E, listener: DeviceEventListener<E>): () => void {
@@ -216,23 +265,24 @@ export class DeviceAgent implements DeviceApi {
   // ─── Transfer: electron/device/transfer (another issue) ────────────────────────────────────────────────
 
   async moveConversation(...args: DeviceCommandArgs<'moveConversation'>): Promise<string> {
-    this.check('moveConversation', args);
-    throw notYet('moveConversation');
+    const [conversationId, targetInstanceId] = this.check('moveConversation', args);
+    return this.requireRegistered().transfers.moveToInstance(conversationId, targetInstanceId);
   }
 
   async acceptJoin(...args: DeviceCommandArgs<'acceptJoin'>): Promise<void> {
-    this.check('acceptJoin', args);
-    throw notYet('acceptJoin');
+    const [joinId] = this.check('acceptJoin', args);
+    this.requireSignedIn().transfers.acceptJoin(joinId);
   }
 
   async declineJoin(...args: DeviceCommandArgs<'declineJoin'>): Promise<void> {
-    this.check('declineJoin', args);
-    throw notYet('declineJoin');
+    const [joinId] = this.check('declineJoin', args);
+    this.requireSignedIn().transfers.declineJoin(joinId);
   }
 
   async setAutoAccept(...args: DeviceCommandArgs<'setAutoAccept'>): Promise<void> {
-    this.check('setAutoAccept', args);
-    throw notYet('setAutoAccept');
+    const [enabled] = this.check('setAutoAccept', args);
+    this.autoAccept = enabled;
+    if (this.current) this.current.transfers.autoAccept = enabled;
   }
 
   // ─── internals ─────────────────────────────────────────────────────────────────────────────────────────
@@ -275,7 +325,14 @@ export class DeviceAgent implements DeviceApi {
     const endpoint = this.endpoint;
     if (!instanceId || !endpoint) throw new DeviceApiError('internal', 'start() first');
     const history = this.historyFor(account);
-    const socket = new WsSocket({ url: account.wsUrl, ...(account.trustedCertificatePem ? { trustedCertificatePem: account.trustedCertificatePem } : {}) });
+    const deviceHistory = this.deviceHistories.get(account.uri.toLowerCase());
+    // The UA needs the REFER handler at construction; the transfers need the UA: bind late.
+    let transfers: DeviceTransfers | undefined;
+    const socket = new WsSocket({
+      url: account.wsUrl,
+      ...(account.trustedCertificatePem ? { trustedCertificatePem: account.trustedCertificatePem } : {}),
+      ...(this.options.sipTrace ? { trace: this.options.sipTrace } : {}),
+    });
     let ua: CpmUserAgent;
     try {
       ua = new CpmUserAgent({
@@ -289,6 +346,13 @@ export class DeviceAgent implements DeviceApi {
         ...(account.authorizationUser ? { authorizationUser: account.authorizationUser } : {}),
         ...(this.options.registerExpires ? { registerExpires: this.options.registerExpires } : {}),
         connectionRecovery: this.options.reconnect ?? { minIntervalSeconds: 1, maxIntervalSeconds: 10 },
+        referHandler: {
+          authorize: async (refer) => (transfers ? transfers.authorize(refer) : { accept: false, status: 480, reason: 'Temporarily Unavailable' }),
+          accepted: (refer, subscription) => {
+            if (transfers) transfers.accepted(refer, subscription);
+            else void subscription.finish(480, 'Temporarily Unavailable');
+          },
+        },
       });
     } catch (error) {
       throw new DeviceApiError('invalid-argument', `account: ${error instanceof Error ? error.message : String(error)}`);
@@ -312,7 +376,27 @@ export class DeviceAgent implements DeviceApi {
       if (event.originator !== 'remote') return;
       chat.handleIncoming(CpmInviteSession.fromIncoming(event.session, event.request));
     });
-    const signedIn: SignedIn = { account, ua, socket, watcher, chat };
+    transfers = new DeviceTransfers({
+      ua,
+      chat,
+      transferServiceUri: account.transferServiceUri,
+      devices: () => watcher.devices,
+      ...(deviceHistory
+        ? {
+            history: {
+              deposit: async () => {
+                deviceHistory.history.flush();
+                await deviceHistory.depositor?.drain();
+              },
+              syncConversation: (id: string) => deviceHistory.syncConversation(id),
+            },
+          }
+        : {}),
+      emit: (event, payload) => this.emit(event, payload),
+      autoAccept: this.autoAccept,
+      ...(this.options.joinPromptMs !== undefined ? { joinPromptMs: this.options.joinPromptMs } : {}),
+    });
+    const signedIn: SignedIn = { account, ua, socket, watcher, chat, transfers };
     ua.on('disconnected', () => {
       if (this.current === signedIn) this.emit('error', { code: 'network', message: `lost the connection to ${account.wsUrl}`, conversationId: null });
     });
@@ -327,7 +411,13 @@ export class DeviceAgent implements DeviceApi {
     const key = account.uri.toLowerCase();
     let history = this.histories.get(key);
     if (!history) {
-      history = option ? option(account) : new MemoryMessageHistory();
+      const opened = option ? option(account) : new MemoryMessageHistory();
+      if (opened instanceof DeviceHistory) {
+        this.deviceHistories.set(key, opened);
+        // Deposit what a previous run left, fetch what the store has (the store may be unreachable: retried later).
+        void opened.start().catch(() => undefined);
+        history = opened.history;
+      } else history = opened;
       this.histories.set(key, history);
     }
     return history;
@@ -337,6 +427,7 @@ export class DeviceAgent implements DeviceApi {
     const signedIn = this.current;
     if (!signedIn) return;
     this.current = null;
+    signedIn.transfers.close();
     signedIn.watcher.stop();
     signedIn.chat.endAll();
     // Give the BYEs and the un-REGISTER a moment on the wire before the socket goes.
@@ -380,8 +471,4 @@ function accountFromConfig(config: AccountConfig): DeviceAccount {
     ...(config.trustedCertificatePem ? { trustedCertificatePem: config.trustedCertificatePem } : {}),
     ...(config.transferServiceUri ? { transferServiceUri: config.transferServiceUri } : {}),
   };
-}
-
-function notYet(command: string): DeviceApiError {
-  return new DeviceApiError('invalid-state', `${command}: session transfer is not available in this build yet`);
 }

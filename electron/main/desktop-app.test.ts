@@ -135,6 +135,13 @@ describe('profiles', () => {
     expect(electronFake.state.lockedWith).toEqual({ profile: 'desktop' });
   });
 
+  it('registers the Windows AppUserModelID (notifications need it) that matches electron-builder.yml', async () => {
+    await running({ platform: 'win32' });
+    expect(electronFake.state.appUserModelId).toBe('org.cpmhandoff.desktop');
+    const builder = readFileSync(new URL('../../electron-builder.yml', import.meta.url), 'utf8');
+    expect(builder).toContain(`appId: ${electronFake.state.appUserModelId}`);
+  });
+
   it('stops at once, without an agent, when another instance holds the profile', async () => {
     electronFake.state.singleInstanceLock = false;
     const factory = vi.fn(async () => agent);

@@ -22,6 +22,9 @@ import { UnreadBadge } from './unread-badge';
 /** The product's name as users see it. */
 export const PRODUCT_NAME = 'CPM Handoff';
 
+/** The appId of electron-builder.yml, used as the Windows AppUserModelID. */
+export const APP_USER_MODEL_ID = 'org.cpmhandoff.desktop';
+
 /** Everything the main process needs from outside. */
 export interface DesktopAppOptions {
   argv: readonly string[];
@@ -113,6 +116,8 @@ export function startDesktopApp(options: DesktopAppOptions): DesktopApp {
     const userData = profileDataPath(app.getPath('userData'), profile, options.platform === 'win32' ? '\\' : '/');
     // The single-instance lock is keyed on userData: set it first, so that each profile has its own lock.
     app.setPath('userData', userData);
+    // Windows shows notifications only for an app with an AppUserModelID (the installer's appId).
+    if (options.platform === 'win32') app.setAppUserModelId(APP_USER_MODEL_ID);
     if (!app.requestSingleInstanceLock({ profile })) {
       lifecycle.transition(AppState.Stopped, `profile ${profile} is already open in another instance`);
       app.quit();

@@ -3,7 +3,7 @@
  * Node in the page, a preload that exposes only the DeviceApi, no navigation away from the app, no new
  * windows, no <webview>. Links the user clicks open in the system browser only when they are allow-listed.
  */
-import { BrowserWindow, shell, type WebPreferences } from 'electron';
+import { BrowserWindow, nativeTheme, shell, type WebPreferences } from 'electron';
 
 /** The only webPreferences the window is ever created with (besides the preload path). */
 export const SECURE_WEB_PREFERENCES = Object.freeze({
@@ -77,7 +77,8 @@ export function createMainWindow(options: MainWindowOptions): BrowserWindow {
     show: false,
     title: options.title,
     ...(options.iconPath === undefined ? {} : { icon: options.iconPath }),
-    backgroundColor: '#00000000',
+    // The renderer's own background (styles.css --bg), so that no white flashes before the first paint.
+    backgroundColor: nativeTheme.shouldUseDarkColors ? '#14171c' : '#f6f7f9',
     webPreferences: { ...SECURE_WEB_PREFERENCES, preload: options.preloadPath },
   });
   const contents = window.webContents;

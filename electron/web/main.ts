@@ -1,12 +1,13 @@
 /**
  * `npm run web`: the browser shell as a program.
  *
- *   npm run web -- [--lab-json FILE] [--device AOR,NAME]… [--data DIR] [--port N]
+ *   npm run web -- [--lab-json FILE] [--device AOR,NAME]… [--data DIR] [--port N] [--static DIR]
  *
  * Without `--lab-json` it starts the two-domain lab in-process; with it, it puts the devices on the running
  * lab that file describes (save the first line `npm run lab` prints). `--device` (repeatable) replaces the
  * default devices (sip:alice@a.example,Laptop; sip:alice@a.example,Desktop; sip:bob@b.example,Desktop).
- * `--data` keeps the devices' data folders there (default: a temporary folder removed at exit).
+ * `--data` keeps the devices' data folders there (default: a temporary folder removed at exit). `--static`
+ * serves another folder than dist/renderer/ (which is built first when missing).
  *
  * The first stdout line is one JSON object: `{"url": "http://127.0.0.1:…/", "devices": [{"id", "user",
  * "name", "url"}, …]}`; open a device's `url` in a browser. Diagnostics go to stderr. SIGINT or SIGTERM stop
@@ -19,7 +20,7 @@ import { ensureRendererBuilt } from './renderer-build';
 import { parseDeviceSpec } from './shell-devices';
 import { WebShell } from './web-shell';
 
-const USAGE = 'usage: npm run web -- [--lab-json FILE] [--device AOR,NAME]... [--data DIR] [--port N]';
+const USAGE = 'usage: npm run web -- [--lab-json FILE] [--device AOR,NAME]... [--data DIR] [--port N] [--static DIR]';
 
 async function main(): Promise<number> {
   const { values } = parseArgs({
@@ -28,6 +29,7 @@ async function main(): Promise<number> {
       device: { type: 'string', multiple: true },
       data: { type: 'string' },
       port: { type: 'string' },
+      static: { type: 'string' },
       help: { type: 'boolean' },
     },
     strict: true,
@@ -44,7 +46,7 @@ async function main(): Promise<number> {
     process.stderr.write(`${line}\n`);
   };
   const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
-  const staticRoot = await ensureRendererBuilt(repoRoot, log);
+  const staticRoot = values.static ?? (await ensureRendererBuilt(repoRoot, log));
   const lab = values['lab-json'] === undefined ? undefined : await loadLabDescription(values['lab-json']);
 
   const shell = new WebShell({

@@ -47,13 +47,14 @@ describe('the shell’s life', () => {
 
   it('a device the lab has no account for fails the start, and the temporary data folder is removed', async () => {
     const shell = new WebShell({ staticRoot: join(dir, 'renderer'), lab: LAB, devices: [parseDeviceSpec('sip:zed@a.example,Pc')] });
-    const folders: string[] = [];
+    let folder: string | null = null;
     shell.on('stateChange', (state) => {
-      if (state === WebShellState.Stopping) folders.push(...[]);
+      if (state === WebShellState.Stopping) folder = shell.dataFolder;
     });
     await expect(shell.start()).rejects.toThrow('zed-pc: the lab has no user sip:zed@a.example');
     expect(shell.state).toBe(WebShellState.Stopped);
-    expect(shell.device('zed-pc')).toBeUndefined();
+    expect(folder).toMatch(/cpm-web-/);
+    await expect(access(folder!)).rejects.toThrow(/ENOENT/);
   });
 
   it('refuses two devices with the same id before starting anything', async () => {

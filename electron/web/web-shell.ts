@@ -117,6 +117,11 @@ export class WebShell extends EventEmitter<WebShellEvents> {
     return this.ownLab;
   }
 
+  /** The parent of the devices' data folders, once chosen (a temporary one is removed at stop). */
+  get dataFolder(): string | null {
+    return this.options.dataDir ?? this.ownDataDir;
+  }
+
   /** The HTTP/WebSocket server, once running. */
   get server(): ShellServer | null {
     return this.shellServer;

@@ -18,7 +18,7 @@ export function TransferBanner(props: { conversationId: string }): ReactNode {
     return (
       <div className={`transfer-banner ${tone}`} role="status" aria-live="polite">
         {!final ? <span className="spinner" aria-hidden="true" /> : null}
-        <span>{moveProgressText(move.phase, move.targetName, move.statusCode, move.error)}</span>
+        <span>{final && move.description !== null ? move.description : moveProgressText(move.phase, move.targetName, move.statusCode, move.error)}</span>
         {final ? <button type="button" className="link" onClick={() => dismiss(props.conversationId)}>Dismiss</button> : null}
       </div>
     );

@@ -123,8 +123,16 @@ describe('a move from this device (source)', () => {
     emit('transferProgress', { transferId: 't-other', conversationId: 'conv-1', role: 'source', phase: 'completed', statusCode: 200 });
     expect(store.getState().movedAway['conv-1']).toBeUndefined();
     emit('transferProgress', { transferId: 't-1', conversationId: 'conv-1', role: 'source', phase: 'declined', statusCode: 603 });
-    expect(store.getState().moves['conv-1']).toMatchObject({ phase: 'declined', statusCode: 603 });
+    expect(store.getState().moves['conv-1']).toMatchObject({ phase: 'declined', statusCode: 603, description: null });
     expect(store.getState().movedAway['conv-1']).toBeUndefined();
+  });
+
+  it("keeps the agent's own words for how the move ended, when it gives them", async () => {
+    const { store, emit } = setup();
+    await store.getState().move('conv-1', DESKTOP);
+    const last = { transferId: 't-1', conversationId: 'conv-1', role: 'source', phase: 'failed', statusCode: 491, description: 'The move was refused (491 Request Pending)' };
+    emit('transferProgress', last as Parameters<typeof emit<'transferProgress'>>[1]);
+    expect(store.getState().moves['conv-1']).toMatchObject({ phase: 'failed', description: 'The move was refused (491 Request Pending)' });
   });
 
   it('reports a refused move command as a failure with its reason', async () => {

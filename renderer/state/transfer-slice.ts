@@ -18,7 +18,12 @@ export interface OutgoingMove {
   statusCode: number | null;
   /** A command error (the REFER could not even be sent), else null. */
   error: string | null;
+  /** The agent's own words for how the move ended (the last progress event's `description`), else null. */
+  description: string | null;
 }
+
+/** A progress event, with the optional result fields the agent adds on the source's last event. */
+type ProgressWithResult = TransferProgress & { description?: string };
 
 /** A quiet line in a conversation's history: where it moved between devices. */
 export interface MoveMarker {
@@ -91,7 +96,9 @@ export function createTransferSlice(api: DeviceApi, now: () => number = Date.now
           pickerOpen: false,
           moves: {
             ...get().moves,
-            [conversationId]: { conversationId, targetInstanceId: target.instanceId, targetName: target.name, transferId: null, phase: 'sending', statusCode: null, error: null },
+            [conversationId]: {
+              conversationId, targetInstanceId: target.instanceId, targetName: target.name, transferId: null, phase: 'sending', statusCode: null, error: null, description: null,
+            },
           },
         });
         try {
@@ -142,7 +149,8 @@ export function createTransferSlice(api: DeviceApi, now: () => number = Date.now
           const move = get().moves[conversationId];
           if (!move) return; // a move started before this window opened: nothing to show progress on
           if (move.transferId !== null && move.transferId !== progress.transferId) return;
-          patchMove(conversationId, { transferId: progress.transferId, phase, statusCode: progress.statusCode });
+          const description = (progress as ProgressWithResult).description ?? null;
+          patchMove(conversationId, { transferId: progress.transferId, phase, statusCode: progress.statusCode, ...(description === null ? {} : { description }) });
           if (phase === 'completed') {
             set({ movedAway: { ...get().movedAway, [conversationId]: { deviceName: move.targetName, at: now() } } });
             addMarker(conversationId, `Moved to ${move.targetName}`);

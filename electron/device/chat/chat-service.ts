@@ -25,7 +25,9 @@ import { CpmHeader, isValidCpmId } from '../../../protocol/cpm/cpm-headers';
 import { newContributionId, newConversationId } from '../../../protocol/cpm/cpm-ids';
 import type { Imdn } from '../../../protocol/imdn/imdn';
 import { parseMsrpSdp } from '../../../protocol/sdp/msrp-sdp';
+import { judgeContinuation, type LiveDialog } from '../../../protocol/cpm/continuation';
 import type { CpmInviteDialog, CpmInviteOptions } from '../sip/cpm-invite-session';
+import { RemoteContinuation } from '../transfer/remote-continuation';
 import { encodeNotification, encodeTextMessage, type IncomingText } from './chat-payload';
 import { ChatSession, ChatSessionState } from './chat-session';
 import type { MessageHistory } from './message-history';
@@ -46,6 +48,19 @@ export interface ChatServiceOptions {
   previewLength?: number;
   /** Liveness probe interval of active sessions (ChatSession `keepAliveMs`). */
   keepAliveMs?: number;
+  /** How long the far side keeps a continued session's old dialog without its BYE (PROFILE.md: 32 s). */
+  continuationGraceMs?: number;
+}
+
+/** What the target of a move asks the chat layer for: INVITE J, continuing a conversation (PROFILE.md steps 10–13). */
+export interface JoinInviteRequest {
+  /** J without embedded headers (every URI parameter kept). */
+  target: string;
+  conversationId: string;
+  peerUri: string;
+  peerDisplayName: string;
+  /** Full header lines besides Conversation-ID / Contribution-ID (Target-Dialog, Require, InReplyTo-Contribution-ID, Referred-By). */
+  extraHeaders: string[];
 }
 
 const STATUS_RANK: Readonly<Record<MessageStatus, number>> = { pending: 0, sent: 1, delivered: 2, displayed: 3, failed: 4 };
@@ -64,6 +79,10 @@ export class ChatService extends EventEmitter {
   /** Conversation id → incoming messages whose sender asked for a display notification not yet sent. */
   private readonly displayPending = new Map<string, PendingDisplay[]>();
   private readonly unread = new Map<string, Set<string>>();
+  /** Conversation id → the device it moved to (the thread is read-only here until a session carries it again). */
+  private readonly moved = new Map<string, string>();
+  /** Old dialogs superseded by a continuation (we are T's far side), by session id. */
+  private readonly continuations = new Map<string, RemoteContinuation>();
   private readonly previewLength: number;
 
   constructor(private readonly options: ChatServiceOptions) {
@@ -79,6 +98,48 @@ export class ChatService extends EventEmitter {
   /** Every session not yet ended. */
   liveSessions(): ChatSession[] {
     return [...this.sessions.values()].filter((s) => s.state !== ChatSessionState.Ended && s.state !== ChatSessionState.Failed);
+  }
+
+  /** The session carrying a conversation now, or undefined. */
+  carrier(conversationId: string): ChatSession | undefined {
+    return this.carrying.get(conversationId);
+  }
+
+  /** The device a conversation moved to, or undefined when this device holds it. */
+  movedTo(conversationId: string): string | undefined {
+    return this.moved.get(conversationId);
+  }
+
+  /**
+   * The conversation moved to another device (the source of a move, on the release NOTIFY): from now on it is
+   * read-only here and says where it went; a session carrying it here again (a move back) lifts that.
+   */
+  markMoved(conversationId: string, deviceName: string): void {
+    this.moved.set(conversationId, deviceName);
+    this.refreshRecord(conversationId);
+  }
+
+  /** The old dialog state of a continued session (far side), for tests and diagnostics. */
+  continuationOf(sessionId: string): RemoteContinuation | undefined {
+    return this.continuations.get(sessionId);
+  }
+
+  /**
+   * The target of a move: INVITE J with the Join's headers and the same Conversation-ID, a new Contribution-ID
+   * (PROFILE.md steps 10–13). The new session carries the conversation as soon as it is up.
+   */
+  join(request: JoinInviteRequest): ChatSession {
+    const peerUri = normalizeUri(request.peerUri);
+    const record = this.options.history.conversation(request.conversationId);
+    this.saveConversation({
+      id: request.conversationId,
+      peerUri: record?.peerUri ?? peerUri,
+      peerDisplayName: record?.peerDisplayName || request.peerDisplayName,
+      lastMessageText: record?.lastMessageText ?? null,
+      updatedAt: Date.now(),
+      unreadCount: record?.unreadCount ?? 0,
+    });
+    return this.invite(request.conversationId, request.target, request.extraHeaders);
   }
 
   /** Every conversation, most recently updated first. */
@@ -102,6 +163,7 @@ export class ChatService extends EventEmitter {
     const existing = this.options.history.conversations().find((c) => c.peerUri === peerUri);
     const conversationId = existing?.id ?? newConversationId();
     if (!existing) this.saveConversation({ id: conversationId, peerUri, peerDisplayName: '', lastMessageText: null, updatedAt: Date.now(), unreadCount: 0 });
+    this.moved.delete(conversationId); // starting it again here takes it back
     const carrier = this.carrying.get(conversationId);
     if (!carrier || !carrier.usable) this.invite(conversationId, peerUri);
     return this.summary(conversationId);
@@ -111,6 +173,8 @@ export class ChatService extends EventEmitter {
   sendMessage(conversationId: string, text: string): ChatMessage {
     const record = this.options.history.conversation(conversationId);
     if (!record) throw new DeviceApiError('not-found', `no conversation ${conversationId}`);
+    const movedTo = this.moved.get(conversationId);
+    if (movedTo !== undefined) throw new DeviceApiError('invalid-state', `this conversation moved to ${movedTo}; continue it there`);
     let session = this.carrying.get(conversationId);
     if (!session || !session.usable) session = this.invite(conversationId, record.peerUri);
     const encoded = encodeTextMessage({ from: this.options.self, to: { uri: record.peerUri }, text });
@@ -177,6 +241,8 @@ export class ChatService extends EventEmitter {
 
   /** End every session (sign-out, shutdown). */
   endAll(): void {
+    for (const c of this.continuations.values()) c.dispose();
+    this.continuations.clear();
     for (const s of this.liveSessions()) s.end();
   }
 
@@ -196,7 +262,17 @@ export class ChatService extends EventEmitter {
       sip.reject(488, 'Not Acceptable Here');
       return null;
     }
+    // PROFILE.md steps 10–23 (proxy): an INVITE with Target-Dialog naming a live dialog of ours continues it.
+    const verdict = judgeContinuation(
+      { targetDialog: sip.inviteHeader('Target-Dialog'), assertedAor: assertedAor(sip), conversationId },
+      (td) => this.liveDialog(td.callId, td.localTag, td.remoteTag),
+    );
+    if (verdict.kind === 'refuse') {
+      sip.reject(verdict.status, verdict.reason);
+      return null;
+    }
     const session = new ChatSession({ sip, conversationId, contributionId, ...this.sessionOptions() });
+    if (verdict.kind === 'continuation') return this.continueSession(session, verdict.dialog.id);
     const peer = session.peer;
     const peerUri = normalizeUri(peer.uri);
     const record = this.options.history.conversation(conversationId);
@@ -227,13 +303,51 @@ export class ChatService extends EventEmitter {
 
   // ─── internals ─────────────────────────────────────────────────────────────────────────────────────────
 
-  private invite(conversationId: string, peerUri: string): ChatSession {
+  /** A live session whose dialog is (callId, our tag, the peer's tag): what a Target-Dialog names (RFC 4538 §4). */
+  private liveDialog(callId: string, localTag: string, remoteTag: string): LiveDialog | undefined {
+    for (const s of this.liveSessions()) {
+      const d = s.sip.dialog;
+      if (!d || d.callId !== callId || d.localTag !== localTag || d.remoteTag !== remoteTag) continue;
+      if (this.continuations.has(s.id)) return undefined; // already continued once: a second Join gets 481
+      return { id: s.id, peerAor: normalizeUri(s.peer.uri), conversationId: s.conversationId };
+    }
+    return undefined;
+  }
+
+  /**
+   * Accept a continuation without prompting (PROFILE.md, remote party): attach the new session to the same
+   * conversation, send only on it from now on, and let RemoteContinuation govern the old one (its messages are
+   * still taken until its BYE; after the grace time we end it ourselves).
+   */
+  private continueSession(session: ChatSession, oldSessionId: string): ChatSession {
+    const old = this.sessions.get(oldSessionId);
+    this.track(session);
+    this.carrying.set(session.conversationId, session); // sending switches at once (queued until MSRP is up)
+    this.emitState(session, null);
+    session.accept();
+    if (old) {
+      const continuation = new RemoteContinuation(() => old.end('replaced by a continuation (no BYE from the old device)'), this.options.continuationGraceMs);
+      this.continuations.set(old.id, continuation);
+      old.on('stateChange', (to) => {
+        if (to !== ChatSessionState.Ended && to !== ChatSessionState.Failed) return;
+        continuation.released();
+        continuation.dispose();
+        this.continuations.delete(old.id);
+      });
+      continuation.superseded();
+    }
+    this.refreshRecord(session.conversationId);
+    return session;
+  }
+
+  private invite(conversationId: string, peerUri: string, extraHeaders: string[] = []): ChatSession {
     let session: ChatSession | undefined;
     const contributionId = newContributionId();
     const sip = this.options.startInvite({
       target: peerUri,
       conversationId,
       contributionId,
+      ...(extraHeaders.length ? { extraHeaders } : {}),
       peerConnection: {
         localEndpoint: () => session!.peerConnectionOptions().localEndpoint(),
         onNegotiated: (n) => session!.peerConnectionOptions().onNegotiated(n),
@@ -256,6 +370,7 @@ export class ChatService extends EventEmitter {
     session.on('stateChange', (to, _from, cause) => {
       if (to === ChatSessionState.Active) {
         this.carrying.set(session.conversationId, session);
+        this.moved.delete(session.conversationId);
         this.flushDisplays(session);
       }
       this.emitState(session, cause);
@@ -355,6 +470,16 @@ export class ChatService extends EventEmitter {
 
   private emitState(session: ChatSession, cause: string | null): void {
     this.emit('sessionState', { sessionId: session.id, conversationId: session.conversationId, state: session.state, cause });
+  }
+}
+
+/** The AOR the network asserted for the caller of an incoming INVITE (P-Asserted-Identity), or undefined. */
+function assertedAor(sip: CpmInviteDialog): string | undefined {
+  if (sip.inviteHeader('P-Asserted-Identity') === undefined) return undefined;
+  try {
+    return normalizeUri(sip.peer.uri);
+  } catch {
+    return undefined;
   }
 }
 

@@ -51,6 +51,14 @@ export interface WsSocketOptions {
   handshakeTimeoutMs?: number;
   /** Largest accepted message (default 1 MiB; RFC 7118 puts one SIP message in one WebSocket message). */
   maxMessageBytes?: number;
+  /** Called with every SIP message sent and received (the lab's SIP trace: `lab.trace.device(name)`). */
+  trace?: WsSocketTrace;
+}
+
+/** A SIP message tap (shaped like the lab trace's device hook). */
+export interface WsSocketTrace {
+  sent(message: string): void;
+  received(message: string): void;
 }
 
 /** Events of a WsSocket (JsSIP itself uses the on* callbacks, not these). */
@@ -70,7 +78,7 @@ export class WsSocket extends EventEmitter {
   ondisconnect: (error: boolean, code?: number, reason?: string) => void = () => undefined;
   ondata: (data: string) => void = () => undefined;
 
-  private readonly options: Required<Omit<WsSocketOptions, 'trustedCertificatePem'>> & Pick<WsSocketOptions, 'trustedCertificatePem'>;
+  private readonly options: Required<Omit<WsSocketOptions, 'trustedCertificatePem' | 'trace'>> & Pick<WsSocketOptions, 'trustedCertificatePem' | 'trace'>;
   private readonly sipUri: string;
   private viaTransport: string;
   private ws: WebSocket | null = null;
@@ -96,6 +104,7 @@ export class WsSocket extends EventEmitter {
       handshakeTimeoutMs: options.handshakeTimeoutMs ?? 10_000,
       maxMessageBytes: options.maxMessageBytes ?? 1024 * 1024,
       trustedCertificatePem: options.trustedCertificatePem,
+      trace: options.trace,
     };
     // JsSIP's own interface uses transport=ws for both ws: and wss: in the socket's SIP URI (RFC 7118 §5.2
     // only defines "ws" and "wss" for Via; the URI is used for the pre-loaded Route).
@@ -168,7 +177,9 @@ export class WsSocket extends EventEmitter {
     ws.on('message', (data: WebSocket.RawData) => {
       if (this.ws !== ws) return;
       // RFC 7118 §5.4: SIP may come in text or binary frames; JsSIP wants text (UTF-8).
-      this.ondata(toText(data));
+      const text = toText(data);
+      this.options.trace?.received(text);
+      this.ondata(text);
     });
     ws.on('error', (error: Error) => {
       if (this.ws === ws) this.fail(error);
@@ -207,6 +218,7 @@ export class WsSocket extends EventEmitter {
   send(message: string): boolean {
     const ws = this.ws;
     if (!ws || this.current !== WsSocketState.Connected) return false;
+    this.options.trace?.sent(message);
     ws.send(message, (error) => {
       if (error && this.ws === ws) this.fail(error);
     });

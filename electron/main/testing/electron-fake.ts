@@ -198,6 +198,7 @@ export function createElectronFake() {
     singleInstanceLock: true,
     lockedWith: null as unknown,
     badgeCount: null as number | null,
+    appUserModelId: null as string | null,
     quitCalls: 0,
     exitCode: null as number | null,
     errorBoxes: [] as Array<{ title: string; content: string }>,
@@ -229,7 +230,10 @@ export function createElectronFake() {
       state.badgeCount = count ?? 0;
       return true;
     },
-  } satisfies Pick<Electron.App, 'isPackaged' | 'getPath' | 'setPath' | 'requestSingleInstanceLock' | 'whenReady' | 'quit' | 'exit' | 'setBadgeCount'>);
+    setAppUserModelId: (id: string): void => {
+      state.appUserModelId = id;
+    },
+  } satisfies Pick<Electron.App, 'isPackaged' | 'getPath' | 'setPath' | 'requestSingleInstanceLock' | 'whenReady' | 'quit' | 'exit' | 'setBadgeCount' | 'setAppUserModelId'>);
 
   const ipcMain = {
     handle: (channel: string, listener: InvokeHandler): void => {
@@ -345,7 +349,7 @@ export function createElectronFake() {
       FakeNotification.instances.length = 0;
       FakeNotification.supported = true;
       Object.assign(state, {
-        userData: '/tmp/cpm-fake-user-data', singleInstanceLock: true, lockedWith: null, badgeCount: null, quitCalls: 0,
+        userData: '/tmp/cpm-fake-user-data', singleInstanceLock: true, lockedWith: null, badgeCount: null, appUserModelId: null, quitCalls: 0,
         exitCode: null, errorBoxes: [], openedExternally: [], headersListener: null, encryptionAvailable: true,
       });
     },

@@ -47,6 +47,7 @@ import type { CpmSessionHandler, CpmSessionInfo, SessionHandlerEnvironment, Sess
 import { InPathLeg, InPathSession, InPathSessionState, type InPathEndReason } from './in-path-session';
 import { answerSetupFor, legSdp, peerConnectsToOurOffer, readPeerSdp } from './leg-sdp';
 import { MsrpConnector } from './msrp-connector';
+import { RelayHistory } from './relay-history';
 import { MsrpRelay, MsrpRelayState, type MsrpReadControl, type RelaySide } from './msrp/msrp-relay';
 import type { MsrpServerEndpoint } from './msrp/msrp-server-endpoint';
 import {
@@ -431,6 +432,9 @@ export class InPathHandler extends EventEmitter<InPathHandlerEvents> implements 
       if (timer.refresher === 'uac') headers.push({ name: 'Require', value: 'timer' });
     }
     legA.msrp = this.openMedia(session, legA);
+    session.history = this.newHistory(session);
+    session.history?.watch(legA.msrp, 'a');
+    session.history?.watch(legB.msrp, 'b');
     session.relay = this.newRelay(session, legA.msrp, legB.msrp);
     const dialog = Dialog.fromUas(invite, localTag, `<${legA.contact}>`);
     this.attachDialog(legA, dialog);
@@ -607,7 +611,7 @@ export class InPathHandler extends EventEmitter<InPathHandlerEvents> implements 
     const infos = (['a', 'b'] as const).map((side) => session.legs[side]).flatMap((leg) => (leg ? [session.infoOf(leg)] : [])).filter(isDefined);
     session.transition(InPathSessionState.Terminating, reason);
     session.relay?.close();
-    for (const leg of [session.legs.a, session.legs.b, ...session.retired]) {
+    for (const leg of [session.legs.a, session.legs.b, ...session.retired, ...session.joining]) {
       if (!leg) continue;
       leg.msrp?.close();
       leg.timer.stop();
@@ -645,7 +649,7 @@ export class InPathHandler extends EventEmitter<InPathHandlerEvents> implements 
       if (session.state === InPathSessionState.Terminated) return;
       session.transition(InPathSessionState.Terminating);
     }
-    for (const leg of [session.legs.a, session.legs.b, ...session.retired]) if (leg) this.forgetLeg(leg, false);
+    for (const leg of [session.legs.a, session.legs.b, ...session.retired, ...session.joining]) if (leg) this.forgetLeg(leg, false);
     session.transition(InPathSessionState.Terminated);
     this.sessions.delete(session.id);
     if (session.callerTransaction) this.unanswered.delete(session.callerTransaction);
@@ -762,6 +766,7 @@ export class InPathHandler extends EventEmitter<InPathHandlerEvents> implements 
       (bound) => {
         const relay = session.relay;
         if (session.ending || !relay || relay.state === MsrpRelayState.Closed || session.legs[leg.side] !== leg) return bound.close();
+        session.history?.watch(bound, leg.side);
         relay.replaceLeg(leg.side, bound, { replayUnacknowledged: true });
         leg.msrp = bound;
         standIn.close();
@@ -783,6 +788,15 @@ export class InPathHandler extends EventEmitter<InPathHandlerEvents> implements 
       this.endSession(session, 'msrp-lost', undefined);
     });
     return relay;
+  }
+
+  /** The session's history, for this server's own user: the caller when originating, the callee when terminating. */
+  private newHistory(session: InPathSession): RelayHistory | undefined {
+    const sink = this.env.messageSink;
+    const ownerSide: RelaySide = session.role === 'orig' ? 'a' : 'b';
+    const owner = session.legs[ownerSide]?.party.aor;
+    if (!sink || !owner) return undefined;
+    return new RelayHistory({ sink, conversationId: session.conversationId, owner, ownerSide, log: this.env.log });
   }
 
   private bindMs(): number {
@@ -860,27 +874,31 @@ export class InPathHandler extends EventEmitter<InPathHandlerEvents> implements 
     }
     const media = this.options.msrp.expectLeg({ localUri: leg.msrpUri, remotePath: leg.remotePath, waitMs: this.bindMs() });
     leg.msrp = media.session;
+    session.joining.add(leg);
+    session.history?.watch(leg.msrp, leg.side);
+    // The relay serves the new leg at once (its binding SEND may carry a message already) and switches the
+    // side to it as soon as the new device's MSRP connection is up.
+    const relay = session.relay;
+    const switched = relay && relay.state !== MsrpRelayState.Closed ? relay.replaceLeg(old.side, leg.msrp, { replayUnacknowledged: true }).switched : Promise.reject(new Error('no relay'));
     tx.respond(buildResponse(invite, 200, { toTag: localTag, headers, body: leg.sdp }));
-    // Switch as soon as the new device's MSRP connection is up (its binding SEND arrived).
-    media.bound.then(
-      () => this.switchLeg(old, leg),
+    switched.then(
+      (replayed) => this.legSwitched(old, leg, replayed),
       () => {
+        session.joining.delete(leg);
+        if (session.ending) return this.forgetLeg(leg, false);
         this.env.log(`in-path: session ${session.id}: the Join leg's device never connected; the old leg stays`);
         if (leg.dialog?.state === DialogState.Confirmed) this.sendBye(leg);
-        this.forgetLeg(leg, false);
+        else this.forgetLeg(leg, false);
       },
     );
   }
 
-  private switchLeg(old: InPathLeg, next: InPathLeg): void {
+  /** The relay switched side `old.side` to `next`: `next` is current, `old` retired until its BYE. */
+  private legSwitched(old: InPathLeg, next: InPathLeg, replayed: string[]): void {
     const session = old.session;
-    const relay = session.relay;
-    if (session.ending || !relay || relay.state === MsrpRelayState.Closed || session.legs[old.side] !== old || !next.msrp) {
-      next.msrp?.close();
-      return;
-    }
+    session.joining.delete(next);
+    if (session.ending) return;
     const previous = session.infoOf(old);
-    const { replayed } = relay.replaceLeg(old.side, next.msrp, { replayUnacknowledged: true });
     session.legs[old.side] = next;
     old.retired = true;
     session.retired.add(old);

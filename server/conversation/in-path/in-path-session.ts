@@ -32,6 +32,7 @@ import { assertTransition, type TransitionTable } from '../../sip/transaction/st
 import type { SendTarget } from '../../sip/transport/transport-types';
 import type { MsrpRelay, RelaySide } from './msrp/msrp-relay';
 import type { CpmSessionInfo, SessionParty } from '../session-handler';
+import type { RelayHistory } from './relay-history';
 import { SessionTimer } from './session-timer';
 
 /** States of an in-path session (see the diagram above). */
@@ -127,7 +128,11 @@ export class InPathSession extends EventEmitter<InPathSessionEvents> {
   readonly legs: Record<RelaySide, InPathLeg | undefined> = { a: undefined, b: undefined };
   /** Legs a transfer replaced, still waiting for their BYE. */
   readonly retired = new Set<InPathLeg>();
+  /** Legs of Join INVITEs answered whose device has not bound its MSRP yet (the relay has not switched). */
+  readonly joining = new Set<InPathLeg>();
   relay: MsrpRelay | undefined;
+  /** Records what the relay carries for this server's user (when the domain has a Message Store). */
+  history: RelayHistory | undefined;
   /** Side a's INVITE and its transaction (until answered). */
   callerInvite: SipRequest | undefined;
   callerTransaction: InviteServerTransaction | undefined;
@@ -194,6 +199,7 @@ export class InPathSession extends EventEmitter<InPathSessionEvents> {
     if (to === S.Terminated) {
       for (const timer of this.timers) clearTimeout(timer);
       this.timers.clear();
+      this.history?.close();
     }
     this.emit('stateChange', from, to);
   }

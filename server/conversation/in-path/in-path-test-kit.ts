@@ -22,6 +22,7 @@ import type { TimerConfig } from '../../sip/transaction/timers';
 import { TransactionLayer, type ServerTransaction } from '../../sip/transaction/transaction-layer';
 import { createTransportLayer } from '../../sip/transport/sip-transport-layer';
 import type { Endpoint, SipTransportLayer } from '../../sip/transport/transport-types';
+import type { MessageSink } from '../../store/message-sink';
 import { InPathHandler, type InPathOptions } from './in-path-handler';
 import { MsrpServerEndpoint } from './msrp/msrp-server-endpoint';
 
@@ -81,14 +82,24 @@ export class InPathBench {
   }
 
   /** Start the handler (TCP on loopback) and the peer. */
-  static async start(options: { timers?: Partial<TimerConfig>; handler?: Partial<Omit<InPathOptions, 'msrp'>>; log?: (line: string) => void } = {}): Promise<InPathBench> {
+  static async start(
+    options: { timers?: Partial<TimerConfig>; handler?: Partial<Omit<InPathOptions, 'msrp'>>; log?: (line: string) => void; messageSink?: MessageSink } = {},
+  ): Promise<InPathBench> {
     const transport = await createTransportLayer({ listeners: [{ protocol: 'tcp', host: '127.0.0.1', port: 0 }] });
     const layer = new TransactionLayer(transport, { ...(options.timers ? { timers: options.timers } : {}), autoTrying: true });
     const address = transport.listeningPoint('tcp')!;
     const msrp = new MsrpServerEndpoint();
     await msrp.listen();
     const handler = new InPathHandler(
-      { domain: 'a.example', transport, layer, address, ...(options.timers ? { timers: options.timers } : {}), log: options.log ?? (() => undefined) },
+      {
+        domain: 'a.example',
+        transport,
+        layer,
+        address,
+        ...(options.timers ? { timers: options.timers } : {}),
+        ...(options.messageSink ? { messageSink: options.messageSink } : {}),
+        log: options.log ?? (() => undefined),
+      },
       { msrp, ...options.handler },
     );
     layer.on('request', (tx, received) => {

@@ -1,13 +1,9 @@
 /**
  * Compatibility only: names code outside server/sip still imports from here. They hold no parsing of
  * their own; the grammar is the message layer's. Import from `../message/` instead (`parseVia` from
- * `via.ts`, `fromTag` / `toTag` from `header-fields.ts`, and `cseqOf` from `./transaction-key`); this file
- * goes once nothing imports it.
+ * `via.ts`, `fromTag` / `toTag` from `header-fields.ts`); this file goes once nothing imports it.
  */
-import type { CSeq } from '../message/cseq';
 import { parseNameAddr, tagOf } from '../message/name-addr';
-import type { SipHeaders } from '../message/sip-message';
-import { cseqOf } from './transaction-key';
 
 export { parseVia } from '../message/via';
 
@@ -24,10 +20,3 @@ export function tagParam(value: string | undefined): string | undefined {
   }
 }
 
-/**
- * The CSeq of a header section; throws `SipParseError` when missing or malformed.
- * @deprecated use `cseqOf(message)` from `./transaction-key`.
- */
-export function parseCSeq(headers: SipHeaders): CSeq {
-  return cseqOf({ headers });
-}

@@ -245,7 +245,7 @@ describe('MsrpRelay between two device legs on loopback', () => {
     const b2 = await leg(server, await device());
     const atNew: ReceivedMsrpMessage[] = [];
     b2.device.on('message', (m) => atNew.push(m));
-    const { replayed } = relay.replaceLeg('b', b2.server);
+    const { replayed } = relay.replaceLeg('b', b2.server); // already bound: switched at once
     expect(replayed).toEqual([...ids.slice(4), big]);
     expect(relay.legB).toBe(b2.server);
     const after = a.device.send(utf8('after the switch'), 'text/plain').messageId;
@@ -285,6 +285,36 @@ describe('MsrpRelay between two device legs on loopback', () => {
     const arrived = new Promise<ReceivedMsrpMessage>((r) => b2.device.once('message', r));
     expect(t.relay.replaceLeg('b', b2.server).replayed).toEqual([sent]);
     expect((await arrived).messageId).toBe(sent);
+  });
+
+  it('switches to a new leg only once its device has bound it, relaying what that device sends at once', async () => {
+    const t = await relayed();
+    const dev = await device();
+    const uri = dev.newLocalUri();
+    const pending = t.server.expectLeg({ remotePath: [uri] });
+    const { replayed, switched } = t.relay.replaceLeg('b', pending.session);
+    expect(replayed).toEqual([]); // not bound yet: nothing switched
+    const beforeBinding = t.a.device.send(utf8('still for the old device'), 'text/plain').messageId;
+    const atOld = new Promise<ReceivedMsrpMessage>((r) => t.b.device.once('message', r));
+    expect((await atOld).messageId).toBe(beforeBinding);
+    expect(t.relay.legB).toBe(t.b.server);
+    // The new device's first SEND carries a message: it binds the leg and is relayed.
+    const created = dev.createSession({ localUri: uri, remotePath: [pending.session.localUri], setup: 'active' });
+    created.session.send(utf8('first words from the new device'), 'text/plain');
+    const atA = new Promise<ReceivedMsrpMessage>((r) => t.a.device.once('message', r));
+    expect(await switched).toEqual([]);
+    expect(t.relay.legB).toBe(pending.session);
+    expect(new TextDecoder().decode((await atA).body)).toBe('first words from the new device');
+  });
+
+  it('keeps the old leg when the new one closes before it is bound', async () => {
+    const t = await relayed();
+    const pending = t.server.expectLeg({ waitMs: 50 });
+    await expect(t.relay.replaceLeg('b', pending.session).switched).rejects.toThrow('closed before it was bound');
+    expect(t.relay.legB).toBe(t.b.server);
+    const arrived = new Promise<ReceivedMsrpMessage>((r) => t.b.device.once('message', r));
+    t.a.device.send(utf8('still here'), 'text/plain');
+    expect(new TextDecoder().decode((await arrived).body)).toBe('still here');
   });
 
   it('rejects replacing a leg with a session it already serves', async () => {

@@ -99,6 +99,17 @@ export interface MsrpRelayOptions {
   historySize?: number;
 }
 
+/** The result of `replaceLeg`. */
+export interface ReplaceLegResult {
+  /** Message-IDs replayed, in order, when the switch happened at once (the new leg was bound); else empty. */
+  replayed: string[];
+  /**
+   * Resolves with the Message-IDs replayed once the side switched; rejects if the new leg closed before it
+   * was bound (the side then stays with the old leg). Marked handled: ignoring it is safe.
+   */
+  switched: Promise<string[]>;
+}
+
 /** Events of a relay. */
 export type MsrpRelayEvents = {
   stateChange: (state: MsrpRelayState, previous: MsrpRelayState) => void;
@@ -109,12 +120,6 @@ export type MsrpRelayEvents = {
   /** The current leg of `side` closed (its connection went away, or its owner closed it). */
   legClosed: (side: RelaySide, session: MsrpSession, reason: string) => void;
 };
-
-/** The result of `replaceLeg`. */
-export interface ReplaceLegResult {
-  /** Message-IDs replayed to the new leg, in order. */
-  replayed: string[];
-}
 
 interface Relayed {
   readonly messageId: string;
@@ -240,21 +245,45 @@ export class MsrpRelay extends TypedEmitter<MsrpRelayEvents> {
   }
 
   /**
-   * Move `side` to `session` (the transfer target's leg, bound or still waiting for its device). From now
-   * on what the other side sends goes to `session`; with `replayUnacknowledged` (default) every message
-   * the old leg had not acknowledged is relayed to `session` first, in order (a message partly sent to the
-   * old leg is aborted there). The old leg stays served for what it still sends until its owner closes it.
-   * Throws `TypeError` when the relay is closed or `session` already belongs to it.
+   * Move `side` to `session`, the transfer target's leg. What `session` sends is relayed from now on; the
+   * switch itself happens once `session` is bound ("as soon as A-Dn's MSRP connection is up", PROFILE.md
+   * steps 10–13), at once if it already is: from then on what the other side sends goes to `session`,
+   * and with `replayUnacknowledged` (default) every message the old leg had not acknowledged is relayed
+   * to it first, in order (a message partly sent to the old leg is aborted there with `#`). The old leg
+   * stays served for what it still sends until its owner closes it (on its BYE).
+   *
+   * Call it as soon as the new leg exists (not after it is bound): the new device's binding SEND may
+   * already carry a message, which is relayed only if the relay serves the leg by then.
+   * Throws `TypeError` when the relay is closed or `session` is closed or already served by this relay.
    */
   replaceLeg(side: RelaySide, session: MsrpSession, options: { replayUnacknowledged?: boolean } = {}): ReplaceLegResult {
     if (this.current === MsrpRelayState.Closed) throw new TypeError('replaceLeg() on a closed relay');
     if (this.sides.has(session)) throw new TypeError('replaceLeg() with a session the relay already serves');
     if (session.state === MsrpSessionState.Closed) throw new TypeError('replaceLeg() with a closed session');
+    const replay = options.replayUnacknowledged ?? true;
     this.adopt(session, side);
+    if (session.state === MsrpSessionState.Active) {
+      const replayed = this.switchLeg(side, session, replay);
+      return { replayed, switched: Promise.resolve(replayed) };
+    }
+    const switched = new Promise<string[]>((resolve, reject) => {
+      const onState = (state: MsrpSessionState): void => {
+        if (state !== MsrpSessionState.Active && state !== MsrpSessionState.Closed) return;
+        session.off('stateChange', onState);
+        if (state === MsrpSessionState.Active && this.current === MsrpRelayState.Relaying) resolve(this.switchLeg(side, session, replay));
+        else reject(new Error(`the new leg of side ${side} closed before it was bound: the side was not switched`));
+      };
+      session.on('stateChange', onState);
+    });
+    switched.catch(() => undefined);
+    return { replayed: [], switched };
+  }
+
+  private switchLeg(side: RelaySide, session: MsrpSession, replay: boolean): string[] {
     this.legs[side] = session;
     const dir = this.directions[side];
     const replayed: string[] = [];
-    if (options.replayUnacknowledged ?? true) {
+    if (replay) {
       for (const rec of [...dir.pending]) {
         if (rec.state !== 'relaying' && rec.state !== 'undelivered') continue;
         const previous = rec.target;
@@ -265,7 +294,7 @@ export class MsrpRelay extends TypedEmitter<MsrpRelayEvents> {
       }
     }
     this.updateFlow(dir);
-    return { replayed };
+    return replayed;
   }
 
   /** Stop relaying and close every leg (current and retired). Idempotent. */

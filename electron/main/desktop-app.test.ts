@@ -6,7 +6,7 @@ import { DeviceApiError } from '../api/device-api';
 import type { AccountConfig, JoinRequest } from '../api/payloads';
 import { AppState } from './app-lifecycle';
 import { startDesktopApp, type DesktopAppOptions } from './desktop-app';
-import { createFakeDeviceAgent, type FakeDeviceAgent } from './testing/fake-device-agent';
+import { accountInfoFor, createFakeDeviceAgent, type FakeDeviceAgent } from './testing/fake-device-agent';
 import { FakeBrowserWindow, FakeNotification, FakeTray, electronFake, fakeEvent, type FakeMenu } from './testing/electron-fake';
 
 vi.mock('electron', async () => (await import('./testing/electron-fake')).electronFake.module);
@@ -300,6 +300,18 @@ describe('tray and badge', () => {
     agent.emit('registrationState', { state: 'failed', cause: '403 Forbidden', pubGruu: null, expiresAt: null });
     expect(registrationLabel()).toBe('Registration: Offline');
     expect(tray.tooltip).toBe('CPM Handoff: Offline (403 Forbidden)');
+  });
+
+  it('names the account in the tray and recounts the badge once registered', async () => {
+    await running();
+    agent.spies.getAccount.mockResolvedValue({ ...accountInfoFor(ACCOUNT), registration: 'registered' });
+    agent.spies.listConversations.mockResolvedValue([
+      { id: 'c1', peerUri: 'sip:bob@b.example', peerDisplayName: 'Bob', lastMessageText: 'hi', updatedAt: 1, unreadCount: 4, activeSessionId: null },
+    ]);
+    agent.emit('registrationState', { state: 'registered', cause: null, pubGruu: null, expiresAt: 2 });
+    const tray = FakeTray.instances[0]!;
+    await vi.waitFor(() => expect(tray.tooltip).toBe('CPM Handoff: Online as sip:alice@a.example'));
+    expect(electronFake.state.badgeCount).toBe(4);
   });
 
   it('the tray menu opens the window and quits through the agent shutdown', async () => {

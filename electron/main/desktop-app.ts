@@ -145,7 +145,7 @@ export function startDesktopApp(options: DesktopAppOptions): DesktopApp {
     }
     state.agent = agent;
 
-    const window = openWindow();
+    openWindow();
     registerCommandHandlers(withPersistedSettings(agent, settings), (event) => {
       const url = event.senderFrame?.url;
       return url !== undefined && isAppUrl(url, options.renderer);
@@ -155,6 +155,10 @@ export function startDesktopApp(options: DesktopAppOptions): DesktopApp {
       if (target !== null && !target.isDestroyed()) target.webContents.send(channel, payload);
     });
 
+    const badge = new UnreadBadge();
+    state.badge = badge;
+    agent.on('conversationUpdated', (conversation) => badge.update(conversation));
+
     const tray = new TrayController({
       imageDir: options.trayImageDir,
       platform: options.platform,
@@ -163,7 +167,17 @@ export function startDesktopApp(options: DesktopAppOptions): DesktopApp {
       onQuit: quit,
     });
     state.tray = tray;
-    agent.on('registrationState', (status: RegistrationStatus) => tray.update(status));
+    agent.on('registrationState', (status: RegistrationStatus) => {
+      tray.update(status);
+      if (status.state !== 'registered') return;
+      // Newly registered (perhaps with an account the window just signed in with): name it, recount unread.
+      Promise.all([agent.getAccount(), agent.listConversations()])
+        .then(([account, conversations]) => {
+          tray.update(status, account?.uri ?? null);
+          badge.reset(conversations);
+        })
+        .catch((error: unknown) => log('reading the account after registration failed', error));
+    });
 
     const notifier = new JoinNotifier({
       platform: options.platform,
@@ -174,7 +188,8 @@ export function startDesktopApp(options: DesktopAppOptions): DesktopApp {
     });
     state.notifier = notifier;
     agent.on('joinRequest', (request) => {
-      if (!window.isDestroyed() && window.isFocused()) return; // the in-app prompt is in front of the user
+      const current = state.window;
+      if (current !== null && !current.isDestroyed() && current.isFocused()) return; // the in-app prompt is in front of the user
       notifier.notify(request);
     });
     agent.on('transferProgress', (progress) => {
@@ -182,9 +197,6 @@ export function startDesktopApp(options: DesktopAppOptions): DesktopApp {
       if (progress.role === 'target' && progress.phase !== 'requested') notifier.dismissConversation(progress.conversationId);
     });
 
-    const badge = new UnreadBadge();
-    state.badge = badge;
-    agent.on('conversationUpdated', (conversation) => badge.update(conversation));
 
     app.on('window-all-closed', () => {
       // macOS apps stay in the dock; elsewhere closing the window leaves the tray icon, which can quit.

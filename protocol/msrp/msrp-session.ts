@@ -16,8 +16,8 @@
  *
  * Flow control: `bufferedAmount` counts the bytes queued and not yet handed to the connection. When it
  * reaches `highWaterMark`, `send()` returns `false` in `accepted` and `needsDrain` is true; the `drain`
- * event fires once it falls below the mark again, so an owner relaying from a socket can pause reading
- * until then.
+ * event fires once it is down to `lowWaterMark` (half the high one by default), so an owner relaying from
+ * a socket can pause reading until then without pausing and resuming on every chunk.
  */
 import { TypedEmitter } from '../common/typed-emitter';
 import { ChunkStream } from './msrp-chunk-stream';
@@ -65,6 +65,8 @@ export interface MsrpSessionOptions {
   chunkSize?: number;
   /** Queued bytes at which `needsDrain` turns true. Default 1 MiB. */
   highWaterMark?: number;
+  /** Queued bytes at or below which `drain` fires after the high-water mark was reached. Default half of it. */
+  lowWaterMark?: number;
   /** Bounds of incoming reassembly. */
   reassembly?: ReassemblerOptions;
 }
@@ -209,6 +211,7 @@ export class MsrpSession extends TypedEmitter<MsrpSessionEvents> {
   private drainPending = false;
   private bindingInFlight = false;
   readonly highWaterMark: number;
+  readonly lowWaterMark: number;
   private readonly reassembler: MsrpReassembler;
   private readonly firstHeaders = new Map<string, MsrpHeaders>();
   private chunkHandler: MsrpChunkHandler | undefined;
@@ -221,6 +224,7 @@ export class MsrpSession extends TypedEmitter<MsrpSessionEvents> {
     this.remote = options.remotePath ? [...options.remotePath] : undefined;
     this.chunkSize = options.chunkSize ?? DEFAULT_CHUNK_SIZE;
     this.highWaterMark = options.highWaterMark ?? 1024 * 1024;
+    this.lowWaterMark = Math.min(this.highWaterMark, options.lowWaterMark ?? Math.floor(this.highWaterMark / 2));
     this.reassembler = new MsrpReassembler(options.reassembly);
   }
 
@@ -612,7 +616,8 @@ export class MsrpSession extends TypedEmitter<MsrpSessionEvents> {
   }
 
   private checkDrain(): void {
-    if (this.drainPending && this.queued < this.highWaterMark) {
+    // Hysteresis: a feeder that paused at the high-water mark resumes only at the low one, not per chunk.
+    if (this.drainPending && this.queued <= this.lowWaterMark) {
       this.drainPending = false;
       this.emit('drain');
     }

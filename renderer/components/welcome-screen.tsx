@@ -104,7 +104,10 @@ export function WelcomeScreen(): ReactNode {
                   autoComplete={f.autoComplete}
                   spellCheck={false}
                   value={fields[f.name]}
-                  onChange={(e) => setFields({ ...fields, [f.name]: e.target.value })}
+                  onChange={(e) => {
+                    setFields({ ...fields, [f.name]: e.target.value });
+                    if (problem?.field === f.name) setProblem(null);
+                  }}
                   aria-invalid={problem?.field === f.name}
                   aria-describedby={problem?.field === f.name ? 'account-problem' : undefined}
                 />

@@ -33,6 +33,8 @@ export interface LabOptions {
   modes?: Readonly<Record<string, ConversationMode>>;
   /** Diagnostics of the elements (such as an in-path server that proxies for now), one line each. */
   log?: (line: string) => void;
+  /** How long a transfer's target may take to answer, ms (PROFILE.md: 60 s; tests shorten it). */
+  transferTargetAnswerMs?: number;
 }
 
 /** What the lab prints as its first stdout line (and what tests read). */
@@ -107,6 +109,7 @@ export class LabNetwork {
           messageSink: stores.domain(d.domain).sink,
           ...(options.log ? { log: options.log } : {}),
           ...(options.delayMs ? { delayMs: options.delayMs } : {}),
+          ...(options.transferTargetAnswerMs !== undefined ? { transferTargetAnswerMs: options.transferTargetAnswerMs } : {}),
         });
         const core = await DomainCore.start({
           domain: d.domain,

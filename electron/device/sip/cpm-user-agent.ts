@@ -348,9 +348,10 @@ export class CpmUserAgent extends UA {
     request.to_tag = Utils.newTag();
     const contact = this.contactHeader;
     request.reply(202, null, [`Contact: ${contact}`]);
-    const dialog = new Dialog({ _ua: this, receiveRequest: (r) => r.reply(405) }, request, 'UAS');
+    let notifier: ReferNotifier | undefined;
+    const dialog = new Dialog({ _ua: this, receiveRequest: (r) => (notifier ? notifier.receiveRequest(r) : r.reply(405)) }, request, 'UAS');
     if (dialog.error !== undefined) return; // cannot happen: Contact was checked above
-    const notifier = new ReferNotifier(dialog, request, contact, (n) => this.notifiers.delete(n));
+    notifier = new ReferNotifier(dialog, request, contact, (n) => this.notifiers.delete(n));
     this.notifiers.add(notifier);
     void notifier.start();
     try {

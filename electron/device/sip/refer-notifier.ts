@@ -84,13 +84,17 @@ export class ReferNotifier extends EventEmitter {
     return this.send(status, reason, 'noresource');
   }
 
-  /** Send one NOTIFY; `terminatedReason` null keeps the subscription active with the time left. */
+  /**
+   * Send one NOTIFY; `terminatedReason` null keeps the subscription active with the time left, `''` ends it
+   * without a reason (the subscriber asked), any other value ends it with that reason.
+   */
   private send(status: number, reason: string, terminatedReason: string | null): Promise<NotifyOutcome> {
     if (this.current === ReferNotifierState.Terminated) return Promise.resolve({ error: 'terminated' });
     const body = formatSipfrag(status, reason);
     this.lastStatus = { status, reason };
     const remaining = Math.max(0, Math.ceil((this.expiresAt - Date.now()) / 1000));
-    const subscriptionState = terminatedReason === null ? `active;expires=${remaining}` : `terminated;reason=${terminatedReason}`;
+    const subscriptionState =
+      terminatedReason === null ? `active;expires=${remaining}` : terminatedReason === '' ? 'terminated' : `terminated;reason=${terminatedReason}`;
     const headers = [
       `Event: refer;id=${this.refer.cseq}`,
       `Subscription-State: ${subscriptionState}`,
@@ -125,6 +129,37 @@ export class ReferNotifier extends EventEmitter {
     });
     if (terminatedReason !== null) this.end();
     return outcome;
+  }
+
+  /**
+   * An in-dialog request on the subscription (CpmUserAgent routes them here). A SUBSCRIBE refreshes it or,
+   * with `Expires: 0`, ends it: 200, then a last NOTIFY saying `terminated` (RFC 6665 §4.2.1.2, §4.2.1.4;
+   * RFC 3515 §2.4.4); that is how Conversation Server A withdraws a Join the user did not answer in time.
+   * A subscription that is over answers 481; other methods 405.
+   */
+  receiveRequest(request: JsSipIncomingRequest): void {
+    if (request.method !== 'SUBSCRIBE') {
+      request.reply(405);
+      return;
+    }
+    if (this.current === ReferNotifierState.Terminated) {
+      request.reply(481, 'Subscription does not exist');
+      return;
+    }
+    const event = request.getHeader('Event') ?? '';
+    if (!/^\s*refer\b/i.test(event)) {
+      request.reply(489, 'Bad Event');
+      return;
+    }
+    const asked = Number.parseInt(request.getHeader('Expires') ?? '', 10);
+    const remaining = Math.max(0, Math.ceil((this.expiresAt - Date.now()) / 1000));
+    if (asked === 0) {
+      request.reply(200, null, ['Expires: 0']);
+      void this.send(this.lastStatus.status, this.lastStatus.reason, '');
+      return;
+    }
+    // A refresh: the REFER's subscription keeps the duration it was given (RFC 6665 §4.2.1.2 lets us shorten).
+    request.reply(200, null, [`Expires: ${Number.isFinite(asked) ? Math.min(asked, remaining) : remaining}`]);
   }
 
   /** Start: the mandatory immediate NOTIFY (RFC 3515 §2.4.5), 100 Trying. */

@@ -23,7 +23,7 @@ import { formatTargetDialog } from '../../../protocol/sip/refer-headers';
 import type { ChatService } from '../chat/chat-service';
 import { ChatSessionState, type ChatSession } from '../chat/chat-session';
 import type { IncomingRefer, IncomingReferHandler, ReferVerdict } from '../sip/cpm-user-agent';
-import type { ReferNotifier } from '../sip/refer-notifier';
+import { ReferNotifierState, type ReferNotifier } from '../sip/refer-notifier';
 import { ReferSubscriberState, type OutgoingReferOptions, type ReferSubscriber } from '../sip/refer-subscriber';
 import { SourceTransfer, SourceTransferState, type SourceTransferResult } from './source-transfer';
 import { authorizeJoinRefer, TargetJoin, TargetJoinState, type JoinOffer } from './target-join';
@@ -254,12 +254,20 @@ export class DeviceTransfers implements IncomingReferHandler {
     const conversationId = offer.conversationId;
     const progress = (phase: TransferPhase, statusCode: number | null): void =>
       this.options.emit('transferProgress', { transferId: joinId, conversationId, role: 'target', phase, statusCode });
+    // Conversation Server A ends the Join subscription when nobody answered in time (PROFILE.md: 60 s): the
+    // prompt is withdrawn.
+    let withdrawn = false;
+    subscription.on('stateChange', (to) => {
+      if (to !== ReferNotifierState.Terminated || join.state !== TargetJoinState.Prompting) return;
+      withdrawn = true;
+      join.decline('Request Terminated');
+    });
     join.on('stateChange', (_from, to) => {
       if (to === TargetJoinState.Inviting) progress('joining', null);
       else if (to === TargetJoinState.Joined) {
         progress('replaced', 200);
         this.afterJoin(conversationId);
-      } else if (to === TargetJoinState.Declined) progress('declined', 603);
+      } else if (to === TargetJoinState.Declined) progress(withdrawn ? 'timed-out' : 'declined', withdrawn ? 408 : 603);
       else if (to === TargetJoinState.Failed) progress('failed', null);
       if (to !== TargetJoinState.Inviting) this.joins.delete(joinId);
     });

@@ -505,18 +505,23 @@ export class MsrpRelay extends TypedEmitter<MsrpRelayEvents> {
     if (dir.history.length > this.historySize) dir.history.splice(0, dir.history.length - this.historySize);
   }
 
-  /** Pause the senders towards `dir` while its receiver is saturated; resume them once it is not. */
+  /**
+   * Pause the senders towards `dir` while its receiver is saturated (its leg at the high-water mark, or too
+   * many bytes waiting on it); resume them once it is down to the low marks (the leg's low-water mark, half
+   * the stalled-bytes bound), so that a busy receiver does not make the sender's socket flap.
+   */
   private updateFlow(dir: Direction): void {
     if (!this.readControl || this.current === MsrpRelayState.Closed) return;
     const target = this.legs[dir.towards];
-    const saturated =
-      target.state === MsrpSessionState.Closed ? dir.held > this.maxStalledBytes : target.needsDrain || dir.stalledBytes > this.maxStalledBytes;
+    const gone = target.state === MsrpSessionState.Closed;
+    const saturated = gone ? dir.held > this.maxStalledBytes : target.needsDrain || dir.stalledBytes > this.maxStalledBytes;
+    const relieved = gone ? dir.held <= this.maxStalledBytes / 2 : target.bufferedAmount <= target.lowWaterMark && dir.stalledBytes <= this.maxStalledBytes / 2;
     if (saturated) {
       for (const [source, side] of this.sides) {
         if (side === dir.towards || source.state === MsrpSessionState.Closed || dir.paused.has(source)) continue;
         if (this.readControl.pauseReading(source, dir.token)) dir.paused.add(source);
       }
-    } else if (dir.paused.size > 0) {
+    } else if (relieved && dir.paused.size > 0) {
       for (const source of dir.paused) this.readControl.resumeReading(source, dir.token);
       dir.paused.clear();
     }

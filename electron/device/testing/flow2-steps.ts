@@ -1,0 +1,231 @@
+/**
+ * The seed's flow 2 (CPM Conversation Servers not in the media path) as PROFILE.md's table maps it onto SIP,
+ * hop by hop, and a matcher that finds each numbered step in a lab trace (`lab.trace.hops()`).
+ *
+ * Steps that happen in parallel in the network (CS A's NOTIFY 100 to the source and its Join REFER to the
+ * target) are not ordered against each other: each causal chain is checked in order, and each chain must
+ * start after the step that triggers it (the Join after step 3, INVITE J after step 7, the Session Replaced
+ * NOTIFY after step 23, the release NOTIFY after step 25, the BYE after step 30).
+ */
+
+/** A hop as the lab trace gives it (structural: `SipTraceHop`). */
+export interface TraceHopLike {
+  readonly from: string;
+  readonly to: string;
+  readonly method: string;
+  readonly status?: number;
+  readonly callId?: string;
+  readonly summary: string;
+  readonly timestampNs: bigint;
+}
+
+/** The names of the elements in the trace. */
+export interface Flow2Elements {
+  source: string;
+  target: string;
+  far: string;
+  coreA: string;
+  csA: string;
+  coreB: string;
+  csB: string;
+}
+
+type Dialogs = 'transfer' | 'join' | 'invite' | 't';
+
+interface StepSpec {
+  label: string;
+  from: keyof Flow2Elements;
+  to: keyof Flow2Elements;
+  method: string;
+  /** A response status; undefined for the request. */
+  status?: number;
+  dialog: Dialogs;
+}
+
+interface ChainSpec {
+  name: string;
+  /** The label of the step after which this chain starts (none for the first). */
+  after?: string;
+  steps: StepSpec[];
+}
+
+const req = (label: string, from: keyof Flow2Elements, to: keyof Flow2Elements, method: string, dialog: Dialogs): StepSpec => ({ label, from, to, method, dialog });
+const res = (label: string, from: keyof Flow2Elements, to: keyof Flow2Elements, method: string, status: number, dialog: Dialogs): StepSpec => ({ label, from, to, method, status, dialog });
+
+/** Flow 2, as PROFILE.md maps it: every hop of the move, labelled with the seed's step. */
+export const FLOW2_CHAINS: readonly ChainSpec[] = [
+  {
+    name: 'CPM Session Transfer request and Accepted notification',
+    steps: [
+      req('2', 'source', 'coreA', 'REFER', 'transfer'),
+      req('3', 'coreA', 'csA', 'REFER', 'transfer'),
+      res('4', 'csA', 'coreA', 'REFER', 202, 'transfer'),
+      res('5', 'coreA', 'source', 'REFER', 202, 'transfer'),
+      req('4–5', 'csA', 'coreA', 'NOTIFY', 'transfer'),
+      req('4–5', 'coreA', 'source', 'NOTIFY', 'transfer'),
+      res('4–5', 'source', 'coreA', 'NOTIFY', 200, 'transfer'),
+      res('4–5', 'coreA', 'csA', 'NOTIFY', 200, 'transfer'),
+    ],
+  },
+  {
+    name: 'Join CPM Session Notification and response',
+    after: '3',
+    steps: [
+      req('6', 'csA', 'coreA', 'REFER', 'join'),
+      req('7', 'coreA', 'target', 'REFER', 'join'),
+      res('8', 'target', 'coreA', 'REFER', 202, 'join'),
+      res('9', 'coreA', 'csA', 'REFER', 202, 'join'),
+      req('8–9', 'target', 'coreA', 'NOTIFY', 'join'),
+      req('8–9', 'coreA', 'csA', 'NOTIFY', 'join'),
+      res('8–9', 'csA', 'coreA', 'NOTIFY', 200, 'join'),
+      res('8–9', 'coreA', 'target', 'NOTIFY', 200, 'join'),
+    ],
+  },
+  {
+    name: 'CPM Session Invitation (INVITE J) and OK',
+    after: '7',
+    steps: [
+      req('10', 'target', 'coreA', 'INVITE', 'invite'),
+      req('11', 'coreA', 'csA', 'INVITE', 'invite'),
+      req('12', 'csA', 'coreA', 'INVITE', 'invite'),
+      req('13', 'coreA', 'coreB', 'INVITE', 'invite'),
+      req('14', 'coreB', 'csB', 'INVITE', 'invite'),
+      req('15', 'csB', 'coreB', 'INVITE', 'invite'),
+      req('16', 'coreB', 'far', 'INVITE', 'invite'),
+      res('17', 'far', 'coreB', 'INVITE', 200, 'invite'),
+      res('18', 'coreB', 'csB', 'INVITE', 200, 'invite'),
+      res('19', 'csB', 'coreB', 'INVITE', 200, 'invite'),
+      res('20', 'coreB', 'coreA', 'INVITE', 200, 'invite'),
+      res('21', 'coreA', 'csA', 'INVITE', 200, 'invite'),
+      res('22', 'csA', 'coreA', 'INVITE', 200, 'invite'),
+      res('23', 'coreA', 'target', 'INVITE', 200, 'invite'),
+    ],
+  },
+  {
+    name: 'CPM Session Replaced Notification',
+    after: '23',
+    steps: [
+      req('24', 'target', 'coreA', 'NOTIFY', 'join'),
+      req('25', 'coreA', 'csA', 'NOTIFY', 'join'),
+      res('26', 'csA', 'coreA', 'NOTIFY', 200, 'join'),
+      res('27', 'coreA', 'target', 'NOTIFY', 200, 'join'),
+    ],
+  },
+  {
+    name: 'Release CPM Session Notification',
+    after: '25',
+    steps: [
+      req('28', 'csA', 'coreA', 'NOTIFY', 'transfer'),
+      req('29', 'coreA', 'source', 'NOTIFY', 'transfer'),
+      res('30', 'source', 'coreA', 'NOTIFY', 200, 'transfer'),
+      res('31', 'coreA', 'csA', 'NOTIFY', 200, 'transfer'),
+    ],
+  },
+  {
+    name: 'Release CPM Session request (BYE on T) and OK',
+    after: '30',
+    steps: [
+      req('32', 'source', 'coreA', 'BYE', 't'),
+      req('33', 'coreA', 'csA', 'BYE', 't'),
+      req('34', 'csA', 'coreA', 'BYE', 't'),
+      req('35', 'coreA', 'coreB', 'BYE', 't'),
+      req('36', 'coreB', 'csB', 'BYE', 't'),
+      req('37', 'csB', 'coreB', 'BYE', 't'),
+      req('38', 'coreB', 'far', 'BYE', 't'),
+      res('39', 'far', 'coreB', 'BYE', 200, 't'),
+      res('40', 'coreB', 'csB', 'BYE', 200, 't'),
+      res('41', 'csB', 'coreB', 'BYE', 200, 't'),
+      res('42', 'coreB', 'coreA', 'BYE', 200, 't'),
+      res('43', 'coreA', 'csA', 'BYE', 200, 't'),
+      res('44', 'csA', 'coreA', 'BYE', 200, 't'),
+      res('45', 'coreA', 'source', 'BYE', 200, 't'),
+    ],
+  },
+];
+
+/** One step found in the trace. */
+export interface MatchedStep {
+  label: string;
+  chain: string;
+  /** Index of the hop in the list given. */
+  index: number;
+  hop: TraceHopLike;
+}
+
+/** The result of matching the trace against flow 2. */
+export interface Flow2Match {
+  steps: MatchedStep[];
+  /** What is missing or out of order; empty when the trace follows the table. */
+  problems: string[];
+  /** The Call-IDs the steps were matched on. */
+  callIds: Partial<Record<Dialogs, string>>;
+}
+
+/**
+ * Find every step of flow 2 in `hops` (sorted as `trace.hops()` sorts them). The four dialogs are recognised
+ * by their first message: the source's REFER (transfer), CS A's REFER (Join), the target's INVITE (J) and the
+ * source's BYE (T).
+ */
+export function matchFlow2(hops: readonly TraceHopLike[], names: Flow2Elements): Flow2Match {
+  const first = (pred: (h: TraceHopLike) => boolean): string | undefined => hops.find(pred)?.callId;
+  const isRequest = (h: TraceHopLike, method: string): boolean => h.method === method && h.status === undefined;
+  const callIds: Partial<Record<Dialogs, string>> = {
+    transfer: first((h) => isRequest(h, 'REFER') && h.from === names.source),
+    join: first((h) => isRequest(h, 'REFER') && h.from === names.csA),
+    invite: first((h) => isRequest(h, 'INVITE') && h.from === names.target),
+    t: first((h) => isRequest(h, 'BYE') && h.from === names.source),
+  };
+  const problems: string[] = [];
+  const steps: MatchedStep[] = [];
+  const byLabel = new Map<string, number>();
+  for (const chain of FLOW2_CHAINS) {
+    let cursor = -1;
+    if (chain.after !== undefined) {
+      const trigger = byLabel.get(chain.after);
+      if (trigger === undefined) {
+        problems.push(`${chain.name}: its trigger, step ${chain.after}, is missing`);
+        continue;
+      }
+      cursor = trigger;
+    }
+    for (const spec of chain.steps) {
+      const callId = callIds[spec.dialog];
+      const index = hops.findIndex(
+        (h, i) =>
+          i > cursor &&
+          h.callId === callId &&
+          h.from === names[spec.from] &&
+          h.to === names[spec.to] &&
+          h.method === spec.method &&
+          (spec.status === undefined ? h.status === undefined : h.status === spec.status),
+      );
+      if (index < 0) {
+        const what = spec.status === undefined ? spec.method : `${spec.status} (${spec.method})`;
+        problems.push(`step ${spec.label}: no ${what} from ${names[spec.from]} to ${names[spec.to]} after the previous step of "${chain.name}"`);
+        break;
+      }
+      cursor = index;
+      byLabel.set(spec.label, index);
+      steps.push({ label: spec.label, chain: chain.name, index, hop: hops[index]! });
+    }
+  }
+  return { steps, problems, callIds };
+}
+
+/**
+ * The ladder of the move with each row numbered against the seed's steps (rows that the table does not
+ * number, such as 100 Trying, 180 Ringing and ACK, get no number). `ladder` is what `renderLadder(hops)`
+ * drew from the same hops (two header lines, then one row per hop).
+ */
+export function numberLadder(ladder: string, hops: readonly TraceHopLike[], match: Flow2Match): string {
+  const labels = new Map<number, string>(match.steps.map((s) => [s.index, s.label]));
+  const lines = ladder.replace(/\n$/, '').split('\n');
+  if (lines.length !== hops.length + 2) return ladder; // drawn from other hops: leave it as it is
+  const width = 7;
+  return `${lines
+    .map((line, i) => {
+      const label = i < 2 ? (i === 0 ? 'step' : '') : (labels.get(i - 2) ?? '');
+      return `${label.padStart(width - 2).padEnd(width)}${line}`;
+    })
+    .join('\n')}\n`;
+}

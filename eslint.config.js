@@ -3,8 +3,10 @@ import tseslint from 'typescript-eslint';
 
 const node = ['node:*', 'fs', 'fs/*', 'path', 'os', 'net', 'tls', 'dgram', 'http', 'https', 'child_process', 'crypto', 'stream', 'events', 'url', 'util', 'worker_threads', 'ws', 'better-sqlite3'];
 
-/** @param {string[]} names @param {string} message */
+/** Import specifiers (gitignore-style: they match at any depth, for relative paths). @param {string[]} names @param {string} message */
 const forbid = (names, message) => ({ group: names, message });
+/** Bare package names only (a relative path that happens to contain `electron/` is not the package). @param {string[]} names @param {string} message */
+const pkg = (names, message) => ({ regex: `^(${names.join('|')})(/.*)?$`, message });
 
 export default tseslint.config(
   { ignores: ['node_modules/**', 'dist/**', 'out/**', 'release/**', 'coverage/**', 'test-artifacts/**', '**/*.js', '**/*.mjs', '**/*.cjs'] },
@@ -13,7 +15,7 @@ export default tseslint.config(
     languageOptions: { parser: tseslint.parser },
     plugins: { '@typescript-eslint': tseslint.plugin },
     rules: {
-      'no-restricted-imports': ['error', { patterns: [forbid(['jssip', 'jssip/*'], 'Only electron/device/sip/ may import jssip (DESIGN.md boundaries).')] }],
+      'no-restricted-imports': ['error', { patterns: [pkg(['jssip'], 'Only electron/device/sip/ may import jssip (DESIGN.md boundaries).')] }],
       '@typescript-eslint/no-explicit-any': 'error',
       'no-debugger': 'error',
     },
@@ -24,9 +26,11 @@ export default tseslint.config(
   },
   {
     files: ['renderer/**/*.ts', 'renderer/**/*.tsx'],
+    ignores: ['renderer/**/*.test.ts', 'renderer/**/*.test.tsx'],
     rules: {
       'no-restricted-imports': ['error', { patterns: [
-        forbid(['electron', 'electron/*', 'jssip', 'jssip/*', ...node], 'renderer/ never imports Node, electron or jssip: talk to the DeviceApi (electron/api) only.'),
+        pkg(['electron', 'jssip'], 'renderer/ never imports Node, electron or jssip: talk to the DeviceApi (electron/api) only.'),
+        forbid(node, 'renderer/ never imports Node: talk to the DeviceApi (electron/api) only.'),
         forbid(['**/electron/device/**', '**/electron/main/**', '**/electron/preload/**', '**/electron/web/**', '**/server/**'], 'renderer/ imports electron/api and protocol/ only.'),
       ] }],
     },
@@ -35,7 +39,8 @@ export default tseslint.config(
     files: ['electron/api/**/*.ts'],
     rules: {
       'no-restricted-imports': ['error', { patterns: [
-        forbid(['electron', 'electron/*', 'jssip', 'jssip/*', ...node], 'electron/api/ is the contract: no Node, no DOM, no electron.'),
+        pkg(['electron', 'jssip'], 'electron/api/ is the contract: no Node, no DOM, no electron.'),
+        forbid(node, 'electron/api/ is the contract: no Node.'),
         forbid(['**/electron/device/**', '**/electron/main/**', '**/electron/preload/**', '**/electron/web/**', '**/server/**', '**/renderer/**'], 'electron/api/ imports protocol/ at most.'),
       ] }],
     },
@@ -45,8 +50,8 @@ export default tseslint.config(
     ignores: ['electron/device/sip/**', 'electron/device/**/*.test.ts'],
     rules: {
       'no-restricted-imports': ['error', { patterns: [
-        forbid(['electron', 'electron/*'], 'electron/device/ runs under plain Node: never import electron.'),
-        forbid(['jssip', 'jssip/*'], 'Only electron/device/sip/ may import jssip.'),
+        pkg(['electron'], 'electron/device/ runs under plain Node: never import electron.'),
+        pkg(['jssip'], 'Only electron/device/sip/ may import jssip.'),
         forbid(['**/server/**', '**/renderer/**', '**/electron/main/**'], 'electron/device/ may import protocol/ and electron/api/ only.'),
       ] }],
     },
@@ -55,7 +60,7 @@ export default tseslint.config(
     files: ['electron/device/sip/**/*.ts'],
     rules: {
       'no-restricted-imports': ['error', { patterns: [
-        forbid(['electron', 'electron/*'], 'electron/device/ runs under plain Node: never import electron.'),
+        pkg(['electron'], 'electron/device/ runs under plain Node: never import electron.'),
       ] }],
     },
   },
@@ -64,7 +69,8 @@ export default tseslint.config(
     ignores: ['protocol/**/*.test.ts'],
     rules: {
       'no-restricted-imports': ['error', { patterns: [
-        forbid(['electron', 'electron/*', 'jssip', 'jssip/*', ...node], 'protocol/ is shared and I/O-free: no Node modules, no electron.'),
+        pkg(['electron', 'jssip'], 'protocol/ is shared and I/O-free: no electron, no jssip.'),
+        forbid(node, 'protocol/ is shared and I/O-free: no Node modules.'),
         forbid(['**/electron/**', '**/server/**', '**/renderer/**'], 'protocol/ imports neither electron/, server/ nor renderer/.'),
       ] }],
     },
@@ -74,7 +80,7 @@ export default tseslint.config(
     ignores: ['server/**/*.test.ts'],
     rules: {
       'no-restricted-imports': ['error', { patterns: [
-        forbid(['electron', 'electron/*', 'jssip', 'jssip/*'], 'server/ never imports electron or jssip.'),
+        pkg(['electron', 'jssip'], 'server/ never imports electron or jssip.'),
         forbid(['**/electron/**', '**/renderer/**'], 'server/ imports protocol/ only from the client side of the tree.'),
       ] }],
     },

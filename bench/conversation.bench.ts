@@ -1,19 +1,20 @@
 /**
  * CPM sessions through the lab, for the four mode pairs of the two Conversation Servers:
- * `npx tsx --expose-gc bench/conversation.bench.ts` (about a minute; `SETUPS=n`, `MESSAGES=n` to change sizes).
+ * `npx tsx --expose-gc bench/conversation.bench.ts` (a minute or two; `SETUPS=n`, `MESSAGES=n`, `ROUNDS=n`).
  *
  * Everything runs in this one process: the lab (two cores, two Conversation Servers) and two bench phones,
  * Alice on core A and Bob on core B, each a small SIP UA over TCP (the server's own SIP stack, registered with
  * digest) with its own MSRP endpoint (the device's `MsrpEndpoint`). Per pair:
- * - **Set-ups per second**: SETUPS sessions, CONCURRENCY at a time; a session counts once both phones' MSRP
- *   sessions are bound (media up end to end), from Alice's INVITE; each is then ended with BYE.
+ * - **Set-ups per second**: SETUPS sessions over the rounds, CONCURRENCY at a time; a session counts once both
+ *   phones' MSRP sessions are bound (media up end to end); the BYEs that follow are not timed.
  * - **Throughput**: one session, MESSAGES messages of 1 KiB from Alice to Bob as fast as flow control lets
  *   them, until the last arrives: messages/s and MB/s. The proxy/proxy pair is the direct device-to-device
  *   MSRP session of the same run; the in-path pairs go through one or two relays.
- * - **Heap per concurrent session**: the process heap after gc() with 1,000 then 2,000 sessions open; the slope
- *   in bytes per session. It includes both phones' state, so the in-path servers' own cost is the difference
+ * - **Heap per concurrent session**: the process heap after gc() with 1,000 then 2,000 sessions open, each
+ *   time after every transaction has ended (they linger 32 s: steady state); the slope in bytes per session. It includes both phones' state, so the in-path servers' own cost is the difference
  *   to the proxy/proxy pair.
- * Prints a markdown table and writes bench/results/conversation.json.
+ * The four pairs' labs run side by side and are measured in interleaved rounds (medians), so that load from
+ * elsewhere on the machine hits them alike. Prints a markdown table and writes bench/results/conversation.json.
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -36,6 +37,7 @@ import type { SendTarget, SipTransportLayer } from '../server/sip/transport/tran
 
 const SETUPS = Number(process.env.SETUPS ?? 500);
 const CONCURRENCY = 25;
+const ROUNDS = Number(process.env.ROUNDS ?? 3);
 const MESSAGES = Number(process.env.MESSAGES ?? 10_000);
 const MESSAGE_BYTES = 1024;
 const HEAP_SESSIONS = [1000, 2000] as const;
@@ -204,86 +206,114 @@ function digest(challenge: string, user: string, password: string, uri: string):
   return `Digest username="${user}", realm="${realm}", nonce="${nonce}", uri="${uri}", response="${response}", algorithm=MD5, qop=auth, nc=00000001, cnonce="${cnonce}"${opaque ? `, opaque="${opaque}"` : ''}`;
 }
 
-/** One session up end to end: Alice's MSRP bound, and Bob's. */
-function connect(alice: Phone, bob: Phone): Promise<Call> {
-  return alice.call(bob);
-}
 
 interface PairResult {
   modeA: ConversationMode;
   modeB: ConversationMode;
+  /** Median over the rounds. */
   setupsPerSecond: number;
   throughput: { messagesPerSecond: number; megabytesPerSecond: number };
+  rounds: { setupsPerSecond: number[]; messagesPerSecond: number[] };
   heap: { sessions: number[]; heapUsedBytes: number[]; bytesPerSession: number } | undefined;
 }
 
-async function runPair(modeA: ConversationMode, modeB: ConversationMode): Promise<PairResult> {
+/** One mode pair's lab and phones, kept up for the whole run. */
+interface Rig {
+  modeA: ConversationMode;
+  modeB: ConversationMode;
+  lab: LabNetwork;
+  alice: Phone;
+  bob: Phone;
+}
+
+async function startRig(modeA: ConversationMode, modeB: ConversationMode): Promise<Rig> {
   const lab = await LabNetwork.start({ modeA, modeB });
   const alice = await Phone.start(lab, 'sip:alice@a.example');
   const bob = await Phone.start(lab, 'sip:bob@b.example');
-  try {
-    // Warm-up, then set-ups per second.
-    for (let i = 0; i < 20; i++) await alice.bye(await connect(alice, bob));
-    let done = 0;
-    const started = process.hrtime.bigint();
-    const worker = async (): Promise<void> => {
-      while (done < SETUPS) {
-        done++;
-        await alice.bye(await alice.call(bob));
-      }
-    };
-    await Promise.all(Array.from({ length: CONCURRENCY }, worker));
-    const setupSeconds = Number(process.hrtime.bigint() - started) / 1e9;
-    // The set-up rate counts only the set-up: the BYEs ran in the same loop, so it is a lower bound.
-    const setupsPerSecond = SETUPS / setupSeconds;
+  return { modeA, modeB, lab, alice, bob };
+}
 
-    // Throughput on one session.
-    const call = await connect(alice, bob);
-    const body = new Uint8Array(MESSAGE_BYTES).fill(0x61);
-    let received = 0;
-    const all = new Promise<void>((resolve) => {
-      call.bob.on('message', () => {
-        if (++received === MESSAGES) resolve();
-      });
-    });
-    const t0 = process.hrtime.bigint();
-    for (let i = 0; i < MESSAGES; i++) call.alice.send(body, 'message/cpim');
-    await all;
-    const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
-    await alice.bye(call);
+async function stopRig(rig: Rig): Promise<void> {
+  await rig.alice.close();
+  await rig.bob.close();
+  await rig.lab.close();
+}
 
-    // Heap per concurrent session.
-    let heap: PairResult['heap'];
-    const gc = (globalThis as { gc?: () => void }).gc;
-    if (gc) {
-      const open: Call[] = [];
-      const heapUsed: number[] = [];
-      for (const target of HEAP_SESSIONS) {
-        while (open.length < target) {
-          const batch = Math.min(CONCURRENCY, target - open.length);
-          open.push(...(await Promise.all(Array.from({ length: batch }, () => alice.call(bob)))));
-        }
-        await new Promise((r) => setTimeout(r, 200));
-        for (let i = 0; i < 3; i++) gc();
-        heapUsed.push(process.memoryUsage().heapUsed);
-      }
-      for (let i = 0; i < open.length; i += CONCURRENCY) await Promise.all(open.slice(i, i + CONCURRENCY).map((c) => alice.bye(c)));
-      const [s1 = 0, s2 = 0] = HEAP_SESSIONS;
-      const [h1 = 0, h2 = 0] = heapUsed;
-      heap = { sessions: [...HEAP_SESSIONS], heapUsedBytes: heapUsed, bytesPerSession: Math.round((h2 - h1) / (s2 - s1)) };
+/** Open `count` sessions, CONCURRENCY at a time; resolves with them and the seconds it took. */
+async function openSessions(rig: Rig, count: number): Promise<{ calls: Call[]; seconds: number }> {
+  const calls: Call[] = [];
+  const started = process.hrtime.bigint();
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < count) {
+      next++;
+      calls.push(await rig.alice.call(rig.bob));
     }
-    return {
-      modeA,
-      modeB,
-      setupsPerSecond,
-      throughput: { messagesPerSecond: MESSAGES / seconds, megabytesPerSecond: (MESSAGES * MESSAGE_BYTES) / seconds / 1e6 },
-      heap,
-    };
-  } finally {
-    await alice.close();
-    await bob.close();
-    await lab.close();
+  };
+  await Promise.all(Array.from({ length: Math.min(CONCURRENCY, count) }, worker));
+  return { calls, seconds: Number(process.hrtime.bigint() - started) / 1e9 };
+}
+
+async function closeSessions(rig: Rig, calls: Call[]): Promise<void> {
+  for (let i = 0; i < calls.length; i += CONCURRENCY) await Promise.all(calls.slice(i, i + CONCURRENCY).map((c) => rig.alice.bye(c)));
+}
+
+/** Set-ups per second: sessions opened (media up on both phones) per second of opening; BYEs untimed. */
+async function measureSetups(rig: Rig, count: number): Promise<number> {
+  const { calls, seconds } = await openSessions(rig, count);
+  await closeSessions(rig, calls);
+  return count / seconds;
+}
+
+/** MESSAGES messages of MESSAGE_BYTES from Alice to Bob on one session, until the last arrives: messages/s. */
+async function measureThroughput(rig: Rig): Promise<number> {
+  const call = await rig.alice.call(rig.bob);
+  const body = new Uint8Array(MESSAGE_BYTES).fill(0x61);
+  let received = 0;
+  const all = new Promise<void>((resolve) => {
+    call.bob.on('message', () => {
+      if (++received === MESSAGES) resolve();
+    });
+  });
+  const t0 = process.hrtime.bigint();
+  for (let i = 0; i < MESSAGES; i++) call.alice.send(body, 'message/cpim');
+  await all;
+  const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+  await rig.alice.bye(call);
+  return MESSAGES / seconds;
+}
+
+/** Wait until no element of any rig holds a transaction (they linger 64·T1 = 32 s after their final response). */
+async function waitIdle(rigs: readonly Rig[]): Promise<void> {
+  const busy = (): number => rigs.reduce((n, r) => n + r.lab.domains.reduce((m, d) => m + d.core.load().transactions + d.conversation.load().transactions, 0), 0);
+  for (let waited = 0; busy() > 0 && waited < 70_000; waited += 500) await new Promise((r) => setTimeout(r, 500));
+}
+
+/**
+ * Process heap after gc() with 1,000 then 2,000 of this rig's sessions open, each time once every transaction
+ * has ended (steady state: what an open session costs, not its set-up); the slope per session.
+ */
+async function measureHeap(rig: Rig, all: readonly Rig[]): Promise<PairResult['heap']> {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (!gc) return undefined;
+  const open: Call[] = [];
+  const heapUsed: number[] = [];
+  for (const target of HEAP_SESSIONS) {
+    open.push(...(await openSessions(rig, target - open.length)).calls);
+    await waitIdle(all);
+    for (let i = 0; i < 3; i++) gc();
+    heapUsed.push(process.memoryUsage().heapUsed);
   }
+  await closeSessions(rig, open);
+  const [s1 = 0, s2 = 0] = HEAP_SESSIONS;
+  const [h1 = 0, h2 = 0] = heapUsed;
+  return { sessions: [...HEAP_SESSIONS], heapUsedBytes: heapUsed, bytesPerSession: Math.round((h2 - h1) / (s2 - s1)) };
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
 function table(results: PairResult[]): string {
@@ -304,20 +334,46 @@ function table(results: PairResult[]): string {
 }
 
 async function main(): Promise<void> {
-  const results: PairResult[] = [];
-  for (const [a, b] of PAIRS) {
-    process.stderr.write(`pair ${a}/${b}…\n`);
-    results.push(await runPair(a, b));
+  const rigs: Rig[] = [];
+  try {
+    for (const [a, b] of PAIRS) rigs.push(await startRig(a, b));
+    for (const rig of rigs) await closeSessions(rig, (await openSessions(rig, 20)).calls); // warm-up
+    // Interleaved rounds, so that load from elsewhere on the machine hits every pair alike; medians.
+    const setups = rigs.map(() => [] as number[]);
+    const throughput = rigs.map(() => [] as number[]);
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const [i, rig] of rigs.entries()) {
+        process.stderr.write(`round ${round + 1}/${ROUNDS}: ${rig.modeA}/${rig.modeB}…\n`);
+        setups[i]!.push(await measureSetups(rig, Math.ceil(SETUPS / ROUNDS)));
+        throughput[i]!.push(await measureThroughput(rig));
+      }
+    }
+    const results: PairResult[] = [];
+    await waitIdle(rigs);
+    for (const [i, rig] of rigs.entries()) {
+      process.stderr.write(`heap: ${rig.modeA}/${rig.modeB}…\n`);
+      const messagesPerSecond = median(throughput[i]!);
+      results.push({
+        modeA: rig.modeA,
+        modeB: rig.modeB,
+        setupsPerSecond: median(setups[i]!),
+        throughput: { messagesPerSecond, megabytesPerSecond: (messagesPerSecond * MESSAGE_BYTES) / 1e6 },
+        rounds: { setupsPerSecond: setups[i]!, messagesPerSecond: throughput[i]! },
+        heap: await measureHeap(rig, rigs),
+      });
+    }
+    const markdown = table(results);
+    process.stdout.write(markdown);
+    const out = join(fileURLToPath(new URL('.', import.meta.url)), 'results');
+    mkdirSync(out, { recursive: true });
+    const machine = { cpus: cpus().length, model: cpus()[0]?.model ?? '?', loadavg: loadavg(), node: process.version };
+    writeFileSync(
+      join(out, 'conversation.json'),
+      `${JSON.stringify({ date: new Date().toISOString(), machine, settings: { SETUPS, CONCURRENCY, MESSAGES, MESSAGE_BYTES, ROUNDS, HEAP_SESSIONS }, results }, null, 2)}\n`,
+    );
+  } finally {
+    for (const rig of rigs) await stopRig(rig);
   }
-  const markdown = table(results);
-  process.stdout.write(markdown);
-  const out = join(fileURLToPath(new URL('.', import.meta.url)), 'results');
-  mkdirSync(out, { recursive: true });
-  const machine = { cpus: cpus().length, model: cpus()[0]?.model ?? '?', loadavg: loadavg(), node: process.version };
-  writeFileSync(
-    join(out, 'conversation.json'),
-    `${JSON.stringify({ date: new Date().toISOString(), machine, settings: { SETUPS, CONCURRENCY, MESSAGES, MESSAGE_BYTES, HEAP_SESSIONS }, results }, null, 2)}\n`,
-  );
 }
 
 main().catch((error: unknown) => {

@@ -173,12 +173,16 @@ function options(client: WireClient): SipRequest {
   ]);
 }
 
-/** Send a request and wait for its final response's status (undefined: no answer in time). */
+/** Send a request and wait for its final response (undefined: no answer in time). */
 async function ask(client: WireClient, request: SipRequest): Promise<SipMessage | undefined> {
   const callId = request.headers.get('Call-ID');
   const cseq = request.headers.get('CSeq');
-  await client.send(serializeMessage(request));
-  return client.waitFor((m) => m.type === 'response' && m.status >= 200 && m.headers.get('Call-ID') === callId && m.headers.get('CSeq') === cseq, ANSWER_WITHIN_MS);
+  // over UDP the request is retransmitted until answered (RFC 3261 §17.1.2.2), as a real client would
+  return client.exchange(
+    serializeMessage(request),
+    (m) => m.type === 'response' && m.status >= 200 && m.headers.get('Call-ID') === callId && m.headers.get('CSeq') === cseq,
+    ANSWER_WITHIN_MS,
+  );
 }
 
 function statusOf(m: SipMessage | undefined): number | undefined {

@@ -155,6 +155,11 @@ export class DeviceAgent implements DeviceApi {
     return this.instanceId;
   }
 
+  /** The SIP user agent of the signed-in account (white-box tests: hand-made REFERs), or null. */
+  get sipUserAgent(): CpmUserAgent | null {
+    return this.current?.ua ?? null;
+  }
+
   /** The chat service of the signed-in account (for the transfer roles and white-box tests), or null. */
   get chatService(): ChatService | null {
     return this.current?.chat ?? null;

@@ -131,6 +131,8 @@ export class CpmUserAgent extends UA {
   readonly deviceName: string;
   private readonly subscribers = new Set<ReferSubscriber>();
   private readonly notifiers = new Set<ReferNotifier>();
+  /** The dialogs of our REFER subscriptions (we notify): in-dialog SUBSCRIBEs on them are ours. */
+  private readonly notifierDialogs = new WeakSet<object>();
   private readonly referHandler: IncomingReferHandler | undefined;
   private readonly referTimeoutMs: number;
 
@@ -219,6 +221,17 @@ export class CpmUserAgent extends UA {
     if (request.method === 'REFER' && !request.to_tag) {
       this.receiveOutOfDialogRefer(request);
       return;
+    }
+    if (request.method === 'SUBSCRIBE' && request.to_tag) {
+      // JsSIP answers every SUBSCRIBE 405 unless the application takes `newSubscribe`, even inside a dialog:
+      // a SUBSCRIBE on one of our REFER subscriptions (a refresh or an unsubscribe, RFC 6665 §4.2.1) is ours.
+      const dialog = internalsOf(this)._findDialog(request.call_id, request.from_tag, request.to_tag);
+      if (dialog && this.notifierDialogs.has(dialog)) {
+        if (Transactions.checkTransaction(this, request)) return; // a retransmission
+        new Transactions.NonInviteServerTransaction(this, internalsOf(this)._transport, request);
+        dialog.receiveRequest(request);
+        return;
+      }
     }
     if (request.method === 'NOTIFY' && request.to_tag) {
       const internals = internalsOf(this);
@@ -351,6 +364,7 @@ export class CpmUserAgent extends UA {
     let notifier: ReferNotifier | undefined;
     const dialog = new Dialog({ _ua: this, receiveRequest: (r) => (notifier ? notifier.receiveRequest(r) : r.reply(405)) }, request, 'UAS');
     if (dialog.error !== undefined) return; // cannot happen: Contact was checked above
+    this.notifierDialogs.add(dialog);
     notifier = new ReferNotifier(dialog, request, contact, (n) => this.notifiers.delete(n));
     this.notifiers.add(notifier);
     void notifier.start();

@@ -36,6 +36,12 @@ export interface WireClient {
    * undefined when the connection closes first or `timeoutMs` passes.
    */
   waitFor(accept: (message: SipMessage) => boolean, timeoutMs: number): Promise<SipMessage | undefined>;
+  /**
+   * Send `bytes` and resolve with the first message `accept` takes (as {@link waitFor}). Over UDP the bytes
+   * are sent again while no answer has come, like a UAC's Timer E (RFC 3261 §17.1.2.2: T1, doubling up to
+   * T2; here 100 ms and 800 ms), so that a datagram lost on a busy machine does not fail a test.
+   */
+  exchange(bytes: Uint8Array, accept: (message: SipMessage) => boolean, timeoutMs: number): Promise<SipMessage | undefined>;
   /** TCP: resolve when the connection is closed (by either side), or false after `timeoutMs`. */
   waitClosed(timeoutMs: number): Promise<boolean>;
   /** TCP: send FIN (no more bytes from us) but keep reading. */
@@ -66,6 +72,8 @@ abstract class BaseWireClient {
   private waiters: Waiter[] = [];
   private closeWaiters: (() => void)[] = [];
   protected isClosed = false;
+  /** Set once `close()` was called: no more sends, no more retransmissions. */
+  protected ended = false;
 
   get closed(): boolean {
     return this.isClosed;
@@ -97,6 +105,28 @@ abstract class BaseWireClient {
         resolve(true);
       });
     });
+  }
+
+  abstract send(bytes: Uint8Array): Promise<void>;
+  abstract readonly transport: 'udp' | 'tcp';
+
+  async exchange(bytes: Uint8Array, accept: (message: SipMessage) => boolean, timeoutMs: number): Promise<SipMessage | undefined> {
+    const answer = this.waitFor(accept, timeoutMs);
+    await this.send(bytes);
+    if (this.transport === 'udp') {
+      let done = false;
+      void answer.then(() => {
+        done = true;
+      });
+      void (async () => {
+        const deadline = Date.now() + timeoutMs;
+        for (let interval = 100; !done && !this.ended && Date.now() + interval < deadline; interval = Math.min(interval * 2, 800)) {
+          await new Promise((resolve) => setTimeout(resolve, interval));
+          if (!done && !this.ended) await this.send(bytes).catch(() => undefined);
+        }
+      })();
+    }
+    return answer;
   }
 
   protected deliver(bytes: Uint8Array): void {
@@ -141,6 +171,7 @@ class UdpWireClient extends BaseWireClient implements WireClient {
   }
 
   send(bytes: Uint8Array): Promise<void> {
+    if (this.ended) return Promise.reject(new Error('wire client: the socket is closed'));
     return new Promise((resolve, reject) => {
       this.socket.send(bytes, this.target.port, this.target.host, (error) => (error ? reject(error) : resolve()));
     });
@@ -151,6 +182,8 @@ class UdpWireClient extends BaseWireClient implements WireClient {
   }
 
   close(): Promise<void> {
+    if (this.ended) return Promise.resolve();
+    this.ended = true;
     return new Promise((resolve) => this.socket.close(() => resolve()));
   }
 }
@@ -192,6 +225,7 @@ class TcpWireClient extends BaseWireClient implements WireClient {
   }
 
   close(): Promise<void> {
+    this.ended = true;
     if (this.isClosed) return Promise.resolve();
     return new Promise((resolve) => {
       this.socket.once('close', () => resolve());

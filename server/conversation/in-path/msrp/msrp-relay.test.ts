@@ -216,7 +216,9 @@ describe('MsrpRelay between two device legs on loopback', () => {
     expect(peak).toBeGreaterThan(highWaterMark);
     expect(peak).toBeLessThanOrEqual(highWaterMark + 3 * 64 * 1024);
     slow.socket.resume();
+    const dbg = setInterval(() => console.log('DBG', queued, relay.isPaused('b'), relay.bufferedBytes, slow.session.bufferedAmount, a.device.needsDrain, a.device.bufferedAmount, slow.sends.length, (server as unknown as { pool: { isReadingPaused(s: unknown): boolean } }).pool.isReadingPaused(a.server)), 500);
     await sender;
+    clearInterval(dbg);
     await until(() => new Set(slow.messageIds()).size >= total);
     const firstChunks = slow.sends.filter((s) => s.body && s.headers.get('Byte-Range')?.startsWith('1-'));
     const received = firstChunks.map((s) => indexOf(s.body!));

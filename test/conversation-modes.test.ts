@@ -175,6 +175,14 @@ describe.each(PAIRS)('CS A %s, CS B %s', (modeA, modeB) => {
       expect(aliceNeg.setup).toBe('active');
       expect(bobNeg.setup).toBe(modeA === 'proxy' && modeB === 'proxy' ? 'passive' : 'active');
       const [aliceMsrp, bobMsrp] = await Promise.all([alice.sessions.at(-1)!, bob.sessions.at(-1)!]);
+      // Which sockets carry the media: each device has one connection, to the server its SDP names (or to
+      // the other device); in-path/in-path, CS B connects to CS A (both offered passive).
+      expect([alice.msrp.connectionCount, bob.msrp.connectionCount]).toEqual([1, 1]);
+      const sockets = (domain: string): { accepted: number; opened: number } => handlerOf(domain).msrpConnections();
+      if (modeA === 'in-path' && modeB === 'in-path') {
+        expect([sockets('a.example'), sockets('b.example')]).toEqual([{ accepted: 2, opened: 0 }, { accepted: 1, opened: 1 }]);
+      } else if (modeA === 'in-path') expect(sockets('a.example')).toEqual({ accepted: 2, opened: 0 });
+      else if (modeB === 'in-path') expect(sockets('b.example')).toEqual({ accepted: 2, opened: 0 });
       const inPath = [modeA === 'in-path' ? 'a.example' : undefined, modeB === 'in-path' ? 'b.example' : undefined].filter((d): d is string => d !== undefined);
       for (const domain of inPath) expect(handlerOf(domain).liveSessions().some((s) => s.relay !== undefined)).toBe(true);
 

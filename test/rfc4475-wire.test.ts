@@ -185,9 +185,9 @@ function ackFor(invite: SipMessage | undefined, response: SipResponse): SipReque
 }
 
 /**
- * The final responses that came back for the torture message (anything but the probe's), one per response:
- * over UDP an INVITE's final response is retransmitted until our ACK lands (RFC 3261 §17.2.1), and a
- * retransmission is the same response (same status, To tag and CSeq).
+ * The final responses that came back for the torture message (anything but the probe's), one per status
+ * and CSeq: over UDP an INVITE's final response is retransmitted until our ACK lands (RFC 3261 §17.2.1),
+ * and our own retransmissions of the request are answered again (a stateless 400 even with a new To tag).
  */
 function tortureFinals(client: WireClient, probeCallId: string): SipResponse[] {
   const out = new Map<string, SipResponse>();
@@ -195,7 +195,7 @@ function tortureFinals(client: WireClient, probeCallId: string): SipResponse[] {
     if (item.kind !== 'message' || item.message.type !== 'response') continue;
     const r = item.message;
     if (r.headers.get('Call-ID') === probeCallId || r.status < 200) continue;
-    out.set(`${r.status} ${r.headers.get('To') ?? ''} ${r.headers.get('CSeq') ?? ''}`, r);
+    out.set(`${r.status} ${r.headers.get('CSeq') ?? ''}`, r);
   }
   return [...out.values()];
 }

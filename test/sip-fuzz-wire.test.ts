@@ -6,9 +6,10 @@
  *
  * Nothing may leave the machine. The core forwards only to IP literals (it resolves no names), so a mutant
  * that names an address other than 127.0.0.0/8 (IPv4 or IPv6) is not sent; over UDP, a mutant whose answer
- * would go to a port we do not own (its top Via lost `rport` and our port) is not sent either, so that no
- * stray response lands in someone else's socket. The trace of the core checks that every message it sent
- * went to 127.0.0.1.
+ * would go to a socket we do not own (its top Via names another transport, or lost both `rport` and our
+ * port) is not sent either, so that no stray response lands in someone else's socket. The trace of the
+ * core checks that every message it sent went to 127.0.0.1. Over UDP every probe is retransmitted until
+ * answered (RFC 3261 §17.1.2.2), so that a datagram lost on a busy machine fails nothing.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DigestResponder, parseDigestChallenges, selectDigestChallenge } from '../server/auth/digest';

@@ -154,9 +154,10 @@ describe('moving a live chat Laptop → Desktop, both Conversation Servers proxy
     lab!.trace.enable();
     const prompt = await s.desktop.until('joinRequest');
     expect(await outcomeOf(s.laptop, transferId)).toMatchObject({ phase: 'timed-out', outcome: 'no-answer', statusCode: 408 });
-    await new Promise((r) => setTimeout(r, 500));
-    console.log(lab!.trace.ladder());
     await s.desktop.until('transferProgress', (p) => p.transferId === prompt.joinId && p.phase === 'timed-out');
+    // Desktop took the unsubscribe (RFC 6665 §4.2.1.4): 200, then a last NOTIFY saying terminated.
+    await waitUntil('Desktop answered the unsubscribe', () => lab!.trace.hops({ methods: ['SUBSCRIBE'] }).find((h) => h.from === 'Desktop' && h.status === 200));
+    await waitUntil('Desktop ended the Join subscription', () => lab!.trace.hops({ methods: ['NOTIFY'] }).find((h) => h.from === 'Desktop' && h.status === undefined && h.timestampNs > 0n && lab!.trace.hops({ methods: ['SUBSCRIBE'] }).some((x) => x.timestampNs < h.timestampNs)));
     await expect(s.desktop.agent.acceptJoin(prompt.joinId)).rejects.toThrow(/no Join request/);
     await expectSessionStillWorks(s, sessionId);
   });
@@ -312,3 +313,34 @@ function plainDevice(running: LabNetwork, user: string): { ua: UA; gruu: Promise
   ua.start();
   return { ua, gruu };
 }
+
+describe('moving a live chat Laptop → Desktop with an in-path Conversation Server', () => {
+  it.each([
+    ['in-path', 'proxy'],
+    ['proxy', 'in-path'],
+    ['in-path', 'in-path'],
+  ] as const)('CS A %s, CS B %s: every message once, in order, and only Laptop ends T', async (modeA, modeB) => {
+    const s = await start({ modeA, modeB });
+    const { laptop, desktop, bob, conversationId } = s;
+    const t = dialogOf(laptop, conversationId);
+    const load = new ChatLoad(s);
+    load.start();
+    await new Promise((r) => setTimeout(r, 200));
+    lab!.trace.enable();
+    const transferId = await laptop.agent.moveConversation(conversationId, instanceOf(desktop));
+    expect(await outcomeOf(laptop, transferId)).toMatchObject({ phase: 'completed', outcome: 'moved' });
+    await desktop.until('transferProgress', (p) => p.role === 'target' && p.phase === 'replaced');
+    await new Promise((r) => setTimeout(r, 300));
+    load.stop();
+    const alice = load.sent.filter((m) => m.sender === 'alice');
+    const everything = load.sent;
+    await waitUntil('bob has all of alice', async () => deliveryReport(alice, await allMessages(bob, conversationId)).lost === 0).catch(() => undefined);
+    expect(deliveryReport(alice, await allMessages(bob, conversationId))).toMatchObject({ lost: 0, duplicated: 0, outOfOrder: 0 });
+    await waitUntil('Desktop has the whole conversation', async () => deliveryReport(everything, await allMessages(desktop, conversationId)).lost === 0, 15_000).catch(() => undefined);
+    expect(deliveryReport(everything, await allMessages(desktop, conversationId))).toMatchObject({ lost: 0, duplicated: 0, outOfOrder: 0 });
+    const byes = lab!.trace.hops({ methods: ['BYE'] }).filter((h) => h.status === undefined);
+    expect(byes[0]).toMatchObject({ from: 'Laptop', callId: t.callId });
+    expect(byes.filter((h) => h.from === 'Bob' || h.from === 'Desktop')).toEqual([]);
+    expect(bob.of('incomingSession')).toHaveLength(1);
+  });
+});

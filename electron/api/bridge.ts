@@ -7,20 +7,25 @@
  *                                    ◄── subscribe(channel) ───── createEventSender(send)
  *
  * Both ends validate what they receive (validate.ts): the dispatcher the arguments, the client the events.
+ * The shell's own commands (`ShellCommandMap`, e.g. `tryLocally`) ride the same way: the client has them,
+ * and the dispatcher calls the shell's implementation when it was given one.
  */
-import { commandChannel, commandForChannel, eventChannel, type CommandChannel, type EventChannel } from './channels';
+import { commandChannel, commandForChannel, eventChannel, shellCommandForChannel, type CommandChannel, type EventChannel } from './channels';
 import {
   DEVICE_COMMAND_NAMES,
   DeviceApiError,
+  SHELL_COMMAND_NAMES,
   isDeviceEventName,
-  type DeviceApi,
+  type AppApi,
   type DeviceCommandName,
   type DeviceCommands,
   type DeviceEventListener,
   type DeviceEventMap,
   type DeviceEventName,
+  type ShellCommandName,
+  type ShellCommands,
 } from './device-api';
-import { validateCommandArgs, validateEventPayload } from './validate';
+import { validateCommandArgs, validateEventPayload, validateShellCommandArgs, type ValidationResult } from './validate';
 
 /** What the client needs from the underlying channel (Electron IPC, a WebSocket, a test double). */
 export interface DeviceApiTransport {
@@ -37,15 +42,16 @@ export interface DeviceApiClientOptions {
 }
 
 /**
- * A DeviceApi that forwards every command over `transport`. Arguments are validated before sending
- * (a bad call rejects at once with an `invalid-argument` DeviceApiError); rejections from the other side
- * are turned back into DeviceApiErrors; event payloads that do not validate are dropped and reported.
+ * A DeviceApi (with the shell's commands: an AppApi) that forwards every command over `transport`. Arguments
+ * are validated before sending (a bad call rejects at once with an `invalid-argument` DeviceApiError);
+ * rejections from the other side are turned back into DeviceApiErrors; event payloads that do not validate
+ * are dropped and reported.
  */
-export function createDeviceApiClient(transport: DeviceApiTransport, options: DeviceApiClientOptions = {}): DeviceApi {
-  const commands: Partial<Record<DeviceCommandName, (...args: unknown[]) => Promise<unknown>>> = {};
-  for (const name of DEVICE_COMMAND_NAMES) {
+export function createDeviceApiClient(transport: DeviceApiTransport, options: DeviceApiClientOptions = {}): AppApi {
+  const commands: Partial<Record<DeviceCommandName | ShellCommandName, (...args: unknown[]) => Promise<unknown>>> = {};
+  for (const name of [...DEVICE_COMMAND_NAMES, ...SHELL_COMMAND_NAMES]) {
     commands[name] = async (...args: unknown[]): Promise<unknown> => {
-      const checked = validateCommandArgs(name, args);
+      const checked = validateAnyCommandArgs(name, args);
       if (!checked.ok) throw new DeviceApiError('invalid-argument', checked.error);
       try {
         return await transport.invoke(commandChannel(name), [...checked.value]);
@@ -63,19 +69,30 @@ export function createDeviceApiClient(transport: DeviceApiTransport, options: De
       else options.onInvalidEvent?.(event, checked.error);
     });
   };
-  return Object.freeze({ ...(commands as DeviceCommands), on });
+  return Object.freeze({ ...(commands as DeviceCommands & ShellCommands), on });
+}
+
+function validateAnyCommandArgs(name: DeviceCommandName | ShellCommandName, args: unknown): ValidationResult<readonly unknown[]> {
+  return isShellName(name) ? validateShellCommandArgs(name, args) : validateCommandArgs(name, args);
+}
+
+function isShellName(name: DeviceCommandName | ShellCommandName): name is ShellCommandName {
+  return (SHELL_COMMAND_NAMES as readonly string[]).includes(name);
 }
 
 /** Handles one command message on the agent side. */
 export type CommandDispatcher = (channel: string, args: unknown) => Promise<unknown>;
 
 /**
- * The agent side of the commands: looks the channel up, validates the arguments and calls `agent`.
- * Rejects with a DeviceApiError: `invalid-argument` for an unknown channel or bad arguments, the agent's
- * own DeviceApiError as is, and `internal` (with the message) for anything else the agent throws.
+ * The agent side of the commands: looks the channel up, validates the arguments and calls `agent` (or, for a
+ * shell command, `shell`). Rejects with a DeviceApiError: `invalid-argument` for an unknown channel or bad
+ * arguments, `invalid-state` for a shell command this shell does not offer, the callee's own DeviceApiError
+ * as is, and `internal` (with the message) for anything else it throws.
  */
-export function createCommandDispatcher(agent: DeviceCommands): CommandDispatcher {
+export function createCommandDispatcher(agent: DeviceCommands, shell: Partial<ShellCommands> = {}): CommandDispatcher {
   return async (channel, args) => {
+    const shellName = shellCommandForChannel(channel);
+    if (shellName !== undefined) return dispatchShellCommand(shell, shellName, args);
     const name = commandForChannel(channel);
     if (name === undefined) throw new DeviceApiError('invalid-argument', `${String(channel)} is not a DeviceApi command channel`);
     const checked = validateCommandArgs(name, args);
@@ -87,6 +104,18 @@ export function createCommandDispatcher(agent: DeviceCommands): CommandDispatche
       throw DeviceApiError.fromUnknown(error);
     }
   };
+}
+
+async function dispatchShellCommand(shell: Partial<ShellCommands>, name: ShellCommandName, args: unknown): Promise<unknown> {
+  const checked = validateShellCommandArgs(name, args);
+  if (!checked.ok) throw new DeviceApiError('invalid-argument', checked.error);
+  const method = shell[name] as ((...a: unknown[]) => Promise<unknown>) | undefined;
+  if (method === undefined) throw new DeviceApiError('invalid-state', `${name} is not available in this app shell`);
+  try {
+    return await method.apply(shell, [...checked.value]);
+  } catch (error) {
+    throw DeviceApiError.fromUnknown(error);
+  }
 }
 
 /** Sends one event: typed on the agent side. */

@@ -6,10 +6,13 @@
 import {
   DEVICE_COMMAND_NAMES,
   DEVICE_EVENT_NAMES,
+  SHELL_COMMAND_NAMES,
   isDeviceCommandName,
   isDeviceEventName,
+  isShellCommandName,
   type DeviceCommandName,
   type DeviceEventName,
+  type ShellCommandName,
 } from './device-api';
 
 /** Prefix of every command channel. */
@@ -17,13 +20,13 @@ export const COMMAND_CHANNEL_PREFIX = 'cpm:command:';
 /** Prefix of every event channel. */
 export const EVENT_CHANNEL_PREFIX = 'cpm:event:';
 
-/** The channel a command travels on. */
-export type CommandChannel<K extends DeviceCommandName = DeviceCommandName> = `${typeof COMMAND_CHANNEL_PREFIX}${K}`;
+/** The channel a command (the agent's or the shell's) travels on. */
+export type CommandChannel<K extends DeviceCommandName | ShellCommandName = DeviceCommandName | ShellCommandName> = `${typeof COMMAND_CHANNEL_PREFIX}${K}`;
 /** The channel an event travels on. */
 export type EventChannel<E extends DeviceEventName = DeviceEventName> = `${typeof EVENT_CHANNEL_PREFIX}${E}`;
 
-/** The channel of one command. */
-export function commandChannel<K extends DeviceCommandName>(name: K): CommandChannel<K> {
+/** The channel of one command (the agent's or the shell's). */
+export function commandChannel<K extends DeviceCommandName | ShellCommandName>(name: K): CommandChannel<K> {
   return `${COMMAND_CHANNEL_PREFIX}${name}`;
 }
 
@@ -32,8 +35,11 @@ export function eventChannel<E extends DeviceEventName>(name: E): EventChannel<E
   return `${EVENT_CHANNEL_PREFIX}${name}`;
 }
 
-/** Every command channel (for ipcMain.handle registration and for the preload's allow-list). */
-export const COMMAND_CHANNELS: readonly CommandChannel[] = Object.freeze(DEVICE_COMMAND_NAMES.map((n) => commandChannel(n)));
+/** Every channel of the agent's commands (for ipcMain.handle registration and for the preload's allow-list). */
+export const COMMAND_CHANNELS: readonly CommandChannel<DeviceCommandName>[] = Object.freeze(DEVICE_COMMAND_NAMES.map((n) => commandChannel(n)));
+
+/** Every channel of the shell's commands (registered beside COMMAND_CHANNELS). */
+export const SHELL_COMMAND_CHANNELS: readonly CommandChannel<ShellCommandName>[] = Object.freeze(SHELL_COMMAND_NAMES.map((n) => commandChannel(n)));
 
 /** Every event channel. */
 export const EVENT_CHANNELS: readonly EventChannel[] = Object.freeze(DEVICE_EVENT_NAMES.map((n) => eventChannel(n)));
@@ -43,6 +49,13 @@ export function commandForChannel(channel: unknown): DeviceCommandName | undefin
   if (typeof channel !== 'string' || !channel.startsWith(COMMAND_CHANNEL_PREFIX)) return undefined;
   const name = channel.slice(COMMAND_CHANNEL_PREFIX.length);
   return isDeviceCommandName(name) ? name : undefined;
+}
+
+/** The shell command a channel carries, or undefined for anything that is not a shell command channel. */
+export function shellCommandForChannel(channel: unknown): ShellCommandName | undefined {
+  if (typeof channel !== 'string' || !channel.startsWith(COMMAND_CHANNEL_PREFIX)) return undefined;
+  const name = channel.slice(COMMAND_CHANNEL_PREFIX.length);
+  return isShellCommandName(name) ? name : undefined;
 }
 
 /** The event a channel carries, or undefined for anything that is not an event channel. */

@@ -198,3 +198,45 @@ const ERROR_CODES: ReadonlySet<string> = new Set<string>(DEVICE_ERROR_CODES);
 function isErrorCode(code: string | undefined): code is DeviceErrorCode {
   return code !== undefined && ERROR_CODES.has(code);
 }
+
+// ─── Shell commands: answered by the app shell (Electron main, browser shell), not by the DeviceAgent ─────
+
+/**
+ * Commands the shell around the agent answers itself, because they need the machine (start processes, read
+ * files) rather than the SIP stack. They travel like the agent's commands (`cpm:command:<name>`); a shell that
+ * does not offer one rejects it with `invalid-state`.
+ */
+export interface ShellCommandMap {
+  /**
+   * "Try it locally": start the embedded lab network, or join the one another profile of this app already runs
+   * on this machine, then sign this device in as the lab's first user under `deviceName`.
+   */
+  tryLocally: CommandSignature<[deviceName: string], AccountInfo>;
+}
+
+/** A shell command's name. */
+export type ShellCommandName = keyof ShellCommandMap;
+/** A shell command's argument tuple. */
+export type ShellCommandArgs<K extends ShellCommandName> = ShellCommandMap[K]['args'];
+/** What a shell command's promise resolves to. */
+export type ShellCommandResult<K extends ShellCommandName> = ShellCommandMap[K]['result'];
+
+/** The shell's commands, as methods returning Promises. */
+export type ShellCommands = {
+  [K in ShellCommandName]: (...args: ShellCommandArgs<K>) => Promise<ShellCommandResult<K>>;
+};
+
+/** What the UI holds (`window.cpm`, the browser shell's client): the agent's DeviceApi plus the shell's commands. */
+export interface AppApi extends DeviceApi, ShellCommands {}
+
+const SHELL_COMMAND_SET: { readonly [K in ShellCommandName]: true } = {
+  tryLocally: true,
+};
+
+/** Every shell command name, in declaration order. */
+export const SHELL_COMMAND_NAMES: readonly ShellCommandName[] = Object.freeze(Object.keys(SHELL_COMMAND_SET) as ShellCommandName[]);
+
+/** True when `name` is a shell command name. */
+export function isShellCommandName(name: unknown): name is ShellCommandName {
+  return typeof name === 'string' && Object.prototype.hasOwnProperty.call(SHELL_COMMAND_SET, name);
+}

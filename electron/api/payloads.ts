@@ -49,6 +49,11 @@ export interface AccountInfo {
   websocketUrl: string;
   transferServiceUri: UriString | null;
   registration: RegistrationStateName;
+  /**
+   * Whether Join requests from the user's other devices are accepted without prompting (`setAutoAccept`).
+   * The shell fills it in from its saved settings; absent means off.
+   */
+  autoAccept?: boolean;
 }
 
 /** A `registrationState` event. */

@@ -1,6 +1,16 @@
 import { describe, expect, it } from 'vitest';
-import { DEVICE_COMMAND_NAMES, DEVICE_EVENT_NAMES, type DeviceCommandName, type DeviceEventName } from './device-api';
-import { LIMITS, instanceId, uri, validateCommandArgs, validateEventPayload, websocketUrl } from './validate';
+import { DEVICE_COMMAND_NAMES, DEVICE_EVENT_NAMES, SHELL_COMMAND_NAMES, type DeviceCommandName, type DeviceEventName } from './device-api';
+import {
+  LIMITS,
+  SHELL_COMMAND_ARG_VALIDATORS,
+  accountInfo,
+  instanceId,
+  uri,
+  validateCommandArgs,
+  validateEventPayload,
+  validateShellCommandArgs,
+  websocketUrl,
+} from './validate';
 
 const PEM = '-----BEGIN CERTIFICATE-----\nMIIBszCCAVmgAwIBAgIU\n-----END CERTIFICATE-----\n';
 const INSTANCE = 'urn:uuid:6e8bc430-9c3a-11d9-9669-0800200c9a66';
@@ -205,5 +215,30 @@ describe('URI and identifier checks', () => {
     expect(instanceId('urn:uuid:6e8bc430-9c3a-11d9-9669-0800200c9a66', 'i').ok).toBe(true);
     expect(instanceId('urn:gsma:imei:90420156-025763-0', 'i').ok).toBe(true);
     expect(refusal(instanceId('6e8bc430-9c3a-11d9-9669-0800200c9a66', 'i'))).toBe('i: must be a URN such as urn:uuid:… (got "6e8bc430-9c3a-11d9-9669-0800200c9a66")');
+  });
+});
+
+describe('shell commands and the account the UI reads back', () => {
+  it('accepts tryLocally with a device name and refuses an empty one or a missing one', () => {
+    expect(validateShellCommandArgs('tryLocally', ['Laptop'])).toEqual({ ok: true, value: ['Laptop'] });
+    expect(refusal(validateShellCommandArgs('tryLocally', ['']))).toBe('tryLocally.deviceName: must not be empty');
+    expect(refusal(validateShellCommandArgs('tryLocally', []))).toBe('tryLocally: takes 1 argument (deviceName), got 0');
+    expect(refusal(validateShellCommandArgs('tryLocally', [`Lap${'\u0000'}top`]))).toBe('tryLocally.deviceName: must not contain control characters');
+  });
+
+  it('has a validator for every shell command and none for an unknown name', () => {
+    expect(Object.keys(SHELL_COMMAND_ARG_VALIDATORS)).toEqual([...SHELL_COMMAND_NAMES]);
+    expect(refusal(validateShellCommandArgs('signIn' as 'tryLocally', []))).toBe('signIn: not a shell command');
+  });
+
+  const info = {
+    uri: 'sip:alice@a.example', displayName: '', deviceName: 'Laptop', instanceId: INSTANCE, pubGruu: null,
+    websocketUrl: 'ws://127.0.0.1:5080', transferServiceUri: 'sip:cpm-transfer@a.example', registration: 'registering',
+  };
+
+  it('reads an AccountInfo with or without the auto-accept setting, but only as a boolean', () => {
+    expect(accountInfo(info, 'account')).toEqual({ ok: true, value: info });
+    expect(accountInfo({ ...info, autoAccept: true }, 'account')).toEqual({ ok: true, value: { ...info, autoAccept: true } });
+    expect(refusal(accountInfo({ ...info, autoAccept: 'on' }, 'account'))).toBe('account.autoAccept: must be true or false (got "on")');
   });
 });

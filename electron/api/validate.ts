@@ -7,7 +7,7 @@
  * `{ ok: false, error }` where the error names the offending field by path, e.g.
  * `signIn.config.uri: must be a sip:, sips: or tel: URI`.
  */
-import type { DeviceCommandArgs, DeviceCommandName, DeviceEventMap, DeviceEventName } from './device-api';
+import type { DeviceCommandArgs, DeviceCommandName, DeviceEventMap, DeviceEventName, ShellCommandArgs, ShellCommandName } from './device-api';
 import {
   DEVICE_ERROR_CODES,
   MESSAGE_STATUSES,
@@ -287,6 +287,7 @@ export const accountInfo: Validator<AccountInfo> = object<AccountInfo>({
   websocketUrl,
   transferServiceUri: nullable(sipUri),
   registration: registrationState,
+  autoAccept: optional(boolean),
 });
 
 /** The `getMessages` paging argument. */
@@ -433,3 +434,17 @@ export function validateEventPayload<E extends DeviceEventName>(name: E, input: 
   return validator(input, name);
 }
 
+
+// ─── Shell commands ────────────────────────────────────────────────────────────────────────────────────
+
+/** The argument validator of every shell command. */
+export const SHELL_COMMAND_ARG_VALIDATORS: { readonly [K in ShellCommandName]: Validator<ShellCommandArgs<K>> } = {
+  tryLocally: args<[string]>(['deviceName'], [deviceName]),
+};
+
+/** Validate a shell command's argument list; the error starts with the command's name. */
+export function validateShellCommandArgs<K extends ShellCommandName>(name: K, input: unknown): ValidationResult<ShellCommandArgs<K>> {
+  const validator = SHELL_COMMAND_ARG_VALIDATORS[name] as Validator<ShellCommandArgs<K>> | undefined;
+  if (!validator) return { ok: false, error: `${String(name)}: not a shell command` };
+  return validator(input, name);
+}

@@ -7,6 +7,13 @@ describe('npm run device: the command line', () => {
   it('reads every option, with --json as a flag', () => {
     expect(parseCliArgs([...BASE, '--data', '/tmp/d', '--json', '--ca', 'lab.pem'])).toEqual({
       ws: 'ws://127.0.0.1:5062', user: 'sip:alice@a.example', password: 'pw', device: 'Laptop', data: '/tmp/d', json: true, ca: 'lab.pem',
+      transfer: 'sip:cpm-transfer@a.example', store: undefined, deposit: false,
+    });
+  });
+
+  it('takes the transfer service URI and the Message Store, with --deposit as a flag', () => {
+    expect(parseCliArgs([...BASE, '--transfer', 'sip:x@a.example', '--store', 'http://127.0.0.1:4000', '--deposit'])).toMatchObject({
+      transfer: 'sip:x@a.example', store: 'http://127.0.0.1:4000', deposit: true,
     });
   });
 
@@ -23,6 +30,9 @@ describe('npm run device: the command line', () => {
     [[...BASE.slice(0, -1)], '--device needs a value'],
     [['--ws', 'http://x', ...BASE.slice(2)], '--ws must be a ws:// or wss:// URL'],
     [[...BASE.slice(0, 2), '--user', 'alice', ...BASE.slice(4)], '--user must be a SIP URI'],
+    [[...BASE, '--transfer', 'cpm-transfer'], '--transfer must be a SIP URI'],
+    [[...BASE, '--store', 'ftp://x'], '--store must be an http:// or https:// URL'],
+    [[...BASE, '--deposit'], '--deposit needs --store'],
   ])('refuses %j with the reason and the usage', (argv, reason) => {
     expect(() => parseCliArgs(argv)).toThrow(reason);
     expect(() => parseCliArgs(argv)).toThrow('usage: npm run device');

@@ -18,6 +18,10 @@
  * reaches `highWaterMark`, `send()` returns `false` in `accepted` and `needsDrain` is true; the `drain`
  * event fires once it is down to `lowWaterMark` (half the high one by default), so an owner relaying from
  * a socket can pause reading until then without pausing and resuming on every chunk.
+ *
+ * Relays work chunk by chunk instead of message by message: `handleChunksWith(handler)` hands over each
+ * incoming SEND chunk as it arrives (no reassembly), and `sendStream(contentType)` sends a message whose
+ * chunks are pushed as they become known, each with its own Byte-Range and continuation flag.
  */
 import { TypedEmitter } from '../common/typed-emitter';
 import { ChunkStream } from './msrp-chunk-stream';

@@ -1,5 +1,6 @@
+import { tmpdir } from 'node:os';
 import { describe, expect, it } from 'vitest';
-import { peakCpuShare, processCpuSeconds, sippArguments, summarizeSippErrors } from './sipp-process';
+import { peakCpuShare, processCpuSeconds, sippArguments, SippProcess, SippState, summarizeSippErrors } from './sipp-process';
 
 describe('Running SIPp from tests and benchmarks', () => {
   it('gives SIPp a system-chosen control port and writes its files under the run name', () => {
@@ -59,5 +60,17 @@ describe('Running SIPp from tests and benchmarks', () => {
     expect(peakCpuShare([a, b], 1000, [0, 1000])).toBeCloseTo(0.9);
     expect(peakCpuShare([a, b], 1000, [0, 3000])).toBeCloseTo(0.5);
     expect(peakCpuShare([])).toBe(0);
+  });
+
+  it('reports a SIPp that cannot start as exited, with the reason, instead of rejecting', async () => {
+    const sipp = await SippProcess.start({ name: 'none', workDir: tmpdir(), scenario: '/s.xml', calls: 1, timeoutSeconds: 1, binary: '/nonexistent/sipp' });
+    const changes: string[] = [];
+    sipp.on('stateChange', (from, to) => changes.push(`${from}→${to}`));
+    const result = await sipp.done;
+    expect(result.exitCode).toBeNull();
+    expect(result.stats).toBeUndefined();
+    expect(result.errors).toMatch(/cannot run \/nonexistent\/sipp/);
+    expect(sipp.state).toBe(SippState.Exited);
+    expect(changes).toEqual(['running→exited']);
   });
 });

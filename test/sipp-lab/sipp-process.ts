@@ -56,6 +56,8 @@ export interface SippOptions {
   timeoutSeconds: number;
   /** Run SIPp on this CPU only (`taskset -c`), for benchmarks. */
   cpu?: number;
+  /** The SIPp executable; default {@link SIPP_BINARY}. */
+  binary?: string;
 }
 
 /** How a SIPp run ended. */
@@ -114,7 +116,8 @@ export class SippProcess extends EventEmitter<{ stateChange: [from: SippState, t
   private constructor(readonly options: SippOptions) {
     super();
     const args = sippArguments(options);
-    const [command, argv] = options.cpu === undefined ? [SIPP_BINARY, args] : ['taskset', ['-c', String(options.cpu), SIPP_BINARY, ...args]];
+    const binary = options.binary ?? SIPP_BINARY;
+    const [command, argv] = options.cpu === undefined ? [binary, args] : ['taskset', ['-c', String(options.cpu), binary, ...args]];
     this.child = spawn(command, argv, { cwd: options.workDir, stdio: ['ignore', 'ignore', 'pipe'] });
     this.child.stderr?.on('data', (chunk: Buffer) => {
       if (this.stderr.length < 4000) this.stderr += chunk.toString('utf8');
@@ -124,16 +127,16 @@ export class SippProcess extends EventEmitter<{ stateChange: [from: SippState, t
     const sampler = setInterval(() => this.cpuSeconds(), 200);
     sampler.unref();
     this.done = new Promise((resolve) => {
-      let startError: string | undefined;
-      this.child.on('error', (error) => {
-        startError = `cannot run ${command}: ${error.message}`;
-      });
-      this.child.on('close', (code, signal) => {
+      // A spawn failure emits 'error' (and, depending on the failure, 'close' too): finish exactly once.
+      const finish = (code: number | null, signal: NodeJS.Signals | null, startError?: string): void => {
+        if (this.current !== SippState.Running) return;
         running.delete(this);
         clearInterval(sampler);
         this.transition(SippState.Exited);
         resolve(this.result(code, signal, startError));
-      });
+      };
+      this.child.on('error', (error) => finish(null, null, `cannot run ${command}: ${error.message}\n`));
+      this.child.on('close', (code, signal) => finish(code, signal));
     });
   }
 

@@ -133,6 +133,8 @@ export interface JsSipDialog {
   local_seqnum: number;
   sendRequest(method: string, options?: { extraHeaders?: string[]; body?: string; eventHandlers?: DialogRequestHandlers }): JsSipOutgoingRequest;
   terminate(): void;
+  /** Check an in-dialog request (CSeq, RFC 3261 §12.2.2) and hand it to the dialog's owner. */
+  receiveRequest(request: JsSipIncomingRequest): void;
   /** Set instead of a dialog when the message had no Contact (the constructor returns `{ error }`). */
   error?: string;
 }

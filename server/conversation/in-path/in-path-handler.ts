@@ -155,6 +155,11 @@ export class InPathHandler extends EventEmitter<InPathHandlerEvents> implements 
     return this.options.msrp.listenAddress;
   }
 
+  /** MSRP connections now: accepted on our listener (devices, servers that connect to us) and opened by us. */
+  msrpConnections(): { accepted: number; opened: number } {
+    return { accepted: this.options.msrp.connectionCount, opened: this.connector.connectionCount };
+  }
+
   /** Sessions alive (not yet Terminated). */
   sessionCount(): number {
     return this.sessions.size;

@@ -57,6 +57,24 @@ describe('openWireClient', () => {
     }
   });
 
+  it('over UDP, exchange sends again until answered (the first two copies are lost here)', async () => {
+    const server = createSocket('udp4');
+    await new Promise<void>((r) => server.bind(0, '127.0.0.1', () => r()));
+    let seen = 0;
+    server.on('message', (_msg, from) => {
+      if (++seen === 3) server.send(RESPONSE, from.port, from.address);
+    });
+    const client = await openWireClient('udp', { host: '127.0.0.1', port: server.address().port });
+    try {
+      const answer = await client.exchange(bytes('ping'), (m) => m.type === 'response', 5_000);
+      expect(answer?.type === 'response' && answer.status).toBe(200);
+      expect(seen).toBeGreaterThanOrEqual(3);
+    } finally {
+      await client.close();
+      server.close();
+    }
+  });
+
   it('over TCP, frames answers split across writes, and reports the close', async () => {
     const sockets: Socket[] = [];
     const server = createServer((socket) => {

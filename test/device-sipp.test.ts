@@ -74,6 +74,7 @@ describe('SIPp offers a CPM session to a DeviceAgent through the lab', () => {
     const conversationId = newConversationId();
     const contributionId = newContributionId();
     const offerUri = media.newLocalUri();
+    const offerSessionId = offerUri.sessionId ?? '';
     const sippPort = await freeUdpPort();
     const a = lab.description.domains.find((d) => d.domain === 'a.example');
     if (!a) throw new Error('no a.example in the lab');
@@ -93,7 +94,7 @@ describe('SIPp offers a CPM session to a DeviceAgent through the lab', () => {
         contribution_id: contributionId,
         msrp_host: offerUri.host,
         msrp_port: String(offerUri.port),
-        msrp_session: offerUri.sessionId,
+        msrp_session: offerSessionId,
       },
       auth: { user: 'alice', password: 'alice-secret' },
       calls: 1,
@@ -127,9 +128,10 @@ describe('SIPp offers a CPM session to a DeviceAgent through the lab', () => {
     const path = answer.path[0]!;
     expect(path).toMatchObject({ scheme: 'msrp', transport: 'tcp', host: '127.0.0.1', port: answer.port });
     expect(answer.connection?.address).toBe(path.host);
-    expect(path.sessionId).toMatch(/^[A-Za-z0-9_-]+$/);
-    expect(sessionIdBits(path.sessionId)).toBeGreaterThanOrEqual(80);
-    expect(path.sessionId).not.toBe(offerUri.sessionId);
+    const sessionId = path.sessionId ?? '';
+    expect(sessionId).toMatch(/^[A-Za-z0-9_-]+$/);
+    expect(sessionIdBits(sessionId)).toBeGreaterThanOrEqual(80);
+    expect(sessionId).not.toBe(offerSessionId);
 
     // SIPp's MSRP side: the offerer connects (RFC 6135 §4.2) and binds with its first SEND (RFC 4975 §5.4).
     const session = new MsrpSession({ localUri: offerUri, remotePath: answer.path });

@@ -248,14 +248,6 @@ async function exchange(file: string, transport: 'udp' | 'tcp', expectation: Wir
  * Rows the lab gets wrong today, each with where the bug is. Their tests assert the right answer and are
  * marked as failing (`it.fails`): once the bug is fixed they fail, and the entry must go.
  */
-const KNOWN_BUGS: Readonly<Record<string, string>> = {
-  'badinv01.dat':
-    'server/sip/transport/sip-transport-layer.ts deliver(): a request whose topmost Via does not parse fails in '
-    + 'stampReceivedVia(); the SipParseError behind it (from parseVia) carries no isRequest/method/headers, so '
-    + 'badRequestReply() finds nothing to answer with and the request is dropped instead of answered 400 '
-    + '(RFC 4475 §3.1.2.1). Fix: when stampReceivedVia throws, answer with a SipParseError built from the parsed '
-    + 'request (isRequest: true, method, headers, status 400).',
-};
 
 /** True when a From/To value is a well-formed name-addr or addr-spec (RFC 3261 §20.20, §20.39). */
 function parsesAsNameAddr(value: string): boolean {
@@ -298,12 +290,9 @@ describe('RFC 4475 torture messages on the wire, lab domain core', () => {
     describe(transport.toUpperCase(), () => {
       for (const row of RFC4475_TABLE) {
         const expectation = expectationFor(row, transport);
-        const bug = KNOWN_BUGS[row.file];
-        const test = bug === undefined ? it : it.fails;
         const title = `${row.file} (§${row.section}) as ${roleFor(read(row.file))}: ${describeExpectation(expectation)}`;
-        test(bug === undefined ? title : `${title} [known bug, see KNOWN_BUGS]`, async () => {
-          // a known bug's answer never comes: do not wait the full bound for it
-          const finals = await exchange(row.file, transport, expectation, bug === undefined ? ANSWER_WITHIN_MS : 1_000);
+        it(title, async () => {
+          const finals = await exchange(row.file, transport, expectation, ANSWER_WITHIN_MS);
           const statuses = finals.map((r) => r.status);
           if (typeof expectation.answer === 'number') expect(statuses, expectation.because).toEqual([expectation.answer]);
           else expect(statuses, expectation.because).toEqual([]);

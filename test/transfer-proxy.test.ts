@@ -14,7 +14,7 @@ import type { TransferProgress } from '../electron/api/payloads';
 import type { ReferSubscriber } from '../electron/device/sip/refer-subscriber';
 import { WsSocket } from '../electron/device/sip/ws-socket';
 import { LabNetwork, type LabOptions } from '../server/lab/lab-network';
-import { matchFlow2, type Flow2Elements } from '../electron/device/testing/flow2-steps';
+import { FLOW1_CHAINS, matchFlow, type FlowElements } from '../electron/device/testing/seed-flows';
 import {
   allMessages,
   ChatLoad,
@@ -117,9 +117,9 @@ describe('moving a live chat Laptop → Desktop, both Conversation Servers proxy
     expect(desktop.of('message').filter((m) => m.direction === 'incoming').length).toBeGreaterThan(0);
 
     // The exact sequence of the move, step by step (PROFILE.md's table for flow 2).
-    const names: Flow2Elements = { source: 'Laptop', target: 'Desktop', far: 'Bob', coreA: 'core A', csA: 'CS A', coreB: 'core B', csB: 'CS B' };
+    const names: FlowElements = { source: 'Laptop', target: 'Desktop', far: 'Bob', coreA: 'core A', csA: 'CS A', coreB: 'core B', csB: 'CS B' };
     const hops = lab!.trace.hops();
-    const match = matchFlow2(hops, names);
+    const match = matchFlow(hops, names);
     expect(match.problems).toEqual([]);
     expect(match.steps.map((m) => m.label)).toEqual(
       ['2', '3', '4', '5', '4–5', '4–5', '4–5', '4–5', '6', '7', '8', '9', '8–9', '8–9', '8–9', '8–9',
@@ -338,6 +338,11 @@ describe('moving a live chat Laptop → Desktop with an in-path Conversation Ser
     expect(deliveryReport(alice, await allMessages(bob, conversationId))).toMatchObject({ lost: 0, duplicated: 0, outOfOrder: 0 });
     await waitUntil('Desktop has the whole conversation', async () => deliveryReport(everything, await allMessages(desktop, conversationId)).lost === 0, 15_000).catch(() => undefined);
     expect(deliveryReport(everything, await allMessages(desktop, conversationId))).toMatchObject({ lost: 0, duplicated: 0, outOfOrder: 0 });
+    if (modeA === 'in-path') {
+      // Flow 1, step by step: CS A answers INVITE J itself and takes A-D1's BYE; bob's leg is untouched.
+      const names: FlowElements = { source: 'Laptop', target: 'Desktop', far: 'Bob', coreA: 'core A', csA: 'CS A', coreB: 'core B', csB: 'CS B' };
+      expect(matchFlow(lab!.trace.hops(), names, FLOW1_CHAINS).problems).toEqual([]);
+    }
     const byes = lab!.trace.hops({ methods: ['BYE'] }).filter((h) => h.status === undefined);
     expect(byes[0]).toMatchObject({ from: 'Laptop', callId: t.callId });
     expect(byes.filter((h) => h.from === 'Bob' || h.from === 'Desktop')).toEqual([]);

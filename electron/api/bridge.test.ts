@@ -1,8 +1,16 @@
 import { describe, expect, it, vi, type Mock } from 'vitest';
 import { createCommandDispatcher, createDeviceApiClient, createEventSender, type DeviceApiTransport } from './bridge';
-import { COMMAND_CHANNELS, EVENT_CHANNELS, commandForChannel, eventForChannel } from './channels';
-import { DEVICE_COMMAND_NAMES, DEVICE_EVENT_NAMES, DeviceApiError, type DeviceCommandName, type DeviceCommands } from './device-api';
-import type { ConversationSummary } from './payloads';
+import { COMMAND_CHANNELS, EVENT_CHANNELS, SHELL_COMMAND_CHANNELS, commandForChannel, eventForChannel, shellCommandForChannel } from './channels';
+import {
+  DEVICE_COMMAND_NAMES,
+  DEVICE_EVENT_NAMES,
+  DeviceApiError,
+  SHELL_COMMAND_NAMES,
+  type DeviceCommandName,
+  type DeviceCommands,
+  type ShellCommands,
+} from './device-api';
+import type { AccountInfo, ConversationSummary } from './payloads';
 
 const CONVERSATION: ConversationSummary = {
   id: 'conv-1', peerUri: 'sip:bob@b.example', peerDisplayName: 'Bob', lastMessageText: null,
@@ -21,8 +29,8 @@ function fakeAgent(): FakeAgent {
 }
 
 /** Client and dispatcher wired back to back through an in-memory transport, as preload + ipcMain would be. */
-function loopback(agent: DeviceCommands) {
-  const dispatch = createCommandDispatcher(agent);
+function loopback(agent: DeviceCommands, shell: Partial<ShellCommands> = {}) {
+  const dispatch = createCommandDispatcher(agent, shell);
   const listeners = new Map<string, Set<(payload: unknown) => void>>();
   const invoke = vi.fn((channel: string, args: unknown[]) => dispatch(channel, args));
   const transport: DeviceApiTransport = {
@@ -47,6 +55,13 @@ describe('channels', () => {
     expect(EVENT_CHANNELS.map(eventForChannel)).toEqual(DEVICE_EVENT_NAMES);
   });
 
+  it('gives the shell commands channels of their own that are not agent command channels', () => {
+    expect(SHELL_COMMAND_CHANNELS).toEqual(['cpm:command:tryLocally']);
+    expect(SHELL_COMMAND_CHANNELS.map(shellCommandForChannel)).toEqual(SHELL_COMMAND_NAMES);
+    expect(SHELL_COMMAND_CHANNELS.map(commandForChannel)).toEqual([undefined]);
+    expect(COMMAND_CHANNELS.map(shellCommandForChannel).filter((n) => n !== undefined)).toEqual([]);
+  });
+
   it('does not mistake an event channel, an unknown name or an inherited property for a command', () => {
     expect(commandForChannel('cpm:event:message')).toBeUndefined();
     expect(commandForChannel('cpm:command:format')).toBeUndefined();
@@ -65,9 +80,9 @@ describe('DeviceApi client and dispatcher', () => {
     expect(agent.startChat).toHaveBeenCalledWith('sip:bob@b.example');
   });
 
-  it('exposes exactly the command list plus on()', () => {
+  it('exposes exactly the command list, the shell commands and on()', () => {
     const api = createDeviceApiClient(loopback(fakeAgent()).transport);
-    expect(Object.keys(api).sort()).toEqual([...DEVICE_COMMAND_NAMES, 'on'].sort());
+    expect(Object.keys(api).sort()).toEqual([...DEVICE_COMMAND_NAMES, ...SHELL_COMMAND_NAMES, 'on'].sort());
   });
 
   it('rejects a bad call on the client side without touching the transport', async () => {
@@ -133,5 +148,43 @@ describe('DeviceApi client and dispatcher', () => {
   it('refuses to subscribe to an event that does not exist', () => {
     const api = createDeviceApiClient(loopback(fakeAgent()).transport);
     expect(() => api.on('nope' as 'message', () => undefined)).toThrow('on: nope is not a DeviceApi event');
+  });
+});
+
+describe('shell commands over the bridge', () => {
+  const ACCOUNT: AccountInfo = {
+    uri: 'sip:alice@a.example', displayName: '', deviceName: 'Desktop', instanceId: 'urn:uuid:00000000-0000-4000-8000-000000000001',
+    pubGruu: null, websocketUrl: 'ws://127.0.0.1:5080', transferServiceUri: 'sip:cpm-transfer@a.example', registration: 'registering',
+  };
+
+  it('sends tryLocally to the shell, not to the agent, and resolves with its account', async () => {
+    const agent = fakeAgent();
+    const tryLocally = vi.fn(async (_deviceName: string) => ACCOUNT);
+    const { transport, invoke } = loopback(agent, { tryLocally });
+    await expect(createDeviceApiClient(transport).tryLocally('Desktop')).resolves.toEqual(ACCOUNT);
+    expect(invoke).toHaveBeenCalledWith('cpm:command:tryLocally', ['Desktop']);
+    expect(tryLocally).toHaveBeenCalledWith('Desktop');
+    expect(agent.signIn).not.toHaveBeenCalled();
+  });
+
+  it('answers a shell command the shell does not offer with invalid-state, naming it', async () => {
+    const dispatch = createCommandDispatcher(fakeAgent());
+    await expect(dispatch('cpm:command:tryLocally', ['Desktop'])).rejects.toMatchObject({ code: 'invalid-state', detail: 'tryLocally is not available in this app shell' });
+  });
+
+  it('validates shell command arguments on both sides before the shell sees them', async () => {
+    const tryLocally = vi.fn(async () => ACCOUNT);
+    const { transport, invoke } = loopback(fakeAgent(), { tryLocally });
+    await expect(createDeviceApiClient(transport).tryLocally('')).rejects.toMatchObject({ code: 'invalid-argument', detail: 'tryLocally.deviceName: must not be empty' });
+    expect(invoke).not.toHaveBeenCalled();
+    const dispatch = createCommandDispatcher(fakeAgent(), { tryLocally });
+    await expect(dispatch('cpm:command:tryLocally', [7])).rejects.toMatchObject({ code: 'invalid-argument', detail: 'tryLocally.deviceName: must be a string (got 7)' });
+    expect(tryLocally).not.toHaveBeenCalled();
+  });
+
+  it('keeps the code of a shell failure', async () => {
+    const tryLocally = vi.fn(async () => Promise.reject(new DeviceApiError('network', 'the lab did not start')));
+    const api = createDeviceApiClient(loopback(fakeAgent(), { tryLocally }).transport);
+    await expect(api.tryLocally('Laptop')).rejects.toMatchObject({ code: 'network', detail: 'the lab did not start' });
   });
 });

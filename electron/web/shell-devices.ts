@@ -63,7 +63,7 @@ export interface ShellDevice {
   agent: DeviceAgent;
   history: DeviceHistory;
   dataDir: string;
-  /** Sign out, then write and close the history. */
+  /** Sign out, then write and close the history (the agent closes it; here only if the agent never took it). */
   close(): Promise<void>;
 }
 
@@ -80,8 +80,8 @@ export interface StartShellDeviceOptions {
 }
 
 /**
- * Opens the device's history, fetches what its Message Store has, and starts its DeviceAgent, which begins
- * registering (this does not wait for the registration).
+ * Opens the device's history and starts its DeviceAgent with it, which fetches what the Message Store has
+ * and begins registering (this does not wait for the registration).
  */
 export async function startShellDevice(lab: ShellLab, spec: ShellDeviceSpec, options: StartShellDeviceOptions): Promise<ShellDevice> {
   const match = AOR.exec(spec.user);
@@ -99,39 +99,31 @@ export async function startShellDevice(lab: ShellLab, spec: ShellDeviceSpec, opt
     deposit: domain.mode === 'proxy',
     store: { baseUrl: domain.store, username: spec.user.replace(/^sips?:/i, ''), password },
   });
+  // Handed to the agent as a DeviceHistory (not its bare MessageHistory): the move needs the Message Store
+  // side (deposit before the release, fetch on the target). The agent starts it (deposit what a previous run
+  // left, fetch what the store has) and closes it when it closes.
+  let handedOver = false;
+  const agent = new DeviceAgent({
+    ...options.agent,
+    dataDir: options.dataDir,
+    deviceName: spec.name,
+    history: () => {
+      handedOver = true;
+      return history;
+    },
+    account: { uri: spec.user, password, wsUrl: domain.ws, transferServiceUri: domain.transferService },
+  });
+  const close = async (): Promise<void> => {
+    await agent.close().catch((error: unknown) => options.log?.(`${spec.id}: ${error instanceof Error ? error.message : String(error)}`));
+    if (!handedOver) await history.close();
+  };
   try {
-    const fetched = await history.start().catch((error: unknown) => {
-      options.log?.(`${spec.id}: history sync failed (${error instanceof Error ? error.message : String(error)}); continuing with the local history`);
-      return [];
-    });
-    if (fetched.length > 0) options.log?.(`${spec.id}: ${fetched.length} messages fetched from the Message Store`);
-    const agent = new DeviceAgent({
-      ...options.agent,
-      dataDir: options.dataDir,
-      deviceName: spec.name,
-      history: history.history,
-      account: { uri: spec.user, password, wsUrl: domain.ws, transferServiceUri: domain.transferService },
-    });
-    try {
-      await agent.start();
-    } catch (error) {
-      await agent.close().catch(() => undefined);
-      throw error;
-    }
-    return {
-      spec,
-      agent,
-      history,
-      dataDir: options.dataDir,
-      close: async () => {
-        await agent.close().catch((error: unknown) => options.log?.(`${spec.id}: ${error instanceof Error ? error.message : String(error)}`));
-        await history.close();
-      },
-    };
+    await agent.start();
   } catch (error) {
-    await history.close().catch(() => undefined);
+    await close().catch(() => undefined);
     throw error;
   }
+  return { spec, agent, history, dataDir: options.dataDir, close };
 }
 
 /**

@@ -122,6 +122,22 @@ describe('MsrpSession chunk-level relaying', () => {
     return expect(stream.done).resolves.toMatchObject({ ok: false, status: 400 });
   });
 
+  it('parks chunks that arrive before their handler, answers them 200, and hands them over in order', () => {
+    const t = joined();
+    t.server.parkChunks(3000);
+    const first = t.device.send(utf8('one'), 'text/plain');
+    const second = t.device.send(utf8('two'), 'text/plain');
+    const tooMuch = t.device.send(new Uint8Array(4000), 'application/octet-stream');
+    t.run();
+    const seen: string[] = [];
+    t.server.handleChunksWith((c) => (seen.push(new TextDecoder().decode(c.body)), { status: 200 }));
+    expect(seen).toEqual(['one', 'two']);
+    return Promise.all([first.done, second.done, tooMuch.done]).then(([a, b, c]) => {
+      expect([a.ok, b.ok]).toEqual([true, true]);
+      expect(c).toMatchObject({ ok: false, status: 413 });
+    });
+  });
+
   it('says why it closed: by its owner, by losing its connection, or refused by the peer', () => {
     const local = joined();
     local.device.close();

@@ -219,6 +219,7 @@ export class MsrpSession extends TypedEmitter<MsrpSessionEvents> {
   private readonly reassembler: MsrpReassembler;
   private readonly firstHeaders = new Map<string, MsrpHeaders>();
   private chunkHandler: MsrpChunkHandler | undefined;
+  private parked: { chunks: ReceivedMsrpChunk[]; bytes: number } | undefined;
   private closedWith: { cause: MsrpSessionCloseCause; reason: string } | undefined;
 
   constructor(options: MsrpSessionOptions) {
@@ -309,6 +310,27 @@ export class MsrpSession extends TypedEmitter<MsrpSessionEvents> {
   handleChunksWith(handler: MsrpChunkHandler | undefined): void {
     if (handler && this.reassembler.pendingCount > 0) throw new TypeError('handleChunksWith() while messages are being reassembled');
     this.chunkHandler = handler;
+    const parked = this.parked;
+    this.parked = undefined;
+    // Chunks parked before the handler existed go to it first, in order (they were answered 200 already).
+    if (handler && parked) for (const chunk of parked.chunks) handler(chunk);
+  }
+
+  /**
+   * Accept chunks before their handler exists (a relay leg the device may bind, and send on, before the
+   * relay is set up): up to `maxBytes` are answered 200 and held, more get 413; the next
+   * `handleChunksWith(handler)` hands them to `handler` first, in order.
+   */
+  parkChunks(maxBytes: number): void {
+    if (this.chunkHandler) throw new TypeError('parkChunks() on a session that already has a chunk handler');
+    const parked = { chunks: [] as ReceivedMsrpChunk[], bytes: 0 };
+    this.parked = parked;
+    this.chunkHandler = (chunk) => {
+      if (parked.bytes + chunk.body.length > maxBytes) return { status: 413, comment: 'the relay is not ready for this much' };
+      parked.chunks.push(chunk);
+      parked.bytes += chunk.body.length;
+      return { status: 200 };
+    };
   }
 
   /** Why the session closed: by `close()` (`local`), its connection going away, or the peer refusing it. */

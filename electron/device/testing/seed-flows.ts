@@ -1,6 +1,7 @@
 /**
- * The seed's flow 2 (CPM Conversation Servers not in the media path) as PROFILE.md's table maps it onto SIP,
- * hop by hop, and a matcher that finds each numbered step in a lab trace (`lab.trace.hops()`).
+ * The seed's two flows as PROFILE.md's table maps them onto SIP, hop by hop: flow 1 (Conversation Server A in
+ * the media path) and flow 2 (neither Conversation Server in the media path), and a matcher that finds each
+ * numbered step in a lab trace (`lab.trace.hops()`).
  *
  * Steps that happen in parallel in the network (CS A's NOTIFY 100 to the source and its Join REFER to the
  * target) are not ordered against each other: each causal chain is checked in order, and each chain must
@@ -20,7 +21,7 @@ export interface TraceHopLike {
 }
 
 /** The names of the elements in the trace. */
-export interface Flow2Elements {
+export interface FlowElements {
   source: string;
   target: string;
   far: string;
@@ -30,30 +31,33 @@ export interface Flow2Elements {
   csB: string;
 }
 
-type Dialogs = 'transfer' | 'join' | 'invite' | 't';
+/** The four dialogs of a move: the transfer subscription, the Join subscription, INVITE J, and T. */
+export type Dialogs = 'transfer' | 'join' | 'invite' | 't';
 
-interface StepSpec {
+/** One hop of a flow. */
+export interface StepSpec {
   label: string;
-  from: keyof Flow2Elements;
-  to: keyof Flow2Elements;
+  from: keyof FlowElements;
+  to: keyof FlowElements;
   method: string;
   /** A response status; undefined for the request. */
   status?: number;
   dialog: Dialogs;
 }
 
-interface ChainSpec {
+/** One causal chain of steps. */
+export interface ChainSpec {
   name: string;
   /** The label of the step after which this chain starts (none for the first). */
   after?: string;
   steps: StepSpec[];
 }
 
-const req = (label: string, from: keyof Flow2Elements, to: keyof Flow2Elements, method: string, dialog: Dialogs): StepSpec => ({ label, from, to, method, dialog });
-const res = (label: string, from: keyof Flow2Elements, to: keyof Flow2Elements, method: string, status: number, dialog: Dialogs): StepSpec => ({ label, from, to, method, status, dialog });
+const req = (label: string, from: keyof FlowElements, to: keyof FlowElements, method: string, dialog: Dialogs): StepSpec => ({ label, from, to, method, dialog });
+const res = (label: string, from: keyof FlowElements, to: keyof FlowElements, method: string, status: number, dialog: Dialogs): StepSpec => ({ label, from, to, method, status, dialog });
 
-/** Flow 2, as PROFILE.md maps it: every hop of the move, labelled with the seed's step. */
-export const FLOW2_CHAINS: readonly ChainSpec[] = [
+/** Steps 2–9, the same in both flows. */
+const REQUEST_AND_JOIN: readonly ChainSpec[] = [
   {
     name: 'CPM Session Transfer request and Accepted notification',
     steps: [
@@ -81,6 +85,56 @@ export const FLOW2_CHAINS: readonly ChainSpec[] = [
       res('8–9', 'coreA', 'target', 'NOTIFY', 200, 'join'),
     ],
   },
+];
+
+/** Flow 1 (Conversation Server A in-path), as PROFILE.md maps it. */
+export const FLOW1_CHAINS: readonly ChainSpec[] = [
+  ...REQUEST_AND_JOIN,
+  {
+    name: 'CPM Session Invitation (INVITE J to CS A) and OK',
+    after: '7',
+    steps: [
+      req('10', 'target', 'coreA', 'INVITE', 'invite'),
+      req('11', 'coreA', 'csA', 'INVITE', 'invite'),
+      res('12', 'csA', 'coreA', 'INVITE', 200, 'invite'),
+      res('13', 'coreA', 'target', 'INVITE', 200, 'invite'),
+    ],
+  },
+  {
+    name: 'CPM Session Replaced Notification',
+    after: '13',
+    steps: [
+      req('14', 'target', 'coreA', 'NOTIFY', 'join'),
+      req('15', 'coreA', 'csA', 'NOTIFY', 'join'),
+      res('16', 'csA', 'coreA', 'NOTIFY', 200, 'join'),
+      res('17', 'coreA', 'target', 'NOTIFY', 200, 'join'),
+    ],
+  },
+  {
+    name: 'Release CPM Session Notification',
+    after: '15',
+    steps: [
+      req('18', 'csA', 'coreA', 'NOTIFY', 'transfer'),
+      req('19', 'coreA', 'source', 'NOTIFY', 'transfer'),
+      res('20', 'source', 'coreA', 'NOTIFY', 200, 'transfer'),
+      res('21', 'coreA', 'csA', 'NOTIFY', 200, 'transfer'),
+    ],
+  },
+  {
+    name: 'Release CPM Session request (BYE on T) and OK',
+    after: '20',
+    steps: [
+      req('22', 'source', 'coreA', 'BYE', 't'),
+      req('23', 'coreA', 'csA', 'BYE', 't'),
+      res('24', 'csA', 'coreA', 'BYE', 200, 't'),
+      res('25', 'coreA', 'source', 'BYE', 200, 't'),
+    ],
+  },
+];
+
+/** Flow 2 (neither Conversation Server in-path), as PROFILE.md maps it: every hop of the move, labelled with the seed's step. */
+export const FLOW2_CHAINS: readonly ChainSpec[] = [
+  ...REQUEST_AND_JOIN,
   {
     name: 'CPM Session Invitation (INVITE J) and OK',
     after: '7',
@@ -152,8 +206,8 @@ export interface MatchedStep {
   hop: TraceHopLike;
 }
 
-/** The result of matching the trace against flow 2. */
-export interface Flow2Match {
+/** The result of matching the trace against a flow. */
+export interface FlowMatch {
   steps: MatchedStep[];
   /** What is missing or out of order; empty when the trace follows the table. */
   problems: string[];
@@ -162,11 +216,11 @@ export interface Flow2Match {
 }
 
 /**
- * Find every step of flow 2 in `hops` (sorted as `trace.hops()` sorts them). The four dialogs are recognised
- * by their first message: the source's REFER (transfer), CS A's REFER (Join), the target's INVITE (J) and the
- * source's BYE (T).
+ * Find every step of a flow (default flow 2) in `hops` (sorted as `trace.hops()` sorts them). The four dialogs
+ * are recognised by their first message: the source's REFER (transfer), CS A's REFER (Join), the target's
+ * INVITE (J) and the source's BYE (T).
  */
-export function matchFlow2(hops: readonly TraceHopLike[], names: Flow2Elements): Flow2Match {
+export function matchFlow(hops: readonly TraceHopLike[], names: FlowElements, chains: readonly ChainSpec[] = FLOW2_CHAINS): FlowMatch {
   const first = (pred: (h: TraceHopLike) => boolean): string | undefined => hops.find(pred)?.callId;
   const isRequest = (h: TraceHopLike, method: string): boolean => h.method === method && h.status === undefined;
   const callIds: Partial<Record<Dialogs, string>> = {
@@ -178,7 +232,7 @@ export function matchFlow2(hops: readonly TraceHopLike[], names: Flow2Elements):
   const problems: string[] = [];
   const steps: MatchedStep[] = [];
   const byLabel = new Map<string, number>();
-  for (const chain of FLOW2_CHAINS) {
+  for (const chain of chains) {
     let cursor = -1;
     if (chain.after !== undefined) {
       const trigger = byLabel.get(chain.after);
@@ -217,7 +271,7 @@ export function matchFlow2(hops: readonly TraceHopLike[], names: Flow2Elements):
  * number, such as 100 Trying, 180 Ringing and ACK, get no number). `ladder` is what `renderLadder(hops)`
  * drew from the same hops (two header lines, then one row per hop).
  */
-export function numberLadder(ladder: string, hops: readonly TraceHopLike[], match: Flow2Match): string {
+export function numberLadder(ladder: string, hops: readonly TraceHopLike[], match: FlowMatch): string {
   const labels = new Map<number, string>(match.steps.map((s) => [s.index, s.label]));
   const lines = ladder.replace(/\n$/, '').split('\n');
   if (lines.length !== hops.length + 2) return ladder; // drawn from other hops: leave it as it is

@@ -8,7 +8,8 @@
  * The relay forwards chunks as they come, so this class sees the chunks the relay accepted (it wraps the
  * relay's chunk handler on each leg session: `watch` before the session is given to the relay) and keeps
  * each message only until its last chunk, within bounds (history is best effort: a message past the bounds
- * is relayed but not recorded, and logged). Records are written in batches, once per event-loop turn.
+ * is relayed but not recorded, and logged). Records are written in batches (`flushMs`, MAX_BATCH), and what
+ * is batched is written when the session ends.
  */
 import { decodeCpim } from '../../../protocol/cpim/cpim';
 import type { MsrpChunkHandler, MsrpSession, ReceivedMsrpChunk } from '../../../protocol/msrp/msrp-session';
@@ -27,6 +28,11 @@ export interface RelayHistoryOptions {
   maxMessageBytes?: number;
   /** Messages being assembled at once, per leg. Default 64. */
   maxPending?: number;
+  /**
+   * How long records wait to be written together (ms). Default 100: a store that syncs every write (SQLite
+   * `synchronous=FULL`) is written at most ten times a second per session, or at every MAX_BATCH messages.
+   */
+  flushMs?: number;
   log?: (line: string) => void;
 }
 
@@ -40,7 +46,7 @@ interface Assembly {
 export class RelayHistory {
   private readonly pending = new Map<MsrpSession, Map<string, Assembly>>();
   private batch: MessageInput[] = [];
-  private flushing: NodeJS.Immediate | undefined;
+  private flushing: NodeJS.Timeout | undefined;
   private closed = false;
   private readonly maxBytes: number;
   private readonly maxPending: number;
@@ -125,11 +131,11 @@ export class RelayHistory {
       body: new TextDecoder().decode(cpim.body),
     });
     if (this.batch.length >= MAX_BATCH) this.flush();
-    else this.flushing ??= setImmediate(() => this.flush());
+    else this.flushing ??= setTimeout(() => this.flush(), this.options.flushMs ?? 100);
   }
 
   private flush(): void {
-    if (this.flushing) clearImmediate(this.flushing);
+    if (this.flushing) clearTimeout(this.flushing);
     this.flushing = undefined;
     if (this.batch.length === 0) return;
     const batch = this.batch;

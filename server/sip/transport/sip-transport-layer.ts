@@ -11,7 +11,8 @@ import { TLSSocket, connect as tlsConnect, createSecureContext, type SecureConte
 import { randomBytes } from 'node:crypto';
 import type { Duplex } from 'node:stream';
 import { WebSocket } from 'ws';
-import type { SipMessage, SipResponse } from '../message/sip-message';
+import type { SipMessage, SipRequest, SipResponse } from '../message/sip-message';
+import { SipParseError } from '../message/parse-error';
 import { parseMessage } from '../message/parse';
 import { serializeMessage } from '../message/serialize';
 import type {
@@ -227,7 +228,7 @@ export class SipTransport implements SipTransportLayer {
     try {
       // A WebSocket message is exactly one SIP message; a datagram may carry trailing bytes to drop (§18.3).
       message = parseMessage(raw, { trailing: isWebSocket(source.protocol) ? 'reject' : 'discard' });
-      if (message.type === 'request') stampReceivedVia(message, source);
+      if (message.type === 'request') stampViaOrExplain(message, source);
     } catch (error) {
       const context = flowId === undefined ? { source } : { source, flowId };
       this.report(asTransportError('bad-message', `unparsable message from ${formatEndpoint(source)}`, error), context);
@@ -503,5 +504,18 @@ export class SipTransport implements SipTransportLayer {
     } catch (error) {
       this.report(asTransportError('bad-message', 'trace hook threw', error));
     }
+  }
+}
+
+/**
+ * §18.2.1 on a parsed request; when its topmost Via does not parse, the error carries the request's start line
+ * and headers so that it is still answered 400 (RFC 4475 §3.1.2.1, badinv01) rather than dropped.
+ */
+function stampViaOrExplain(request: SipRequest, source: Endpoint): void {
+  try {
+    stampReceivedVia(request, source);
+  } catch (error) {
+    const reason = error instanceof SipParseError ? error.reason : error instanceof Error ? error.message : 'bad Via';
+    throw new SipParseError(`bad Via: ${reason}`, { isRequest: true, method: request.method, headers: request.headers, status: 400 });
   }
 }

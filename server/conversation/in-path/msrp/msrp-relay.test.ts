@@ -322,6 +322,24 @@ describe('MsrpRelay between two device legs on loopback', () => {
     expect(new TextDecoder().decode((await arrived).body)).toBe('still here');
   });
 
+  it('relays what a device sent in its binding SEND before the relay existed', async () => {
+    const server = await serverEndpoint();
+    const a = await leg(server, await device());
+    const dev = await device();
+    const uri = dev.newLocalUri();
+    const expected = server.expectLeg({ remotePath: [uri] });
+    const created = dev.createSession({ localUri: uri, remotePath: [expected.session.localUri], setup: 'active' });
+    const early = created.session.send(utf8('sent before the relay was set up'), 'text/plain');
+    await expected.bound;
+    expect(await early.done).toMatchObject({ ok: true }); // answered by the server's hop
+    const arrived = new Promise<ReceivedMsrpMessage>((r) => a.device.once('message', r));
+    const relay = new MsrpRelay({ legA: a.server, legB: expected.session, readControl: server });
+    cleanups.push(() => relay.close());
+    const got = await arrived;
+    expect(got.messageId).toBe(early.messageId);
+    expect(new TextDecoder().decode(got.body)).toBe('sent before the relay was set up');
+  });
+
   it('rejects replacing a leg with a session it already serves', async () => {
     const t = await relayed();
     expect(() => t.relay.replaceLeg('b', t.a.server)).toThrow(TypeError);

@@ -112,10 +112,15 @@ export class MsrpServerEndpoint extends TypedEmitter<MsrpServerEndpointEvents> i
   /**
    * A leg that waits for its device: the session at once (a relay may queue on it), and `bound`, which
    * resolves when the device's first SEND binds it or rejects with `MsrpEndpointError` (timeout, closed).
+   * Until a relay serves the leg, what the device sends is held (up to the leg's high-water mark, then
+   * 413) and handed to the relay first, so nothing is lost when the device sends before the relay exists.
    */
   expectLeg(options: ExpectLegOptions = {}): { session: MsrpSession; bound: Promise<MsrpSession> } {
     if (!this.server) throw new TypeError('expectLeg() before listen()');
-    return this.pool.createSession({ ...options, localUri: options.localUri ?? this.newLocalUri(), setup: 'passive' });
+    const leg = this.pool.createSession({ ...options, localUri: options.localUri ?? this.newLocalUri(), setup: 'passive' });
+    // What the device sends before a relay serves the leg (even in its binding SEND) waits for the relay.
+    leg.session.parkChunks(leg.session.highWaterMark);
+    return leg;
   }
 
   /** @see MsrpReadControl.pauseReading */

@@ -244,11 +244,6 @@ async function exchange(file: string, transport: 'udp' | 'tcp', expectation: Wir
   }
 }
 
-/**
- * Rows the lab gets wrong today, each with where the bug is. Their tests assert the right answer and are
- * marked as failing (`it.fails`): once the bug is fixed they fail, and the entry must go.
- */
-
 /** True when a From/To value is a well-formed name-addr or addr-spec (RFC 3261 §20.20, §20.39). */
 function parsesAsNameAddr(value: string): boolean {
   try {

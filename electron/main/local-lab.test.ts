@@ -147,10 +147,10 @@ describe('Try it locally: two profiles of the app on one machine', () => {
     const silent: LocalLabFile = { version: 1, pid: process.pid, startedAt: 1, description: description(`ws://127.0.0.1:${await closedPort()}`) };
     await writeFile(join(root, LOCAL_LAB_FILE_NAME), JSON.stringify(silent));
     const lines: string[] = [];
-    // A lab config with a clashing domain makes the start fail after the file was judged: no lab is started.
-    const lab = new LocalLab({ rootDir: root, log: (line) => lines.push(line), labOptions: { config: { domains: [] } } });
+    // A bind address this machine does not have (TEST-NET-1, RFC 5737) makes the lab's own start fail.
+    const lab = new LocalLab({ rootDir: root, log: (line) => lines.push(line), labOptions: { host: '192.0.2.1' } });
     cleanups.push(() => lab.release());
-    await expect(lab.acquire()).rejects.toThrow();
+    await expect(lab.acquire()).rejects.toThrow(/EADDRNOTAVAIL/);
     expect(lines).toContain(`local lab: starting a lab (${silent.description.domains[0]!.ws} does not answer)`);
     expect(lab.state).toBe(LocalLabState.Idle);
   });

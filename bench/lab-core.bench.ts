@@ -193,7 +193,8 @@ function record(server: ServerUnderTest, scenario: Scenario, rate: number, attem
     `  ${server.name} ${scenario} ${rate}/s: ${passed ? 'pass' : 'FAIL'} (${successful}/${attempts} ok, offered ${offeredRate?.toFixed(0) ?? '?'}/s, ` +
       `${step.retransmissions} retrans, SIPp CPU peak ${pct(sippCpu)}, server CPU ${pct(step.serverCpu)}, ${step.serverCpuPerAttemptUs.toFixed(0)} µs/attempt)\n`,
   );
-  if (!passed) process.stderr.write(indent(main.errors.split('\n').slice(0, 4).join('\n')));
+  const culprit = all.find((r) => !allSucceeded(r, attempts));
+  if (culprit) process.stderr.write(indent(culprit.errors.split('\n').slice(0, 4).join('\n')));
   return step;
 }
 

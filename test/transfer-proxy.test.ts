@@ -121,6 +121,11 @@ describe('moving a live chat Laptop → Desktop, both Conversation Servers proxy
     const hops = lab!.trace.hops();
     const match = matchFlow(hops, names);
     expect(match.problems).toEqual([]);
+    // Each step matched a distinct hop (the Accepted NOTIFY is not the release NOTIFY).
+    expect(new Set(match.steps.map((m) => m.index)).size).toBe(match.steps.length);
+    const at = (label: string): number => match.steps.find((m) => m.label === label)!.index;
+    expect(at('4–5')).toBeLessThan(at('10'));
+    expect(at('8–9')).toBeLessThan(at('24'));
     expect(match.steps.map((m) => m.label)).toEqual(
       ['2', '3', '4', '5', '4–5', '4–5', '4–5', '4–5', '6', '7', '8', '9', '8–9', '8–9', '8–9', '8–9',
         ...Array.from({ length: 14 }, (_, i) => String(10 + i)), '24', '25', '26', '27', '28', '29', '30', '31',

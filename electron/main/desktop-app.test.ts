@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { DeviceApiError } from '../api/device-api';
 import type { AccountConfig, JoinRequest } from '../api/payloads';
+import type { LocalLabPort } from './shell-commands';
 import { AppState } from './app-lifecycle';
 import { startDesktopApp, type DesktopAppOptions } from './desktop-app';
 import { accountInfoFor, createFakeDeviceAgent, type FakeDeviceAgent } from './testing/fake-device-agent';
@@ -339,5 +340,80 @@ describe('tray and badge', () => {
     agent.emit('conversationUpdated', { ...summary, id: 'c2', unreadCount: 3 });
     agent.emit('conversationUpdated', { ...summary, id: 'c1', unreadCount: 0 });
     expect(electronFake.state.badgeCount).toBe(3);
+  });
+});
+
+describe('Try it locally', () => {
+  const LAB_ACCOUNT: AccountConfig = { ...ACCOUNT, password: 'alice-secret', websocketUrl: 'wss://127.0.0.1:40443', trustedCertificatePem: '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n' };
+
+  /** A local lab double that records the calls it gets, in order, into `calls`. */
+  function fakeLab(calls: string[]): { port: LocalLabPort; roots: string[] } {
+    const roots: string[] = [];
+    return {
+      roots,
+      port: {
+        signInConfig: async (deviceName) => {
+          calls.push(`lab:${deviceName}`);
+          return { ...LAB_ACCOUNT, deviceName };
+        },
+        release: async () => {
+          calls.push('lab:release');
+        },
+      },
+    };
+  }
+
+  it('signs in with the account the lab gives, reads auto-accept back, and gets the lab again on the next start', async () => {
+    const calls: string[] = [];
+    const lab = fakeLab(calls);
+    const app = await running({ localLab: (root) => (lab.roots.push(root), lab.port) });
+    // The lab file lives in the app's own data folder, shared by every profile, not in the profile's.
+    expect(lab.roots).toEqual([base]);
+    await invoke('cpm:command:setAutoAccept', [true]);
+    const info = await invoke('cpm:command:tryLocally', ['Desktop']);
+    expect(calls).toEqual(['lab:Desktop']);
+    expect(agent.spies.signIn).toHaveBeenCalledWith({ ...LAB_ACCOUNT, deviceName: 'Desktop' });
+    expect(info).toMatchObject({ uri: 'sip:alice@a.example', deviceName: 'Desktop', autoAccept: true });
+    expect(app.settings?.accountSource).toBe('local-lab');
+
+    electronFake.reset();
+    electronFake.state.userData = base;
+    agent = createFakeDeviceAgent();
+    const next: string[] = [];
+    await running({ localLab: () => fakeLab(next).port });
+    await vi.waitFor(() => expect(agent.spies.signIn).toHaveBeenCalledWith({ ...LAB_ACCOUNT, deviceName: 'Desktop' }));
+    expect(next).toEqual(['lab:Desktop']);
+    expect(agent.spies.setAutoAccept).toHaveBeenCalledWith(true);
+  });
+
+  it('adds the saved auto-accept setting to the account the window reads', async () => {
+    await running();
+    agent.spies.getAccount.mockResolvedValue({ uri: 'sip:alice@a.example', displayName: '', deviceName: 'Laptop', instanceId: 'urn:uuid:1', pubGruu: null, websocketUrl: 'ws://127.0.0.1:1', transferServiceUri: null, registration: 'registered' });
+    expect(await invoke('cpm:command:getAccount', [])).toMatchObject({ autoAccept: false });
+    await invoke('cpm:command:setAutoAccept', [true]);
+    expect(await invoke('cpm:command:getAccount', [])).toMatchObject({ autoAccept: true });
+  });
+
+  it('is refused with invalid-state by a build without the lab, and with network when the lab cannot start', async () => {
+    await running();
+    await expect(invoke('cpm:command:tryLocally', ['Laptop'])).rejects.toMatchObject({ code: 'invalid-state' });
+    electronFake.reset();
+    electronFake.state.userData = base;
+    const broken: LocalLabPort = { signInConfig: async () => Promise.reject(new Error('listen EADDRINUSE')), release: async () => undefined };
+    await running({ localLab: () => broken });
+    await expect(invoke('cpm:command:tryLocally', ['Laptop'])).rejects.toMatchObject({ code: 'network', detail: 'the local lab could not start: listen EADDRINUSE' });
+    expect(agent.spies.signIn).not.toHaveBeenCalled();
+  });
+
+  it('on quit stops the lab after the agent has signed out through it', async () => {
+    const calls: string[] = [];
+    agent.close.mockImplementation(async () => {
+      calls.push('agent:close');
+    });
+    const app = await running({ localLab: () => fakeLab(calls).port });
+    await invoke('cpm:command:tryLocally', ['Laptop']);
+    electronFake.app.emit('before-quit', fakeEvent({}));
+    await vi.waitFor(() => expect(app.lifecycle.state).toBe(AppState.Stopped));
+    expect(calls).toEqual(['lab:Laptop', 'agent:close', 'lab:release']);
   });
 });

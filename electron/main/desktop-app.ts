@@ -1,12 +1,13 @@
 /**
  * The desktop app's main process, put together: profile and single-instance lock, CSP header, settings,
- * the DeviceAgent (from a factory), the window, IPC, tray, join notifications and the unread badge.
+ * the DeviceAgent (from a factory), the window, IPC, tray, join notifications, the unread badge, and the
+ * local lab behind "Try it locally" (stopped on quit by the profile that started it).
  * `index.ts` calls `startDesktopApp` with the real agent factory; tests call it with a fake one and the
  * `electron` module mocked.
  */
 import { join } from 'node:path';
 import { BrowserWindow, app, dialog, safeStorage, session } from 'electron';
-import type { RegistrationStatus } from '../api/payloads';
+import type { AccountInfo, RegistrationStatus } from '../api/payloads';
 import { AppLifecycle, AppState } from './app-lifecycle';
 import { withContentSecurityPolicy } from './content-security-policy';
 import type { DeviceAgentFactory, DeviceAgentHandle } from './device-agent-factory';
@@ -15,7 +16,7 @@ import { JoinNotifier } from './join-notifier';
 import { createMainWindow, isAppUrl, type RendererSource } from './main-window';
 import { DEFAULT_PROFILE, parseProfileArgument, profileDataPath } from './profile';
 import { SettingsStore } from './settings-store';
-import { withPersistedSettings } from './shell-commands';
+import { withPersistedSettings, type LocalLabPort, type WindowCommands } from './shell-commands';
 import { TrayController } from './tray-controller';
 import { UnreadBadge } from './unread-badge';
 
@@ -41,6 +42,11 @@ export interface DesktopAppOptions {
   defaultDeviceName?: string;
   /** Where problems are reported (defaults to console.error). */
   log?: (message: string, error?: unknown) => void;
+  /**
+   * "Try it locally": the lab on this machine, given the app's userData root (shared by every profile; see
+   * local-lab.ts and `loadLocalLab`). Without it `tryLocally` is refused.
+   */
+  localLab?: (appDataRoot: string) => LocalLabPort;
 }
 
 /** The running app, as tests and index.ts hold it. */
@@ -113,7 +119,8 @@ export function startDesktopApp(options: DesktopAppOptions): DesktopApp {
       fail('Cannot start', error);
       return;
     }
-    const userData = profileDataPath(app.getPath('userData'), profile, options.platform === 'win32' ? '\\' : '/');
+    const appDataRoot = app.getPath('userData');
+    const userData = profileDataPath(appDataRoot, profile, options.platform === 'win32' ? '\\' : '/');
     // The single-instance lock is keyed on userData: set it first, so that each profile has its own lock.
     app.setPath('userData', userData);
     // Windows shows notifications only for an app with an AppUserModelID (the installer's appId).
@@ -145,8 +152,10 @@ export function startDesktopApp(options: DesktopAppOptions): DesktopApp {
     }
     state.agent = agent;
 
+    const localLab = options.localLab?.(appDataRoot) ?? null;
+    const commands = withPersistedSettings(agent, settings, localLab);
     openWindow();
-    registerCommandHandlers(withPersistedSettings(agent, settings), (event) => {
+    registerCommandHandlers(commands, (event) => {
       const url = event.senderFrame?.url;
       return url !== undefined && isAppUrl(url, options.renderer);
     });
@@ -214,6 +223,9 @@ export function startDesktopApp(options: DesktopAppOptions): DesktopApp {
       agent
         .close()
         .catch((error: unknown) => log('the device agent did not stop cleanly', error))
+        // After the agent (it un-registers through the lab); a guest profile leaves the lab running.
+        .then(() => localLab?.release())
+        .catch((error: unknown) => log('the local lab did not stop cleanly', error))
         .finally(() => {
           lifecycle.transition(AppState.Stopped, 'agent closed');
           app.quit();
@@ -221,7 +233,7 @@ export function startDesktopApp(options: DesktopAppOptions): DesktopApp {
     });
 
     lifecycle.transition(AppState.Running, `profile ${profile}`);
-    await restoreSession(agent, settings, tray, badge, log);
+    await restoreSession(agent, commands, settings, tray, badge, log);
   };
 
   const started = start().catch((error: unknown) => fail('Start-up failed', error));
@@ -258,9 +270,13 @@ export function defaultDeviceName(platform: NodeJS.Platform): string {
   return platform === 'darwin' ? 'Mac' : platform === 'win32' ? 'Windows PC' : 'Linux PC';
 }
 
-/** Applies the stored settings to a fresh agent: auto-accept, then the account (which starts registering). */
+/**
+ * Applies the stored settings to a fresh agent: auto-accept, then the account (which starts registering).
+ * An account made by "Try it locally" starts or joins the local lab again, under the same device name.
+ */
 async function restoreSession(
   agent: DeviceAgentHandle,
+  commands: WindowCommands,
   settings: SettingsStore,
   tray: TrayController,
   badge: UnreadBadge,
@@ -269,10 +285,11 @@ async function restoreSession(
   try {
     if (settings.autoAccept) await agent.setAutoAccept(true);
     const account = settings.account();
-    if (account !== null) {
-      const info = await agent.signIn(account);
-      tray.update({ state: info.registration, cause: null, pubGruu: info.pubGruu, expiresAt: null }, info.uri);
-    }
+    const labDevice = settings.accountSource === 'local-lab' ? settings.deviceName : null;
+    let info: AccountInfo | null = null;
+    if (labDevice !== null) info = await commands.tryLocally(labDevice);
+    else if (account !== null) info = await agent.signIn(account);
+    if (info !== null) tray.update({ state: info.registration, cause: null, pubGruu: info.pubGruu, expiresAt: null }, info.uri);
     badge.reset(await agent.listConversations());
   } catch (error) {
     log('restoring the saved account failed', error);

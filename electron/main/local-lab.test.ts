@@ -102,7 +102,9 @@ describe('Try it locally: two profiles of the app on one machine', () => {
     expect(desktopLab.network).toBeNull();
     expect(desktopConfig).toEqual({ ...laptopConfig, deviceName: 'Desktop' });
     expect(laptopConfig).toMatchObject({ uri: 'sip:alice@a.example', displayName: 'Alice', transferServiceUri: 'sip:cpm-transfer@a.example' });
-    expect(laptopConfig.websocketUrl).toMatch(/^ws:\/\/127\.0\.0\.1:\d+$/);
+    expect(laptopConfig.websocketUrl).toBe(laptopLab.network?.description.domains[0]?.wss);
+    expect(laptopConfig.trustedCertificatePem).toBe(laptopLab.network?.description.certificate);
+    const labWs = laptopLab.network!.description.domains[0]!.ws;
 
     const laptop = new DeviceAgent({ dataDir: join(root, 'profiles', 'laptop'), deviceName: 'Laptop' });
     const desktop = new DeviceAgent({ dataDir: join(root, 'profiles', 'desktop'), deviceName: 'Desktop' });
@@ -120,10 +122,10 @@ describe('Try it locally: two profiles of the app on one machine', () => {
     // The guest leaves the lab alone; the owner removes the file and stops the lab.
     await desktopLab.release();
     expect(existsSync(join(root, LOCAL_LAB_FILE_NAME))).toBe(true);
-    expect(await probeSipWebSocket(laptopConfig.websocketUrl, 2000)).toBe(true);
+    expect(await probeSipWebSocket(labWs, 2000)).toBe(true);
     await laptopLab.release();
     expect(existsSync(join(root, LOCAL_LAB_FILE_NAME))).toBe(false);
-    expect(await probeSipWebSocket(laptopConfig.websocketUrl, 2000)).toBe(false);
+    expect(await probeSipWebSocket(labWs, 2000)).toBe(false);
     await expect(laptopLab.acquire()).rejects.toThrow('local lab: released');
   });
 
@@ -205,13 +207,13 @@ describe('the description file and the account it gives', () => {
 
   it('signs in as the first user, on its own domain, trusting the lab certificate', () => {
     const two = description('ws://127.0.0.1:5080');
-    two.domains.unshift({ ...two.domains[0]!, domain: 'b.example', ws: 'ws://127.0.0.1:6080', transferService: 'sip:cpm-transfer@b.example' });
+    two.domains.unshift({ ...two.domains[0]!, domain: 'b.example', ws: 'ws://127.0.0.1:6080', wss: 'wss://127.0.0.1:6443', transferService: 'sip:cpm-transfer@b.example' });
     expect(labAccountConfig(two, 'Laptop')).toEqual({
       uri: 'sip:alice@a.example',
       displayName: 'Alice',
       deviceName: 'Laptop',
       password: 'alice-secret',
-      websocketUrl: 'ws://127.0.0.1:5080',
+      websocketUrl: 'wss://127.0.0.1:5080',
       transferServiceUri: 'sip:cpm-transfer@a.example',
       trustedCertificatePem: PEM,
     });

@@ -134,7 +134,7 @@ export class LocalLab extends TypedEmitter<LocalLabEvents> {
 
   /** Stop using the lab: the owner removes the file (if it is still ours) and stops the lab. Idempotent. */
   async release(): Promise<void> {
-    if (this.current === LocalLabState.Released) return;
+    // An acquire under way settles first (its lab, if it started one, is then stopped here).
     await this.acquiring?.catch(() => undefined);
     if (this.current === LocalLabState.Released) return;
     const own = this.own;
@@ -240,8 +240,8 @@ export class LocalLab extends TypedEmitter<LocalLabEvents> {
 
 /**
  * The account a device of this machine signs in with on the lab: the lab's first user (its AOR and password),
- * the WebSocket URL of that user's domain, the lab's certificate (for `wss:`), and the domain's transfer
- * service URI. Throws an Error when the lab has no user, or no domain for it.
+ * the secure WebSocket URL (`wss:`, RFC 7118) of that user's domain with the lab's self-signed certificate
+ * as the one to trust, and the domain's transfer service URI. Throws an Error when the lab has no user, or no domain for it.
  */
 export function labAccountConfig(description: LabDescription, deviceName: string): AccountConfig {
   const user = description.users[0];
@@ -256,7 +256,7 @@ export function labAccountConfig(description: LabDescription, deviceName: string
     displayName: userPart.charAt(0).toUpperCase() + userPart.slice(1),
     deviceName,
     password: user.password,
-    websocketUrl: domain.ws,
+    websocketUrl: domain.wss,
     transferServiceUri: domain.transferService,
     trustedCertificatePem: description.certificate,
   };

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -69,5 +69,28 @@ describe('profile settings', () => {
     const next = new SettingsStore(file, cipher());
     expect(next.hasAccount).toBe(false);
     expect(next.autoAccept).toBe(true);
+  });
+
+  it('remember that the account came from "Try it locally", with its device name even without a usable password', () => {
+    const store = new SettingsStore(file, cipher(false));
+    expect(store.accountSource).toBe('manual');
+    store.saveAccount({ ...ACCOUNT, deviceName: 'Desktop' }, 'local-lab');
+    const next = new SettingsStore(file, cipher(false));
+    expect(next.accountSource).toBe('local-lab');
+    expect(next.deviceName).toBe('Desktop');
+    expect(next.account()).toBeNull();
+    next.forgetAccount();
+    expect(new SettingsStore(file, cipher()).accountSource).toBe('manual');
+  });
+
+  it('read a file written before the account source existed as a typed-in account, and refuse an unknown source', () => {
+    const { password: _p, ...fields } = ACCOUNT;
+    mkdirSync(join(dir, 'profile'), { recursive: true });
+    writeFileSync(file, JSON.stringify({ version: 1, autoAccept: false, account: { ...fields, encryptedPassword: null } }));
+    const store = new SettingsStore(file, cipher());
+    expect(store.loadProblem).toBeNull();
+    expect(store.accountSource).toBe('manual');
+    writeFileSync(file, JSON.stringify({ version: 1, autoAccept: false, account: null, accountSource: 'cloud' }));
+    expect(new SettingsStore(file, cipher()).loadProblem).toMatch(/unknown layout/);
   });
 });

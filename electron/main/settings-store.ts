@@ -1,7 +1,8 @@
 /**
  * The profile's settings file (`<profile>/settings.json`): the account (SIP URI, WebSocket URL, transfer
  * service URI, device name…) with its password encrypted by Electron's `safeStorage` (the OS keychain,
- * DPAPI or libsecret), and the "auto-accept moves from my own devices" switch, off by default.
+ * DPAPI or libsecret), where the account came from (typed in, or "Try it locally"), and the "auto-accept
+ * moves from my own devices" switch, off by default.
  *
  * The file never holds the password in clear: where the OS offers no encryption the password is kept in
  * memory for this run only, and the user types it again next time.
@@ -21,10 +22,18 @@ export type StoredAccount = Omit<AccountConfig, 'password'> & {
   encryptedPassword: string | null;
 };
 
+/**
+ * Where the stored account came from: typed in by the user, or made by "Try it locally" (then the next start
+ * starts or joins the local lab again rather than reuse its old, per-run WebSocket URL).
+ */
+export type AccountSource = 'manual' | 'local-lab';
+
 /** The settings file's content. */
 export interface ProfileSettings {
   version: 1;
   account: StoredAccount | null;
+  /** Where `account` came from; absent in files written before it existed (read as `manual`). */
+  accountSource?: AccountSource;
   /** Accept Join requests from the user's own devices without prompting (PROFILE.md); off by default. */
   autoAccept: boolean;
 }
@@ -65,6 +74,16 @@ export class SettingsStore {
     this.write();
   }
 
+  /** Where the stored account came from (`manual` when there is none). */
+  get accountSource(): AccountSource {
+    return this.settings.account === null ? 'manual' : (this.settings.accountSource ?? 'manual');
+  }
+
+  /** The stored account's device name, password or not (what "Try it locally" needs to sign in again). */
+  get deviceName(): string | null {
+    return this.settings.account?.deviceName ?? null;
+  }
+
   /** True when an account is stored (with or without a usable password). */
   get hasAccount(): boolean {
     return this.settings.account !== null;
@@ -84,8 +103,8 @@ export class SettingsStore {
     return checked.ok ? checked.value : null;
   }
 
-  /** Store the account the user signed in with (replacing any other) and save. */
-  saveAccount(config: AccountConfig): SaveAccountResult {
+  /** Store the account the user signed in with (replacing any other), and where it came from, and save. */
+  saveAccount(config: AccountConfig, source: AccountSource = 'manual'): SaveAccountResult {
     const { password, ...rest } = config;
     let encryptedPassword: string | null = null;
     if (this.cipher.isEncryptionAvailable()) {
@@ -94,7 +113,7 @@ export class SettingsStore {
     } else {
       this.sessionPassword = password;
     }
-    this.settings = { ...this.settings, account: { ...rest, encryptedPassword } };
+    this.settings = { ...this.settings, account: { ...rest, encryptedPassword }, accountSource: source };
     this.write();
     return { passwordPersisted: encryptedPassword !== null };
   }
@@ -102,7 +121,7 @@ export class SettingsStore {
   /** Forget the account and its password (sign out) and save. */
   forgetAccount(): void {
     this.sessionPassword = null;
-    this.settings = { ...this.settings, account: null };
+    this.settings = { ...this.settings, account: null, accountSource: 'manual' };
     this.write();
   }
 
@@ -153,8 +172,11 @@ function parseSettings(input: unknown): ProfileSettings | null {
   if (typeof input !== 'object' || input === null) return null;
   const record = input as Record<string, unknown>;
   if (record['version'] !== 1 || typeof record['autoAccept'] !== 'boolean') return null;
+  const source = record['accountSource'];
+  if (source !== undefined && source !== 'manual' && source !== 'local-lab') return null;
+  const accountSource: AccountSource = source ?? 'manual';
   const account = record['account'];
-  if (account === null) return { version: 1, account: null, autoAccept: record['autoAccept'] };
+  if (account === null) return { version: 1, account: null, accountSource, autoAccept: record['autoAccept'] };
   if (typeof account !== 'object' || account === undefined) return null;
   const { encryptedPassword, ...rest } = account as Record<string, unknown>;
   if (encryptedPassword !== null && typeof encryptedPassword !== 'string') return null;
@@ -162,7 +184,7 @@ function parseSettings(input: unknown): ProfileSettings | null {
   const checked = validateAccountConfig({ ...rest, password: 'x' }, 'settings.account');
   if (!checked.ok) return null;
   const { password: _placeholder, ...fields } = checked.value;
-  return { version: 1, account: { ...fields, encryptedPassword }, autoAccept: record['autoAccept'] };
+  return { version: 1, account: { ...fields, encryptedPassword }, accountSource, autoAccept: record['autoAccept'] };
 }
 
 function isMissingFile(error: unknown): boolean {

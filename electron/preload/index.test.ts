@@ -1,21 +1,21 @@
 import { beforeAll, describe, expect, it, vi } from 'vitest';
-import { DEVICE_COMMAND_NAMES, DeviceApiError, type DeviceApi } from '../api/device-api';
+import { DEVICE_COMMAND_NAMES, DeviceApiError, SHELL_COMMAND_NAMES, type AppApi } from '../api/device-api';
 import { electronFake } from '../main/testing/electron-fake';
 
 vi.mock('electron', async () => (await import('../main/testing/electron-fake')).electronFake.module);
 
-let api: DeviceApi;
+let api: AppApi;
 
 beforeAll(async () => {
   electronFake.reset();
   await import('./index');
-  api = electronFake.exposed.get('cpm') as DeviceApi;
+  api = electronFake.exposed.get('cpm') as AppApi;
 });
 
 describe('the preload', () => {
-  it('exposes one global, cpm, holding exactly the DeviceApi commands and on()', () => {
+  it('exposes one global, cpm, holding exactly the DeviceApi commands, the shell commands and on()', () => {
     expect([...electronFake.exposed.keys()]).toEqual(['cpm']);
-    expect(Object.keys(api).sort()).toEqual([...DEVICE_COMMAND_NAMES, 'on'].sort());
+    expect(Object.keys(api).sort()).toEqual([...DEVICE_COMMAND_NAMES, ...SHELL_COMMAND_NAMES, 'on'].sort());
     expect(Object.values(api).every((v) => typeof v === 'function')).toBe(true);
     expect(Object.isFrozen(api)).toBe(true);
   });
@@ -24,6 +24,12 @@ describe('the preload', () => {
     electronFake.state.invokeResult = async () => ({ id: 'conv-1' });
     await expect(api.startChat('sip:bob@b.example')).resolves.toEqual({ id: 'conv-1' });
     expect(electronFake.invocations.at(-1)).toEqual({ channel: 'cpm:command:startChat', args: ['sip:bob@b.example'] });
+  });
+
+  it('sends tryLocally on its own channel like any command', async () => {
+    electronFake.state.invokeResult = async () => ({ uri: 'sip:alice@a.example' });
+    await expect(api.tryLocally('Laptop')).resolves.toEqual({ uri: 'sip:alice@a.example' });
+    expect(electronFake.invocations.at(-1)).toEqual({ channel: 'cpm:command:tryLocally', args: ['Laptop'] });
   });
 
   it('refuses a malformed call before it reaches IPC', async () => {

@@ -1,12 +1,13 @@
 /**
- * The preload: exposes exactly the DeviceApi to the page as `window.cpm`, built by `createDeviceApiClient`
- * over `ipcRenderer.invoke` / `ipcRenderer.on`, and nothing else (no ipcRenderer, no channel names, no Node).
+ * The preload: exposes exactly the DeviceApi with the shell's commands (an AppApi) to the page as
+ * `window.cpm`, built by `createDeviceApiClient` over `ipcRenderer.invoke` / `ipcRenderer.on`, and nothing
+ * else (no ipcRenderer, no channel names, no Node).
  * It runs sandboxed, so it is bundled to one CommonJS file (dist/electron/preload/index.cjs) whose only
  * import is `electron`.
  */
 import { contextBridge, ipcRenderer, type IpcRendererEvent } from 'electron';
 import { createDeviceApiClient, type DeviceApiTransport } from '../api/bridge';
-import type { DeviceApi } from '../api/device-api';
+import type { AppApi } from '../api/device-api';
 
 /** The global the page reads the DeviceApi from. */
 export const DEVICE_API_GLOBAL = 'cpm';
@@ -23,7 +24,7 @@ export const ipcTransport: DeviceApiTransport = {
   },
 };
 
-const api: DeviceApi = createDeviceApiClient(ipcTransport, {
+const api: AppApi = createDeviceApiClient(ipcTransport, {
   onInvalidEvent: (event, error) => console.warn(`[preload] dropped a malformed ${event} event: ${error}`),
 });
 

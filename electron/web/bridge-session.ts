@@ -20,7 +20,7 @@
 import { EventEmitter } from 'node:events';
 import { createCommandDispatcher, createEventSender, type CommandDispatcher } from '../api/bridge';
 import { eventChannel } from '../api/channels';
-import { DEVICE_EVENT_NAMES, DeviceApiError, type DeviceApi, type DeviceEventName } from '../api/device-api';
+import { DEVICE_EVENT_NAMES, DeviceApiError, type DeviceApi, type DeviceEventName, type ShellCommands } from '../api/device-api';
 import { errorFrame, eventFrame, isCommandFrame, parseCommandFrame, replyFrame } from './bridge-frames';
 
 /** States of a bridge session. */
@@ -52,6 +52,8 @@ export interface BridgeSessionOptions {
   deviceId: string;
   /** The device the page drives. */
   device: DeviceApi;
+  /** The shell's own commands for this device (`tryLocally`); one it lacks is answered `invalid-state`. */
+  shell?: Partial<ShellCommands>;
   socket: BridgeSocketPort;
   /** Commands a page may have waiting at once (default 64). */
   maxInFlight?: number;
@@ -80,7 +82,7 @@ export class BridgeSession extends EventEmitter<BridgeSessionEvents> {
     super();
     this.maxInFlight = options.maxInFlight ?? 64;
     this.maxBufferedBytes = options.maxBufferedBytes ?? 32 * 1024 * 1024;
-    this.dispatch = createCommandDispatcher(options.device);
+    this.dispatch = createCommandDispatcher(options.device, options.shell);
     const send = createEventSender((channel, payload) => this.send(() => eventFrame(channel, payload), null));
     for (const name of DEVICE_EVENT_NAMES) this.unsubscribe.push(this.forward(name, send));
   }

@@ -2,9 +2,10 @@
  * The devices the browser shell runs: which ones (`ShellDeviceSpec`, three by default), and starting one on
  * a lab: its own data folder, its SQLite history wired to the domain's Message Store (electron/device/history,
  * depositing when the domain's Conversation Server is a proxy), and its DeviceAgent signed in over the
- * domain core's WebSocket.
+ * domain core's WebSocket. "Try it locally" from a page signs the device in again on the shell's lab.
  */
 import { mkdir } from 'node:fs/promises';
+import type { AccountConfig, AccountInfo } from '../api/payloads';
 import { DeviceAgent, type DeviceAgentOptions } from '../device/device-agent';
 import { DeviceHistory } from '../device/history/device-history';
 import type { ShellLab } from './lab-description';
@@ -63,8 +64,31 @@ export interface ShellDevice {
   agent: DeviceAgent;
   history: DeviceHistory;
   dataDir: string;
+  /** The shell's answer to `tryLocally`: sign this device in again on the shell's lab, as `deviceName`. */
+  tryLocally(deviceName: string): Promise<AccountInfo>;
   /** Sign out, then write and close the history (the agent closes it; here only if the agent never took it). */
   close(): Promise<void>;
+}
+
+/**
+ * The account `spec`'s user signs in with on `lab` as `deviceName`: the domain's WebSocket URL and transfer
+ * service, the lab's password. Throws an Error when the lab has no domain or no user for it.
+ */
+export function shellAccountConfig(lab: ShellLab, spec: ShellDeviceSpec, deviceName: string): AccountConfig {
+  const { domain, password } = labAccount(lab, spec);
+  return { uri: spec.user, displayName: '', deviceName, password, websocketUrl: domain.ws, transferServiceUri: domain.transferService };
+}
+
+/** The lab domain and password of `spec`'s user. */
+function labAccount(lab: ShellLab, spec: ShellDeviceSpec): { domain: ShellLab['domains'][number]; password: string } {
+  const match = AOR.exec(spec.user);
+  if (!match) throw new Error(`${spec.id}: ${JSON.stringify(spec.user)} is not an AOR`);
+  const domainName = match[2]!.toLowerCase();
+  const domain = lab.domains.find((d) => d.domain.toLowerCase() === domainName);
+  if (!domain) throw new Error(`${spec.id}: the lab has no domain ${domainName} (it has ${lab.domains.map((d) => d.domain).join(', ')})`);
+  const password = lab.users.find((u) => u.uri.toLowerCase() === spec.user.toLowerCase())?.password;
+  if (password === undefined) throw new Error(`${spec.id}: the lab has no user ${spec.user}`);
+  return { domain, password };
 }
 
 /** Agent settings the shell passes through (tests shorten the liveness probe). */
@@ -84,13 +108,7 @@ export interface StartShellDeviceOptions {
  * and begins registering (this does not wait for the registration).
  */
 export async function startShellDevice(lab: ShellLab, spec: ShellDeviceSpec, options: StartShellDeviceOptions): Promise<ShellDevice> {
-  const match = AOR.exec(spec.user);
-  if (!match) throw new Error(`${spec.id}: ${JSON.stringify(spec.user)} is not an AOR`);
-  const domainName = match[2]!.toLowerCase();
-  const domain = lab.domains.find((d) => d.domain.toLowerCase() === domainName);
-  if (!domain) throw new Error(`${spec.id}: the lab has no domain ${domainName} (it has ${lab.domains.map((d) => d.domain).join(', ')})`);
-  const password = lab.users.find((u) => u.uri.toLowerCase() === spec.user.toLowerCase())?.password;
-  if (password === undefined) throw new Error(`${spec.id}: the lab has no user ${spec.user}`);
+  const { domain, password } = labAccount(lab, spec);
 
   await mkdir(options.dataDir, { recursive: true });
   const history = DeviceHistory.open({
@@ -123,7 +141,8 @@ export async function startShellDevice(lab: ShellLab, spec: ShellDeviceSpec, opt
     await close().catch(() => undefined);
     throw error;
   }
-  return { spec, agent, history, dataDir: options.dataDir, close };
+  const tryLocally = (deviceName: string): Promise<AccountInfo> => agent.signIn(shellAccountConfig(lab, spec, deviceName));
+  return { spec, agent, history, dataDir: options.dataDir, tryLocally, close };
 }
 
 /**

@@ -10,7 +10,7 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
-import type { DeviceApi } from '../api/device-api';
+import type { DeviceApi, ShellCommands } from '../api/device-api';
 import { BridgeSession, BridgeSessionState } from './bridge-session';
 import { HandshakeGuard } from './handshake-guard';
 import { securityHeaders } from './security-headers';
@@ -20,6 +20,8 @@ import { createStaticHandler } from './static-files';
 export interface ShellServerOptions {
   /** The devices to bridge, by id. */
   devices: ReadonlyMap<string, DeviceApi>;
+  /** The shell's own commands (`tryLocally`) of each device, by id. */
+  shellCommands?: ReadonlyMap<string, Partial<ShellCommands>>;
   /** The folder of the built renderer. */
   staticRoot: string;
   /** Default 127.0.0.1. */
@@ -143,9 +145,11 @@ export class ShellServer {
 
   private attach(ws: WebSocket, deviceId: string, device: DeviceApi, options: ShellServerOptions): void {
     this.sockets.add(ws);
+    const shell = options.shellCommands?.get(deviceId);
     const session = new BridgeSession({
       deviceId,
       device,
+      ...(shell ? { shell } : {}),
       socket: {
         send: (text) => ws.send(text),
         close: (code, reason) => ws.close(code, reason),

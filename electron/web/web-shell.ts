@@ -201,8 +201,10 @@ export class WebShell extends EventEmitter<WebShellEvents> {
     );
 
     const apis = new Map<string, DeviceApi>([...this.devices].map(([id, d]) => [id, d.agent]));
+    const shellCommands = new Map([...this.devices].map(([id, d]) => [id, { tryLocally: (name: string) => d.tryLocally(name) }]));
     const server = await ShellServer.start({
       devices: apis,
+      shellCommands,
       staticRoot: this.options.staticRoot,
       ...(this.options.host ? { host: this.options.host } : {}),
       ...(this.options.port !== undefined ? { port: this.options.port } : {}),

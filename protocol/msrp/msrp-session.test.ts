@@ -124,7 +124,7 @@ describe('MsrpSession chunk-level relaying', () => {
 
   it('parks chunks that arrive before their handler, answers them 200, and hands them over in order', () => {
     const t = joined();
-    t.server.parkChunks(3000);
+    t.server.parkChunks(2000);
     const first = t.device.send(utf8('one'), 'text/plain');
     const second = t.device.send(utf8('two'), 'text/plain');
     const tooMuch = t.device.send(new Uint8Array(4000), 'application/octet-stream');
@@ -136,6 +136,18 @@ describe('MsrpSession chunk-level relaying', () => {
       expect([a.ok, b.ok]).toEqual([true, true]);
       expect(c).toMatchObject({ ok: false, status: 413 });
     });
+  });
+
+  it('reassembles parked chunks into messages when no handler comes', () => {
+    const t = joined();
+    t.server.parkChunks(64 * 1024);
+    const got: string[] = [];
+    t.server.on('message', (m) => got.push(new TextDecoder().decode(m.body)));
+    t.device.send(utf8('x'.repeat(5000)), 'text/plain');
+    t.run();
+    expect(got).toEqual([]);
+    t.server.handleChunksWith(undefined);
+    expect(got).toEqual(['x'.repeat(5000)]);
   });
 
   it('says why it closed: by its owner, by losing its connection, or refused by the peer', () => {

@@ -312,21 +312,31 @@ export class MsrpSession extends TypedEmitter<MsrpSessionEvents> {
     this.chunkHandler = handler;
     const parked = this.parked;
     this.parked = undefined;
-    // Chunks parked before the handler existed go to it first, in order (they were answered 200 already).
-    if (handler && parked) for (const chunk of parked.chunks) handler(chunk);
+    // Chunks parked before the handler existed go to it first, in order (they were answered 200 already);
+    // without a handler they are reassembled into messages as if they had just arrived.
+    for (const chunk of parked?.chunks ?? []) {
+      if (handler) handler(chunk);
+      else this.reassemble(chunk).afterResponse();
+    }
   }
 
   /**
    * Accept chunks before their handler exists (a relay leg the device may bind, and send on, before the
    * relay is set up): up to `maxBytes` are answered 200 and held, more get 413; the next
-   * `handleChunksWith(handler)` hands them to `handler` first, in order.
+   * `handleChunksWith(handler)` hands them to `handler` first, in order (`handleChunksWith(undefined)`
+   * reassembles them into `message` events instead).
    */
   parkChunks(maxBytes: number): void {
     if (this.chunkHandler) throw new TypeError('parkChunks() on a session that already has a chunk handler');
     const parked = { chunks: [] as ReceivedMsrpChunk[], bytes: 0 };
+    const refused = new Set<string>(); // the rest of a refused message is refused too, not parked in part
     this.parked = parked;
     this.chunkHandler = (chunk) => {
-      if (parked.bytes + chunk.body.length > maxBytes) return { status: 413, comment: 'the relay is not ready for this much' };
+      if (refused.has(chunk.messageId) || parked.bytes + chunk.body.length > maxBytes) {
+        refused.add(chunk.messageId);
+        if (refused.size > 1024) refused.delete(refused.values().next().value!); // bounded memory
+        return { status: 413, comment: 'the relay is not ready for this much' };
+      }
       parked.chunks.push(chunk);
       parked.bytes += chunk.body.length;
       return { status: 200 };
@@ -505,7 +515,14 @@ export class MsrpSession extends TypedEmitter<MsrpSessionEvents> {
       return { status: 200, comment: 'OK', afterResponse: nothing };
     }
     if (this.chunkHandler) return this.relayChunk(this.chunkHandler, request, messageId, byteRange, contentType, request.body);
-    const result = this.reassembler.add({ messageId, byteRange, continuation: request.continuation, body: request.body });
+    return this.reassemble({ messageId, byteRange, continuation: request.continuation, body: request.body, contentType, headers });
+  }
+
+  /** Add one chunk to its message; the response and, for a complete message, its delivery. */
+  private reassemble(chunk: ReceivedMsrpChunk): SendHandling {
+    const nothing = (): void => undefined;
+    const { messageId, headers, contentType } = chunk;
+    const result = this.reassembler.add(chunk);
     switch (result.kind) {
       case 'error':
         this.firstHeaders.delete(messageId);

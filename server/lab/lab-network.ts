@@ -11,6 +11,7 @@ import type { ConversationMode } from '../conversation/conversation-mode';
 import { ConversationServer } from '../conversation/conversation-server';
 import { inPathFactory } from '../conversation/in-path/in-path-factory';
 import { DomainCore } from '../core/domain-core';
+import { timerValues, type TimerConfig } from '../sip/transaction/timers';
 import type { Endpoint } from '../sip/transport/transport-types';
 import { DEFAULT_LAB_CONFIG, type LabConfig } from './lab-config';
 import { MessageStores } from './message-stores';
@@ -35,6 +36,12 @@ export interface LabOptions {
   log?: (line: string) => void;
   /** How long a transfer's target may take to answer, ms (PROFILE.md: 60 s; tests shorten it). */
   transferTargetAnswerMs?: number;
+  /**
+   * SIP timer bases (T1, T2, T4; RFC 3261 §17.1.1.1) of every core and Conversation Server; defaults per RFC.
+   * Tests shorten them to reach time-outs (Timer B/F = 64·T1) in milliseconds. `start` rejects a value that is not
+   * a positive number with a RangeError, before anything starts.
+   */
+  timers?: Partial<TimerConfig>;
 }
 
 /** What the lab prints as its first stdout line (and what tests read). */
@@ -85,6 +92,8 @@ export class LabNetwork {
   static async start(options: LabOptions = {}): Promise<LabNetwork> {
     const config = options.config ?? DEFAULT_LAB_CONFIG;
     const host = options.host ?? '127.0.0.1';
+    // The elements derive their timers lazily, per transaction: refuse a bad value here, before anything starts.
+    if (options.timers) timerValues(options.timers, false);
     const certificate = await generateDevCertificate();
     const tls = { key: certificate.key, cert: certificate.cert };
     const tlsClient = { ca: certificate.cert };
@@ -110,6 +119,7 @@ export class LabNetwork {
           ...(options.log ? { log: options.log } : {}),
           ...(options.delayMs ? { delayMs: options.delayMs } : {}),
           ...(options.transferTargetAnswerMs !== undefined ? { transferTargetAnswerMs: options.transferTargetAnswerMs } : {}),
+          ...(options.timers ? { timers: options.timers } : {}),
         });
         const core = await DomainCore.start({
           domain: d.domain,
@@ -127,6 +137,7 @@ export class LabNetwork {
           trace: trace.hook(names.core),
           ...(options.delayMs ? { delayMs: options.delayMs } : {}),
           ...(options.minExpires !== undefined ? { minExpires: options.minExpires } : {}),
+          ...(options.timers ? { timers: options.timers } : {}),
         }).catch(async (error: unknown) => {
           await conversation.close();
           throw error;

@@ -239,6 +239,82 @@ describe('ChatService: CPM sessions and IMDN bookkeeping', () => {
   });
 });
 
+describe('ChatService: the far side of a move (PROFILE.md, remote party)', () => {
+  const T_AT_BOB = 'fake-call;local-tag=callee-tag;remote-tag=caller-tag';
+
+  /** alice's Laptop chats with bob; alice's Desktop sends INVITE J continuing it, with these headers. */
+  async function continuation(headers: Record<string, string>, graceMs?: number) {
+    const laptop = await side(ALICE);
+    const desktop = await side(ALICE);
+    const bob = await side(BOB);
+    const bobChat = graceMs === undefined ? bob.chat : new ChatService({ self: BOB, transport: bob.endpoint, history: new MemoryMessageHistory(), startInvite: bob.signalling.startInvite, keepAliveMs: 0, continuationGraceMs: graceMs });
+    const events: DeviceEventMap['incomingSession'][] = [];
+    bobChat.on('incomingSession', (e) => events.push(e));
+    const conversation = laptop.chat.startChat(BOB.uri);
+    const first = bobChat.handleIncoming(laptop.signalling.incomingFor())!;
+    bobChat.acceptSession(first.id);
+    await vi.waitFor(() => expect(first.state).toBe('active'));
+    desktop.chat.join({ target: `${BOB.uri};gr=fake`, conversationId: conversation.id, peerUri: BOB.uri, peerDisplayName: 'Bob', extraHeaders: [] });
+    const join = desktop.signalling.outgoing[0]!;
+    const incoming = desktop.signalling.incomingFor(0, {
+      'Conversation-ID': conversation.id,
+      'Contribution-ID': join.options.contributionId,
+      'P-Asserted-Identity': '<sip:alice@a.example>',
+      ...headers,
+    });
+    const second = bobChat.handleIncoming(incoming);
+    return { laptop, desktop, bob, bobChat, conversation, first, second, incoming, prompts: events, oldDialog: laptop.signalling.outgoing[0]!.dialog };
+  }
+
+  it('accepts a continuation without prompting, sends only on it at once, and still takes the old session\'s messages until its BYE', async () => {
+    const c = await continuation({ 'Target-Dialog': T_AT_BOB });
+    expect(c.second).not.toBeNull();
+    expect(c.prompts).toHaveLength(1); // the first session only
+    expect(c.incoming.calls).toContain('answer');
+    expect(c.bobChat.carrier(c.conversation.id)).toBe(c.second);
+    const toDesktop = c.bobChat.sendMessage(c.conversation.id, 'to the new device');
+    await vi.waitFor(() => expect(c.desktop.of('message').map((m) => m.id)).toContain(toDesktop.id));
+    expect(c.laptop.of('message').filter((m) => m.direction === 'incoming')).toEqual([]);
+    // The old device still sends until it releases T: taken, shown once.
+    const late = c.laptop.chat.sendMessage(c.conversation.id, 'sent during the move');
+    await vi.waitFor(() => expect(c.bobChat.getMessages(c.conversation.id, { limit: 10 }).messages.map((m) => m.id)).toContain(late.id));
+    expect(c.bobChat.continuationOf(c.first.id)?.state).toBe('superseded');
+    c.oldDialog.terminate(); // A-D1's BYE
+    await vi.waitFor(() => expect(c.first.state).toBe('ended'));
+    expect(c.bobChat.continuationOf(c.first.id)).toBeUndefined();
+    expect(c.second!.state).toBe('active');
+  });
+
+  it('ends the old dialog itself when its BYE never comes (the grace time)', async () => {
+    const c = await continuation({ 'Target-Dialog': T_AT_BOB }, 30);
+    await vi.waitFor(() => expect(c.first.state).toBe('ended'));
+    expect(c.first.sip.established).toBe(false);
+    expect(c.second!.state).not.toBe('ended');
+  });
+
+  it.each([
+    ['names no live dialog of ours', { 'Target-Dialog': 'other-call;local-tag=callee-tag;remote-tag=caller-tag' }, 'reject 481'],
+    ['comes from another user', { 'Target-Dialog': T_AT_BOB, 'P-Asserted-Identity': '<sip:carol@a.example>' }, 'reject 403'],
+    ['carries no asserted identity', { 'Target-Dialog': T_AT_BOB, 'P-Asserted-Identity': '' }, 'reject 403'],
+    ['has a malformed Target-Dialog', { 'Target-Dialog': 'fake-call;local-tag=x' }, 'reject 400'],
+  ])('refuses an INVITE whose Target-Dialog %s, and the first session goes on', async (_what, headers, call) => {
+    const c = await continuation(headers);
+    expect(c.second).toBeNull();
+    expect(c.incoming.calls).toEqual([call]);
+    expect(c.bobChat.carrier(c.conversation.id)).toBe(c.first);
+    expect(c.first.state).toBe('active');
+  });
+
+  it('keeps a moved conversation read-only and says where it went, until a session carries it here again', async () => {
+    const t = await connected();
+    t.alice.chat.markMoved(t.conversation.id, 'Desktop');
+    expect(() => t.alice.chat.sendMessage(t.conversation.id, 'x')).toThrow('[invalid-state] this conversation moved to Desktop; continue it there');
+    expect(t.alice.chat.movedTo(t.conversation.id)).toBe('Desktop');
+    t.alice.chat.startChat(BOB.uri);
+    expect(t.alice.chat.movedTo(t.conversation.id)).toBeUndefined();
+  });
+});
+
 describe('normalizeUri', () => {
   it.each([
     ['sip:bob@B.Example;transport=ws', 'sip:bob@b.example'],

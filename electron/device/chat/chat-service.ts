@@ -26,7 +26,7 @@ import { newContributionId, newConversationId } from '../../../protocol/cpm/cpm-
 import type { Imdn } from '../../../protocol/imdn/imdn';
 import { parseMsrpSdp } from '../../../protocol/sdp/msrp-sdp';
 import { judgeContinuation, type LiveDialog } from '../../../protocol/cpm/continuation';
-import type { CpmInviteDialog, CpmInviteOptions } from '../sip/cpm-invite-session';
+import { parseAssertedIdentity, type CpmInviteDialog, type CpmInviteOptions } from '../sip/cpm-invite-session';
 import { RemoteContinuation } from '../transfer/remote-continuation';
 import { encodeNotification, encodeTextMessage, type IncomingText } from './chat-payload';
 import { ChatSession, ChatSessionState } from './chat-session';
@@ -475,9 +475,11 @@ export class ChatService extends EventEmitter {
 
 /** The AOR the network asserted for the caller of an incoming INVITE (P-Asserted-Identity), or undefined. */
 function assertedAor(sip: CpmInviteDialog): string | undefined {
-  if (sip.inviteHeader('P-Asserted-Identity') === undefined) return undefined;
+  const header = sip.inviteHeader('P-Asserted-Identity');
+  const identity = header ? parseAssertedIdentity(header) : null;
+  if (!identity) return undefined;
   try {
-    return normalizeUri(sip.peer.uri);
+    return normalizeUri(identity.uri);
   } catch {
     return undefined;
   }

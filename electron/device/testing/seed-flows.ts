@@ -65,6 +65,12 @@ const REQUEST_AND_JOIN: readonly ChainSpec[] = [
       req('3', 'coreA', 'csA', 'REFER', 'transfer'),
       res('4', 'csA', 'coreA', 'REFER', 202, 'transfer'),
       res('5', 'coreA', 'source', 'REFER', 202, 'transfer'),
+    ],
+  },
+  {
+    name: 'Accepted notification (NOTIFY 100 Trying)',
+    after: '3',
+    steps: [
       req('4–5', 'csA', 'coreA', 'NOTIFY', 'transfer'),
       req('4–5', 'coreA', 'source', 'NOTIFY', 'transfer'),
       res('4–5', 'source', 'coreA', 'NOTIFY', 200, 'transfer'),
@@ -79,6 +85,12 @@ const REQUEST_AND_JOIN: readonly ChainSpec[] = [
       req('7', 'coreA', 'target', 'REFER', 'join'),
       res('8', 'target', 'coreA', 'REFER', 202, 'join'),
       res('9', 'coreA', 'csA', 'REFER', 202, 'join'),
+    ],
+  },
+  {
+    name: 'Join notification response (NOTIFY 100 Trying)',
+    after: '7',
+    steps: [
       req('8–9', 'target', 'coreA', 'NOTIFY', 'join'),
       req('8–9', 'coreA', 'csA', 'NOTIFY', 'join'),
       res('8–9', 'csA', 'coreA', 'NOTIFY', 200, 'join'),

@@ -42,10 +42,13 @@ export interface TransferHistory {
   syncConversation(conversationId: string): Promise<ChatMessage[]>;
 }
 
+/** What the transfers need of the chat layer (ChatService). */
+export type TransferChat = Pick<ChatService, 'carrier' | 'markMoved' | 'join'>;
+
 /** Options of the device's transfers. */
 export interface DeviceTransfersOptions {
   ua: TransferUserAgent;
-  chat: ChatService;
+  chat: TransferChat;
   /** The account's transfer service URI X (PROFILE.md); without it nothing can be moved or joined. */
   transferServiceUri: string | undefined;
   /** The user's devices (the `reg` event list). */

@@ -28,7 +28,9 @@ describe('MsrpServerEndpoint', () => {
         const uri = device.newLocalUri();
         const leg = server.expectLeg({ remotePath: [uri] });
         const mine = await device.openSession({ localUri: uri, remotePath: [leg.session.localUri], setup: 'active' });
-        return { leg: await leg.bound, mine };
+        const bound = await leg.bound;
+        bound.handleChunksWith(undefined); // no relay here: deliver whole messages
+        return { leg: bound, mine };
       }),
     );
     expect(server.connectionCount).toBe(1);
@@ -56,6 +58,7 @@ describe('MsrpServerEndpoint', () => {
     const leg = server.expectLeg({ remotePath: [uri] });
     const mine = await device.openSession({ localUri: uri, remotePath: [leg.session.localUri], setup: 'active' });
     await leg.bound;
+    leg.session.handleChunksWith(undefined); // no relay here: deliver whole messages
     expect(server.pauseReading(leg.session, 'relay')).toBe(true);
     expect(server.isReadingPaused(leg.session)).toBe(true);
     const got: string[] = [];
@@ -65,6 +68,21 @@ describe('MsrpServerEndpoint', () => {
     expect(server.isReadingPaused(leg.session)).toBe(false);
     expect(await done).toMatchObject({ ok: true });
     expect(got).toEqual(['held back']);
+  });
+
+  it('holds what a device sends on a leg no relay serves yet', async () => {
+    const server = await started(new MsrpServerEndpoint());
+    const device = await started(new MsrpEndpoint());
+    const uri = device.newLocalUri();
+    const leg = server.expectLeg({ remotePath: [uri] });
+    const messages: string[] = [];
+    leg.session.on('message', (m) => messages.push(new TextDecoder().decode(m.body)));
+    const mine = await device.openSession({ localUri: uri, remotePath: [leg.session.localUri], setup: 'active' });
+    expect(await mine.send(utf8('early'), 'text/plain').done).toMatchObject({ ok: true });
+    expect(messages).toEqual([]);
+    const chunks: string[] = [];
+    leg.session.handleChunksWith((c) => (chunks.push(new TextDecoder().decode(c.body)), { status: 200 }));
+    expect(chunks).toEqual(['early']);
   });
 
   it('refuses expectLeg before listen, and a second listen', async () => {

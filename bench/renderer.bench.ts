@@ -1,0 +1,302 @@
+/**
+ * Renderer benchmark: `npx tsx bench/renderer.bench.ts [--runs N]`.
+ *
+ * The real app (the built renderer, served by the browser shell, over the WebSocket bridge to a real
+ * DeviceAgent on an in-process lab) in Debian's headless Chromium, with a 100,000-message conversation seeded
+ * straight into the device's SQLite history before the shell starts. Chromium renders in software here
+ * (`--disable-gpu`, no GPU in the container): the frame times are CPU rasterization and say more about
+ * main-thread work than about what a desktop GPU would show.
+ *
+ * Each run opens a fresh page and measures:
+ * - app ready: navigation start → the conversation list painted (the account, the device and the list
+ *   fetched over the bridge);
+ * - thread painted: the click on the conversation → the first message rows painted (a MutationObserver
+ *   sees the rows, then two animation frames: the frame that contains them has been produced);
+ * - scrolling up through the history, 100 px per animation frame for 400 frames (about 40,000 px, some 800
+ *   rows, paging older messages in over the bridge as it goes): the p95 and the longest frame (rAF deltas),
+ *   the longest main-thread task (Chromium's trace, `RunTask` on the page's renderer main thread) and the
+ *   long tasks (≥ 50 ms, PerformanceObserver).
+ * Prints a markdown table of the medians over the runs and writes bench/results/renderer.json.
+ */
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import type { Page } from 'playwright-core';
+import type { ChatMessage } from '../electron/api/payloads';
+import { historyPath, SqliteMessageHistory } from '../electron/device/history/sqlite-message-history';
+import { WebShell } from '../electron/web/web-shell';
+import { CHROMIUM_ARGS, freshRenderer, launchChromium, REPO_ROOT } from '../test/helpers/browser';
+
+const MESSAGES = 100_000;
+const SELF = 'sip:alice@a.example';
+const PEER = 'sip:bob@b.example';
+const CONVERSATION = 'bench-conversation-100k';
+const SCROLL_FRAMES = 400;
+const SCROLL_STEP_PX = 100;
+const VIEWPORT = { width: 1100, height: 720 };
+
+/** One run's figures, ms. */
+interface RunFigures {
+  appReadyMs: number;
+  threadPaintedMs: number;
+  rowsInDom: number;
+  frames: number;
+  frameP95Ms: number;
+  frameMaxMs: number;
+  longestTaskMs: number;
+  longTasks: number;
+  scrolledPx: number;
+  messagesLoaded: number;
+}
+
+/** A chat message of the seeded conversation: alternate sides, varied lengths, one minute apart. */
+function seedMessage(i: number): ChatMessage {
+  const outgoing = i % 3 !== 0;
+  const words = ['sure', 'see you at six', 'the train is late again', 'can you send me the slides from this morning?', 'ok', 'on my way'];
+  return {
+    id: `seed-${i}`,
+    conversationId: CONVERSATION,
+    direction: outgoing ? 'outgoing' : 'incoming',
+    senderUri: outgoing ? SELF : PEER,
+    text: `${words[i % words.length]} (#${i})`,
+    timestamp: Date.UTC(2026, 0, 1) + i * 60_000,
+    status: outgoing ? 'displayed' : 'delivered',
+  };
+}
+
+/** Write the 100,000-message conversation into the device's SQLite history (what it would hold after years). */
+function seedHistory(deviceDataDir: string): void {
+  mkdirSync(deviceDataDir, { recursive: true });
+  const history = SqliteMessageHistory.open({ path: historyPath(deviceDataDir, SELF), self: SELF });
+  try {
+    for (let i = 0; i < MESSAGES; i++) {
+      history.append(seedMessage(i));
+      if (i % 1000 === 999) history.flush();
+    }
+    history.flush();
+    const last = seedMessage(MESSAGES - 1);
+    history.saveConversation({ id: CONVERSATION, peerUri: PEER, peerDisplayName: 'Bob', lastMessageText: last.text, updatedAt: last.timestamp, unreadCount: 0 });
+  } finally {
+    history.close();
+  }
+}
+
+/** Nearest-rank percentile. */
+function percentile(samples: readonly number[], q: number): number {
+  const sorted = [...samples].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))] ?? Number.NaN;
+}
+
+const median = (samples: readonly number[]): number => percentile(samples, 0.5);
+
+/** Chromium trace events we read. */
+interface TraceEvent {
+  name: string;
+  ph: string;
+  pid: number;
+  tid: number;
+  dur?: number;
+  args?: { name?: string };
+}
+
+/** The longest `RunTask` (ms) on the busiest renderer main thread of a trace. */
+function longestRendererTask(trace: Buffer): number {
+  const parsed = JSON.parse(trace.toString('utf8')) as { traceEvents?: TraceEvent[] } | TraceEvent[];
+  const events = Array.isArray(parsed) ? parsed : (parsed.traceEvents ?? []);
+  const mains = new Set(events.filter((e) => e.ph === 'M' && e.name === 'thread_name' && e.args?.name === 'CrRendererMain').map((e) => `${e.pid}:${e.tid}`));
+  const byThread = new Map<string, { total: number; longest: number }>();
+  for (const e of events) {
+    if (e.name !== 'RunTask' || e.ph !== 'X' || e.dur === undefined) continue;
+    const key = `${e.pid}:${e.tid}`;
+    if (!mains.has(key)) continue;
+    const t = byThread.get(key) ?? { total: 0, longest: 0 };
+    t.total += e.dur;
+    t.longest = Math.max(t.longest, e.dur);
+    byThread.set(key, t);
+  }
+  const busiest = [...byThread.values()].sort((a, b) => b.total - a.total)[0];
+  if (!busiest) throw new Error('the trace has no RunTask on a renderer main thread');
+  return busiest.longest / 1000;
+}
+
+/** Navigation start → the conversation's row in the list painted. */
+async function appReady(page: Page, url: string): Promise<number> {
+  await page.goto(url);
+  const button = page.getByRole('button', { name: /^Bob/ });
+  await button.waitFor({ timeout: 30_000 });
+  return page.evaluate(
+    () =>
+      new Promise<number>((resolve) =>
+        requestAnimationFrame(() => requestAnimationFrame(() => resolve(performance.now()))),
+      ),
+  );
+}
+
+/** Click → first message rows painted, in page time. */
+function threadPainted(page: Page): Promise<{ ms: number; rows: number }> {
+  return page.evaluate(
+    () =>
+      new Promise<{ ms: number; rows: number }>((resolve, reject) => {
+        const rows = () => document.querySelectorAll('[role="feed"] .message').length;
+        const button = [...document.querySelectorAll<HTMLButtonElement>('button.conversation')].find((b) => b.textContent?.includes('Bob'));
+        if (!button) {
+          reject(new Error('no conversation with Bob in the list'));
+          return;
+        }
+        const timer = setTimeout(() => reject(new Error('no message rows within 30 s')), 30_000);
+        let start = 0;
+        const painted = () =>
+          requestAnimationFrame(() =>
+            requestAnimationFrame(() => {
+              clearTimeout(timer);
+              resolve({ ms: performance.now() - start, rows: rows() });
+            }),
+          );
+        const observer = new MutationObserver(() => {
+          if (rows() === 0) return;
+          observer.disconnect();
+          painted();
+        });
+        observer.observe(document.body, { childList: true, subtree: true });
+        start = performance.now();
+        button.click();
+      }),
+  );
+}
+
+/** Scroll the history up, one step per animation frame; rAF deltas and long tasks. */
+function scrollUp(page: Page, frames: number, stepPx: number): Promise<{ deltas: number[]; longTasks: number[]; scrolledPx: number; messages: number }> {
+  return page.evaluate(
+    ([frameCount, step]) =>
+      new Promise<{ deltas: number[]; longTasks: number[]; scrolledPx: number; messages: number }>((resolve, reject) => {
+        const feed = document.querySelector<HTMLElement>('[role="feed"]');
+        if (!feed) {
+          reject(new Error('no feed'));
+          return;
+        }
+        const longTasks: number[] = [];
+        const observer = new PerformanceObserver((list) => {
+          for (const entry of list.getEntries()) longTasks.push(entry.duration);
+        });
+        observer.observe({ type: 'longtask' });
+        const deltas: number[] = [];
+        let scrolled = 0;
+        let last = -1;
+        let n = 0;
+        const frame = (t: number) => {
+          if (last >= 0) deltas.push(t - last);
+          last = t;
+          if (n++ >= frameCount) {
+            observer.disconnect();
+            const messages = Number(feed.querySelector('[role="article"]')?.getAttribute('aria-setsize') ?? '0');
+            resolve({ deltas, longTasks, scrolledPx: scrolled, messages });
+            return;
+          }
+          const before = feed.scrollTop;
+          feed.scrollTop = Math.max(0, before - step);
+          scrolled += before - feed.scrollTop;
+          requestAnimationFrame(frame);
+        };
+        requestAnimationFrame(frame);
+      }),
+    [frames, stepPx] as const,
+  );
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({ options: { runs: { type: 'string', default: '3' } }, strict: true });
+  const runs = Number(values.runs);
+  if (!Number.isInteger(runs) || runs < 1 || runs > 20) throw new Error('--runs must be an integer from 1 to 20');
+
+  const log = (line: string): void => {
+    process.stderr.write(`${line}\n`);
+  };
+  const staticRoot = await freshRenderer(log);
+  const dataDir = mkdtempSync(join(tmpdir(), 'cpm-renderer-bench-'));
+  const tSeed = performance.now();
+  seedHistory(join(dataDir, 'alice-laptop'));
+  log(`seeded ${MESSAGES.toLocaleString('en-US')} messages in ${((performance.now() - tSeed) / 1000).toFixed(1)} s`);
+
+  const shell = new WebShell({ staticRoot, dataDir, devices: [{ id: 'alice-laptop', user: SELF, name: 'Laptop' }], log: () => undefined });
+  const chromium = await launchChromium();
+  const figures: RunFigures[] = [];
+  try {
+    const described = await shell.start();
+    const url = described.devices[0]!.url;
+    const context = await chromium.newContext({ viewport: VIEWPORT });
+    // tsx compiles this file with esbuild's keepNames: functions inside the page scripts call its `__name`
+    // helper, which the page does not have. It only names functions; the identity is enough.
+    await context.addInitScript({ content: 'globalThis.__name = (fn) => fn;' });
+    for (let run = 0; run < runs; run++) {
+      const { page, errors } = await chromium.newPage(context);
+      const ready = await appReady(page, url);
+      const painted = await threadPainted(page);
+      await chromium.browser.startTracing(undefined, { categories: ['devtools.timeline', 'disabled-by-default-devtools.timeline', 'toplevel'] });
+      const scrolled = await scrollUp(page, SCROLL_FRAMES, SCROLL_STEP_PX);
+      const trace = await chromium.browser.stopTracing();
+      if (errors.length > 0) throw new Error(`the page reported errors: ${errors.join('; ')}`);
+      figures.push({
+        appReadyMs: ready,
+        threadPaintedMs: painted.ms,
+        rowsInDom: painted.rows,
+        frames: scrolled.deltas.length,
+        frameP95Ms: percentile(scrolled.deltas, 0.95),
+        frameMaxMs: Math.max(...scrolled.deltas),
+        longestTaskMs: longestRendererTask(trace),
+        longTasks: scrolled.longTasks.length,
+        scrolledPx: scrolled.scrolledPx,
+        messagesLoaded: scrolled.messages,
+      });
+      log(`run ${run + 1}/${runs}: ${JSON.stringify(figures.at(-1))}`);
+      await page.close();
+    }
+  } finally {
+    await chromium.close();
+    await shell.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+
+  const pick = (f: (r: RunFigures) => number): number[] => figures.map(f);
+  const rows: { measurement: string; value: number; unit: string; detail: string }[] = [
+    { measurement: 'app ready (navigation → conversation list painted)', value: median(pick((r) => r.appReadyMs)), unit: 'ms', detail: 'page load, bridge, account + list' },
+    { measurement: 'thread painted (click → first rows painted)', value: median(pick((r) => r.threadPaintedMs)), unit: 'ms', detail: `${MESSAGES.toLocaleString('en-US')}-message conversation, newest page fetched over the bridge` },
+    { measurement: 'scroll: p95 frame time', value: median(pick((r) => r.frameP95Ms)), unit: 'ms', detail: `${SCROLL_FRAMES} frames, ${SCROLL_STEP_PX} px per frame, paging older messages in` },
+    { measurement: 'scroll: longest frame', value: median(pick((r) => r.frameMaxMs)), unit: 'ms', detail: 'rAF delta' },
+    { measurement: 'scroll: longest main-thread task', value: median(pick((r) => r.longestTaskMs)), unit: 'ms', detail: 'Chromium trace, RunTask on the renderer main thread' },
+    { measurement: 'scroll: long tasks (≥ 50 ms)', value: median(pick((r) => r.longTasks)), unit: 'count', detail: 'PerformanceObserver longtask' },
+    { measurement: 'scroll: messages loaded at the end', value: median(pick((r) => r.messagesLoaded)), unit: 'messages', detail: 'aria-setsize of the feed (rows incl. day separators)' },
+  ];
+  const load = loadavg().map((l) => l.toFixed(1)).join(' ');
+  const lines = [
+    `Median of ${runs} runs; headless Chromium (${CHROMIUM_ARGS.join(' ')}), software rendering (no GPU); ${cpus().length} CPUs, load average ${load}.`,
+    '',
+    '| measurement | value | unit | detail |',
+    '| --- | ---: | --- | --- |',
+    ...rows.map((r) => `| ${r.measurement} | ${r.unit === 'ms' ? r.value.toFixed(1) : String(r.value)} | ${r.unit} | ${r.detail} |`),
+  ];
+  process.stdout.write(`${lines.join('\n')}\n`);
+  const dir = join(REPO_ROOT, 'bench', 'results');
+  mkdirSync(dir, { recursive: true });
+  const report = {
+    benchmark: 'renderer',
+    date: new Date().toISOString(),
+    node: process.version,
+    cpus: cpus().length,
+    loadAverage: loadavg(),
+    chromium: { args: CHROMIUM_ARGS, rendering: 'software (--disable-gpu, no GPU)', viewport: VIEWPORT },
+    conversation: { messages: MESSAGES },
+    scroll: { frames: SCROLL_FRAMES, stepPx: SCROLL_STEP_PX },
+    medians: rows,
+    runs: figures,
+  };
+  writeFileSync(join(dir, 'renderer.json'), `${JSON.stringify(report, null, 2)}\n`);
+}
+
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.exit(1);
+  },
+);

@@ -9,7 +9,7 @@
  * Prints a markdown table and writes bench/results/history.json.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { cpus } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { historyPath, SqliteMessageHistory } from '../electron/device/history/sqlite-message-history';
@@ -93,7 +93,7 @@ function main(): void {
   process.stdout.write(`${lines.join('\n')}\n`);
   const dir = join(fileURLToPath(new URL('.', import.meta.url)), 'results');
   mkdirSync(dir, { recursive: true });
-  const report = { benchmark: 'history', date: new Date().toISOString(), node: process.version, cpus: cpus().length, results };
+  const report = { benchmark: 'history', date: new Date().toISOString(), node: process.version, cpus: cpus().length, loadAverage: loadavg(), results };
   writeFileSync(join(dir, 'history.json'), `${JSON.stringify(report, null, 2)}\n`);
 }
 

@@ -7,7 +7,7 @@
  * Run: npx tsx bench/sip-parse.bench.ts
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { loadavg } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { parseMessage } from '../server/sip/message/parse';
@@ -186,5 +186,5 @@ for (const [k, v] of Object.entries(ratios)) console.log(`| ${k} | ${v.toFixed(2
 
 const out = fileURLToPath(new URL('./results/', import.meta.url));
 mkdirSync(out, { recursive: true });
-writeFileSync(`${out}sip-parse.json`, `${JSON.stringify({ node: process.version, rounds: ROUNDS, date: new Date().toISOString(), loadAverage: loadavg()[0], rows, ratios }, null, 2)}\n`);
+writeFileSync(`${out}sip-parse.json`, `${JSON.stringify({ node: process.version, cpus: cpus().length, rounds: ROUNDS, date: new Date().toISOString(), loadAverage: loadavg()[0], rows, ratios }, null, 2)}\n`);
 if (sink === -1) console.log(sink); // keep the measured work observable

@@ -7,7 +7,7 @@
  * bench/results/store.json.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { cpus } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { MessageInput } from '../server/store/message-store';
@@ -106,7 +106,7 @@ async function main(): Promise<void> {
   process.stdout.write(`${table}\n`);
   const resultsDir = join(fileURLToPath(new URL('.', import.meta.url)), 'results');
   mkdirSync(resultsDir, { recursive: true });
-  const out = { benchmark: 'store', date: new Date().toISOString(), node: process.version, cpus: cpus().length, tmpdir: tmp.dir, rows };
+  const out = { benchmark: 'store', date: new Date().toISOString(), node: process.version, cpus: cpus().length, loadAverage: loadavg(), tmpdir: tmp.dir, rows };
   writeFileSync(join(resultsDir, 'store.json'), `${JSON.stringify(out, null, 2)}\n`);
 }
 

@@ -5,3 +5,6 @@ export function findElectronBinary(repoRoot?: string, env?: Record<string, strin
 
 /** True when package.json defines `npm run <name>`. */
 export function hasScript(name: string, repoRoot?: string): boolean;
+
+/** The lines start.mjs prints after the browser shell's JSON line (where to open each device); empty for any other line. */
+export function describeShellLine(line: string): string[];

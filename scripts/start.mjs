@@ -6,11 +6,14 @@
  * renderer and the shell and launches Electron, passing on any arguments (e.g. `npm start -- --profile
  * laptop`). Where the binary could not be obtained (the electron package downloads it from GitHub on
  * first install, which fails offline), it says so and runs the browser shell (`npm run web`) instead,
- * which prints the URLs to open.
+ * passing the arguments on (e.g. `npm start -- --data ./web-data`). The shell's first stdout line, one JSON
+ * object with the URLs, is passed through unchanged; the URL of each device follows, one per line.
+ * `ELECTRON_OVERRIDE_DIST_PATH` names another folder holding the Electron binary.
  *
  * It never `require`s the electron package: its index.js would try to download the binary.
  */
 import { spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -37,9 +40,43 @@ export function hasScript(name, repoRoot = root) {
   return typeof pkg.scripts?.[name] === 'string';
 }
 
-function run(command, args) {
+/**
+ * The lines that follow the browser shell's JSON line: where to open each device. Empty for a line that is
+ * not the shell's description.
+ * @param {string} line
+ * @returns {string[]}
+ */
+export function describeShellLine(line) {
+  let value;
+  try {
+    value = JSON.parse(line);
+  } catch {
+    return [];
+  }
+  if (typeof value !== 'object' || value === null || typeof value.url !== 'string' || !Array.isArray(value.devices)) return [];
+  const devices = value.devices.filter((d) => d !== null && typeof d === 'object' && typeof d.url === 'string');
+  return [
+    `start: the browser shell runs at ${value.url}; open one page per device:`,
+    ...devices.map((d) => `start:   ${String(d.user)} on ${String(d.name)}: ${d.url}`),
+  ];
+}
+
+/**
+ * Runs `command`, forwarding SIGINT/SIGTERM to it; resolves with its exit code.
+ * @param {string} command
+ * @param {string[]} args
+ * @param {(line: string) => string[]} [extraLines] lines to print after each stdout line (stdout is then piped)
+ */
+function run(command, args, extraLines) {
   return new Promise((resolve) => {
-    const child = spawn(command, args, { cwd: root, stdio: 'inherit', shell: process.platform === 'win32' });
+    const stdio = extraLines ? ['inherit', 'pipe', 'inherit'] : 'inherit';
+    const child = spawn(command, args, { cwd: root, stdio, shell: process.platform === 'win32' });
+    if (extraLines && child.stdout) {
+      createInterface({ input: child.stdout, crlfDelay: Infinity }).on('line', (line) => {
+        process.stdout.write(`${line}\n`);
+        for (const extra of extraLines(line)) process.stdout.write(`${extra}\n`);
+      });
+    }
     const forward = (signal) => child.kill(signal);
     process.on('SIGINT', forward);
     process.on('SIGTERM', forward);
@@ -72,7 +109,7 @@ async function main() {
     return 1;
   }
   console.log('start: running the browser shell instead (npm run web); open the URLs it prints.');
-  return run(npm, ['run', 'web', '--', ...args]);
+  return run(npm, ['run', '--silent', 'web', '--', ...args], describeShellLine);
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {

@@ -15,7 +15,7 @@ import type { AddressInfo } from 'node:net';
 import type { BrowserContext, Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebShell, type WebShellDescription } from '../electron/web/web-shell';
-import { freshRenderer, launchChromium, screenshot, type ChromiumSession, type Theme, type WatchedPage } from './helpers/browser';
+import { freshRenderer, launchChromium, screenshot, type ChromiumSession, type PageGlobals, type Theme, type WatchedPage } from './helpers/browser';
 
 /** How long Conversation Server A waits for a move's target to answer (PROFILE.md: 60 s; shortened here). */
 const TARGET_ANSWER_MS = 5_000;
@@ -140,7 +140,7 @@ describe('Alice moves the chat with Bob between her devices, in Chromium', () =>
     await laptop.keyboard.press('Control+Shift+M');
     await picker.waitFor();
     const choices = picker.getByRole('listbox', { name: 'Your other devices' });
-    await expect.poll(() => choices.evaluate((el) => el === document.activeElement)).toBe(true);
+    await expect.poll(() => choices.evaluate((el) => el === (globalThis as unknown as PageGlobals).document.activeElement)).toBe(true);
     await laptop.keyboard.press('ArrowDown');
     await expect.poll(() => picker.getByRole('option', { name: /Desktop/ }).getAttribute('aria-selected')).toBe('true');
     await laptop.keyboard.press('Enter');

@@ -4,8 +4,9 @@
  * depositing into their domain's Message Store when their Conversation Server is a proxy, while an in-path
  * Conversation Server writes what it relays. Alice (a.example) and Bob (b.example) chat both ways; then
  * each user's store holds every message exactly once, a device restarted on its data folder shows the same
- * history, and a new device of the same user fetches the whole conversation. Last, a deposit repeated after
- * a lost acknowledgement stores nothing twice.
+ * history, and a new device of the same user fetches the whole conversation, with each message's delivery
+ * state (IMDN, RFC 5438) as the user's other device saw it. Last, a deposit repeated after a lost
+ * acknowledgement stores nothing twice.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';

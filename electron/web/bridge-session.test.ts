@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DeviceApiError } from '../api/device-api';
+import type { AccountInfo } from '../api/payloads';
 import { BridgeSession, BridgeSessionState, CLOSE_CODES, type BridgeSocketPort } from './bridge-session';
 import { createFakeDevice } from './testing/fake-device';
 
@@ -17,6 +18,11 @@ function fakeSocket(): BridgeSocketPort & { sent: unknown[]; closedWith: [number
   };
   return socket;
 }
+
+const ACCOUNT: AccountInfo = {
+  uri: 'sip:alice@a.example', displayName: '', deviceName: 'Laptop', instanceId: 'urn:uuid:00000000-0000-4000-8000-000000000001',
+  pubGruu: null, websocketUrl: 'ws://127.0.0.1:5080', transferServiceUri: 'sip:cpm-transfer@a.example', registration: 'registering',
+};
 
 /** Lets the dispatcher's promises settle. */
 const settle = () => new Promise((resolve) => setImmediate(resolve));
@@ -38,6 +44,25 @@ describe('a page driving its device over the bridge', () => {
     await settle();
     expect(device.calls).toEqual([{ name: 'startChat', args: ['sip:bob@b.example'] }]);
     expect(socket.sent).toEqual([{ id: 1, ok: true, value: { id: 'c-1', peerUri: 'sip:bob@b.example' } }]);
+  });
+
+  it('passes tryLocally to the shell’s commands, and refuses it where the shell offers none', async () => {
+    const device = createFakeDevice();
+    const socket = fakeSocket();
+    const asked: string[] = [];
+    const tryLocally = async (name: string): Promise<AccountInfo> => {
+      asked.push(name);
+      return { ...ACCOUNT, deviceName: name };
+    };
+    const session = new BridgeSession({ deviceId: 'alice-laptop', device: device.api, shell: { tryLocally }, socket });
+    session.receive(JSON.stringify({ id: 1, channel: 'cpm:command:tryLocally', args: ['Phone'] }));
+    const bare = setup();
+    bare.session.receive(JSON.stringify({ id: 2, channel: 'cpm:command:tryLocally', args: ['Phone'] }));
+    await settle();
+    expect(asked).toEqual(['Phone']);
+    expect(device.calls).toEqual([]);
+    expect(socket.sent).toEqual([{ id: 1, ok: true, value: { ...ACCOUNT, deviceName: 'Phone' } }]);
+    expect(bare.socket.sent).toEqual([{ id: 2, ok: false, error: '[invalid-state] tryLocally is not available in this app shell' }]);
   });
 
   it('refuses invalid arguments with an invalid-argument error frame, and the device never sees them', async () => {

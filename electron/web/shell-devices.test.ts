@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkDeviceSpecs, DEFAULT_SHELL_DEVICES, deviceIdFor, parseDeviceSpec, startShellDevice } from './shell-devices';
+import { checkDeviceSpecs, DEFAULT_SHELL_DEVICES, deviceIdFor, parseDeviceSpec, shellAccountConfig, startShellDevice } from './shell-devices';
 
 describe('choosing the shell’s devices', () => {
   it('runs Alice’s Laptop and Desktop and Bob’s Desktop by default', () => {
@@ -34,5 +34,20 @@ describe('choosing the shell’s devices', () => {
     const lab = { domains: [{ domain: 'a.example', ws: 'ws://127.0.0.1:1', transferService: 'sip:cpm-transfer@a.example', store: 'http://127.0.0.1:1', mode: 'proxy' as const }], users: [] };
     await expect(startShellDevice(lab, parseDeviceSpec('sip:zed@z.example,Pc'), { dataDir: '/nonexistent/never' })).rejects.toThrow('zed-pc: the lab has no domain z.example (it has a.example)');
     await expect(startShellDevice(lab, parseDeviceSpec('sip:zed@a.example,Pc'), { dataDir: '/nonexistent/never' })).rejects.toThrow('zed-pc: the lab has no user sip:zed@a.example');
+  });
+
+  it('signs a device in again on the shell’s lab for “Try it locally”, under the name the page gave', () => {
+    const lab = {
+      domains: [
+        { domain: 'a.example', ws: 'ws://127.0.0.1:5080', transferService: 'sip:cpm-transfer@a.example', store: 'http://127.0.0.1:1', mode: 'proxy' as const },
+        { domain: 'b.example', ws: 'ws://127.0.0.1:6080', transferService: 'sip:cpm-transfer@b.example', store: 'http://127.0.0.1:2', mode: 'in-path' as const },
+      ],
+      users: [{ uri: 'sip:alice@a.example', password: 'alice-secret' }, { uri: 'sip:bob@b.example', password: 'bob-secret' }],
+    };
+    expect(shellAccountConfig(lab, parseDeviceSpec('sip:bob@b.example,Desktop'), 'Tablet')).toEqual({
+      uri: 'sip:bob@b.example', displayName: '', deviceName: 'Tablet', password: 'bob-secret',
+      websocketUrl: 'ws://127.0.0.1:6080', transferServiceUri: 'sip:cpm-transfer@b.example',
+    });
+    expect(() => shellAccountConfig(lab, parseDeviceSpec('sip:zed@a.example,Pc'), 'Pc')).toThrow('zed-pc: the lab has no user sip:zed@a.example');
   });
 });

@@ -2,7 +2,13 @@
  * A message whose chunks arrive over time (RFC 4975 §7.1.1): what a relay forwards. Each pushed chunk keeps
  * its Byte-Range and continuation flag; the stream ends with the `$` chunk, or with `#` when the original
  * sender gave up. Chunks may come in any order the sender chose; the stream hands them on in push order.
+ *
+ * With `coalesceUpTo`, chunks that queued up back to back (each starting where the previous one ended)
+ * leave as one chunk of at most that many bytes: a relay whose sender uses small chunks then spends one
+ * transaction, not dozens, on the receiving leg when that leg is the slower one. Nothing waits for more
+ * chunks to merge: only what is already queued is combined.
  */
+import { concatBytes } from '../common/bytes';
 import type { ChunkSource, OutgoingChunk } from './msrp-chunker';
 
 /** A push-fed `ChunkSource`. */
@@ -15,6 +21,11 @@ export class ChunkStream implements ChunkSource {
   /** The highest byte produced so far (1-based end), for the Byte-Range of an abort chunk. */
   private highestEnd = 0;
   private total: number | undefined;
+  private readonly coalesceUpTo: number;
+
+  constructor(options: { coalesceUpTo?: number } = {}) {
+    this.coalesceUpTo = options.coalesceUpTo ?? 0;
+  }
 
   /** @see ChunkSource.done */
   get done(): boolean {
@@ -57,12 +68,37 @@ export class ChunkStream implements ChunkSource {
   /** @see ChunkSource.next */
   next(): OutgoingChunk | undefined {
     if (this.aborted) return undefined;
-    const chunk = this.chunks.shift();
-    if (!chunk) return undefined;
+    const first = this.chunks.shift();
+    if (!first) return undefined;
+    const chunk = this.coalesce(first);
     this.started = true;
     this.pendingBytes -= chunk.body.length;
     this.highestEnd = Math.max(this.highestEnd, chunk.byteRange.start - 1 + chunk.body.length);
     return chunk;
+  }
+
+  /** `first` merged with the contiguous chunks queued behind it, within `coalesceUpTo` bytes. */
+  private coalesce(first: OutgoingChunk): OutgoingChunk {
+    let last = first;
+    let size = first.body.length;
+    let count = 1;
+    while (count <= this.chunks.length) {
+      const candidate = this.chunks[count - 1]!;
+      if (last.continuation !== '+' || candidate.continuation === '#') break;
+      if (candidate.byteRange.start !== last.byteRange.start + last.body.length) break;
+      if (size + candidate.body.length > this.coalesceUpTo) break;
+      last = candidate;
+      size += candidate.body.length;
+      count++;
+    }
+    if (count === 1) return first;
+    const parts = [first, ...this.chunks.splice(0, count - 1)];
+    const start = first.byteRange.start;
+    return {
+      body: concatBytes(parts.map((p) => p.body)),
+      byteRange: { start, end: start + size - 1, total: last.byteRange.total ?? first.byteRange.total },
+      continuation: last.continuation,
+    };
   }
 
   /** @see ChunkSource.abort */

@@ -282,13 +282,14 @@ export class MsrpSession extends TypedEmitter<MsrpSessionEvents> {
   /**
    * Queue a message whose chunks will be pushed as they become known (a relay forwarding chunks as they
    * arrive, RFC 4975 §7.1.1): each pushed chunk is sent with its own Byte-Range and continuation flag, in
-   * push order, and the message ends with the `$` (or `#`) chunk. `done` resolves when every chunk was
+   * push order (chunks queued back to back merge up to `coalesceUpTo` bytes, see `ChunkStream`), and the
+   * message ends with the `$` (or `#`) chunk. `done` resolves when every chunk was
    * acknowledged or one failed. Throws `TypeError` on a closed session or invalid arguments.
    */
-  sendStream(contentType: string, options: MsrpSendOptions = {}): OutgoingStream {
+  sendStream(contentType: string, options: MsrpSendOptions & { coalesceUpTo?: number } = {}): OutgoingStream {
     if (this.current === MsrpSessionState.Closed) throw new TypeError('sendStream() on a closed MSRP session');
     if (/[\r\n]/.test(contentType) || !contentType.includes('/')) throw new TypeError(`bad content type ${JSON.stringify(contentType)}`);
-    const stream = new ChunkStream();
+    const stream = new ChunkStream(options.coalesceUpTo !== undefined ? { coalesceUpTo: options.coalesceUpTo } : {});
     const { messageId, done } = this.enqueue(stream, contentType, options);
     const push = (chunk: OutgoingChunk): boolean => {
       if (this.current === MsrpSessionState.Closed || !stream.open) return false;

@@ -1,12 +1,12 @@
 /**
  * Account slice: who we are signed in as, the registration state, the settings the user controls.
  */
-import type { DeviceApi } from '../../electron/api/device-api';
+import type { DeviceApi, ShellCommands } from '../../electron/api/device-api';
 import type { AccountConfig, AccountInfo, DeviceErrorInfo, RegistrationStatus } from '../../electron/api/payloads';
 import { errorText, type SliceCreator } from './app-state';
 
-/** The DeviceApi as the account slice may find it: with the proposed `tryLocally` command, or without. */
-export type LabCapableApi = DeviceApi & { tryLocally?: (deviceName: string) => Promise<AccountInfo> };
+/** The DeviceApi as the account slice may find it: with the shell's commands (`tryLocally`), or without (an older preload). */
+export type LabCapableApi = DeviceApi & Partial<ShellCommands>;
 
 /** Account state and actions. */
 export interface AccountSlice {
@@ -16,7 +16,7 @@ export interface AccountSlice {
   registration: RegistrationStatus;
   signingIn: boolean;
   signInError: string | null;
-  /** Accept moves from my own devices without asking (off by default). */
+  /** Accept moves from my own devices without asking (off by default; read back from the account the shell gives). */
   autoAccept: boolean;
   settingsError: string | null;
   /** True when the DeviceApi offers `tryLocally` (the embedded lab). */
@@ -48,6 +48,8 @@ export function createAccountSlice(api: LabCapableApi): SliceCreator<AccountSlic
     signingIn: false,
     signInError: null,
     registration: { state: info.registration, cause: null, pubGruu: info.pubGruu, expiresAt: null },
+    // The setting in force, as the shell saved it; a shell that does not say leaves the switch as it is.
+    ...(info.autoAccept === undefined ? {} : { autoAccept: info.autoAccept }),
   });
   return (set, get) => ({
     account: null,

@@ -107,9 +107,38 @@ export async function launchChromium(): Promise<ChromiumSession> {
   };
 }
 
+/** An element, as the page scripts here use it. */
+export interface PageElement {
+  readonly textContent: string | null;
+  scrollTop: number;
+  readonly scrollHeight: number;
+  readonly clientHeight: number;
+  getAttribute(name: string): string | null;
+  getBoundingClientRect(): { top: number; bottom: number };
+  querySelector(selector: string): PageElement | null;
+  querySelectorAll(selector: string): ArrayLike<PageElement> & Iterable<PageElement>;
+  click(): void;
+}
+
+/**
+ * The browser globals the page scripts here use (`page.evaluate` callbacks run in Chromium). The Node
+ * typecheck (tsconfig.node.json) has no DOM library, on purpose; a script reads them as
+ * `const w = globalThis as unknown as PageGlobals`.
+ */
+export interface PageGlobals {
+  document: { activeElement: unknown; body: PageElement; querySelector(selector: string): PageElement | null; querySelectorAll(selector: string): ArrayLike<PageElement> & Iterable<PageElement> };
+  performance: { now(): number };
+  requestAnimationFrame(callback: (time: number) => void): number;
+  MutationObserver: new (callback: () => void) => { observe(target: PageElement, options: { childList: boolean; subtree: boolean }): void; disconnect(): void };
+  PerformanceObserver: new (callback: (list: { getEntries(): { duration: number }[] }) => void) => { observe(options: { type: string }): void; disconnect(): void };
+}
+
 /** Two animation frames: what was rendered is painted (a screenshot or a measurement may follow). */
 export async function afterPaint(page: Page): Promise<void> {
-  await page.evaluate(() => new Promise<void>((resolve) => requestAnimationFrame(() => requestAnimationFrame(() => resolve()))));
+  await page.evaluate(() => {
+    const w = globalThis as unknown as PageGlobals;
+    return new Promise<void>((resolve) => w.requestAnimationFrame(() => w.requestAnimationFrame(() => resolve())));
+  });
 }
 
 /**

@@ -9,6 +9,7 @@ describe('Running SIPp from tests and benchmarks', () => {
     expect(args[2]).toBe('127.0.0.1:5070');
     const after = (flag: string): string | undefined => args[args.indexOf(flag) + 1];
     expect(after('-cp')).toBe('0');
+    expect(after('-buff_size')).toBe(String(1 << 20));
     expect(after('-p')).toBe('40000');
     expect(after('-m')).toBe('10');
     expect(after('-r')).toBe('5');

@@ -22,6 +22,9 @@ import { creationSeconds, parseSippStats, type SippStats } from './sipp-stats';
 /** Where Debian's sip-tester installs SIPp. */
 export const SIPP_BINARY = '/usr/bin/sipp';
 
+/** Socket buffer size SIPp asks for (`-buff_size`), bytes. */
+export const SIPP_SOCKET_BUFFER = 1 << 20;
+
 /** What one SIPp run does. */
 export interface SippOptions {
   /** A name for its files in `workDir` (`<name>.stat.csv`, `<name>.errors.log`, `<name>.screen.log`). */
@@ -237,6 +240,9 @@ export function sippArguments(options: SippOptions): string[] {
   args.push('-trace_stat', '-stf', `${options.name}.stat.csv`, '-fd', '1');
   args.push('-trace_err', '-error_file', `${options.name}.errors.log`);
   args.push('-trace_screen', '-screen_file', `${options.name}.screen.log`);
+  // SIPp's socket buffers default to 64 KB: a SIPp descheduled for a few tens of ms at a few hundred calls/s then
+  // drops the ACKs and BYEs queued for it. Ask for 1 MB (the kernel caps it at net.core.rmem_max / wmem_max).
+  args.push('-buff_size', String(SIPP_SOCKET_BUFFER));
   // The control socket defaults to UDP 8888 and up; let the system choose so that parallel SIPps never clash.
   args.push('-cp', '0', '-nostdin');
   return args;

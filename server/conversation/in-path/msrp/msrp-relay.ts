@@ -3,10 +3,11 @@
  * + MSRP relay). Each leg is an MSRP session the server terminates (it is a B2BUA, not an RFC 4976 relay),
  * so responses and REPORTs are hop by hop:
  *
- * - **SEND** chunks are relayed as they arrive (RFC 4975 §7.1.1), not after reassembly: each keeps its
- *   Message-ID, Byte-Range, continuation flag, Content-Type and body (CPIM with `imdn.Message-ID` is
- *   opaque here). Every chunk is answered 200 on its own leg; on the other leg the relay always asks for
- *   responses (`Failure-Report: yes`) because they are its acknowledgements.
+ * - **SEND** chunks are relayed as they arrive (RFC 4975 §7.1.1), not after reassembly, keeping the
+ *   Message-ID, Byte-Ranges, continuation flags, Content-Type and body (CPIM with `imdn.Message-ID` is
+ *   opaque here); chunks that queue up back to back for a slower receiving leg leave merged into one
+ *   (`coalesceChunkBytes`). Every chunk is answered 200 on its own leg; on the other leg the relay always
+ *   asks for responses (`Failure-Report: yes`) because they are its acknowledgements.
  * - **Responses**: an error response from the receiving leg becomes a failure REPORT to the sender when it
  *   asked for failure reports (RFC 4975 §7.1.2; the hop-by-hop 200 was already sent).
  * - **REPORT**s from the receiving leg (a success report the sender asked for) are relayed to the sender.
@@ -97,6 +98,11 @@ export interface MsrpRelayOptions {
   maxStalledBytes?: number;
   /** Settled records kept per direction for `relayed()`. Default 1000. */
   historySize?: number;
+  /**
+   * Chunks of one message that queued up back to back on the receiving leg leave as one chunk of up to
+   * this many bytes (0: never merge). Default 64 KiB, well under any receiver's chunk bound.
+   */
+  coalesceChunkBytes?: number;
 }
 
 /** The result of `replaceLeg`. */
@@ -169,6 +175,7 @@ export class MsrpRelay extends TypedEmitter<MsrpRelayEvents> {
   private readonly maxIncomplete: number;
   private readonly maxStalledBytes: number;
   private readonly historySize: number;
+  private readonly coalesceChunkBytes: number;
   private readonly unsubscribe = new Map<MsrpSession, () => void>();
 
   constructor(options: MsrpRelayOptions) {
@@ -180,6 +187,7 @@ export class MsrpRelay extends TypedEmitter<MsrpRelayEvents> {
     this.maxIncomplete = options.maxIncompleteMessages ?? 64;
     this.maxStalledBytes = options.maxStalledBytes ?? 4 * 1024 * 1024;
     this.historySize = options.historySize ?? 1000;
+    this.coalesceChunkBytes = options.coalesceChunkBytes ?? 64 * 1024;
     const direction = (towards: RelaySide): Direction => ({
       towards,
       pending: new Set(),
@@ -405,7 +413,12 @@ export class MsrpRelay extends TypedEmitter<MsrpRelayEvents> {
     const target = this.legs[dir.towards];
     let stream: OutgoingStream | undefined;
     if (target.state !== MsrpSessionState.Closed) {
-      stream = target.sendStream(rec.contentType, { messageId: rec.messageId, successReport: rec.successReport, failureReport: 'yes' });
+      stream = target.sendStream(rec.contentType, {
+        messageId: rec.messageId,
+        successReport: rec.successReport,
+        failureReport: 'yes',
+        coalesceUpTo: this.coalesceChunkBytes,
+      });
     }
     rec.target = stream ? target : undefined;
     rec.stream = stream;

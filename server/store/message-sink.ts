@@ -4,7 +4,7 @@
  * (owner, Conversation-ID, imdn.Message-ID), so a message relayed twice (a replay to a transfer target) is
  * stored once.
  */
-import type { MessageInput, MessageStore } from './message-store';
+import type { DeliveryUpdate, MessageInput, MessageStore } from './message-store';
 
 /** Where relayed messages go. */
 export interface MessageSink {
@@ -13,6 +13,11 @@ export interface MessageSink {
    * could not be written; failures go to the sink's error handler.
    */
   record(owner: string, messages: readonly MessageInput[]): void;
+  /**
+   * Record delivery outcomes (from relayed IMDNs, RFC 5438) of an owner's messages, so that a device that
+   * fetches the history later shows "delivered" / "displayed" as the sender's other devices did. Never throws.
+   */
+  delivery?(owner: string, updates: readonly DeliveryUpdate[]): void;
 }
 
 /** A sink writing straight into a `MessageStore` (same process), reporting failures to `onError`. */
@@ -22,6 +27,14 @@ export function messageStoreSink(store: MessageStore, onError: (error: unknown) 
       if (messages.length === 0) return;
       try {
         store.deposit(owner, messages);
+      } catch (error) {
+        onError(error);
+      }
+    },
+    delivery(owner, updates) {
+      if (updates.length === 0) return;
+      try {
+        store.updateDelivery(owner, updates);
       } catch (error) {
         onError(error);
       }

@@ -11,6 +11,7 @@ const LOAD = [
   'test/device-process.test.ts',
   'test/sip-fuzz-wire.test.ts',
   'server/sip/transport/sipp-interop.test.ts',
+  'test/browser-app.test.ts',
 ];
 
 const common = {

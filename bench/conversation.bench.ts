@@ -266,8 +266,8 @@ async function measureSetups(rig: Rig, count: number): Promise<number> {
   return count / seconds;
 }
 
-/** MESSAGES messages of MESSAGE_BYTES from Alice to Bob on one session, until the last arrives: messages/s. */
-async function measureThroughput(rig: Rig): Promise<number> {
+/** MESSAGES CPIM messages from Alice to Bob on one session, until the last arrives: messages/s and bytes/s. */
+async function measureThroughput(rig: Rig): Promise<{ messages: number; bytes: number }> {
   const call = await rig.alice.call(rig.bob);
   // Real CPIM (the in-path servers record it in their Message Stores), each with its own imdn.Message-ID,
   // encoded before the clock starts; MESSAGE_BYTES of text each.
@@ -286,7 +286,8 @@ async function measureThroughput(rig: Rig): Promise<number> {
   await all;
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
   await rig.alice.bye(call);
-  return MESSAGES / seconds;
+  const bytes = bodies.reduce((n, b) => n + b.length, 0);
+  return { messages: MESSAGES / seconds, bytes: bytes / seconds };
 }
 
 /** Wait until no element of any rig holds a transaction (they linger 64·T1 = 32 s after their final response). */
@@ -347,11 +348,14 @@ async function main(): Promise<void> {
     // Interleaved rounds, so that load from elsewhere on the machine hits every pair alike; medians.
     const setups = rigs.map(() => [] as number[]);
     const throughput = rigs.map(() => [] as number[]);
+    const byteRates = rigs.map(() => [] as number[]);
     for (let round = 0; round < ROUNDS; round++) {
       for (const [i, rig] of rigs.entries()) {
         process.stderr.write(`round ${round + 1}/${ROUNDS}: ${rig.modeA}/${rig.modeB}…\n`);
         setups[i]!.push(await measureSetups(rig, Math.ceil(SETUPS / ROUNDS)));
-        throughput[i]!.push(await measureThroughput(rig));
+        const rate = await measureThroughput(rig);
+        throughput[i]!.push(rate.messages);
+        byteRates[i]!.push(rate.bytes);
       }
     }
     const results: PairResult[] = [];
@@ -363,7 +367,7 @@ async function main(): Promise<void> {
         modeA: rig.modeA,
         modeB: rig.modeB,
         setupsPerSecond: median(setups[i]!),
-        throughput: { messagesPerSecond, megabytesPerSecond: (messagesPerSecond * MESSAGE_BYTES) / 1e6 },
+        throughput: { messagesPerSecond, megabytesPerSecond: median(byteRates[i]!) / 1e6 },
         rounds: { setupsPerSecond: setups[i]!, messagesPerSecond: throughput[i]! },
         heap: await measureHeap(rig, rigs),
       });

@@ -16,7 +16,8 @@
  *   rows, paging older messages in over the bridge as it goes): the p95 and the longest frame (rAF deltas),
  *   the longest main-thread task (Chromium's trace, `RunTask` on the page's renderer main thread) and the
  *   long tasks (≥ 50 ms, PerformanceObserver), and how far back it got.
- * Prints a markdown table of the medians over the runs and writes bench/results/renderer.json.
+ * Prints a markdown table of the medians over the runs and writes it to bench/results/renderer.md, with
+ * every run's figures in bench/results/renderer.json.
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
@@ -302,6 +303,7 @@ async function main(): Promise<void> {
     runs: figures,
   };
   writeFileSync(join(dir, 'renderer.json'), `${JSON.stringify(report, null, 2)}\n`);
+  writeFileSync(join(dir, 'renderer.md'), `# Renderer benchmark, ${report.date}\n\n${lines.join('\n')}\n`);
 }
 
 main().then(

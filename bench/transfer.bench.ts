@@ -114,7 +114,12 @@ async function runPair(modeA: ConversationMode, modeB: ConversationMode): Promis
     }
     await new Promise((r) => setTimeout(r, 300));
     load.stop();
-    await waitUntil('the last messages', async () => deliveryReport(load.sent, await allMessages(holder, conversationId)).lost === 0, 20_000).catch(() => undefined);
+    const alice = load.sent.filter((m) => m.sender === 'alice');
+    await waitUntil(
+      'the last messages',
+      async () => deliveryReport(load.sent, await allMessages(holder, conversationId)).lost === 0 && deliveryReport(alice, await allMessages(bob, conversationId)).lost === 0,
+      20_000,
+    ).catch(() => undefined);
 
     const arrived = arrivals([laptop, desktop]);
     const during = (at: number): [number, number] | undefined => windows.find(([a, b]) => at >= a && at <= b);
@@ -130,7 +135,6 @@ async function runPair(modeA: ConversationMode, modeB: ConversationMode): Promis
     }
     const base = median(outside);
     const interruptions = windows.map((w) => Math.max(0, (worst.get(w) ?? base) - base));
-    const alice = load.sent.filter((m) => m.sender === 'alice');
     const atBob = deliveryReport(alice, await allMessages(bob, conversationId));
     const atHolder = deliveryReport(load.sent, await allMessages(holder, conversationId));
     return {

@@ -87,7 +87,12 @@ async function main(options: DemoOptions): Promise<void> {
     await new Promise((r) => setTimeout(r, 500));
     load.stop();
     // Let the last messages land and the target's history catch up with the Message Store.
-    await waitUntil('the last messages', async () => deliveryReport(load.sent, await allMessages(desktop, conversationId)).lost === 0, 15_000).catch(() => undefined);
+    const alice = load.sent.filter((m) => m.sender === 'alice');
+    await waitUntil(
+      'the last messages',
+      async () => deliveryReport(load.sent, await allMessages(desktop, conversationId)).lost === 0 && deliveryReport(alice, await allMessages(bob, conversationId)).lost === 0,
+      15_000,
+    ).catch(() => undefined);
     lab.trace.disable();
 
     const hops = lab.trace.hops().filter((h) => COLUMNS.includes(h.from) && COLUMNS.includes(h.to));
@@ -98,7 +103,6 @@ async function main(options: DemoOptions): Promise<void> {
     for (const problem of match.problems) say(`note: ${problem}`);
     say('');
 
-    const alice = load.sent.filter((m) => m.sender === 'alice');
     const atBob = deliveryReport(alice, await allMessages(bob, conversationId));
     const atDesktop = deliveryReport(load.sent, await allMessages(desktop, conversationId));
     say(`bob received ${atBob.received}/${atBob.sent} of alice's messages; Desktop holds ${atDesktop.received}/${atDesktop.sent} of all messages`);

@@ -53,21 +53,30 @@ function deadPid(): number {
   return child.pid!;
 }
 
-/** Resolves with the first device list that has `count` devices; rejects after `ms` with what it saw. */
-function devicesOf(agent: DeviceAgent, count: number, ms = 15_000): Promise<DeviceInfo[]> {
-  return new Promise((resolve, reject) => {
-    let last: DeviceInfo[] = [];
+/**
+ * Resolves with the first device list of `agent` that has `count` devices; rejects after `ms` saying what the
+ * agent went through (registration states, errors, the last list).
+ */
+function devicesOf(agent: DeviceAgent, count: number, ms = 20_000): Promise<DeviceInfo[]> {
+  const seen: string[] = [];
+  const stops = [
+    agent.on('registrationState', (s) => seen.push(`${s.state}${s.cause ? ` (${s.cause})` : ''}`)),
+    agent.on('error', (e) => seen.push(`error: ${e.message}`)),
+  ];
+  return new Promise<DeviceInfo[]>((resolve, reject) => {
     const timer = setTimeout(() => {
       stop();
-      reject(new Error(`expected ${count} devices, last list: ${JSON.stringify(last.map((d) => d.name))}`));
+      reject(new Error(`expected ${count} devices; saw ${seen.join(', ')}`));
     }, ms);
     const stop = agent.on('devices', (list) => {
-      last = list;
+      seen.push(`devices [${list.map((d) => d.name).join(', ')}]`);
       if (list.length < count) return;
       clearTimeout(timer);
       stop();
       resolve(list);
     });
+  }).finally(() => {
+    for (const s of stops) s();
   });
 }
 
@@ -127,6 +136,18 @@ describe('Try it locally: two profiles of the app on one machine', () => {
     expect(existsSync(join(root, LOCAL_LAB_FILE_NAME))).toBe(false);
     expect(await probeSipWebSocket(labWs, 2000)).toBe(false);
     await expect(laptopLab.acquire()).rejects.toThrow('local lab: released');
+  });
+
+  it('ends two profiles that click at the same moment on one lab: one owns it, the other joins it', async () => {
+    const first = new LocalLab({ rootDir: root });
+    const second = new LocalLab({ rootDir: root });
+    cleanups.push(() => first.release(), () => second.release());
+    const [a, b] = await Promise.all([first.acquire(), second.acquire()]);
+    expect(a).toEqual(b);
+    expect([first.state, second.state].sort()).toEqual([LocalLabState.Guest, LocalLabState.Owner]);
+    const owner = first.state === LocalLabState.Owner ? first : second;
+    const onDisk = await readLocalLabFile(join(root, LOCAL_LAB_FILE_NAME));
+    expect(onDisk.ok && onDisk.file.description).toEqual(owner.network?.description);
   });
 
   it('treats a file left by a process that is gone as stale: starts a fresh lab and replaces the file', async () => {

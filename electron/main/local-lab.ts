@@ -22,7 +22,7 @@
  * owner → released. `transition` is the only way to change the state and throws on any other move.
  */
 import { randomUUID } from 'node:crypto';
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { link, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { WebSocket } from 'ws';
 import { TypedEmitter } from '../../protocol/common/typed-emitter';
@@ -180,24 +180,29 @@ export class LocalLab extends TypedEmitter<LocalLabEvents> {
     const file: LocalLabFile = { version: 1, pid: this.pid, startedAt: Date.now(), description: lab.description };
     try {
       await mkdir(this.options.rootDir, { recursive: true });
-      const text = `${JSON.stringify(file, null, 2)}\n`;
-      const created = await writeFile(this.filePath, text, { flag: 'wx', mode: 0o600 }).then(
-        () => true,
-        (error: unknown) => {
-          if (errorCode(error) !== 'EEXIST') throw error;
-          return false;
-        },
-      );
-      if (!created) {
-        // Another profile may have started one meanwhile: join it if it is alive, else replace the stale file.
-        const other = await this.liveFile();
-        if (other.ok) {
-          await lab.close();
-          return this.join(other.file);
+      // Written whole to a temporary file, then linked into place: link() refuses an existing name, so the
+      // file appears complete or not at all, and of two profiles starting at once exactly one wins.
+      const temporary = `${this.filePath}.${randomUUID()}.tmp`;
+      await writeFile(temporary, `${JSON.stringify(file, null, 2)}\n`, { mode: 0o600 });
+      try {
+        const created = await link(temporary, this.filePath).then(
+          () => true,
+          (error: unknown) => {
+            if (errorCode(error) !== 'EEXIST') throw error;
+            return false;
+          },
+        );
+        if (!created) {
+          // Another profile may have started one meanwhile: join it if it is alive, else replace the stale file.
+          const other = await this.liveFile();
+          if (other.ok) {
+            await lab.close();
+            return this.join(other.file);
+          }
+          await rename(temporary, this.filePath);
         }
-        const temporary = `${this.filePath}.${randomUUID()}.tmp`;
-        await writeFile(temporary, text, { mode: 0o600 });
-        await rename(temporary, this.filePath);
+      } finally {
+        await rm(temporary, { force: true });
       }
     } catch (error) {
       await lab.close();

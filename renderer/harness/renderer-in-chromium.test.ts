@@ -159,6 +159,13 @@ describe('renderer in Chromium, over a scripted DeviceApi (test double)', () => 
     await finish(without);
   });
 
+  it('shows the auto-accept switch as the shell saved it', async () => {
+    const page = await open({ ...SIGNED_IN, account: { ...ACCOUNT, autoAccept: true } });
+    await page.getByRole('button', { name: 'Settings' }).click();
+    expect(await page.getByRole('switch', { name: 'Accept moves from my own devices without asking' }).isChecked()).toBe(true);
+    await finish(page);
+  });
+
   it('lists conversations most recent first with unread counts and the last message', async () => {
     const page = await open(SIGNED_IN);
     const list = page.getByRole('list', { name: 'Conversations' });

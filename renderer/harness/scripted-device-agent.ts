@@ -5,7 +5,7 @@
  * (createCommandDispatcher ↔ createDeviceApiClient), so arguments and events are validated as in the app.
  */
 import { createCommandDispatcher, createDeviceApiClient, createEventSender, type DeviceEventSender } from '../../electron/api/bridge';
-import type { DeviceApi, DeviceCommands } from '../../electron/api/device-api';
+import type { DeviceApi, DeviceCommands, ShellCommands } from '../../electron/api/device-api';
 import type { AccountInfo, ChatMessage, ConversationSummary, DeviceInfo, MessagePage } from '../../electron/api/payloads';
 
 /** One recorded command. */
@@ -26,13 +26,13 @@ export interface HarnessSeed {
   bulkConversationId?: string;
   /** Put the whole bulk history in the store at start (as if every page had been read). */
   preloadBulk?: boolean;
-  /** Offer the proposed `tryLocally` command. */
+  /** Offer the shell's `tryLocally` command (without it the page gets what a preload from before it exposed). */
   withTryLocally?: boolean;
 }
 
 /** The scripted world and the DeviceApi over it. */
 export interface ScriptedDevice {
-  api: DeviceApi & { tryLocally?: (deviceName: string) => Promise<AccountInfo> };
+  api: DeviceApi & Partial<ShellCommands>;
   calls: RecordedCall[];
   emit: DeviceEventSender;
   /** The bulk history generated for the seed (oldest first), if any. */
@@ -144,7 +144,16 @@ export function createScriptedDevice(seed: HarnessSeed): ScriptedDevice {
     async setAutoAccept(enabled) { record('setAutoAccept', [enabled]); },
   };
 
-  const dispatch = createCommandDispatcher(agent);
+  const shell: ShellCommands = {
+    async tryLocally(deviceName) {
+      record('tryLocally', [deviceName]);
+      account = accountFrom('sip:alice@a.example', deviceName, 'Alice', 'wss://127.0.0.1:5067', 'sip:cpm-transfer@a.example');
+      registerSoon();
+      return account;
+    },
+  };
+
+  const dispatch = createCommandDispatcher(agent, shell);
   const client = createDeviceApiClient({
     invoke: (channel, args) => dispatch(channel, args),
     subscribe: (channel, listener) => {
@@ -154,17 +163,8 @@ export function createScriptedDevice(seed: HarnessSeed): ScriptedDevice {
       return () => set.delete(listener);
     },
   });
-  const api: ScriptedDevice['api'] = seed.withTryLocally
-    ? {
-        ...client,
-        tryLocally: async (deviceName: string) => {
-          record('tryLocally', [deviceName]);
-          account = accountFrom('sip:alice@a.example', deviceName, 'Alice', 'ws://127.0.0.1:5066', 'sip:cpm-transfer@a.example');
-          registerSoon();
-          return account;
-        },
-      }
-    : client;
+  const { tryLocally: _shellCommand, ...olderPreload } = client;
+  const api: ScriptedDevice['api'] = seed.withTryLocally ? client : olderPreload;
 
   return {
     api,

@@ -1,7 +1,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import { createCommandDispatcher, createDeviceApiClient, createEventSender } from '../../electron/api/bridge';
-import { DEVICE_COMMAND_NAMES, DeviceApiError, type DeviceCommandName, type DeviceCommands } from '../../electron/api/device-api';
-import type { ChatMessage, ConversationSummary, DeviceInfo } from '../../electron/api/payloads';
+import { DEVICE_COMMAND_NAMES, DeviceApiError, type DeviceCommandName, type DeviceCommands, type ShellCommands } from '../../electron/api/device-api';
+import type { AccountInfo, ChatMessage, ConversationSummary, DeviceInfo } from '../../electron/api/payloads';
 import { connectDeviceEvents, createAppStore } from './app-store';
 import { mergeMessages, nextStatus } from './conversations-slice';
 import { moveCandidates, noCandidateReason } from './devices-slice';
@@ -17,15 +17,15 @@ const message = (id: string, timestamp: number, status: ChatMessage['status'] = 
   id, conversationId: 'conv-1', direction: 'outgoing', senderUri: 'sip:alice@a.example', text: id, timestamp, status,
 });
 
-/** A store over a scripted agent (test double) behind the real client and dispatcher. */
-function setup() {
+/** A store over a scripted agent (test double) and the shell's commands behind the real client and dispatcher. */
+function setup(shell: Partial<ShellCommands> = {}) {
   const spies = {} as Record<DeviceCommandName, Spy>;
   for (const name of DEVICE_COMMAND_NAMES) spies[name] = vi.fn(async () => undefined);
   spies.listConversations.mockResolvedValue([CONV]);
   spies.listDevices.mockResolvedValue([SELF, DESKTOP]);
   spies.getMessages.mockResolvedValue({ messages: [message('m2', 2), message('m1', 1)], hasMore: true });
   spies.moveConversation.mockResolvedValue('t-1');
-  const dispatch = createCommandDispatcher(spies as unknown as DeviceCommands);
+  const dispatch = createCommandDispatcher(spies as unknown as DeviceCommands, shell);
   const listeners = new Map<string, Set<(p: unknown) => void>>();
   const api = createDeviceApiClient({
     invoke: (channel, args) => dispatch(channel, args),
@@ -181,5 +181,45 @@ describe('a move to this device (target)', () => {
     expect(spies.declineJoin).toHaveBeenCalledWith('j-2');
     store.getState().expireJoinRequests(61_000);
     expect(store.getState().joinRequests).toEqual([]);
+  });
+});
+
+describe('the account and its settings', () => {
+  const ACCOUNT: AccountInfo = {
+    uri: 'sip:alice@a.example', displayName: 'Alice', deviceName: 'Laptop', instanceId: 'urn:uuid:s', pubGruu: null,
+    websocketUrl: 'wss://127.0.0.1:7443', transferServiceUri: 'sip:cpm-transfer@a.example', registration: 'registering',
+  };
+
+  it('shows the auto-accept switch as the shell saved it when the account loads', async () => {
+    const { store, spies } = setup();
+    spies.getAccount.mockResolvedValue({ ...ACCOUNT, autoAccept: true });
+    await store.getState().loadAccount();
+    expect(store.getState().autoAccept).toBe(true);
+  });
+
+  it('leaves the switch alone when the shell does not say, and follows a later sign-in that does', async () => {
+    const { store, spies } = setup();
+    spies.getAccount.mockResolvedValue(ACCOUNT);
+    await store.getState().loadAccount();
+    expect(store.getState().autoAccept).toBe(false);
+    spies.signIn.mockResolvedValue({ ...ACCOUNT, autoAccept: true });
+    await store.getState().signIn({ uri: ACCOUNT.uri, displayName: '', deviceName: 'Laptop', password: 'p', websocketUrl: ACCOUNT.websocketUrl });
+    expect(store.getState().autoAccept).toBe(true);
+  });
+
+  it('signs in through the shell’s tryLocally and reads its account and setting back', async () => {
+    const tryLocally = vi.fn(async (deviceName: string) => ({ ...ACCOUNT, deviceName, autoAccept: true }));
+    const { store, spies } = setup({ tryLocally });
+    expect(store.getState().canTryLocally).toBe(true);
+    await expect(store.getState().tryLocally('Desktop')).resolves.toBe(true);
+    expect(tryLocally).toHaveBeenCalledWith('Desktop');
+    expect(store.getState()).toMatchObject({ account: { deviceName: 'Desktop' }, autoAccept: true, signingIn: false, signInError: null });
+    expect(spies.listDevices).toHaveBeenCalled();
+  });
+
+  it('shows why when the shell cannot start the local lab', async () => {
+    const { store } = setup();
+    await expect(store.getState().tryLocally('Desktop')).resolves.toBe(false);
+    expect(store.getState()).toMatchObject({ account: null, signingIn: false, signInError: 'tryLocally is not available in this app shell' });
   });
 });

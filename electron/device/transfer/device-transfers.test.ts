@@ -239,7 +239,7 @@ describe('DeviceTransfers, the target: a Join REFER from Conversation Server A',
     await vi.waitFor(() => expect(h.joined).toHaveLength(1));
     h.joined[0]!.become(ChatSessionState.Failed, '481 Call/Transaction Does Not Exist');
     await vi.waitFor(() => expect(notifier.sent).toEqual(['481 Call/Transaction Does Not Exist (terminated)']));
-    expect(h.progress().at(-1)?.phase).toBe('failed');
+    expect(h.progress().at(-1)).toMatchObject({ phase: 'failed', statusCode: 481 });
   });
 
   it('declines with 603, and withdraws the prompt when Conversation Server A ends the subscription', async () => {

@@ -25,7 +25,7 @@ import { ChatSessionState, type ChatSession } from '../chat/chat-session';
 import type { IncomingRefer, IncomingReferHandler, ReferVerdict } from '../sip/cpm-user-agent';
 import { ReferNotifierState, type ReferNotifier } from '../sip/refer-notifier';
 import { ReferSubscriberState, type OutgoingReferOptions, type ReferSubscriber } from '../sip/refer-subscriber';
-import { SourceTransfer, SourceTransferState, type SourceTransferResult } from './source-transfer';
+import { SourceTransfer, SourceTransferState, type SourceTransferPorts, type SourceTransferResult } from './source-transfer';
 import { authorizeJoinRefer, TargetJoin, TargetJoinState, type JoinOffer } from './target-join';
 
 /** What the transfers need of the user agent. */
@@ -181,7 +181,8 @@ export class DeviceTransfers implements IncomingReferHandler {
     return transferId;
   }
 
-  private sendRefer(options: OutgoingReferOptions, handlers: Parameters<ConstructorParameters<typeof SourceTransfer>[0]['sendRefer']>[0]): void {
+  /** The source's `sendRefer` port: the REFER's final response and each NOTIFY's sipfrag go to the role. */
+  private sendRefer(options: OutgoingReferOptions, handlers: Parameters<SourceTransferPorts['sendRefer']>[0]): void {
     const subscriber = this.options.ua.sendOutOfDialogRefer(options);
     subscriber.on('response', (status, reason) => handlers.response(status, reason));
     subscriber.on('notify', (n) => handlers.notify(n.sipfrag.status, n.sipfrag.reason, n.subscriptionState.state === 'terminated'));
@@ -245,11 +246,16 @@ export class DeviceTransfers implements IncomingReferHandler {
     }
     const joinId = randomUUID();
     const promptMs = this.options.joinPromptMs ?? 60_000;
+    let lastInviteStatus: number | null = null;
     const join = new TargetJoin(
       offer,
       {
         notify: (status, reason, final) => void (final ? subscription.finish(status, reason) : subscription.progress(status, reason)),
-        invite: (o) => this.inviteJoin(o),
+        invite: async (o) => {
+          const result = await this.inviteJoin(o);
+          lastInviteStatus = result.status >= 100 && result.status <= 699 ? result.status : null;
+          return result;
+        },
       },
       promptMs,
     );
@@ -271,7 +277,7 @@ export class DeviceTransfers implements IncomingReferHandler {
         progress('replaced', 200);
         this.afterJoin(conversationId);
       } else if (to === TargetJoinState.Declined) progress(withdrawn ? 'timed-out' : 'declined', withdrawn ? 408 : 603);
-      else if (to === TargetJoinState.Failed) progress('failed', null);
+      else if (to === TargetJoinState.Failed) progress('failed', lastInviteStatus);
       if (to !== TargetJoinState.Inviting) this.joins.delete(joinId);
     });
     progress('requested', null);

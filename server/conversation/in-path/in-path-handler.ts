@@ -37,6 +37,7 @@ import type { Rejection } from '../../sip/proxy/request-validation';
 import { tagParam } from '../../sip/transaction/header-fields';
 import { cseqOf } from '../../sip/transaction/transaction-key';
 import { InviteClientState } from '../../sip/transaction/invite-client-transaction';
+import { NonInviteClientState } from '../../sip/transaction/non-invite-client-transaction';
 import { InviteServerState, type InviteServerTransaction } from '../../sip/transaction/invite-server-transaction';
 import { buildCancel } from '../../sip/transaction/request-builders';
 import { buildResponse } from '../../sip/transaction/response-builder';
@@ -327,6 +328,13 @@ export class InPathHandler extends EventEmitter<InPathHandlerEvents> implements 
       const ctx = this.env.layer.sendRequest(out, target);
       session.calleeTransaction = ctx;
       ctx.on('response', (response: SipResponse) => this.onCalleeResponse(session, response));
+      ctx.on('stateChange', () => {
+        // Once the transaction is over (Timer M, RFC 6026), 2xx retransmissions reach `handleResponse`:
+        // the INVITE is not needed any more.
+        if (ctx.state !== InviteClientState.Terminated && ctx.state !== NonInviteClientState.Terminated) return;
+        session.calleeInvite = undefined;
+        session.calleeTransaction = undefined;
+      });
       ctx.on('timeout', () => this.onCalleeFailure(session, 408, 'Request Timeout'));
       ctx.on('transportError', () => this.onCalleeFailure(session, 503, 'Service Unavailable'));
     } catch (error) {
@@ -447,6 +455,7 @@ export class InPathHandler extends EventEmitter<InPathHandlerEvents> implements 
     this.unanswered.delete(tx);
     tx.respond(buildResponse(invite, 200, { toTag: localTag, headers, body: legA.sdp }));
     session.callerTransaction = undefined;
+    session.callerInvite = undefined;
     if (timer.kind === 'timer') legA.timer.refreshed(timer.deltaSeconds, timer.refresher === 'uas');
     session.after(64 * this.t1, () => {
       if (session.state === InPathSessionState.Answered) this.endSession(session, 'no-ack', undefined);

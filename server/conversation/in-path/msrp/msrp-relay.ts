@@ -236,7 +236,7 @@ export class MsrpRelay extends TypedEmitter<MsrpRelayEvents> {
   /** Records of the messages relayed towards `towards`: recent settled ones, then the unsettled, in order. */
   relayed(towards: RelaySide): MsrpRelayRecord[] {
     const dir = this.directions[towards];
-    return [...dir.history, ...dir.pending].map((r) => ({
+    return [...dir.history.slice(-this.historySize), ...dir.pending].map((r) => ({
       messageId: r.messageId,
       contentType: r.contentType,
       bytes: r.bytes,
@@ -515,7 +515,8 @@ export class MsrpRelay extends TypedEmitter<MsrpRelayEvents> {
     rec.chunks = [];
     rec.stream = undefined;
     dir.history.push(rec);
-    if (dir.history.length > this.historySize) dir.history.splice(0, dir.history.length - this.historySize);
+    // Trimmed in batches: O(1) amortized per message.
+    if (dir.history.length >= 2 * this.historySize) dir.history.splice(0, dir.history.length - this.historySize);
   }
 
   /**

@@ -205,7 +205,11 @@ export function runBench(plan: BenchPlan, context: RunContext): Promise<BenchOut
     tail.splice(0, Math.max(0, tail.length - TAIL_LINES));
   };
   return new Promise((resolveOutcome) => {
+    let finished = false;
     const finish = (status: BenchOutcome['status'], detail: string): void => {
+      // 'error' (could not spawn) may be followed by 'close': the first one decides.
+      if (finished) return;
+      finished = true;
       if (partial.trim() !== '') tail.push(partial);
       resolveOutcome({ name: plan.name, status, detail, seconds: (Date.now() - started) / 1000, tail: tail.slice(-TAIL_LINES) });
     };

@@ -151,6 +151,15 @@ describe('bench-report: verdicts', () => {
     expect(rowOf(unbounded, REGISTER)).toContain('≥ 3,200/s vs Kamailio 3,200/s: ≥ 0.97× | ≥ 0.5× Kamailio | ✅ met |');
   });
 
+  it('lab core vs a SIPp-bound Kamailio: only an upper bound, which can still decide "not met"', () => {
+    const kamailio = search('Kamailio 5.6', 'registration', 3200, undefined, 'generator-bound');
+    const unclear = section({ 'lab-core': { searches: [search('lab core', 'registration', 1600, 2400, 'budget'), kamailio] } });
+    const notMet = section({ 'lab-core': { searches: [search('lab core', 'registration', 1000, 1200, 'converged'), kamailio] } });
+
+    expect(rowOf(unclear, REGISTER)).toContain('| ≥ 1,600/s vs Kamailio ≥ 3,200/s: < 0.75× | ≥ 0.5× Kamailio | ❔ unclear |');
+    expect(rowOf(notMet, REGISTER)).toContain('| 1,000/s vs Kamailio ≥ 3,200/s: < 0.38× | ≥ 0.5× Kamailio | ❌ not met |');
+  });
+
   it('lab core without a Kamailio run has no verdict', () => {
     const markdown = section({ 'lab-core': { searches: [search('lab core', 'registration', 3000, 3100, 'converged')] } });
 

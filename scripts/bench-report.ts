@@ -267,7 +267,7 @@ function labVersusKamailio(scenario: string, bar: number): (json: unknown) => Re
     }
     const low = lab.passed / (kamailio.failed ?? Number.POSITIVE_INFINITY);
     const high = (lab.failed ?? Number.POSITIVE_INFINITY) / kamailio.passed;
-    const range = Number.isFinite(high) ? `${low.toFixed(2)}–${ratio(high)}` : `≥ ${ratio(low)}`;
+    const range = !Number.isFinite(high) ? `≥ ${ratio(low)}` : low === 0 ? `< ${ratio(high)}` : `${low.toFixed(2)}–${ratio(high)}`;
     const verdict: Verdict = low >= bar ? 'met' : high <= bar ? 'not met' : 'unclear';
     return { text: `${compared}: ${range}`, verdict };
   };

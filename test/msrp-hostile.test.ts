@@ -3,11 +3,14 @@
  * live on it: broken framing, wrong To-Path / From-Path, oversize chunks and heads, unknown methods, a
  * flood of connections, random garbage. Each bad peer must get an error response or a closed connection;
  * the good session must keep delivering, in order and once; nothing may crash, reject unhandled, or leak
- * a socket. (When the DeviceAgent lands, a follow-up aims this at it.)
+ * a socket. The same is then aimed at the in-path Conversation Server's MSRP listener while its relay
+ * carries a session. (`device-hostile-msrp.test.ts` aims it at a whole DeviceAgent.)
  */
 import { connect, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MsrpEndpoint } from '../electron/device/chat/msrp/msrp-endpoint';
+import { MsrpRelay } from '../server/conversation/in-path/msrp/msrp-relay';
+import { MsrpServerEndpoint } from '../server/conversation/in-path/msrp/msrp-server-endpoint';
 import { utf8 } from '../protocol/common/bytes';
 import type { MsrpSession } from '../protocol/msrp/msrp-session';
 import { formatMsrpUri, type MsrpUri } from '../protocol/msrp/msrp-uri';
@@ -56,9 +59,9 @@ interface Exchange {
  * Connect, write `bytes`, and collect the reply until the endpoint closes the connection or `until`
  * matches what was read. Bounded by the endpoint's binding timeout (an idle connection is closed).
  */
-function exchange(bytes: Uint8Array | string, until?: RegExp): Promise<Exchange> {
+function exchange(bytes: Uint8Array | string, until?: RegExp, port = callee.listenAddress!.port): Promise<Exchange> {
   return new Promise((resolve) => {
-    const socket: Socket = connect(callee.listenAddress!.port, '127.0.0.1');
+    const socket: Socket = connect(port, '127.0.0.1');
     let text = '';
     let settled = false;
     const finish = (closed: boolean): void => {
@@ -194,5 +197,56 @@ describe('a device MSRP endpoint under hostile input keeps serving its good sess
     expect(callee.connectionCount).toBe(1);
     expect(caller.connectionCount).toBe(1);
     expect(unhandled).toEqual([]);
+  });
+});
+
+describe('the in-path server MSRP listener under hostile input keeps relaying its session', () => {
+  it('answers or closes every hostile connection while the relay delivers in order and once', async () => {
+    const server = new MsrpServerEndpoint({ limits: LIMITS });
+    await server.listen();
+    const devices = [new MsrpEndpoint(), new MsrpEndpoint()];
+    try {
+      const legs = await Promise.all(
+        devices.map(async (device) => {
+          await device.listen();
+          const uri = device.newLocalUri();
+          const leg = server.expectLeg({ remotePath: [uri] });
+          const mine = await device.openSession({ localUri: uri, remotePath: [leg.session.localUri], setup: 'active' });
+          return { mine, leg: await leg.bound };
+        }),
+      );
+      const [a, b] = legs as [(typeof legs)[0], (typeof legs)[0]];
+      const relay = new MsrpRelay({ legA: a.leg, legB: b.leg, readControl: server });
+      const got: number[] = [];
+      b.mine.on('message', (m) => got.push(Number(new TextDecoder().decode(m.body))));
+      const port = server.listenAddress!.port;
+      const legUri = formatMsrpUri(a.leg.localUri);
+      // The leg is bound to its device: another connection naming it gets 506 (RFC 4975 §7.3.1).
+      const hijack = await exchange(send(legUri, 'msrp://127.0.0.1:9/x;tcp', '', 'hijack'), RESPONSE, port);
+      expect(hijack.text).toMatch(/^MSRP h0stile1 506 /);
+      const hostile = [
+        ...Array.from({ length: 100 }, () => exchange('', undefined, port)),
+        ...Array.from({ length: 20 }, (_, i) => exchange(garbage(100 + i, 2000), undefined, port)),
+        exchange(send(legUri, 'msrp://127.0.0.1:9/x;tcp', '', 'y'.repeat(LIMITS.maxChunkBytes + 1)), undefined, port),
+      ];
+      const sending = (async () => {
+        for (let i = 0; i < 200; i++) {
+          const { done } = a.mine.send(utf8(String(i)), 'text/plain');
+          if (i % 20 === 19) await done;
+        }
+      })();
+      const [replies] = await Promise.all([Promise.all(hostile), sending]);
+      for (const r of replies) expect(r.closed || /^MSRP \S+ [45]\d\d/.test(r.text)).toBe(true);
+      await new Promise<void>((resolve) => {
+        const check = (): void => (got.length >= 200 && server.connectionCount === 2 ? resolve() : void setTimeout(check, 10));
+        check();
+      });
+      expect(got).toEqual(Array.from({ length: 200 }, (_, i) => i));
+      expect(server.connectionCount).toBe(2);
+      expect(unhandled).toEqual([]);
+      relay.close();
+    } finally {
+      await Promise.all([server.close(), ...devices.map((d) => d.close())]);
+    }
   });
 });

@@ -118,9 +118,12 @@ describe('Try it locally: two profiles of the app on one machine', () => {
     const laptop = new DeviceAgent({ dataDir: join(root, 'profiles', 'laptop'), deviceName: 'Laptop' });
     const desktop = new DeviceAgent({ dataDir: join(root, 'profiles', 'desktop'), deviceName: 'Desktop' });
     cleanups.push(() => laptop.close(), () => desktop.close());
+    // As a user does it: the first profile is signed in (and lists itself) before the second one opens.
+    const laptopAlone = devicesOf(laptop, 1);
+    await laptop.signIn(laptopConfig);
+    expect((await laptopAlone).map((d) => d.name)).toEqual(['Laptop']);
     const laptopSees = devicesOf(laptop, 2);
     const desktopSees = devicesOf(desktop, 2);
-    await laptop.signIn(laptopConfig);
     await desktop.signIn(desktopConfig);
     const [fromLaptop, fromDesktop] = await Promise.all([laptopSees, desktopSees]);
     expect(fromLaptop.map((d) => [d.name, d.self]).sort()).toEqual([['Desktop', false], ['Laptop', true]]);

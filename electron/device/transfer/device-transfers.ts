@@ -108,6 +108,7 @@ export class DeviceTransfers implements IncomingReferHandler {
 
   /** Move a conversation by the target's `+sip.instance` (from the device list). Resolves with the transfer id. */
   moveToInstance(conversationId: string, targetInstanceId: string): string {
+    this.activeCarrier(conversationId); // the conversation first: nothing to move is the first thing to say
     const device = this.options.devices().find((d) => d.instanceId.toLowerCase() === targetInstanceId.toLowerCase());
     if (!device) throw new DeviceApiError('not-found', `no device ${targetInstanceId} in your device list`);
     if (device.self) throw new DeviceApiError('invalid-argument', 'the conversation is already on this device');
@@ -120,8 +121,7 @@ export class DeviceTransfers implements IncomingReferHandler {
    * Server A decides (403/404/480/481/488/491 come back as a failed `transferProgress`).
    */
   move(conversationId: string, target: MoveTarget): string {
-    const session = this.options.chat.carrier(conversationId);
-    if (!session || session.state !== ChatSessionState.Active) throw new DeviceApiError('invalid-state', 'no active session carries this conversation');
+    const session = this.activeCarrier(conversationId);
     const dialog = session.sip.dialog;
     if (!dialog) throw new DeviceApiError('invalid-state', 'the session has no dialog yet');
     const x = this.options.transferServiceUri;
@@ -179,6 +179,12 @@ export class DeviceTransfers implements IncomingReferHandler {
       throw new DeviceApiError('invalid-argument', `cannot send the move request: ${error instanceof Error ? error.message : String(error)}`);
     }
     return transferId;
+  }
+
+  private activeCarrier(conversationId: string): ChatSession {
+    const session = this.options.chat.carrier(conversationId);
+    if (!session || session.state !== ChatSessionState.Active) throw new DeviceApiError('invalid-state', 'no active session carries this conversation');
+    return session;
   }
 
   /** The source's `sendRefer` port: the REFER's final response and each NOTIFY's sipfrag go to the role. */

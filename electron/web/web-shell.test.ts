@@ -2,6 +2,7 @@ import { access, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
 import { parseDeviceSpec } from './shell-devices';
 import { WebShell, WebShellState } from './web-shell';
 
@@ -62,5 +63,30 @@ describe('the shell’s life', () => {
     const shell = new WebShell({ staticRoot: join(dir, 'renderer'), lab: LAB, devices, dataDir: join(dir, 'data') });
     await expect(shell.start()).rejects.toThrow('two devices share the id alice-laptop');
     await expect(access(join(dir, 'data'))).rejects.toThrow();
+  });
+});
+
+describe('“Try it locally” from a page', () => {
+  it('signs the page’s device in again on the shell’s own lab, under the name the page gives', async () => {
+    const shell = new WebShell({ staticRoot: join(dir, 'renderer'), devices: [parseDeviceSpec('sip:alice@a.example,Laptop')], dataDir: join(dir, 'try') });
+    try {
+      const description = await shell.start();
+      const page = new URL(description.devices[0]!.url);
+      const bridge = `ws://${page.host}/bridge${page.search}`;
+      const socket = new WebSocket(bridge, { origin: `http://${page.host}` });
+      const reply = await new Promise<Record<string, unknown>>((resolve, reject) => {
+        socket.on('error', reject);
+        socket.on('open', () => socket.send(JSON.stringify({ id: 1, channel: 'cpm:command:tryLocally', args: ['Phone'] })));
+        socket.on('message', (data) => {
+          const frame = JSON.parse(String(data)) as Record<string, unknown>;
+          if (frame['id'] === 1) resolve(frame);
+        });
+      });
+      socket.close();
+      expect(reply).toMatchObject({ ok: true, value: { uri: 'sip:alice@a.example', deviceName: 'Phone', websocketUrl: shell.lab?.description.domains[0]?.ws } });
+      expect((await shell.device('alice-laptop')!.agent.getAccount())?.deviceName).toBe('Phone');
+    } finally {
+      await shell.stop();
+    }
   });
 });

@@ -1,13 +1,22 @@
 /**
  * A windowed (virtualized) vertical list for long chat histories: only the rows in view plus `overscan`
- * rows on each side are in the DOM; every rendered row is measured (ResizeObserver) and its real height
- * replaces the estimate. The list keeps the viewport pinned to the row at its top when rows above change
- * (older pages prepended, rows measured), follows the end while the user is at the end, and asks for
- * older rows when the user nears the start. Follows the ARIA feed pattern (role=feed, articles with
- * aria-posinset / aria-setsize).
+ * rows on each side are in the DOM; every rendered row is measured (one ResizeObserver, which reports
+ * border-box sizes without forcing a layout) and its real height replaces the estimate. Follows the ARIA
+ * feed pattern (role=feed, articles with aria-posinset / aria-setsize).
+ *
+ * Scroll anchoring: whenever the layout changes (rows measured, older pages prepended, new rows at the end),
+ * the list reads the viewport's scrollTop once, finds the first visible row in the layout the user was
+ * looking at, and writes the scrollTop that puts that row at the same distance from the top in the new
+ * layout (`reanchoredScrollTop`). The scrollTop is read at that moment rather than remembered from the last
+ * scroll event, so a scroll that has not yet been reported is kept, not undone. At the end of the list
+ * the list follows new rows instead.
+ *
+ * Cost per frame: a scroll re-renders only when the rendered range changes; rows are memoized, so a
+ * re-render touches the rows whose position or index changed; older pages are asked for from an effect
+ * (after paint), well before the top is reached.
  */
-import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState, type ReactNode } from 'react';
-import { anchorFor, computeOffsets, scrollTopForAnchor, visibleRange, type ScrollAnchor } from './windowing';
+import { memo, useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState, type ReactNode } from 'react';
+import { computeOffsets, reanchoredScrollTop, sameRowRange, visibleRange, type RowRange } from './windowing';
 
 /** What a row needs to be listed. */
 export interface ListRow {
@@ -17,14 +26,15 @@ export interface ListRow {
 /** Props of VirtualList. */
 export interface VirtualListProps<R extends ListRow> {
   rows: readonly R[];
-  /** Height to assume for a row never rendered yet. */
+  /** Height to assume for a row never rendered yet (called once per row object). */
   estimateHeight: (row: R) => number;
+  /** Renders a row's content; keep it stable (useCallback) so that unchanged rows are not re-rendered. */
   renderRow: (row: R) => ReactNode;
   /** Accessible name of the feed. */
   label: string;
   /** Rows rendered above and below the viewport. */
   overscan?: number;
-  /** Called when the viewport is within `startThreshold` px of the first row. */
+  /** Called (after paint) while the viewport is within `startThreshold` px of the first row. */
   onReachStart?: () => void;
   startThreshold?: number;
   /** Whether a row can pin the scroll position (default: every row). Rows whose key moves must not. */
@@ -39,34 +49,83 @@ export interface VirtualListProps<R extends ListRow> {
 /** Within this many pixels of the end, the list counts as "at the end" and follows new rows. */
 const END_SLACK = 24;
 
-/** Finds a row's index by key, trying the likely places first (same index, or shifted by a prepend). */
-function makeIndexOf<R extends ListRow>(rows: readonly R[], hints: readonly number[]): (key: string) => number {
-  return (key) => {
-    for (const hint of hints) if (hint >= 0 && hint < rows.length && rows[hint]!.key === key) return hint;
-    for (let i = 0; i < rows.length; i++) if (rows[i]!.key === key) return i;
-    return -1;
-  };
+/** Viewport height to assume before the list is laid out. */
+const DEFAULT_VIEWPORT = 800;
+
+/** The layout last committed to the DOM: what the user is looking at. */
+interface Committed<R> {
+  rows: readonly R[];
+  offsets: Float64Array;
+  range: RowRange;
 }
+
+/** Finds a row's index by key, trying the likely places first (same index, or shifted by a prepend). */
+function findRow<R extends ListRow>(rows: readonly R[], key: string, hints: readonly number[]): number {
+  for (const hint of hints) if (hint >= 0 && hint < rows.length && rows[hint]!.key === key) return hint;
+  for (let i = 0; i < rows.length; i++) if (rows[i]!.key === key) return i;
+  return -1;
+}
+
+/** One positioned, observed row. Memoized: re-rendered only when its row, place or size of set changes. */
+interface VirtualRowProps<R extends ListRow> {
+  row: R;
+  index: number;
+  top: number;
+  setSize: number;
+  renderRow: (row: R) => ReactNode;
+  observe: (element: HTMLDivElement | null) => (() => void) | undefined;
+}
+
+function VirtualRowView<R extends ListRow>(props: VirtualRowProps<R>): ReactNode {
+  const { row, index, top, setSize } = props;
+  return (
+    <div
+      ref={props.observe}
+      data-row-key={row.key}
+      role="article"
+      aria-posinset={index + 1}
+      aria-setsize={setSize}
+      className="virtual-row"
+      style={{ transform: `translateY(${top}px)` }}
+    >
+      {props.renderRow(row)}
+    </div>
+  );
+}
+
+const VirtualRow = memo(VirtualRowView) as typeof VirtualRowView;
 
 /** The virtualized list. */
 export function VirtualList<R extends ListRow>(props: VirtualListProps<R>): ReactNode {
-  const { rows, estimateHeight, renderRow, overscan = 8, onReachStart, startThreshold = 600, anchorable } = props;
+  const { rows, estimateHeight, renderRow, overscan = 8, onReachStart, startThreshold = 2000, anchorable } = props;
   const container = useRef<HTMLDivElement>(null);
   const heights = useRef(new Map<string, number>());
+  const estimates = useRef(new WeakMap<R, number>());
+  const committed = useRef<Committed<R> | null>(null);
   const [measured, setMeasured] = useState(0);
   const [scrollTop, setScrollTop] = useState(0);
   const [viewport, setViewport] = useState(0);
-  const atEnd = useRef(true);
-  const anchor = useRef<{ value: ScrollAnchor; count: number } | null>(null);
+  const view = viewport || DEFAULT_VIEWPORT;
 
-  const offsets = useMemo(
-    () => computeOffsets(rows.length, (i) => heights.current.get(rows[i]!.key) ?? estimateHeight(rows[i]!)),
+  const offsets = useMemo(() => {
+    const cache = estimates.current;
+    return computeOffsets(rows.length, (i) => {
+      const row = rows[i]!;
+      const known = heights.current.get(row.key);
+      if (known !== undefined) return known;
+      let estimate = cache.get(row);
+      if (estimate === undefined) {
+        estimate = estimateHeight(row);
+        cache.set(row, estimate);
+      }
+      return estimate;
+    });
     // `measured` changes whenever a height in the map does.
-    [rows, estimateHeight, measured],
-  );
+  }, [rows, estimateHeight, measured]);
   const total = offsets[rows.length] ?? 0;
+  const range = visibleRange(offsets, scrollTop, view, overscan);
 
-  // One observer for every rendered row: a changed height re-lays the list out.
+  // One observer for every rendered row; a batch of changed heights is one re-layout.
   const observer = useMemo(
     () =>
       typeof ResizeObserver === 'undefined'
@@ -76,7 +135,7 @@ export function VirtualList<R extends ListRow>(props: VirtualListProps<R>): Reac
             for (const entry of entries) {
               const key = (entry.target as HTMLElement).dataset['rowKey'];
               if (key === undefined) continue;
-              const height = entry.borderBoxSize[0]?.blockSize ?? (entry.target as HTMLElement).offsetHeight;
+              const height = entry.borderBoxSize[0]?.blockSize ?? entry.contentRect.height;
               if (height > 0 && heights.current.get(key) !== height) {
                 heights.current.set(key, height);
                 changed = true;
@@ -105,71 +164,67 @@ export function VirtualList<R extends ListRow>(props: VirtualListProps<R>): Reac
     if (element === null) return;
     setViewport(element.clientHeight);
     if (typeof ResizeObserver === 'undefined') return;
-    const resize = new ResizeObserver(() => setViewport(element.clientHeight));
+    const resize = new ResizeObserver((entries) => {
+      const height = entries[0]?.contentRect.height;
+      if (height !== undefined) setViewport(height);
+    });
     resize.observe(element);
     return () => resize.disconnect();
   }, []);
 
-  // Remember which row is at the top of the viewport, to keep it there when rows above change.
-  const takeAnchor = useCallback(
-    (top: number) => {
-      const found = anchorFor(offsets, (i) => rows[i]!.key, top, anchorable ? (i) => anchorable(rows[i]!) : undefined);
-      anchor.current = found === null ? null : { value: found, count: rows.length };
-    },
-    [offsets, rows, anchorable],
-  );
-
-  // After every layout change: follow the end, or keep the anchor row where it was.
+  // After every layout change: follow the end, or keep the first visible row where it was.
   useLayoutEffect(() => {
     const element = container.current;
-    if (element === null) return;
-    let target: number | null = null;
-    if (atEnd.current) {
-      target = Math.max(0, total - element.clientHeight);
-    } else if (anchor.current !== null) {
-      const { value, count } = anchor.current;
-      target = scrollTopForAnchor(offsets, makeIndexOf(rows, [value.index + rows.length - count, value.index]), value);
+    const previous = committed.current;
+    committed.current = { rows, offsets, range };
+    if (element === null || (previous !== null && previous.offsets === offsets)) return;
+    // One read (the layout is needed for this frame anyway), at most one write.
+    const top = element.scrollTop;
+    const height = element.clientHeight;
+    const previousTotal = previous === null ? 0 : (previous.offsets[previous.rows.length] ?? 0);
+    const wasAtEnd = previousTotal - top - height <= END_SLACK;
+    let target: number | null;
+    if (wasAtEnd) {
+      target = Math.max(0, total - height);
+    } else {
+      const before = previous!.rows;
+      const shift = rows.length - before.length;
+      target = reanchoredScrollTop(
+        previous!.offsets,
+        (i) => before[i]!.key,
+        offsets,
+        (key, i) => findRow(rows, key, [i + shift, i]),
+        top,
+        anchorable ? (i) => anchorable(before[i]!) : undefined,
+      );
     }
-    if (target !== null && Math.abs(element.scrollTop - target) >= 1) {
-      element.scrollTop = target;
-      setScrollTop(element.scrollTop);
-    }
-    takeAnchor(element.scrollTop);
-  }, [offsets, rows, total, takeAnchor]);
+    const next = target ?? top;
+    if (Math.abs(next - top) >= 1) element.scrollTop = next;
+    setScrollTop(next);
+  }, [rows, offsets, range, total, anchorable]);
 
   const onScroll = useCallback(() => {
     const element = container.current;
-    if (element === null) return;
+    const layout = committed.current;
+    if (element === null || layout === null) return;
     const top = element.scrollTop;
-    atEnd.current = element.scrollHeight - top - element.clientHeight <= END_SLACK;
-    takeAnchor(top);
-    setScrollTop(top);
-    if (top <= startThreshold) onReachStart?.();
-  }, [takeAnchor, onReachStart, startThreshold]);
+    // Re-render only when other rows come into range, or the start comes near or goes away.
+    const next = visibleRange(layout.offsets, top, element.clientHeight || DEFAULT_VIEWPORT, overscan);
+    setScrollTop((current) => (sameRowRange(next, layout.range) && current <= startThreshold === top <= startThreshold ? current : top));
+  }, [overscan, startThreshold]);
 
-  // A short first page may not fill the viewport: ask for more right away.
+  // Older rows are asked for after paint, never from the scroll event itself; while the viewport stays
+  // near the start, every new page (rows.length) or finished fetch (a new onReachStart) asks again.
+  const nearStart = scrollTop <= startThreshold || total <= view + startThreshold;
   useEffect(() => {
-    if (viewport > 0 && total <= viewport + startThreshold && rows.length > 0) onReachStart?.();
-  }, [viewport, total, rows.length, onReachStart, startThreshold]);
+    if (nearStart && rows.length > 0) onReachStart?.();
+  }, [nearStart, rows.length, onReachStart]);
 
-  const range = visibleRange(offsets, scrollTop, viewport || 800, overscan);
+  const setSize = props.complete === false ? -1 : rows.length;
   const items: ReactNode[] = [];
   for (let i = range.start; i < range.end; i++) {
     const row = rows[i]!;
-    items.push(
-      <div
-        key={row.key}
-        ref={observe}
-        data-row-key={row.key}
-        role="article"
-        aria-posinset={i + 1}
-        aria-setsize={props.complete === false ? -1 : rows.length}
-        className="virtual-row"
-        style={{ transform: `translateY(${offsets[i]!}px)` }}
-      >
-        {renderRow(row)}
-      </div>,
-    );
+    items.push(<VirtualRow key={row.key} row={row} index={i} top={offsets[i]!} setSize={setSize} renderRow={renderRow} observe={observe} />);
   }
 
   return (

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { anchorFor, computeOffsets, rowAt, scrollTopForAnchor, visibleRange } from './windowing';
+import { anchorFor, computeOffsets, reanchoredScrollTop, rowAt, sameRowRange, scrollTopForAnchor, visibleRange } from './windowing';
 
 const heights = [40, 60, 20, 100, 30];
 const offsets = computeOffsets(heights.length, (i) => heights[i]!);
@@ -43,5 +43,79 @@ describe('windowing of a variable-height list', () => {
     const grownKeys = ['y', 'z', ...keys];
     expect(scrollTopForAnchor(grown, (k) => grownKeys.indexOf(k), anchor)).toBe(210);
     expect(scrollTopForAnchor(grown, () => -1, anchor)).toBeNull();
+  });
+
+  it('keeps the first visible row where it was when rows above it are measured taller or shorter', () => {
+    const keys = ['a', 'b', 'c', 'd', 'e'];
+    const measured = computeOffsets(5, (i) => [40, 90, 20, 100, 30][i]!); // b measured 30 px taller
+    // Row c's top was 10 px above the viewport's top; it still is.
+    const top = reanchoredScrollTop(offsets, (i) => keys[i]!, measured, (k) => keys.indexOf(k), 110)!;
+    expect(top).toBe(140);
+    expect(measured[2]! - top).toBe(offsets[2]! - 110);
+    // Nothing to anchor to in an empty list; a row that disappeared leaves the position alone.
+    expect(reanchoredScrollTop(computeOffsets(0, () => 0), () => 'x', measured, () => 0, 0)).toBeNull();
+    expect(reanchoredScrollTop(offsets, (i) => keys[i]!, measured, () => -1, 110)).toBeNull();
+  });
+
+  it('passes the anchor row\'s old index to the lookup, so a prepend can be found without a search', () => {
+    const keys = ['a', 'b', 'c', 'd', 'e'];
+    const hints: number[] = [];
+    const grown = computeOffsets(7, (i) => [50, 50, ...heights][i]!);
+    const top = reanchoredScrollTop(offsets, (i) => keys[i]!, grown, (key, before) => {
+      hints.push(before);
+      return ['y', 'z', ...keys].indexOf(key);
+    }, 230);
+    expect(hints).toEqual([4]);
+    expect(top).toBe(330);
+  });
+
+  it('compares rendered ranges by their rows', () => {
+    expect(sameRowRange({ start: 3, end: 9 }, { start: 3, end: 9 })).toBe(true);
+    expect(sameRowRange({ start: 3, end: 9 }, { start: 2, end: 9 })).toBe(false);
+    expect(sameRowRange({ start: 3, end: 9 }, { start: 3, end: 10 })).toBe(false);
+  });
+
+  it('scrolls 40,000 px up through rows measured in the frame of each scroll, and pages prepended, losing no ground', () => {
+    // The list as virtual-list.tsx drives it: 100 px up per frame; after each step the rows in range are
+    // measured (their real heights differ from the estimate) and, near the top, an older page of 100 rows is
+    // prepended; each re-layout re-anchors from the scrollTop the viewport has at that moment.
+    const realHeight = (n: number): number => 36 + (n % 7) * 13; // rows are keyed by their message number n
+    const estimate = 50;
+    const viewport = 720;
+    const measured = new Map<number, number>();
+    let first = 99_900; // loaded rows: [first, 100_000): the newest page
+    let layout = computeOffsets(100_000 - first, (i) => measured.get(first + i) ?? estimate);
+    const keyAt = (base: number) => (i: number): string => String(base + i);
+    const relayout = (scrollTop: number, nextFirst: number): number => {
+      const before = layout;
+      const beforeFirst = first;
+      first = nextFirst;
+      layout = computeOffsets(100_000 - first, (i) => measured.get(first + i) ?? estimate);
+      return reanchoredScrollTop(before, keyAt(beforeFirst), layout, (key) => Number(key) - first, scrollTop) ?? scrollTop;
+    };
+    const measure = (scrollTop: number): number => {
+      const range = visibleRange(layout, scrollTop, viewport, 8);
+      for (let i = range.start; i < range.end; i++) measured.set(first + i, realHeight(first + i));
+      return relayout(scrollTop, first);
+    };
+    let scrollTop = measure(layout[layout.length - 1]! - viewport);
+    scrollTop = measure(scrollTop);
+    // The row at the top of the viewport, and how far below the viewport's top it starts.
+    const startRow = first + rowAt(layout, scrollTop);
+    const startOffset = layout[startRow - first]! - scrollTop;
+
+    let pages = 0;
+    for (let frame = 0; frame < 400; frame++) {
+      scrollTop -= 100;
+      expect(scrollTop).toBeGreaterThan(0); // the pages keep ahead of the viewport
+      scrollTop = measure(scrollTop);
+      if (scrollTop < 2000) {
+        scrollTop = relayout(scrollTop, first - 100);
+        pages++;
+      }
+    }
+    // Where the starting row is now, relative to the viewport: exactly 40,000 px further down.
+    expect(layout[startRow - first]! - scrollTop - startOffset).toBeCloseTo(40_000, 6);
+    expect(pages).toBeGreaterThanOrEqual(5);
   });
 });

@@ -74,3 +74,27 @@ export function scrollTopForAnchor(offsets: Float64Array, indexOfKey: (key: stri
   if (index < 0 || index >= offsets.length - 1) return null;
   return Math.max(0, offsets[index]! - anchor.delta);
 }
+
+/**
+ * The scrollTop that keeps the viewport on the same content after a re-layout (rows measured, older rows
+ * prepended): the first visible row that may anchor is found in the layout the user was looking at
+ * (`before`, at the scrollTop the viewport has *now*, which may have moved since the last scroll event),
+ * and put back at the same distance from the viewport's top in the new layout (`after`). Null when there
+ * is nothing to anchor to or the anchor row is gone (leave the scroll position alone).
+ */
+export function reanchoredScrollTop(
+  before: Float64Array,
+  keyBefore: (index: number) => string,
+  after: Float64Array,
+  indexAfter: (key: string, indexBefore: number) => number,
+  scrollTop: number,
+  anchorable?: (index: number) => boolean,
+): number | null {
+  const anchor = anchorFor(before, keyBefore, scrollTop, anchorable);
+  return anchor === null ? null : scrollTopForAnchor(after, (key) => indexAfter(key, anchor.index), anchor);
+}
+
+/** True when two ranges hold the same rows (a scroll that keeps them needs no re-render). */
+export function sameRowRange(a: RowRange, b: RowRange): boolean {
+  return a.start === b.start && a.end === b.end;
+}

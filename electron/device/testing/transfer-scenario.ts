@@ -139,8 +139,8 @@ export async function setUpChat(lab: LabLike, options: { alice?: string; bob?: s
     startParty(lab, bobUri, 'Bob', { autoAccept: true }),
   ]);
   try {
-    await laptop.until('devices', (list) => list.some((d) => d.name === 'Desktop' && d.cpmCapable && !d.self));
-    await desktop.until('devices', (list) => list.some((d) => d.name === 'Laptop' && d.cpmCapable && !d.self));
+    await seesSibling(laptop, 'Desktop');
+    await seesSibling(desktop, 'Laptop');
     const conversation = await laptop.agent.startChat(bobUri);
     const incoming = await bob.until('incomingSession', (s) => s.conversationId === conversation.id);
     await bob.agent.acceptSession(incoming.sessionId);
@@ -150,6 +150,17 @@ export async function setUpChat(lab: LabLike, options: { alice?: string; bob?: s
   } catch (error) {
     await Promise.allSettled([laptop.close(), desktop.close(), bob.close()]);
     throw error;
+  }
+}
+
+/** Wait until `party`'s device list shows its sibling `name` (CPM-capable); the error says what it saw. */
+async function seesSibling(party: Party, name: string): Promise<void> {
+  try {
+    await party.until('devices', (list) => list.some((d) => d.name === name && d.cpmCapable && !d.self), 20_000);
+  } catch {
+    const lists = party.of('devices').map((l) => l.map((d) => `${d.name}${d.self ? ' (self)' : ''}`).join(', '));
+    const problems = party.of('error').map((e) => e.message);
+    throw new Error(`${party.name} never saw ${name} in its device list; lists: [${lists.join(' | ')}]; problems: [${problems.join(' | ')}]`);
   }
 }
 

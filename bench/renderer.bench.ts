@@ -1,5 +1,6 @@
 /**
- * Renderer benchmark: `npx tsx bench/renderer.bench.ts [--runs N]`.
+ * Renderer benchmark: `npx tsx bench/renderer.bench.ts [--runs N] [--trace FILE]` (`--trace` keeps the last
+ * run's Chromium trace of the scroll, for chrome://tracing or the DevTools performance panel).
  *
  * The real app (the built renderer, served by the browser shell, over the WebSocket bridge to a real
  * DeviceAgent on an in-process lab) in Debian's headless Chromium, with a 100,000-message conversation seeded
@@ -217,7 +218,7 @@ function scrollUp(page: Page, frames: number, stepPx: number): Promise<ScrollRes
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { runs: { type: 'string', default: '3' } }, strict: true });
+  const { values } = parseArgs({ options: { runs: { type: 'string', default: '3' }, trace: { type: 'string' } }, strict: true });
   const runs = Number(values.runs);
   if (!Number.isInteger(runs) || runs < 1 || runs > 20) throw new Error('--runs must be an integer from 1 to 20');
 
@@ -247,6 +248,7 @@ async function main(): Promise<void> {
       await chromium.browser.startTracing(undefined, { categories: ['devtools.timeline', 'disabled-by-default-devtools.timeline', 'toplevel'] });
       const scrolled = await scrollUp(page, SCROLL_FRAMES, SCROLL_STEP_PX);
       const trace = await chromium.browser.stopTracing();
+      if (values.trace !== undefined) writeFileSync(values.trace, trace);
       if (errors.length > 0) throw new Error(`the page reported errors: ${errors.join('; ')}`);
       figures.push({
         appReadyMs: ready,

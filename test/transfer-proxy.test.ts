@@ -71,6 +71,31 @@ async function expectSessionStillWorks(s: ChatSetup, sessionId: string): Promise
   expect(s.desktop.of('message').filter((m) => m.id === fromBob.id)).toEqual([]);
 }
 
+/**
+ * Run a failing move while bob sends every 10 ms and Laptop every 25 ms; afterwards Laptop and bob hold every
+ * message both sent, once and in order, and Desktop none of them.
+ */
+async function losesNothing(s: ChatSetup, failingMove: () => Promise<void>): Promise<void> {
+  const load = new ChatLoad(s);
+  load.start();
+  try {
+    await new Promise((r) => setTimeout(r, 100));
+    await failingMove();
+    await new Promise((r) => setTimeout(r, 100));
+  } finally {
+    load.stop();
+  }
+  expect(load.refused).toBe(0);
+  const alice = load.sent.filter((m) => m.sender === 'alice');
+  const fromBob = load.sent.filter((m) => m.sender === 'bob');
+  await waitUntil('everything arrived', async () =>
+    deliveryReport(fromBob, await allMessages(s.laptop, s.conversationId)).lost === 0 && deliveryReport(alice, await allMessages(s.bob, s.conversationId)).lost === 0,
+  ).catch(() => undefined);
+  expect(deliveryReport(load.sent, await allMessages(s.laptop, s.conversationId))).toMatchObject({ lost: 0, duplicated: 0, outOfOrder: 0 });
+  expect(deliveryReport(alice, await allMessages(s.bob, s.conversationId))).toMatchObject({ lost: 0, duplicated: 0, outOfOrder: 0 });
+  expect(s.desktop.of('message').filter((m) => load.sent.some((x) => x.id === m.id))).toEqual([]);
+}
+
 /** The reply to a hand-made REFER. */
 function finalResponse(subscriber: ReferSubscriber): Promise<number> {
   return new Promise((resolve) => subscriber.once('response', (status) => resolve(status)));
@@ -143,22 +168,30 @@ describe('moving a live chat Laptop → Desktop, both Conversation Servers proxy
   it('declined on the target: the source keeps its session and nothing is lost', async () => {
     const s = await start({ desktopAutoAccept: false });
     const sessionId = s.laptop.agent.chatService!.carrier(s.conversationId)!.id;
-    const transferId = await s.laptop.agent.moveConversation(s.conversationId, instanceOf(s.desktop));
-    const prompt = await s.desktop.until('joinRequest');
-    expect(prompt).toMatchObject({ conversationId: s.conversationId, peerUri: 'sip:bob@b.example', sourceDeviceName: 'Laptop' });
-    await s.desktop.agent.declineJoin(prompt.joinId);
-    expect(await outcomeOf(s.laptop, transferId)).toMatchObject({ phase: 'declined', outcome: 'declined', statusCode: 603, description: 'Desktop declined' });
+    let joinId = '';
+    await losesNothing(s, async () => {
+      const transferId = await s.laptop.agent.moveConversation(s.conversationId, instanceOf(s.desktop));
+      const prompt = await s.desktop.until('joinRequest');
+      joinId = prompt.joinId;
+      expect(prompt).toMatchObject({ conversationId: s.conversationId, peerUri: 'sip:bob@b.example', sourceDeviceName: 'Laptop' });
+      await s.desktop.agent.declineJoin(prompt.joinId);
+      expect(await outcomeOf(s.laptop, transferId)).toMatchObject({ phase: 'declined', outcome: 'declined', statusCode: 603, description: 'Desktop declined' });
+    });
     await expectSessionStillWorks(s, sessionId);
-    await expect(s.desktop.agent.acceptJoin(prompt.joinId)).rejects.toThrow(/no Join request/);
+    await expect(s.desktop.agent.acceptJoin(joinId)).rejects.toThrow(/no Join request/);
   });
 
   it('never answered: Conversation Server A gives up (408), withdraws the prompt, and the source keeps its session', async () => {
     const s = await start({ desktopAutoAccept: false, transferTargetAnswerMs: 400 });
     const sessionId = s.laptop.agent.chatService!.carrier(s.conversationId)!.id;
-    const transferId = await s.laptop.agent.moveConversation(s.conversationId, instanceOf(s.desktop));
     lab!.trace.enable();
-    const prompt = await s.desktop.until('joinRequest');
-    expect(await outcomeOf(s.laptop, transferId)).toMatchObject({ phase: 'timed-out', outcome: 'no-answer', statusCode: 408 });
+    let joinId = '';
+    await losesNothing(s, async () => {
+      const transferId = await s.laptop.agent.moveConversation(s.conversationId, instanceOf(s.desktop));
+      joinId = (await s.desktop.until('joinRequest')).joinId;
+      expect(await outcomeOf(s.laptop, transferId)).toMatchObject({ phase: 'timed-out', outcome: 'no-answer', statusCode: 408 });
+    });
+    const prompt = { joinId };
     await s.desktop.until('transferProgress', (p) => p.transferId === prompt.joinId && p.phase === 'timed-out');
     // Desktop took the unsubscribe (RFC 6665 §4.2.1.4): 200, then a last NOTIFY saying terminated.
     await waitUntil('Desktop answered the unsubscribe', () => lab!.trace.hops({ methods: ['SUBSCRIBE'] }).find((h) => h.from === 'Desktop' && h.status === 200));
@@ -176,21 +209,25 @@ describe('moving a live chat Laptop → Desktop, both Conversation Servers proxy
       sip.reject(500, 'Server Internal Error');
       return null;
     };
-    const transferId = await s.laptop.agent.moveConversation(s.conversationId, instanceOf(s.desktop));
-    expect(await outcomeOf(s.laptop, transferId)).toMatchObject({ phase: 'failed', outcome: 'failed', statusCode: 500 });
-    await s.desktop.until('transferProgress', (p) => p.role === 'target' && p.phase === 'failed');
+    await losesNothing(s, async () => {
+      const transferId = await s.laptop.agent.moveConversation(s.conversationId, instanceOf(s.desktop));
+      expect(await outcomeOf(s.laptop, transferId)).toMatchObject({ phase: 'failed', outcome: 'failed', statusCode: 500 });
+    });
+    await s.desktop.until('transferProgress', (p) => p.role === 'target' && p.phase === 'failed' && p.statusCode === 500);
     await expectSessionStillWorks(s, sessionId);
   });
 
   it('a second move while one is under way is refused with 491', async () => {
     const s = await start({ desktopAutoAccept: false });
     const sessionId = s.laptop.agent.chatService!.carrier(s.conversationId)!.id;
-    const first = await s.laptop.agent.moveConversation(s.conversationId, instanceOf(s.desktop));
-    const prompt = await s.desktop.until('joinRequest');
-    const second = await s.laptop.agent.moveConversation(s.conversationId, instanceOf(s.desktop));
-    expect(await outcomeOf(s.laptop, second)).toMatchObject({ phase: 'failed', outcome: 'refused', statusCode: 491 });
-    await s.desktop.agent.declineJoin(prompt.joinId);
-    expect(await outcomeOf(s.laptop, first)).toMatchObject({ phase: 'declined' });
+    await losesNothing(s, async () => {
+      const first = await s.laptop.agent.moveConversation(s.conversationId, instanceOf(s.desktop));
+      const prompt = await s.desktop.until('joinRequest');
+      const second = await s.laptop.agent.moveConversation(s.conversationId, instanceOf(s.desktop));
+      expect(await outcomeOf(s.laptop, second)).toMatchObject({ phase: 'failed', outcome: 'refused', statusCode: 491 });
+      await s.desktop.agent.declineJoin(prompt.joinId);
+      expect(await outcomeOf(s.laptop, first)).toMatchObject({ phase: 'declined' });
+    });
     await expectSessionStillWorks(s, sessionId);
   });
 

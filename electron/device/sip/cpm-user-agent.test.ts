@@ -288,6 +288,33 @@ function sendJoinRefer(responder: TinyResponder, callId = 'join-1'): void {
   ]);
 }
 
+describe('CpmUserAgent subscribing to its own registrations', () => {
+  it('takes a reg NOTIFY that overtakes the 200 to its SUBSCRIBE (RFC 6665 §4.1.2.4) instead of answering 481', async () => {
+    const setup = await startUa();
+    await registered(setup);
+    const bodies: string[] = [];
+    const sub = setup.ua.subscribe('sip:alice@a.example', 'reg', 'application/reginfo+xml', { expires: 600, contentType: 'application/reginfo+xml' });
+    sub.on('notify', (_final, _request, body) => bodies.push(body ?? ''));
+    sub.subscribe();
+    const subscribe = await setup.responder.request('SUBSCRIBE');
+    // The NOTIFY comes first (it took another path through the core), the 200 a little later.
+    setup.responder.sendRequest('NOTIFY', PUB_GRUU, [
+      { name: 'From', value: `${subscribe.headers.get('To')};tag=srv1` },
+      { name: 'To', value: subscribe.headers.get('From') ?? '' },
+      { name: 'Call-ID', value: subscribe.headers.get('Call-ID') ?? '' },
+      { name: 'CSeq', value: '1 NOTIFY' },
+      { name: 'Contact', value: '<sip:cs-a@127.0.0.1;transport=ws>' },
+      { name: 'Event', value: 'reg' },
+      { name: 'Subscription-State', value: 'active;expires=600' },
+      { name: 'Content-Type', value: 'application/reginfo+xml' },
+    ], '<reginfo/>');
+    await new Promise((r) => setTimeout(r, 50));
+    setup.responder.reply(subscribe, 200, [{ name: 'Contact', value: '<sip:cs-a@127.0.0.1;transport=ws>' }, { name: 'Expires', value: '600' }]);
+    expect((await setup.responder.response('NOTIFY')).status).toBe(200);
+    expect(bodies).toEqual(['<reginfo/>']);
+  });
+});
+
 describe('CpmUserAgent receiving an out-of-dialog REFER', () => {
   it('asks the handler, answers 202 with its pub-gruu, and runs the refer subscription to its end', async () => {
     let seen: IncomingRefer | undefined;

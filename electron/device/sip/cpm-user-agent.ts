@@ -121,6 +121,9 @@ export interface CpmUserAgentOptions {
 /** UA configuration with the field patches/jssip+3.13.8.patch adds. */
 type PatchedUAConfiguration = UAConfiguration & { rtc_peer_connection_factory?: (configuration: unknown, constraints: unknown) => unknown };
 
+/** How long a NOTIFY that overtook its SUBSCRIBE's 2xx is held (RFC 6665 §4.1.2.4). */
+const EARLY_NOTIFY_HOLD_MS = 2_000;
+
 const baseReceiveRequest = (UA.prototype as unknown as { receiveRequest(request: JsSipIncomingRequest): void }).receiveRequest;
 
 /** The CPM device user agent. Call `start()` to connect and register. */
@@ -130,6 +133,8 @@ export class CpmUserAgent extends UA {
   readonly instanceId: string;
   readonly deviceName: string;
   private readonly subscribers = new Set<ReferSubscriber>();
+  /** Call-IDs of our SUBSCRIBEs whose NOTIFYs may overtake the 2xx. */
+  private readonly pendingSubscribeCallIds = new Set<string>();
   private readonly notifiers = new Set<ReferNotifier>();
   /** The dialogs of our REFER subscriptions (we notify): in-dialog SUBSCRIBEs on them are ours. */
   private readonly notifierDialogs = new WeakSet<object>();
@@ -239,9 +244,45 @@ export class CpmUserAgent extends UA {
         for (const subscriber of this.subscribers) {
           if (subscriber.matches(request.call_id, request.to_tag)) subscriber.createDialogFromNotify(request);
         }
+        if (!internals._findDialog(request.call_id, request.from_tag, request.to_tag) && this.holdEarlyNotify(request)) return;
       }
     }
     baseReceiveRequest.call(this, request);
+  }
+
+  /**
+   * RFC 6665 §4.1.2.4: a NOTIFY may overtake the 2xx to its SUBSCRIBE (they travel on different paths through
+   * the core). JsSIP's Subscriber creates its dialog only on the 2xx and would answer such a NOTIFY 481, leaving
+   * the device list empty until the next refresh. Hold it (bounded) until the dialog exists, then deliver it.
+   * Returns false when the NOTIFY is not for a subscription we are waiting on.
+   */
+  private holdEarlyNotify(request: JsSipIncomingRequest): boolean {
+    if (!this.pendingSubscribeCallIds.has(request.call_id)) return false;
+    const started = Date.now();
+    const retry = (): void => {
+      const dialog = internalsOf(this)._findDialog(request.call_id, request.from_tag, request.to_tag ?? '');
+      if (dialog || Date.now() - started > EARLY_NOTIFY_HOLD_MS || !this.pendingSubscribeCallIds.has(request.call_id)) {
+        baseReceiveRequest.call(this, request); // delivered to the dialog, or answered 481 as before
+        return;
+      }
+      setTimeout(retry, 10).unref();
+    };
+    setTimeout(retry, 10).unref();
+    return true;
+  }
+
+  /** JsSIP's subscribe, remembering the Call-ID so that an early NOTIFY is held, not refused. */
+  override subscribe(...args: Parameters<UA['subscribe']>): ReturnType<UA['subscribe']> {
+    const subscriber = super.subscribe(...args);
+    const callId = (subscriber as unknown as { _params?: { call_id?: string } })._params?.call_id;
+    if (typeof callId === 'string') this.trackSubscription(callId);
+    return subscriber;
+  }
+
+  /** Note the Call-ID of a SUBSCRIBE we send, so an early NOTIFY for it is held rather than refused. */
+  trackSubscription(callId: string, settledAfterMs = 64 * 500): void {
+    this.pendingSubscribeCallIds.add(callId);
+    setTimeout(() => this.pendingSubscribeCallIds.delete(callId), settledAfterMs).unref();
   }
 
   // ─── Registration tracking ──────────────────────────────────────────────────────────────────────────────

@@ -12,6 +12,7 @@ const LOAD = [
   'test/sip-fuzz-wire.test.ts',
   'server/sip/transport/sipp-interop.test.ts',
   'test/browser-app.test.ts',
+  'scripts/start-fallback.test.ts',
 ];
 
 const common = {

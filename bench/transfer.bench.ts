@@ -9,7 +9,7 @@
  * - interruption: the largest delivery delay (bob's send → first arrival on one of alice's devices) of bob's
  *   messages sent during the move, minus the median delay of those sent outside every move.
  * Medians and p99 per pair; also what the final holder lost, got twice or out of order. Prints a markdown
- * table and writes bench/results/transfer.json. The lab's SIP trace stays off.
+ * table and writes bench/results/transfer.json and transfer.md. The lab's SIP trace stays off.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
@@ -174,6 +174,8 @@ async function main(): Promise<void> {
   mkdirSync(dir, { recursive: true });
   const result = { date: new Date().toISOString(), node: process.version, cpus: cpus().length, loadAverage: Math.round(loadavg()[0]! * 100) / 100, movesPerPair: MOVES, rows };
   writeFileSync(join(dir, 'transfer.json'), `${JSON.stringify(result, null, 2)}\n`);
+  const heading = `# Transfer bench (${result.date}, node ${result.node}, ${result.cpus} CPUs, load ${result.loadAverage})\n\nUp to ${MOVES} moves per pair, Laptop ⇄ Desktop, bob every 10 ms, alice every 25 ms.\n\n`;
+  writeFileSync(join(dir, 'transfer.md'), `${heading}${lines.join('\n')}\n`);
 }
 
 main().then(

@@ -1,7 +1,7 @@
 /**
  * The app page's entry point.
  */
-import { resolveDeviceApi } from './api/device-api-source';
+import { connectDeviceApi } from './api/device-api-source';
 import { boot, showStartupProblem } from './boot';
 import './styles.css';
 
@@ -9,7 +9,8 @@ const container = document.getElementById('root');
 if (container === null) throw new Error('index.html has no #root element');
 
 let lost: (() => void) | null = null;
-const source = resolveDeviceApi(
+// The app starts once the bridge socket is open; a page the shell refused says why instead.
+void connectDeviceApi(
   {
     cpm: (window as unknown as { cpm?: unknown }).cpm,
     location: window.location,
@@ -19,11 +20,11 @@ const source = resolveDeviceApi(
     onConnectionLost: () => lost?.(),
     onProtocolError: (problem) => console.warn(`[renderer] ${problem}`),
   },
-);
-
-if (source.ok) {
-  const store = boot(source.api, container);
-  lost = () => store.getState().setConnectionLost();
-} else {
-  showStartupProblem(container, source.problem);
-}
+).then((source) => {
+  if (source.ok) {
+    const store = boot(source.api, container);
+    lost = () => store.getState().setConnectionLost();
+  } else {
+    showStartupProblem(container, source.problem);
+  }
+});

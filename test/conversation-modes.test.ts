@@ -7,104 +7,15 @@
  * side ends every leg.
  */
 import { randomUUID } from 'node:crypto';
-import type { RTCSession } from 'jssip/lib/RTCSession';
-import type { RTCSessionEvent } from 'jssip/lib/UA';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { encodeCpim, decodeCpim } from '../protocol/cpim/cpim';
-import type { MsrpSession } from '../protocol/msrp/msrp-session';
-import { MsrpEndpoint } from '../electron/device/chat/msrp/msrp-endpoint';
-import { CpmUserAgent } from '../electron/device/sip/cpm-user-agent';
-import { MsrpPeerConnection, type MsrpNegotiation } from '../electron/device/sip/msrp-peer-connection';
-import { WsSocket } from '../electron/device/sip/ws-socket';
 import type { ConversationMode } from '../server/conversation/conversation-mode';
 import type { InPathHandler } from '../server/conversation/in-path/in-path-handler';
 import { LabNetwork } from '../server/lab/lab-network';
 import { waitFor } from './helpers/lab-device';
+import { cpmHeaders, exchange, placeCall, startCallDevice, type CallDevice } from './helpers/msrp-call-device';
 
-const NO_MEDIA = { mediaConstraints: { audio: false, video: false } };
-const ACCEPT_CONTACT = 'Accept-Contact: *;+g.3gpp.icsi-ref="urn%3Aurn-7%3A3gpp-service.ims.icsi.oma.cpm.session"';
 /** Messages each way: 10,000 in the run Alice ends, 1,000 in the one Bob ends (the suite stays short). */
 const MESSAGES = { alice: 10_000, bob: 1_000 } as const;
-
-interface Device {
-  name: string;
-  ua: CpmUserAgent;
-  msrp: MsrpEndpoint;
-  negotiations: MsrpNegotiation[];
-  sessions: Promise<MsrpSession>[];
-  incoming: RTCSession[];
-}
-
-async function startDevice(lab: LabNetwork, user: string, name: string): Promise<Device> {
-  const domain = lab.description.domains.find((x) => x.domain === user.split('@')[1])!;
-  const password = lab.description.users.find((u) => u.uri === user)!.password;
-  const msrp = new MsrpEndpoint();
-  await msrp.listen();
-  const socket = new WsSocket({ url: domain.ws });
-  const hook = lab.trace.device(name);
-  const send = socket.send.bind(socket);
-  socket.send = (message: string): boolean => {
-    hook.sent(message);
-    return send(message);
-  };
-  let inner: (data: string) => void = () => undefined;
-  Object.defineProperty(socket, 'ondata', {
-    configurable: true,
-    get: () => (data: string) => {
-      hook.received(data);
-      inner(data);
-    },
-    set: (fn: (data: string) => void) => {
-      inner = fn;
-    },
-  });
-  const device: Device = { name, ua: undefined as unknown as CpmUserAgent, msrp, negotiations: [], sessions: [], incoming: [] };
-  device.ua = new CpmUserAgent({
-    uri: user,
-    password,
-    deviceName: name,
-    instanceId: `urn:uuid:${randomUUID()}`,
-    socket,
-    connectionRecovery: { minIntervalSeconds: 1, maxIntervalSeconds: 2 },
-    peerConnectionFactory: () =>
-      new MsrpPeerConnection({
-        localEndpoint: () => ({ path: [msrp.newLocalUri()], acceptTypes: ['message/cpim'], acceptWrappedTypes: ['text/plain', 'message/imdn+xml'] }),
-        onNegotiated: (negotiation) => {
-          device.negotiations.push(negotiation);
-          const opened = msrp.openSession({ localUri: negotiation.localPath.at(-1)!, remotePath: negotiation.remotePath, setup: negotiation.setup });
-          opened.catch(() => undefined);
-          device.sessions.push(opened);
-        },
-      }),
-  });
-  device.ua.on('newRTCSession', (event: RTCSessionEvent) => {
-    if (event.originator !== 'remote') return;
-    device.incoming.push(event.session);
-    event.session.answer(NO_MEDIA);
-  });
-  device.ua.start();
-  await waitFor(`${name} registered`, () => device.ua.pubGruu !== null);
-  return device;
-}
-
-/** `count` CPIM messages from `from` to `to`; resolves with the imdn.Message-IDs `to` received, in order. */
-async function exchange(from: MsrpSession, to: MsrpSession, count: number, tag: string): Promise<{ sent: string[]; received: string[] }> {
-  const received: string[] = [];
-  const all = new Promise<void>((resolve) => {
-    to.on('message', (m) => {
-      received.push(decodeCpim(m.body).imdnMessageId ?? '?');
-      if (received.length === count) resolve();
-    });
-  });
-  const sent: string[] = [];
-  for (let i = 0; i < count; i++) {
-    const id = `${tag}-${i}-${randomUUID().slice(0, 8)}`;
-    sent.push(id);
-    from.send(encodeCpim({ from: { uri: 'sip:x@x' }, to: [{ uri: 'sip:y@y' }], dateTime: new Date(), imdn: { messageId: id }, contentType: 'text/plain', body: `message ${i} ${'·'.repeat(i % 50)}` }), 'message/cpim');
-  }
-  await all;
-  return { sent, received };
-}
 
 const PAIRS: [ConversationMode, ConversationMode][] = [
   ['in-path', 'in-path'],
@@ -115,21 +26,17 @@ const PAIRS: [ConversationMode, ConversationMode][] = [
 
 describe.each(PAIRS)('CS A %s, CS B %s', (modeA, modeB) => {
   let lab: LabNetwork;
-  let alice: Device;
-  let bob: Device;
+  let alice: CallDevice;
+  let bob: CallDevice;
 
   beforeAll(async () => {
     lab = await LabNetwork.start({ modeA, modeB });
     lab.trace.enable({ raw: true });
-    [alice, bob] = await Promise.all([startDevice(lab, 'sip:alice@a.example', 'alice laptop'), startDevice(lab, 'sip:bob@b.example', 'bob desktop')]);
+    [alice, bob] = await Promise.all([startCallDevice(lab, 'sip:alice@a.example', 'alice laptop'), startCallDevice(lab, 'sip:bob@b.example', 'bob desktop')]);
   });
 
   afterAll(async () => {
-    for (const d of [alice, bob]) {
-      d?.ua.stop();
-    }
-    await new Promise((r) => setTimeout(r, 100));
-    await Promise.all([alice?.msrp.close(), bob?.msrp.close()]);
+    await Promise.all([alice?.stop(), bob?.stop()]);
     await lab?.close();
   });
 
@@ -142,14 +49,7 @@ describe.each(PAIRS)('CS A %s, CS B %s', (modeA, modeB) => {
       expect(lab.domain('b.example').conversation.sessions.mode).toBe(modeB);
       const conversationId = randomUUID();
       const offered = bob.incoming.length;
-      const confirmed = new Promise<RTCSession>((resolve, reject) => {
-        const session = alice.ua.call('sip:bob@b.example', {
-          ...NO_MEDIA,
-          extraHeaders: [ACCEPT_CONTACT, `Conversation-ID: ${conversationId}`, `Contribution-ID: ${randomUUID()}`],
-          eventHandlers: { confirmed: () => resolve(session), failed: (e: { cause: string }) => reject(new Error(`call failed: ${e.cause}`)) },
-        });
-      });
-      const aliceCall = await confirmed;
+      const aliceCall = await placeCall(alice, 'sip:bob@b.example', cpmHeaders(conversationId));
       const bobCall = await waitFor('Bob’s side', () => bob.incoming[offered]);
 
       // The INVITE's way, across every leg (in-path legs have their own Call-IDs): found by Conversation-ID.

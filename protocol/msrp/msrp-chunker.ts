@@ -32,34 +32,59 @@ export interface ChunkSource {
   abort(): OutgoingChunk | undefined;
 }
 
-/** Default chunk size in bytes: small enough for any relay, large enough to keep the header overhead low. */
+/**
+ * Default size of a message's first chunk in bytes: a short message is one SEND, and the first bytes of a
+ * long one leave at once.
+ */
 export const DEFAULT_CHUNK_SIZE = 2048;
+
+/**
+ * Default largest chunk: a long message's chunks double from the first chunk's size up to this. RFC 4975
+ * §5.1 leaves the chunk size to the sender; 256 KiB keeps a 1 MiB message to 11 transactions instead of
+ * 512, stays well under the 1 MiB chunk bound of our receivers, and bounds how long another session sharing
+ * the connection waits behind one chunk.
+ */
+export const DEFAULT_MAX_CHUNK_SIZE = 256 * 1024;
 
 /** Options of a `MessageChunker`. */
 export interface ChunkerOptions {
-  /** Maximum chunk body size, at least 1. Default 2048. */
+  /**
+   * Size of the first chunk's body, at least 1. Default 2048. Given without `maxChunkSize`, every chunk
+   * has this size (a fixed chunk size).
+   */
   chunkSize?: number;
+  /**
+   * Largest chunk body: each chunk is twice the previous one up to this (RFC 4975 §5.1 lets the sender
+   * choose). Default `chunkSize` when that is given, else `DEFAULT_MAX_CHUNK_SIZE`.
+   */
+  maxChunkSize?: number;
   /** Announce the total size in every Byte-Range (default); `false` sends `*` (RFC 4975 §7.1.1). */
   announceTotal?: boolean;
 }
 
 /**
  * Yields the chunks of one message lazily, so that a queue of large messages costs no more memory than
- * the messages themselves. A zero-length message yields one chunk `1-0/0`.
+ * the messages themselves. A zero-length message yields one chunk `1-0/0`. Chunk bodies are views of the
+ * message body (no copies). Sizes ramp up: `chunkSize`, twice that, … up to `maxChunkSize`.
  */
 export class MessageChunker implements ChunkSource {
   private offset = 0;
   private started = false;
   private aborted = false;
-  private readonly chunkSize: number;
+  private nextSize: number;
+  private readonly maxChunkSize: number;
   private readonly announceTotal: boolean;
 
   constructor(
     readonly body: Uint8Array,
     options: ChunkerOptions = {},
   ) {
-    this.chunkSize = options.chunkSize ?? DEFAULT_CHUNK_SIZE;
-    if (!Number.isInteger(this.chunkSize) || this.chunkSize < 1) throw new RangeError(`chunk size must be a positive integer, got ${this.chunkSize}`);
+    this.nextSize = options.chunkSize ?? DEFAULT_CHUNK_SIZE;
+    this.maxChunkSize = options.maxChunkSize ?? (options.chunkSize !== undefined ? options.chunkSize : DEFAULT_MAX_CHUNK_SIZE);
+    if (!Number.isInteger(this.nextSize) || this.nextSize < 1) throw new RangeError(`chunk size must be a positive integer, got ${this.nextSize}`);
+    if (!Number.isInteger(this.maxChunkSize) || this.maxChunkSize < this.nextSize) {
+      throw new RangeError(`the largest chunk size must be an integer of at least the first chunk size, got ${this.maxChunkSize}`);
+    }
     this.announceTotal = options.announceTotal ?? true;
   }
 
@@ -88,7 +113,8 @@ export class MessageChunker implements ChunkSource {
     if (this.done) return undefined;
     this.started = true;
     const total = this.body.length;
-    const end = Math.min(total, this.offset + this.chunkSize);
+    const end = Math.min(total, this.offset + this.nextSize);
+    this.nextSize = Math.min(this.maxChunkSize, this.nextSize * 2);
     const body = this.body.subarray(this.offset, end);
     const byteRange: ByteRange = { start: this.offset + 1, end, total: this.announceTotal ? total : undefined };
     this.offset = end;

@@ -80,8 +80,10 @@ export interface OpenMsrpSessionOptions {
   setup: 'active' | 'passive';
   /** Overrides `sessionWaitMs` for this session. */
   waitMs?: number;
-  /** Outgoing chunk size. */
+  /** Outgoing first-chunk size (fixed size when `maxChunkSize` is not given). */
   chunkSize?: number;
+  /** Largest outgoing chunk; chunks double up to it. */
+  maxChunkSize?: number;
   /** Queued bytes at which the session asks its writer to wait. */
   highWaterMark?: number;
 }
@@ -307,6 +309,7 @@ export class MsrpConnectionPool extends TypedEmitter<MsrpConnectionPoolEvents> {
       localUri: options.localUri,
       ...(options.remotePath ? { remotePath: options.remotePath } : {}),
       ...(options.chunkSize !== undefined ? { chunkSize: options.chunkSize } : {}),
+      ...(options.maxChunkSize !== undefined ? { maxChunkSize: options.maxChunkSize } : {}),
       ...(options.highWaterMark !== undefined ? { highWaterMark: options.highWaterMark } : {}),
       reassembly: { maxMessageBytes: this.limits.maxMessageBytes },
     });

@@ -23,7 +23,7 @@ import { MsrpHeaderError, parsePath } from './msrp-headers';
 import { newTransactionId } from './msrp-ids';
 import { MsrpHeaders, msrpStatusComment, type MsrpHeader, type MsrpRequest, type MsrpResponse } from './msrp-message';
 import { MsrpParseError, MsrpStreamParser, type MsrpParserLimits } from './msrp-parser';
-import { bodyAllowsTransactionId, serializeMsrp } from './msrp-serializer';
+import { bodyAllowsTransactionId, frameRequest, frameResponse, serializeMsrp } from './msrp-serializer';
 import { MsrpSessionState, type MsrpSession, type MsrpSessionCarrier, type SendTicket } from './msrp-session';
 import { msrpUriKey, type MsrpUri } from './msrp-uri';
 
@@ -78,6 +78,13 @@ interface Transaction {
   deadline: number;
 }
 
+/** The paths of the last request routed, reused while a peer keeps sending the same header values. */
+interface RouteMemo {
+  toRaw: string;
+  fromRaw: string;
+  session: MsrpSession;
+}
+
 /** An MSRP connection endpoint. */
 export class MsrpConnection extends TypedEmitter<MsrpConnectionEvents> implements MsrpSessionCarrier {
   readonly role: 'active' | 'passive';
@@ -94,6 +101,7 @@ export class MsrpConnection extends TypedEmitter<MsrpConnectionEvents> implement
   private readonly readySet = new Set<MsrpSession>();
   private writable = true;
   private pumping = false;
+  private routeMemo: RouteMemo | undefined;
 
   constructor(options: MsrpConnectionOptions) {
     super();
@@ -240,16 +248,9 @@ export class MsrpConnection extends TypedEmitter<MsrpConnectionEvents> implement
         if (!prepared) continue;
         let tid = newTransactionId();
         while (!bodyAllowsTransactionId(prepared.body, tid)) tid = newTransactionId(); // RFC 4975 §7.1
-        const bytes = serializeMsrp({
-          kind: 'request',
-          method: 'SEND',
-          transactionId: tid,
-          headers: new MsrpHeaders(prepared.headers),
-          body: prepared.body,
-          continuation: prepared.continuation,
-        });
+        const parts = frameRequest(tid, 'SEND', prepared.headerLines, prepared.body, prepared.continuation);
         if (prepared.expectsResponse) this.transactions.set(tid, { session, ticket: prepared.ticket, deadline: this.now() + this.timeoutMs });
-        this.write(bytes);
+        for (const part of parts) this.write(part);
       }
     } finally {
       this.pumping = false;
@@ -282,38 +283,46 @@ export class MsrpConnection extends TypedEmitter<MsrpConnectionEvents> implement
       this.emit('error', new MsrpHeaderError(`${request.method} without To-Path or From-Path`));
       return;
     }
-    const respond = (status: number, comment: string): void => {
-      if (isReport) return; // REPORTs are never answered (RFC 4975 §7.1.2)
-      const failureReport = request.headers.get('Failure-Report')?.trim().toLowerCase();
-      if (failureReport === 'no' || (failureReport === 'partial' && status < 300)) return;
-      this.sendResponse(request, toRaw, fromRaw, status, comment);
-    };
-    let toPath: MsrpUri[];
-    let fromPath: MsrpUri[];
-    try {
-      toPath = parsePath(toRaw);
-      fromPath = parsePath(fromRaw);
-    } catch (e) {
-      if (!(e instanceof MsrpHeaderError)) throw e;
-      respond(400, e.message);
-      return;
+    const memo = this.routeMemo;
+    let session: MsrpSession | number;
+    if (memo && memo.toRaw === toRaw && memo.fromRaw === fromRaw && memo.session.carrier === this && memo.session.state !== MsrpSessionState.Closed) {
+      // Same paths as the previous request, to a session still on this connection: routed as before.
+      if (request.method !== 'SEND' && !isReport) return this.respond(request, toRaw, fromRaw, 501, msrpStatusComment(501));
+      session = memo.session;
+    } else {
+      let toPath: MsrpUri[];
+      let fromPath: MsrpUri[];
+      try {
+        toPath = parsePath(toRaw);
+        fromPath = parsePath(fromRaw);
+      } catch (e) {
+        if (!(e instanceof MsrpHeaderError)) throw e;
+        return this.respond(request, toRaw, fromRaw, 400, e.message);
+      }
+      if (request.method !== 'SEND' && !isReport) return this.respond(request, toRaw, fromRaw, 501, msrpStatusComment(501));
+      session = this.route(toPath[0]!, fromPath, isReport);
+      this.routeMemo = typeof session === 'number' ? undefined : { toRaw, fromRaw, session };
     }
-    if (request.method !== 'SEND' && !isReport) {
-      respond(501, msrpStatusComment(501));
-      return;
-    }
-    const session = this.route(toPath[0]!, fromPath, isReport);
-    if (typeof session === 'number') {
-      respond(session, msrpStatusComment(session));
-      return;
-    }
+    if (typeof session === 'number') return this.respond(request, toRaw, fromRaw, session, msrpStatusComment(session));
     if (isReport) {
       session.receiveReport(request);
       return;
     }
     const handling = session.receiveSend(request);
-    respond(handling.status, handling.comment);
+    this.respond(request, toRaw, fromRaw, handling.status, handling.comment);
     handling.afterResponse();
+  }
+
+  /** Answer a request unless it asked for no response of this kind (RFC 4975 §7.1.2); REPORTs never are. */
+  private respond(request: MsrpRequest, toRaw: string, fromRaw: string, status: number, comment: string): void {
+    if (request.method === 'REPORT') return;
+    const failureReport = request.headers.get('Failure-Report');
+    if (failureReport !== undefined) {
+      const value = failureReport.trim().toLowerCase();
+      if (value === 'no' || (value === 'partial' && status < 300)) return;
+    }
+    // RFC 4975 §7.2: To-Path is the first URI of the request's From-Path, From-Path ours (its To-Path's first).
+    this.write(frameResponse(request.transactionId, status, comment, firstUri(fromRaw), firstUri(toRaw)));
   }
 
   /** The session a request is for, or the status to answer with. Binds a waiting session on the passive side. */
@@ -335,23 +344,6 @@ export class MsrpConnection extends TypedEmitter<MsrpConnectionEvents> implement
   private sessionBecameBound(session: MsrpSession): void {
     if (this.current === MsrpConnectionState.Open) this.transition(MsrpConnectionState.Bound);
     this.emit('sessionBound', session);
-  }
-
-  private sendResponse(request: MsrpRequest, toRaw: string, fromRaw: string, status: number, comment: string): void {
-    // RFC 4975 §7.2: To-Path is the first URI of the request's From-Path, From-Path ours (its To-Path's first).
-    const firstOf = (raw: string): string => raw.trim().split(/[ \t]+/)[0] ?? raw;
-    this.write(
-      serializeMsrp({
-        kind: 'response',
-        transactionId: request.transactionId,
-        status,
-        comment: comment.replace(/[\r\n\0]/g, ' '),
-        headers: new MsrpHeaders([
-          { name: 'To-Path', value: firstOf(fromRaw) },
-          { name: 'From-Path', value: firstOf(toRaw) },
-        ]),
-      }),
-    );
   }
 
   private shutdown(closeTransport: boolean, reason: string): void {
@@ -381,4 +373,12 @@ export class MsrpConnection extends TypedEmitter<MsrpConnectionEvents> implement
     this.current = next;
     this.emit('stateChange', next, previous);
   }
+}
+
+/** The first URI of a path header value (already trimmed by the parser; URIs are separated by SP or HTAB). */
+function firstUri(raw: string): string {
+  const space = raw.indexOf(' ');
+  const tab = raw.indexOf('\t');
+  const end = space < 0 ? tab : tab < 0 ? space : Math.min(space, tab);
+  return end < 0 ? raw : raw.slice(0, end);
 }

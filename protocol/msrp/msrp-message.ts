@@ -12,6 +12,8 @@ export interface MsrpHeader {
 /** Ordered, case-insensitive MSRP header collection. */
 export class MsrpHeaders implements Iterable<MsrpHeader> {
   private readonly list: MsrpHeader[] = [];
+  /** Lower-cased names, parallel to `list`: a lookup lower-cases only the name asked for. */
+  private readonly keys: string[] = [];
 
   constructor(entries?: Iterable<MsrpHeader>) {
     if (entries) for (const e of entries) this.append(e.name, e.value);
@@ -34,28 +36,31 @@ export class MsrpHeaders implements Iterable<MsrpHeader> {
   /** The first value of `name`, or undefined. */
   get(name: string): string | undefined {
     const key = name.toLowerCase();
-    for (const h of this.list) if (h.name.toLowerCase() === key) return h.value;
-    return undefined;
+    const at = this.keys.indexOf(key);
+    return at < 0 ? undefined : this.list[at]!.value;
   }
 
   /** Every value of `name` in order. */
   getAll(name: string): string[] {
     const key = name.toLowerCase();
-    return this.list.filter((h) => h.name.toLowerCase() === key).map((h) => h.value);
+    return this.list.filter((_, i) => this.keys[i] === key).map((h) => h.value);
   }
 
   /** Replace every line of `name` with one line (in the place of the first, else at the end). */
   set(name: string, value: string): this {
     const key = name.toLowerCase();
-    const at = this.list.findIndex((h) => h.name.toLowerCase() === key);
+    const at = this.keys.indexOf(key);
     this.remove(name);
-    this.list.splice(at < 0 ? this.list.length : at, 0, { name, value });
+    const to = at < 0 ? this.list.length : at;
+    this.list.splice(to, 0, { name, value });
+    this.keys.splice(to, 0, key);
     return this;
   }
 
   /** Add a line at the end. */
   append(name: string, value: string): this {
     this.list.push({ name, value });
+    this.keys.push(name.toLowerCase());
     return this;
   }
 
@@ -63,7 +68,11 @@ export class MsrpHeaders implements Iterable<MsrpHeader> {
   remove(name: string): number {
     const key = name.toLowerCase();
     const before = this.list.length;
-    for (let i = this.list.length - 1; i >= 0; i--) if (this.list[i]!.name.toLowerCase() === key) this.list.splice(i, 1);
+    for (let i = this.list.length - 1; i >= 0; i--) {
+      if (this.keys[i] !== key) continue;
+      this.list.splice(i, 1);
+      this.keys.splice(i, 1);
+    }
     return before - this.list.length;
   }
 

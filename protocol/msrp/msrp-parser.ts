@@ -28,6 +28,8 @@ export class MsrpParseError extends Error {
 export interface MsrpParserLimits {
   /** Start line plus headers, in bytes. Default 16 KiB. */
   maxHeadBytes: number;
+  /** The start line alone, CRLF included. Default 1 KiB (an ident is at most 32 bytes, RFC 4975 §9). */
+  maxStartLineBytes: number;
   /** Header lines. Default 64. */
   maxHeaders: number;
   /** Body of one request (one chunk), in bytes. Default 1 MiB. */
@@ -37,12 +39,18 @@ export interface MsrpParserLimits {
 /** The default bounds. */
 export const DEFAULT_PARSER_LIMITS: Readonly<MsrpParserLimits> = {
   maxHeadBytes: 16 * 1024,
+  maxStartLineBytes: 1024,
   maxHeaders: 64,
   maxBodyBytes: 1024 * 1024,
 };
 
 const CR = 0x0d;
 const LF = 0x0a;
+/** Every message starts with these bytes (RFC 4975 §9 `req-start` / `resp-start`). */
+const MSRP_PREFIX = ascii('MSRP ');
+/** A body at least this large is handed out as a view of the receive buffer, which is then replaced. */
+const ZERO_COPY_BODY_BYTES = 32 * 1024;
+const INITIAL_BUFFER_BYTES = 64 * 1024;
 const HEADER_NAME = /^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/;
 
 type Phase =
@@ -57,7 +65,7 @@ type StartLine =
 /** Incremental MSRP parser for one connection's byte stream. */
 export class MsrpStreamParser {
   private readonly limits: MsrpParserLimits;
-  private buf = new Uint8Array(64 * 1024);
+  private buf = new Uint8Array(INITIAL_BUFFER_BYTES);
   private len = 0;
   private pos = 0;
   private phase: Phase = { kind: 'start' };
@@ -97,11 +105,18 @@ export class MsrpStreamParser {
   private step(): MsrpMessage | undefined | null {
     const phase = this.phase;
     if (phase.kind === 'body') return this.stepBody(phase);
+    if (phase.kind === 'start') this.checkStartPrefix();
     const lineEnd = this.findLineEnd();
     if (lineEnd < 0) {
       const pending = this.len - this.pos + (phase.kind === 'headers' ? phase.headBytes : 0);
+      if (phase.kind === 'start' && pending > this.limits.maxStartLineBytes) {
+        throw new MsrpParseError('header-too-large', `MSRP start line exceeds ${this.limits.maxStartLineBytes} bytes`);
+      }
       if (pending > this.limits.maxHeadBytes) throw new MsrpParseError('header-too-large', `MSRP head exceeds ${this.limits.maxHeadBytes} bytes`);
       return null;
+    }
+    if (phase.kind === 'start' && lineEnd + 2 - this.pos > this.limits.maxStartLineBytes) {
+      throw new MsrpParseError('header-too-large', `MSRP start line exceeds ${this.limits.maxStartLineBytes} bytes`);
     }
     const line = latin1(this.buf, this.pos, lineEnd);
     if (line.includes('\r')) throw new MsrpParseError('syntax', 'bare CR in MSRP head');
@@ -129,6 +144,9 @@ export class MsrpStreamParser {
       if (start.kind === 'response') throw new MsrpParseError('syntax', 'a response has no body (RFC 4975 §7.2)');
       const endMarker = ascii(`\r\n-------${tid}`);
       this.phase = { kind: 'body', start, headers, bodyStart: this.pos, searchFrom: this.pos, endMarker };
+      // A chunk's Byte-Range announces its length (RFC 4975 §7.1.1): make room for all of it at once.
+      const declared = declaredBodyLength(headers.get('Byte-Range'));
+      if (declared !== undefined && declared <= this.limits.maxBodyBytes) this.reserveAhead(declared + endMarker.length + 3);
       return undefined;
     }
     if (headers.size >= this.limits.maxHeaders) throw new MsrpParseError('too-many-headers', `more than ${this.limits.maxHeaders} headers`);
@@ -160,13 +178,42 @@ export class MsrpStreamParser {
           if (at - phase.bodyStart > this.limits.maxBodyBytes) {
             throw new MsrpParseError('body-too-large', `MSRP body exceeds ${this.limits.maxBodyBytes} bytes`);
           }
-          const body = this.buf.slice(phase.bodyStart, at);
           this.pos = at + marker.length + 3;
           this.phase = { kind: 'start' };
+          const body = this.takeBody(phase.bodyStart, at);
           return finish(phase.start, phase.headers, body, String.fromCharCode(flag) as ContinuationFlag);
         }
       }
       at++;
+    }
+  }
+
+  /**
+   * The body bytes [start, end). A large body is a view of the receive buffer, which the parser then gives
+   * up for a fresh one holding what follows the message: no copy of the body, and it is never overwritten.
+   */
+  private takeBody(start: number, end: number): Uint8Array {
+    if (end - start < ZERO_COPY_BODY_BYTES) return this.buf.slice(start, end);
+    const body = this.buf.subarray(start, end);
+    const rest = this.buf.subarray(this.pos, this.len);
+    this.buf = new Uint8Array(Math.max(INITIAL_BUFFER_BYTES, rest.length));
+    this.buf.set(rest);
+    this.len = rest.length;
+    this.pos = 0;
+    return body;
+  }
+
+  /**
+   * Reject at once what cannot become a start line: after optional CRLFs, the first five bytes must be
+   * `MSRP ` (RFC 4975 §9), so a peer speaking another protocol is refused without waiting for a line end.
+   */
+  private checkStartPrefix(): void {
+    let at = this.pos;
+    while (at + 1 < this.len && this.buf[at] === CR && this.buf[at + 1] === LF) at += 2; // stray CRLFs are skipped
+    if (at + 1 === this.len && this.buf[at] === CR) return; // perhaps another stray CRLF
+    const n = Math.min(MSRP_PREFIX.length, this.len - at);
+    for (let i = 0; i < n; i++) {
+      if (this.buf[at + i] !== MSRP_PREFIX[i]) throw new MsrpParseError('syntax', `not an MSRP start line: ${JSON.stringify(latin1(this.buf, at, at + n))}`);
     }
   }
 
@@ -185,16 +232,27 @@ export class MsrpStreamParser {
 
   private append(chunk: Uint8Array): void {
     if (this.pos > 0 && (this.pos === this.len || this.len + chunk.length > this.buf.length)) this.compact();
-    if (this.len + chunk.length > this.buf.length) {
-      let size = this.buf.length;
-      while (size < this.len + chunk.length) size *= 2;
-      const grown = new Uint8Array(size);
-      grown.set(this.buf.subarray(0, this.len));
-      this.buf = grown;
-    }
+    this.reserve(this.len + chunk.length);
     this.buf.set(chunk, this.len);
     this.len += chunk.length;
     // Bytes past `len` from an earlier, longer fill must not be mistaken for data by indexOf: callers bound by len.
+  }
+
+  /** Make room for `bytes` from the parse position on, compacting first. */
+  private reserveAhead(bytes: number): void {
+    if (this.pos + bytes <= this.buf.length) return;
+    if (this.pos > 0) this.compact();
+    this.reserve(bytes);
+  }
+
+  /** Make the buffer hold at least `size` bytes (from index 0), keeping its content. */
+  private reserve(size: number): void {
+    if (size <= this.buf.length) return;
+    let grown = this.buf.length;
+    while (grown < size) grown *= 2;
+    const next = new Uint8Array(grown);
+    next.set(this.buf.subarray(0, this.len));
+    this.buf = next;
   }
 
   private compact(): void {
@@ -247,6 +305,15 @@ function finish(start: StartLine, headers: MsrpHeaders, body: Uint8Array | undef
     return { kind: 'response', transactionId: start.transactionId, status: start.status, comment: start.comment, headers };
   }
   return { kind: 'request', transactionId: start.transactionId, method: start.method, headers, body, continuation: flag };
+}
+
+/** The body length a Byte-Range announces (`start-end/…`), or undefined when it names no end or does not parse. */
+function declaredBodyLength(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const m = /^\s*(\d{1,15})-(\d{1,15})\//.exec(value);
+  if (!m) return undefined;
+  const length = Number(m[2]) - Number(m[1]) + 1;
+  return length > 0 ? length : undefined;
 }
 
 /** Header values are UTF-8 (RFC 4975 §9 `utf8text`); the head was read as Latin-1, re-decode it. */

@@ -3,7 +3,7 @@
  * then either the end-line directly or a blank line, the body, CRLF and the end-line.
  */
 import { ascii, concatBytes, indexOfBytes, utf8 } from '../common/bytes';
-import { IDENT, type MsrpMessage, type MsrpRequest, type MsrpResponse } from './msrp-message';
+import { IDENT, type ContinuationFlag, type MsrpMessage, type MsrpRequest, type MsrpResponse } from './msrp-message';
 
 /** Thrown when a message cannot be written as given (a bug in the caller, or a body that holds its end-line). */
 export class MsrpSerializeError extends Error {
@@ -25,6 +25,52 @@ export function serializeMsrp(message: MsrpMessage): Uint8Array {
 /** Whether `body` may be sent under `transactionId` (it must not contain `-------<transaction-id>`). */
 export function bodyAllowsTransactionId(body: Uint8Array | undefined, transactionId: string): boolean {
   return body === undefined || indexOfBytes(body, ascii(`-------${transactionId}`)) < 0;
+}
+
+/** Bodies at least this large are written as their own part instead of being copied behind the head. */
+export const SEPARATE_BODY_BYTES = 64 * 1024;
+
+const encoder = new TextEncoder();
+
+/**
+ * The wire form of a request whose start-line parts and header lines come from this package's own checked
+ * values (the connection's send path, RFC 4975 §7.1): no re-validation and no header objects. Each line of
+ * `headerLines` ends with CRLF, To-Path and From-Path first, Content-Type last when there is a body. The
+ * caller has made sure the body does not contain the end-line (`bodyAllowsTransactionId`).
+ *
+ * Returns the bytes to write in order: one array (a single allocation, the body copied once) or, for a
+ * body of `SEPARATE_BODY_BYTES` or more, head, body and end-line, so that the body is never copied.
+ */
+export function frameRequest(
+  transactionId: string,
+  method: string,
+  headerLines: string,
+  body: Uint8Array | undefined,
+  continuation: ContinuationFlag,
+): Uint8Array[] {
+  const endLine = `-------${transactionId}${continuation}${CRLF}`;
+  if (body === undefined) return [utf8(`MSRP ${transactionId} ${method}${CRLF}${headerLines}${endLine}`)];
+  const head = `MSRP ${transactionId} ${method}${CRLF}${headerLines}${CRLF}`;
+  const tail = CRLF + endLine;
+  if (body.length >= SEPARATE_BODY_BYTES) return [utf8(head), body, utf8(tail)];
+  const out = new Uint8Array(head.length + body.length + tail.length);
+  // encodeInto writes exactly head.length bytes iff the head is ASCII (the usual case); else encode it apart.
+  const encoded = encoder.encodeInto(head, out);
+  if (encoded.read !== head.length || encoded.written !== head.length) return [concatBytes([utf8(head), body, utf8(tail)])];
+  out.set(body, head.length);
+  let at = head.length + body.length;
+  for (let i = 0; i < tail.length; i++) out[at++] = tail.charCodeAt(i);
+  return [out];
+}
+
+/**
+ * The wire form of a response (RFC 4975 §7.2) to a request this package parsed: `toPath` and `fromPath`
+ * are single URIs taken from that request's header lines (the parser admits no CR or LF in them), and the
+ * comment is cleaned of CR, LF and NUL here.
+ */
+export function frameResponse(transactionId: string, status: number, comment: string, toPath: string, fromPath: string): Uint8Array {
+  const text = comment === '' ? '' : ` ${/[\r\n\0]/.test(comment) ? comment.replace(/[\r\n\0]/g, ' ') : comment}`;
+  return utf8(`MSRP ${transactionId} ${status}${text}${CRLF}To-Path: ${toPath}${CRLF}From-Path: ${fromPath}${CRLF}-------${transactionId}$${CRLF}`);
 }
 
 function serializeRequest(req: MsrpRequest): Uint8Array {

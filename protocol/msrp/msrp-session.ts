@@ -25,7 +25,7 @@
  */
 import { TypedEmitter } from '../common/typed-emitter';
 import { ChunkStream } from './msrp-chunk-stream';
-import { MessageChunker, DEFAULT_CHUNK_SIZE, type ChunkSource, type OutgoingChunk } from './msrp-chunker';
+import { MessageChunker, type ChunkSource, type OutgoingChunk } from './msrp-chunker';
 import {
   formatByteRange,
   formatPath,
@@ -65,8 +65,10 @@ export interface MsrpSessionOptions {
   localUri: MsrpUri;
   /** The peer's path from its SDP. A passive session may leave it unset and learn it from the first SEND. */
   remotePath?: MsrpUri[];
-  /** Chunk size for outgoing messages. Default 2048. */
+  /** Size of an outgoing message's first chunk (see `ChunkerOptions.chunkSize`). Default 2048. */
   chunkSize?: number;
+  /** Largest outgoing chunk; chunks double up to it (see `ChunkerOptions.maxChunkSize`). */
+  maxChunkSize?: number;
   /** Queued bytes at which `needsDrain` turns true. Default 1 MiB. */
   highWaterMark?: number;
   /** Queued bytes at or below which `drain` fires after the high-water mark was reached. Default half of it. */
@@ -163,7 +165,8 @@ export interface MsrpSessionCarrier {
 
 /** A request prepared by a session for its connection to send. */
 export interface PreparedRequest {
-  headers: MsrpHeader[];
+  /** The header lines, each ending with CRLF: To-Path, From-Path first, Content-Type last (RFC 4975 §7.1). */
+  headerLines: string;
   body: Uint8Array | undefined;
   continuation: OutgoingChunk['continuation'];
   /** Whether the connection should wait for a response (Failure-Report yes). */
@@ -199,6 +202,9 @@ export interface SendHandling {
   afterResponse: () => void;
 }
 
+/** `afterResponse` when there is nothing to do after responding. */
+const nothing = (): void => undefined;
+
 /** An MSRP session endpoint. */
 export class MsrpSession extends TypedEmitter<MsrpSessionEvents> {
   readonly localUri: MsrpUri;
@@ -209,7 +215,7 @@ export class MsrpSession extends TypedEmitter<MsrpSessionEvents> {
   private queue: QueueEntry[] = [];
   private head = 0;
   private removedCount = 0;
-  private readonly chunkSize: number;
+  private readonly chunking: { chunkSize?: number; maxChunkSize?: number };
   /** Bytes queued, not yet handed to the connection. */
   private queued = 0;
   private drainPending = false;
@@ -221,13 +227,19 @@ export class MsrpSession extends TypedEmitter<MsrpSessionEvents> {
   private chunkHandler: MsrpChunkHandler | undefined;
   private parked: { chunks: ReceivedMsrpChunk[]; bytes: number } | undefined;
   private closedWith: { cause: MsrpSessionCloseCause; reason: string } | undefined;
+  /** `To-Path: …` and `From-Path: …` lines of what we send, formatted once per remote path. */
+  private pathLines: string | undefined;
 
   constructor(options: MsrpSessionOptions) {
     super();
     if (options.localUri.sessionId === undefined) throw new TypeError('a session URI needs a session-id');
     this.localUri = options.localUri;
     this.remote = options.remotePath ? [...options.remotePath] : undefined;
-    this.chunkSize = options.chunkSize ?? DEFAULT_CHUNK_SIZE;
+    this.chunking = {
+      ...(options.chunkSize !== undefined ? { chunkSize: options.chunkSize } : {}),
+      ...(options.maxChunkSize !== undefined ? { maxChunkSize: options.maxChunkSize } : {}),
+    };
+    new MessageChunker(new Uint8Array(0), this.chunking); // RangeError now for bad sizes, not at the first send()
     this.highWaterMark = options.highWaterMark ?? 1024 * 1024;
     this.lowWaterMark = Math.min(this.highWaterMark, options.lowWaterMark ?? Math.floor(this.highWaterMark / 2));
     this.reassembler = new MsrpReassembler(options.reassembly);
@@ -247,6 +259,7 @@ export class MsrpSession extends TypedEmitter<MsrpSessionEvents> {
   setRemotePath(path: readonly MsrpUri[]): void {
     if (path.length === 0) throw new TypeError('a remote path needs at least one URI');
     this.remote = [...path];
+    this.pathLines = undefined;
   }
 
   /** The carrier this session is attached to, if any. */
@@ -270,9 +283,9 @@ export class MsrpSession extends TypedEmitter<MsrpSessionEvents> {
    */
   send(body: Uint8Array, contentType: string, options: MsrpSendOptions = {}): OutgoingMessage {
     if (this.current === MsrpSessionState.Closed) throw new TypeError('send() on a closed MSRP session');
-    if (/[\r\n]/.test(contentType) || !contentType.includes('/')) throw new TypeError(`bad content type ${JSON.stringify(contentType)}`);
+    if (/[\r\n\0]/.test(contentType) || !contentType.includes('/')) throw new TypeError(`bad content type ${JSON.stringify(contentType)}`);
     const accepted = !this.needsDrain;
-    const { messageId, done } = this.enqueue(new MessageChunker(body, { chunkSize: this.chunkSize }), contentType, options);
+    const { messageId, done } = this.enqueue(new MessageChunker(body, this.chunking), contentType, options);
     this.queued += body.length;
     if (this.needsDrain) this.drainPending = true;
     this.wakeCarrier();
@@ -288,7 +301,7 @@ export class MsrpSession extends TypedEmitter<MsrpSessionEvents> {
    */
   sendStream(contentType: string, options: MsrpSendOptions & { coalesceUpTo?: number } = {}): OutgoingStream {
     if (this.current === MsrpSessionState.Closed) throw new TypeError('sendStream() on a closed MSRP session');
-    if (/[\r\n]/.test(contentType) || !contentType.includes('/')) throw new TypeError(`bad content type ${JSON.stringify(contentType)}`);
+    if (/[\r\n\0]/.test(contentType) || !contentType.includes('/')) throw new TypeError(`bad content type ${JSON.stringify(contentType)}`);
     const stream = new ChunkStream(options.coalesceUpTo !== undefined ? { coalesceUpTo: options.coalesceUpTo } : {});
     const { messageId, done } = this.enqueue(stream, contentType, options);
     const push = (chunk: OutgoingChunk): boolean => {
@@ -405,7 +418,10 @@ export class MsrpSession extends TypedEmitter<MsrpSessionEvents> {
   bindPassive(carrier: MsrpSessionCarrier, fromPath: readonly MsrpUri[]): void {
     if (this.carrierRef) throw new TypeError('session is already bound to a connection');
     this.carrierRef = carrier;
-    this.remote ??= [...fromPath];
+    if (!this.remote) {
+      this.remote = [...fromPath];
+      this.pathLines = undefined;
+    }
     this.transition(MsrpSessionState.Active);
     if (this.hasOutput()) carrier.wake(this);
   }
@@ -428,31 +444,29 @@ export class MsrpSession extends TypedEmitter<MsrpSessionEvents> {
   /** The next request to send, or undefined. */
   nextRequest(): PreparedRequest | undefined {
     if (!this.hasOutput() || !this.remote) return undefined;
-    const base: MsrpHeader[] = [
-      { name: 'To-Path', value: formatPath(this.remote) },
-      { name: 'From-Path', value: formatMsrpUri(this.localUri) },
-    ];
+    this.pathLines ??= `To-Path: ${formatPath(this.remote)}\r\nFrom-Path: ${formatMsrpUri(this.localUri)}\r\n`;
     const binding = this.current === MsrpSessionState.Binding;
     const aborted = this.abortChunks.shift();
     const entry = aborted?.entry ?? this.firstReady();
     if (binding) this.bindingInFlight = true;
     if (!entry) {
       // Nothing queued: the bodiless binding SEND (RFC 4975 §5.4, PROFILE.md).
-      base.push({ name: 'Message-ID', value: newMsrpMessageId() }, { name: 'Byte-Range', value: '1-0/0' });
-      return { headers: base, body: undefined, continuation: '$', expectsResponse: true, ticket: { entry: undefined, binding, bytes: 0 } };
+      const headerLines = `${this.pathLines}Message-ID: ${newMsrpMessageId()}\r\nByte-Range: 1-0/0\r\n`;
+      return { headerLines, body: undefined, continuation: '$', expectsResponse: true, ticket: { entry: undefined, binding, bytes: 0 } };
     }
     const chunk = aborted?.chunk ?? entry.chunker.next()!;
     if (!aborted) this.queued -= chunk.body.length;
-    base.push({ name: 'Message-ID', value: entry.messageId }, { name: 'Byte-Range', value: formatByteRange(chunk.byteRange) });
-    if (entry.successReport) base.push({ name: 'Success-Report', value: 'yes' });
-    if (entry.failureReport !== 'yes' && !binding) base.push({ name: 'Failure-Report', value: entry.failureReport });
-    base.push({ name: 'Content-Type', value: entry.contentType });
+    // Message-ID and the content type were checked by send(); Content-Type comes last (RFC 4975 §7.1).
+    let headerLines = `${this.pathLines}Message-ID: ${entry.messageId}\r\nByte-Range: ${formatByteRange(chunk.byteRange)}\r\n`;
+    if (entry.successReport) headerLines += 'Success-Report: yes\r\n';
+    if (entry.failureReport !== 'yes' && !binding) headerLines += `Failure-Report: ${entry.failureReport}\r\n`;
+    headerLines += `Content-Type: ${entry.contentType}\r\n`;
     const expectsResponse = binding || entry.failureReport === 'yes';
     if (expectsResponse) entry.inFlight++;
     this.checkDrain();
     const ticket: SendTicket = { entry, binding, bytes: chunk.body.length };
     if (!expectsResponse) this.requestSucceeded(ticket);
-    return { headers: base, body: chunk.body, continuation: chunk.continuation, expectsResponse, ticket };
+    return { headerLines, body: chunk.body, continuation: chunk.continuation, expectsResponse, ticket };
   }
 
   /** A request of ours got a 2xx (or needed no response). */
@@ -495,7 +509,6 @@ export class MsrpSession extends TypedEmitter<MsrpSessionEvents> {
 
   /** Handle an incoming SEND routed to this session (paths already parsed and checked). */
   receiveSend(request: MsrpRequest): SendHandling {
-    const nothing = (): void => undefined;
     const headers = request.headers;
     const messageId = headers.get('Message-ID');
     if (messageId === undefined || !IDENT.test(messageId)) return { status: 400, comment: 'missing or bad Message-ID', afterResponse: nothing };
@@ -521,7 +534,6 @@ export class MsrpSession extends TypedEmitter<MsrpSessionEvents> {
 
   /** Add one chunk to its message; the response and, for a complete message, its delivery. */
   private reassemble(chunk: ReceivedMsrpChunk): SendHandling {
-    const nothing = (): void => undefined;
     const { messageId, headers, contentType } = chunk;
     const result = this.reassembler.add(chunk);
     switch (result.kind) {
@@ -563,7 +575,6 @@ export class MsrpSession extends TypedEmitter<MsrpSessionEvents> {
   }
 
   private relayChunk(handler: MsrpChunkHandler, request: MsrpRequest, messageId: string, byteRange: ByteRange, contentType: string, body: Uint8Array): SendHandling {
-    const nothing = (): void => undefined;
     const continuation = request.continuation;
     // The checks the reassembler would make on one chunk (RFC 4975 §7.1.1): a complete chunk matches its range.
     if (byteRange.end !== undefined) {

@@ -4,6 +4,7 @@
  * Node module: the Node-side owners (the device's `MsrpEndpoint`, the server's `MsrpServerEndpoint`)
  * create the sockets and hand them over.
  */
+import { concatBytes } from '../common/bytes';
 
 /** What a socket reports to the pool. */
 export interface MsrpSocketHandler {
@@ -47,19 +48,40 @@ export interface StreamSocketLike {
   on(event: 'error', listener: (error: Error) => void): unknown;
 }
 
+/** Small writes are gathered up to this many bytes and handed to the socket as one buffer. */
+const GATHER_BYTES = 64 * 1024;
+/** A write at least this large goes to the socket as it is (a large chunk body: no copy). */
+const DIRECT_WRITE_BYTES = 16 * 1024;
+
 /**
  * Adapt a Node `net.Socket` (or anything shaped like one). Errors are swallowed here because `close`
  * always follows them in Node; a write to a destroyed socket is dropped and reported as "wait".
- * Writes made in one synchronous run (a connection pumping chunks, or answering a batch of requests) are
- * corked and leave in one system call when the run ends.
+ *
+ * Writes made in one synchronous run (a connection pumping chunks, or answering a batch of requests) leave
+ * together when the run ends: small ones are gathered into one buffer (one socket write for hundreds of
+ * responses, instead of one each), large ones are passed on uncopied, all under one cork, so that they
+ * leave in one system call. A write reports "wait" once the gathered bytes reach 64 KiB and the socket
+ * asks for a pause.
  */
 export function adaptStreamSocket(socket: StreamSocketLike): MsrpSocket {
   const host = socket.remoteAddress ?? '?';
   const label = `${host.includes(':') ? `[${host}]` : host}:${socket.remotePort ?? '?'}`;
   let listening = false;
   let corked = false;
+  let gathered: Uint8Array[] = [];
+  let gatheredBytes = 0;
+  /** Hand the gathered writes to the socket as one; returns the socket's answer. */
+  const flush = (): boolean => {
+    if (gatheredBytes === 0) return true;
+    const parts = gathered;
+    const bytes = parts.length === 1 ? parts[0]! : concatBytes(parts);
+    gathered = [];
+    gatheredBytes = 0;
+    return socket.destroyed ? false : socket.write(bytes);
+  };
   const uncork = (): void => {
     corked = false;
+    flush();
     if (!socket.destroyed) socket.uncork();
   };
   return {
@@ -71,7 +93,13 @@ export function adaptStreamSocket(socket: StreamSocketLike): MsrpSocket {
         socket.cork();
         queueMicrotask(uncork);
       }
-      return socket.write(bytes);
+      if (bytes.length >= DIRECT_WRITE_BYTES) {
+        flush();
+        return socket.write(bytes);
+      }
+      gathered.push(bytes);
+      gatheredBytes += bytes.length;
+      return gatheredBytes < GATHER_BYTES || flush();
     },
     destroy: () => void socket.destroy(),
     pauseReading: () => void socket.pause(),

@@ -4,7 +4,7 @@
  */
 import { createDeviceApiClient } from '../../electron/api/bridge';
 import { DEVICE_COMMAND_NAMES, type DeviceApi } from '../../electron/api/device-api';
-import { bridgeUrl, createWebSocketTransport, type WebSocketLike } from './websocket-transport';
+import { BRIDGE_REFUSED_TEXT, bridgeUrl, createWebSocketTransport, type WebSocketLike } from './websocket-transport';
 
 /** What the page environment offers (the real `window`, or a test double). */
 export interface PageEnvironment {
@@ -29,8 +29,20 @@ export function isDeviceApi(value: unknown): value is DeviceApi {
   return typeof record['on'] === 'function' && DEVICE_COMMAND_NAMES.every((name) => typeof record[name] === 'function');
 }
 
+/** What the page is told about its connection to the device. */
+export interface DeviceApiHooks {
+  /** The bridge socket closed after it had opened. */
+  onConnectionLost?: () => void;
+  /** The bridge socket closed before it ever opened: the shell refused this page (`problem` says so). */
+  onRefused?: (problem: string) => void;
+  onProtocolError?: (problem: string) => void;
+}
+
+/** WebSocket.OPEN. */
+const OPEN = 1;
+
 /** Picks the DeviceApi for this page. */
-export function resolveDeviceApi(env: PageEnvironment, hooks: { onConnectionLost?: () => void; onProtocolError?: (p: string) => void } = {}): DeviceApiSource {
+export function resolveDeviceApi(env: PageEnvironment, hooks: DeviceApiHooks = {}): DeviceApiSource {
   if (env.cpm !== undefined) {
     return isDeviceApi(env.cpm)
       ? { ok: true, api: env.cpm, origin: 'electron' }
@@ -45,11 +57,36 @@ export function resolveDeviceApi(env: PageEnvironment, hooks: { onConnectionLost
   if (!env.openWebSocket) return { ok: false, problem: 'This browser has no WebSocket support.' };
   const socket = env.openWebSocket(bridgeUrl(env.location, device, token));
   const transport = createWebSocketTransport(socket, {
-    ...(hooks.onConnectionLost ? { onClose: hooks.onConnectionLost } : {}),
+    onClose: ({ opened }) => (opened ? hooks.onConnectionLost?.() : hooks.onRefused?.(BRIDGE_REFUSED_TEXT)),
     ...(hooks.onProtocolError ? { onProtocolError: hooks.onProtocolError } : {}),
   });
   const api = createDeviceApiClient(transport, {
     ...(hooks.onProtocolError ? { onInvalidEvent: (event: string, error: string) => hooks.onProtocolError?.(`dropped a malformed ${event} event: ${error}`) } : {}),
   });
   return { ok: true, api, origin: 'browser-shell' };
+}
+
+/**
+ * Picks the DeviceApi and, for the browser shell's bridge, waits for its socket to open: a socket that
+ * closes first was refused (wrong device or token, another origin, a shell that has stopped), and the page
+ * gets `{ ok: false }` with {@link BRIDGE_REFUSED_TEXT} to show instead of the app.
+ */
+export function connectDeviceApi(env: PageEnvironment, hooks: DeviceApiHooks = {}): Promise<DeviceApiSource> {
+  const open = env.openWebSocket;
+  const opened: { socket: WebSocketLike | null } = { socket: null };
+  return new Promise<DeviceApiSource>((resolve) => {
+    const source = resolveDeviceApi(
+      { ...env, ...(open ? { openWebSocket: (url: string) => (opened.socket = open(url)) } : {}) },
+      {
+        ...hooks,
+        onRefused: (problem) => {
+          resolve({ ok: false, problem });
+          hooks.onRefused?.(problem);
+        },
+      },
+    );
+    const socket = opened.socket;
+    if (!source.ok || socket === null || socket.readyState === OPEN) resolve(source);
+    else socket.addEventListener('open', () => resolve(source));
+  });
 }

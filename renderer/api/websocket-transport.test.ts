@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createDeviceApiClient } from '../../electron/api/bridge';
-import { bridgeUrl, createWebSocketTransport, parseShellFrame, type WebSocketLike } from './websocket-transport';
-import { resolveDeviceApi } from './device-api-source';
+import { BRIDGE_REFUSED_TEXT, bridgeUrl, CONNECTION_LOST_TEXT, createWebSocketTransport, parseShellFrame, type WebSocketLike } from './websocket-transport';
+import { connectDeviceApi, resolveDeviceApi } from './device-api-source';
 
 /** A WebSocket test double: records what is sent, lets the test open, answer and close it. */
 class FakeSocket implements WebSocketLike {
@@ -65,14 +65,27 @@ describe('the browser-shell bridge', () => {
 
   it('rejects pending and later commands with a network error once the socket closes', async () => {
     const socket = new FakeSocket();
-    let closed = 0;
+    const closes: { opened: boolean }[] = [];
     socket.fire('open');
-    const api = createDeviceApiClient(createWebSocketTransport(socket, { onClose: () => closed++ }));
+    const api = createDeviceApiClient(createWebSocketTransport(socket, { onClose: (info) => closes.push(info) }));
     const pending = api.listConversations();
     socket.fire('close');
-    await expect(pending).rejects.toMatchObject({ code: 'network' });
+    socket.fire('error');
+    await expect(pending).rejects.toMatchObject({ code: 'network', detail: CONNECTION_LOST_TEXT });
     await expect(api.listConversations()).rejects.toMatchObject({ code: 'network' });
-    expect(closed).toBe(1);
+    expect(closes).toEqual([{ opened: true }]);
+  });
+
+  it('says the link is not valid for this device when the socket closes before it ever opened', async () => {
+    const socket = new FakeSocket();
+    const closes: { opened: boolean }[] = [];
+    const api = createDeviceApiClient(createWebSocketTransport(socket, { onClose: (info) => closes.push(info) }));
+    const waiting = api.getAccount();
+    socket.fire('close');
+    await expect(waiting).rejects.toMatchObject({ code: 'network', detail: BRIDGE_REFUSED_TEXT });
+    await expect(api.getAccount()).rejects.toMatchObject({ detail: BRIDGE_REFUSED_TEXT });
+    expect(closes).toEqual([{ opened: false }]);
+    expect(socket.sent).toEqual([]);
   });
 });
 
@@ -93,5 +106,30 @@ describe('choosing the DeviceApi', () => {
   it('explains what to do when there is neither a preload nor a bridge address', () => {
     const result = resolveDeviceApi({ location: { protocol: 'http:', host: 'x', search: '' } });
     expect(result).toMatchObject({ ok: false, problem: expect.stringContaining('?device=') });
+  });
+
+  it('starts the app only once the bridge is open, and reports a refused page instead of a lost connection', async () => {
+    const env = (socket: FakeSocket) => ({ location: { protocol: 'http:', host: '127.0.0.1:9', search: '?device=laptop&token=abc' }, openWebSocket: () => socket });
+    const good = new FakeSocket();
+    let settled = false;
+    const connecting = connectDeviceApi(env(good)).then((source) => {
+      settled = true;
+      return source;
+    });
+    await Promise.resolve();
+    expect(settled).toBe(false);
+    good.fire('open');
+    expect(await connecting).toMatchObject({ ok: true, origin: 'browser-shell' });
+
+    const refused = new FakeSocket();
+    const lost: string[] = [];
+    const told: string[] = [];
+    const result = connectDeviceApi(env(refused), { onConnectionLost: () => lost.push('lost'), onRefused: (p) => told.push(p) });
+    refused.fire('error');
+    refused.fire('close');
+    expect(await result).toEqual({ ok: false, problem: BRIDGE_REFUSED_TEXT });
+    expect(told).toEqual([BRIDGE_REFUSED_TEXT]);
+    expect(lost).toEqual([]);
+    await expect(connectDeviceApi({ location: { protocol: 'http:', host: 'x', search: '' } })).resolves.toMatchObject({ ok: false, problem: expect.stringContaining('?device=') });
   });
 });

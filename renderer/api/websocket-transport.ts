@@ -7,7 +7,9 @@
  *   shell → page   {"event": "cpm:event:message", "payload": {…}}
  *
  * Commands sent before the socket opens wait for it; when it closes every pending command rejects with a
- * `[network]` error. Malformed frames are reported and ignored.
+ * `[network]` error. A socket that closes before it ever opened was refused (the shell checks the page's
+ * Origin, device and token before the upgrade): that says the link is not valid for this device, not that
+ * a connection was lost. Malformed frames are reported and ignored.
  */
 import type { DeviceApiTransport } from '../../electron/api/bridge';
 import type { CommandChannel, EventChannel } from '../../electron/api/channels';
@@ -38,9 +40,16 @@ export type ShellFrame = { id: number; ok: true; value?: unknown } | { id: numbe
 export interface WebSocketTransportOptions {
   /** Told about frames that are not valid JSON or not of the documented shapes. */
   onProtocolError?: (problem: string) => void;
-  /** Told once when the connection is lost. */
-  onClose?: () => void;
+  /** Told once when the socket closes; `opened` is false when it never opened (the bridge refused the page). */
+  onClose?: (info: { opened: boolean }) => void;
 }
+
+/** What a page whose bridge socket closed before it opened says. */
+export const BRIDGE_REFUSED_TEXT =
+  'This link is not valid for this device. Open the address the browser shell printed for it (it carries the device and its token).';
+
+/** What a command says when the bridge socket closed after it had opened. */
+export const CONNECTION_LOST_TEXT = 'the connection to the device was lost';
 
 /** The bridge URL for the page at `location` (same origin, ws: or wss:). */
 export function bridgeUrl(location: { protocol: string; host: string }, device: string, token: string): string {
@@ -75,11 +84,14 @@ export function parseShellFrame(data: unknown): ShellFrame | string {
 export function createWebSocketTransport(socket: WebSocketLike, options: WebSocketTransportOptions = {}): DeviceApiTransport {
   let nextId = 1;
   let closed = false;
+  // A socket may be handed over already open.
+  let opened = socket.readyState === OPEN;
   const pending = new Map<number, { resolve: (value: unknown) => void; reject: (error: Error) => void }>();
   const waiting: string[] = [];
   const listeners = new Map<string, Set<(payload: unknown) => void>>();
 
   socket.addEventListener('open', () => {
+    opened = true;
     for (const frame of waiting.splice(0)) socket.send(frame);
   });
   socket.addEventListener('message', (event) => {
@@ -105,16 +117,17 @@ export function createWebSocketTransport(socket: WebSocketLike, options: WebSock
     if (closed) return;
     closed = true;
     waiting.length = 0;
-    for (const request of pending.values()) request.reject(new Error('[network] the connection to the device was lost'));
+    const reason = new Error(`[network] ${opened ? CONNECTION_LOST_TEXT : BRIDGE_REFUSED_TEXT}`);
+    for (const request of pending.values()) request.reject(reason);
     pending.clear();
-    options.onClose?.();
+    options.onClose?.({ opened });
   };
   socket.addEventListener('close', lost);
   socket.addEventListener('error', lost);
 
   return {
     invoke(channel, args) {
-      if (closed) return Promise.reject(new Error('[network] the connection to the device was lost'));
+      if (closed) return Promise.reject(new Error(`[network] ${opened ? CONNECTION_LOST_TEXT : BRIDGE_REFUSED_TEXT}`));
       const id = nextId++;
       const frame: CommandFrame = { id, channel, args };
       const text = JSON.stringify(frame);

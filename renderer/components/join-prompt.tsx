@@ -1,7 +1,8 @@
 /**
  * The in-app Join prompt on the target device: "Continue your conversation with Bob here? (moved from
  * Laptop)" with Accept and Decline, and the seconds left before the request expires (60 s, PROFILE.md).
- * It sits at the top of the window without blocking anything else.
+ * It sits at the top of the window without blocking anything else. The countdown runs from the moment
+ * the request reached this window (`PendingJoin.receivedAt`), not from when the page loaded.
  */
 import { useEffect, useId, useState, type ReactNode } from 'react';
 import { joinQuestion } from '../format/transfer-text';
@@ -32,7 +33,8 @@ export function JoinPrompt(props: { now?: () => number }): ReactNode {
   if (request === undefined) {
     return error !== null ? <div className="join-prompt problem" role="alert">{error}</div> : null;
   }
-  const seconds = Math.max(0, Math.ceil((request.expiresAt - clock) / 1000));
+  // The clock is only read every second while a prompt is up: a newer request starts from its arrival.
+  const seconds = Math.max(0, Math.ceil((request.deadline - Math.max(clock, request.receivedAt)) / 1000));
   return (
     <section className="join-prompt" role="alertdialog" aria-modal="false" aria-labelledby={titleId} aria-describedby={`${titleId}-time`}>
       <p id={titleId} className="join-question">{joinQuestion(request)}</p>

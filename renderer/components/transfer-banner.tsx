@@ -5,6 +5,7 @@
 import type { ReactNode } from 'react';
 import { isFinalPhase, moveProgressText } from '../format/transfer-text';
 import { useAppState } from '../state/store-context';
+import { isTargetFinalPhase } from '../state/transfer-slice';
 
 /** The banner of `conversationId` (nothing when there is no move). */
 export function TransferBanner(props: { conversationId: string }): ReactNode {
@@ -23,7 +24,8 @@ export function TransferBanner(props: { conversationId: string }): ReactNode {
       </div>
     );
   }
-  if (joined !== undefined && joined.phase !== 'completed' && joined.phase !== 'failed' && joined.phase !== 'timed-out') {
+  // On the target the move is over at its final event (`replaced` when it worked): the banner goes.
+  if (joined !== undefined && !isTargetFinalPhase(joined.phase)) {
     return (
       <div className="transfer-banner progress" role="status" aria-live="polite">
         <span className="spinner" aria-hidden="true" />

@@ -315,19 +315,31 @@ describe('renderer in Chromium, over a scripted DeviceApi (test double)', () => 
     await finish(page);
   });
 
-  it('on the target, the join prompt accepts and the conversation opens with its whole history', async () => {
+  it('on the target, the join prompt counts down from its arrival, accepts, and the banner goes when the session is replaced', async () => {
     const page = await open({ ...SIGNED_IN, conversations: [CAROL] }, 'dark');
     await page.getByRole('list', { name: 'Conversations' }).waitFor();
-    await emit(page, 'joinRequest', { joinId: 'join-1', conversationId: 'conv-bob', peerUri: 'sip:bob@b.example', peerDisplayName: 'Bob', sourceDeviceName: 'Laptop', expiresAt: Date.now() + 60_000 });
+    // The page has been open a while (a fake clock, moved on 5 minutes) when the request arrives.
+    await page.clock.install();
+    await page.clock.fastForward('05:00');
+    const sentAt = await page.evaluate(() => Date.now());
+    await emit(page, 'joinRequest', { joinId: 'join-1', conversationId: 'conv-bob', peerUri: 'sip:bob@b.example', peerDisplayName: 'Bob', sourceDeviceName: 'Laptop', expiresAt: sentAt + 60_000 });
     const prompt = page.getByRole('alertdialog');
     await prompt.getByText('Continue your conversation with Bob here? (moved from Laptop)').waitFor();
+    expect(await prompt.getByText(/s left$/).textContent()).toBe('60 s left');
+    await page.clock.runFor(20_000);
+    await prompt.getByText('40 s left').waitFor();
     await page.screenshot({ path: join(ARTIFACTS, 'join-prompt-dark.png') });
     await emit(page, 'conversationUpdated', BOB);
     await prompt.getByRole('button', { name: 'Accept' }).click();
     await prompt.waitFor({ state: 'detached' });
     expect(await calls(page, 'acceptJoin')).toEqual([{ name: 'acceptJoin', args: ['join-1'] }]);
     await page.getByRole('feed', { name: 'Messages with Bob' }).getByText('Message 299', { exact: true }).waitFor();
-    await emit(page, 'transferProgress', { transferId: 'transfer-9', conversationId: 'conv-bob', role: 'target', phase: 'completed', statusCode: 200 });
+    await emit(page, 'transferProgress', { transferId: 'join-1', conversationId: 'conv-bob', role: 'target', phase: 'joining', statusCode: null });
+    const banner = page.getByRole('status').filter({ hasText: 'Bringing the chat over from Laptop…' });
+    await banner.waitFor();
+    // The device's last event for a move that worked, on the target (electron/device/transfer).
+    await emit(page, 'transferProgress', { transferId: 'join-1', conversationId: 'conv-bob', role: 'target', phase: 'replaced', statusCode: 200 });
+    await banner.waitFor({ state: 'detached' });
     await page.getByRole('feed').getByText(/Moved here from Laptop/).waitFor();
     await page.screenshot({ path: join(ARTIFACTS, 'conversation-dark.png') });
     await finish(page);

@@ -5,18 +5,18 @@
  * feed pattern (role=feed, articles with aria-posinset / aria-setsize).
  *
  * Scroll anchoring: whenever the layout changes (rows measured, older pages prepended, new rows at the end),
- * the list reads the viewport's scrollTop once, finds the first visible row in the layout the user was
- * looking at, and writes the scrollTop that puts that row at the same distance from the top in the new
- * layout (`reanchoredScrollTop`). The scrollTop is read at that moment rather than remembered from the last
- * scroll event, so a scroll that has not yet been reported is kept, not undone. At the end of the list
- * the list follows new rows instead.
+ * the first visible row of the layout the user was looking at is found, and the viewport is scrolled *by*
+ * how far that row moved (`anchorShift`), so it stays where it was on screen. A relative scroll never
+ * undoes a scroll the list has not heard of yet (one set in this frame, whose scroll event comes with the
+ * next), and it needs no read of scrollTop (no forced layout) before it. At the end of the list the list
+ * follows new rows instead.
  *
  * Cost per frame: a scroll re-renders only when the rendered range changes; rows are memoized, so a
  * re-render touches the rows whose position or index changed; older pages are asked for from an effect
  * (after paint), well before the top is reached.
  */
 import { memo, useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState, type ReactNode } from 'react';
-import { computeOffsets, reanchoredScrollTop, sameRowRange, visibleRange, type RowRange } from './windowing';
+import { anchorShift, computeOffsets, sameRowRange, visibleRange, type RowRange } from './windowing';
 
 /** What a row needs to be listed. */
 export interface ListRow {
@@ -57,6 +57,8 @@ interface Committed<R> {
   rows: readonly R[];
   offsets: Float64Array;
   range: RowRange;
+  /** The viewport height it was laid out for. */
+  view: number;
 }
 
 /** Finds a row's index by key, trying the likely places first (same index, or shifted by a prepend). */
@@ -102,6 +104,8 @@ export function VirtualList<R extends ListRow>(props: VirtualListProps<R>): Reac
   const heights = useRef(new Map<string, number>());
   const estimates = useRef(new WeakMap<R, number>());
   const committed = useRef<Committed<R> | null>(null);
+  /** The scrollTop as last reported by a scroll event or set here (a frame old at most). */
+  const knownTop = useRef(0);
   const [measured, setMeasured] = useState(0);
   const [scrollTop, setScrollTop] = useState(0);
   const [viewport, setViewport] = useState(0);
@@ -176,40 +180,42 @@ export function VirtualList<R extends ListRow>(props: VirtualListProps<R>): Reac
   useLayoutEffect(() => {
     const element = container.current;
     const previous = committed.current;
-    committed.current = { rows, offsets, range };
+    committed.current = { rows, offsets, range, view };
     if (element === null || (previous !== null && previous.offsets === offsets)) return;
-    // One read (the layout is needed for this frame anyway), at most one write.
-    const top = element.scrollTop;
-    const height = element.clientHeight;
     const previousTotal = previous === null ? 0 : (previous.offsets[previous.rows.length] ?? 0);
-    const wasAtEnd = previousTotal - top - height <= END_SLACK;
-    let target: number | null;
-    if (wasAtEnd) {
-      target = Math.max(0, total - height);
+    let top: number;
+    if (previous === null || previousTotal - knownTop.current - view <= END_SLACK) {
+      // At the end (or the first layout): follow it (the browser clamps to the last full viewport).
+      top = Math.max(0, total - view);
+      element.scrollTop = total;
     } else {
-      const before = previous!.rows;
+      const before = previous.rows;
       const shift = rows.length - before.length;
-      target = reanchoredScrollTop(
-        previous!.offsets,
+      const moved = anchorShift(
+        previous.offsets,
         (i) => before[i]!.key,
         offsets,
         (key, i) => findRow(rows, key, [i + shift, i]),
-        top,
+        knownTop.current,
         anchorable ? (i) => anchorable(before[i]!) : undefined,
       );
+      if (moved === null || Math.abs(moved) < 0.5) return;
+      element.scrollBy({ top: moved, behavior: 'instant' });
+      top = Math.min(Math.max(0, knownTop.current + moved), Math.max(0, total - view));
     }
-    const next = target ?? top;
-    if (Math.abs(next - top) >= 1) element.scrollTop = next;
-    setScrollTop(next);
-  }, [rows, offsets, range, total, anchorable]);
+    knownTop.current = top;
+    // Render again only if the new position brings other rows into range.
+    if (!sameRowRange(visibleRange(offsets, top, view, overscan), range)) setScrollTop(top);
+  }, [rows, offsets, range, total, view, overscan, anchorable]);
 
   const onScroll = useCallback(() => {
     const element = container.current;
     const layout = committed.current;
     if (element === null || layout === null) return;
     const top = element.scrollTop;
+    knownTop.current = top;
     // Re-render only when other rows come into range, or the start comes near or goes away.
-    const next = visibleRange(layout.offsets, top, element.clientHeight || DEFAULT_VIEWPORT, overscan);
+    const next = visibleRange(layout.offsets, top, layout.view, overscan);
     setScrollTop((current) => (sameRowRange(next, layout.range) && current <= startThreshold === top <= startThreshold ? current : top));
   }, [overscan, startThreshold]);
 

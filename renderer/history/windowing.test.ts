@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { anchorFor, computeOffsets, reanchoredScrollTop, rowAt, sameRowRange, scrollTopForAnchor, visibleRange } from './windowing';
+import { anchorFor, computeOffsets, anchorShift, rowAt, sameRowRange, scrollTopForAnchor, visibleRange } from './windowing';
 
 const heights = [40, 60, 20, 100, 30];
 const offsets = computeOffsets(heights.length, (i) => heights[i]!);
@@ -48,25 +48,27 @@ describe('windowing of a variable-height list', () => {
   it('keeps the first visible row where it was when rows above it are measured taller or shorter', () => {
     const keys = ['a', 'b', 'c', 'd', 'e'];
     const measured = computeOffsets(5, (i) => [40, 90, 20, 100, 30][i]!); // b measured 30 px taller
-    // Row c's top was 10 px above the viewport's top; it still is.
-    const top = reanchoredScrollTop(offsets, (i) => keys[i]!, measured, (k) => keys.indexOf(k), 110)!;
-    expect(top).toBe(140);
-    expect(measured[2]! - top).toBe(offsets[2]! - 110);
+    // Row c's top was 10 px above the viewport's top; scrolled by the shift, it still is.
+    const shift = anchorShift(offsets, (i) => keys[i]!, measured, (k) => keys.indexOf(k), 110)!;
+    expect(shift).toBe(30);
+    expect(measured[2]! - (110 + shift)).toBe(offsets[2]! - 110);
+    // A row measured below the anchor moves nothing on screen.
+    expect(anchorShift(offsets, (i) => keys[i]!, computeOffsets(5, (i) => [40, 60, 20, 140, 30][i]!), (k) => keys.indexOf(k), 110)).toBe(0);
     // Nothing to anchor to in an empty list; a row that disappeared leaves the position alone.
-    expect(reanchoredScrollTop(computeOffsets(0, () => 0), () => 'x', measured, () => 0, 0)).toBeNull();
-    expect(reanchoredScrollTop(offsets, (i) => keys[i]!, measured, () => -1, 110)).toBeNull();
+    expect(anchorShift(computeOffsets(0, () => 0), () => 'x', measured, () => 0, 0)).toBeNull();
+    expect(anchorShift(offsets, (i) => keys[i]!, measured, () => -1, 110)).toBeNull();
   });
 
-  it('passes the anchor row\'s old index to the lookup, so a prepend can be found without a search', () => {
+  it('shifts by the height of a prepended page, finding the anchor row by its old index', () => {
     const keys = ['a', 'b', 'c', 'd', 'e'];
     const hints: number[] = [];
     const grown = computeOffsets(7, (i) => [50, 50, ...heights][i]!);
-    const top = reanchoredScrollTop(offsets, (i) => keys[i]!, grown, (key, before) => {
+    const shift = anchorShift(offsets, (i) => keys[i]!, grown, (key, before) => {
       hints.push(before);
       return ['y', 'z', ...keys].indexOf(key);
     }, 230);
     expect(hints).toEqual([4]);
-    expect(top).toBe(330);
+    expect(shift).toBe(100);
   });
 
   it('compares rendered ranges by their rows', () => {
@@ -78,28 +80,31 @@ describe('windowing of a variable-height list', () => {
   it('scrolls 40,000 px up through rows measured in the frame of each scroll, and pages prepended, losing no ground', () => {
     // The list as virtual-list.tsx drives it: 100 px up per frame; after each step the rows in range are
     // measured (their real heights differ from the estimate) and, near the top, an older page of 100 rows is
-    // prepended; each re-layout re-anchors from the scrollTop the viewport has at that moment.
+    // prepended. Each re-layout scrolls by the anchor's shift, the anchor chosen at the scrollTop the list
+    // last heard of, which is a frame old: the scroll event of this frame's step has not arrived yet.
     const realHeight = (n: number): number => 36 + (n % 7) * 13; // rows are keyed by their message number n
     const estimate = 50;
     const viewport = 720;
     const measured = new Map<number, number>();
     let first = 99_900; // loaded rows: [first, 100_000): the newest page
     let layout = computeOffsets(100_000 - first, (i) => measured.get(first + i) ?? estimate);
-    const keyAt = (base: number) => (i: number): string => String(base + i);
-    const relayout = (scrollTop: number, nextFirst: number): number => {
+    let scrollTop = layout[layout.length - 1]! - viewport;
+    let reported = scrollTop; // what the last scroll event said
+    const relayout = (nextFirst: number): void => {
       const before = layout;
       const beforeFirst = first;
       first = nextFirst;
       layout = computeOffsets(100_000 - first, (i) => measured.get(first + i) ?? estimate);
-      return reanchoredScrollTop(before, keyAt(beforeFirst), layout, (key) => Number(key) - first, scrollTop) ?? scrollTop;
+      const shift = anchorShift(before, (i) => String(beforeFirst + i), layout, (key) => Number(key) - first, reported) ?? 0;
+      scrollTop += shift;
+      reported += shift;
     };
-    const measure = (scrollTop: number): number => {
+    const measure = (): void => {
       const range = visibleRange(layout, scrollTop, viewport, 8);
       for (let i = range.start; i < range.end; i++) measured.set(first + i, realHeight(first + i));
-      return relayout(scrollTop, first);
+      relayout(first);
     };
-    let scrollTop = measure(layout[layout.length - 1]! - viewport);
-    scrollTop = measure(scrollTop);
+    measure();
     // The row at the top of the viewport, and how far below the viewport's top it starts.
     const startRow = first + rowAt(layout, scrollTop);
     const startOffset = layout[startRow - first]! - scrollTop;
@@ -108,11 +113,12 @@ describe('windowing of a variable-height list', () => {
     for (let frame = 0; frame < 400; frame++) {
       scrollTop -= 100;
       expect(scrollTop).toBeGreaterThan(0); // the pages keep ahead of the viewport
-      scrollTop = measure(scrollTop);
+      measure();
       if (scrollTop < 2000) {
-        scrollTop = relayout(scrollTop, first - 100);
+        relayout(first - 100);
         pages++;
       }
+      reported = scrollTop; // the scroll event arrives
     }
     // Where the starting row is now, relative to the viewport: exactly 40,000 px further down.
     expect(layout[startRow - first]! - scrollTop - startOffset).toBeCloseTo(40_000, 6);

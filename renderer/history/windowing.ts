@@ -76,13 +76,14 @@ export function scrollTopForAnchor(offsets: Float64Array, indexOfKey: (key: stri
 }
 
 /**
- * The scrollTop that keeps the viewport on the same content after a re-layout (rows measured, older rows
- * prepended): the first visible row that may anchor is found in the layout the user was looking at
- * (`before`, at the scrollTop the viewport has *now*, which may have moved since the last scroll event),
- * and put back at the same distance from the viewport's top in the new layout (`after`). Null when there
- * is nothing to anchor to or the anchor row is gone (leave the scroll position alone).
+ * How far the content under the viewport moved in a re-layout (rows measured, older rows prepended): the
+ * first visible row that may anchor is found in the layout the user was looking at (`before`, at
+ * `scrollTop`), and the result is how much lower its top is in the new layout (`after`). Scrolling by that
+ * much keeps the row where it was on screen. Being a difference, it stays right when `scrollTop` is a frame
+ * old (a scroll not yet reported): the rows between the two positions were already measured, so the shift
+ * is the same. Null when there is nothing to anchor to or the anchor row is gone.
  */
-export function reanchoredScrollTop(
+export function anchorShift(
   before: Float64Array,
   keyBefore: (index: number) => string,
   after: Float64Array,
@@ -91,7 +92,10 @@ export function reanchoredScrollTop(
   anchorable?: (index: number) => boolean,
 ): number | null {
   const anchor = anchorFor(before, keyBefore, scrollTop, anchorable);
-  return anchor === null ? null : scrollTopForAnchor(after, (key) => indexAfter(key, anchor.index), anchor);
+  if (anchor === null) return null;
+  const index = indexAfter(anchor.key, anchor.index);
+  if (index < 0 || index >= after.length - 1) return null;
+  return after[index]! - before[anchor.index]!;
 }
 
 /** True when two ranges hold the same rows (a scroll that keeps them needs no re-render). */

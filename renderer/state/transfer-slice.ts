@@ -2,6 +2,12 @@
  * Transfer slice: the "Move this conversation to…" picker, each move this device started (source role)
  * with its progress and result, the Join prompts it received (target role), the conversations that now
  * live on another device, and the quiet markers the history shows where a conversation moved.
+ *
+ * The target's side of a move, as this slice follows it (from the device's `transferProgress` events):
+ *
+ *   joinRequest ──accept──► accepting ──► joining ──► replaced (done: banner gone, marker, history reloaded)
+ *        │                      └──────────────────► failed | timed-out (joinError)
+ *        └──decline / expiry / answered elsewhere──► (prompt gone)
  */
 import type { DeviceApi } from '../../electron/api/device-api';
 import type { DeviceInfo, JoinRequest, TransferPhase, TransferProgress } from '../../electron/api/payloads';
@@ -22,8 +28,36 @@ export interface OutgoingMove {
   description: string | null;
 }
 
-/** A progress event, with the optional result fields the agent adds on the source's last event. */
-type ProgressWithResult = TransferProgress & { description?: string };
+/** What a move accepted without a prompt (auto-accept) calls the device it came from. */
+export const UNNAMED_SOURCE = 'your other device';
+
+/** How long a Join prompt stays up (PROFILE.md: 60 s). */
+export const JOIN_PROMPT_MS = 60_000;
+
+/**
+ * A Join request as the prompt shows it: when it reached this window, and when its countdown ends. The
+ * countdown starts at arrival: `expiresAt` is read on the device's clock, so it is trusted only when it
+ * falls within the 60 s after arrival here; otherwise (the clocks disagree) the 60 s count from arrival.
+ */
+export interface PendingJoin extends JoinRequest {
+  receivedAt: number;
+  deadline: number;
+}
+
+/** The countdown's end for a request that reached the store at `receivedAt`. */
+export function joinDeadline(expiresAt: number, receivedAt: number): number {
+  const left = expiresAt - receivedAt;
+  return receivedAt + (Number.isFinite(left) && left > 0 && left <= JOIN_PROMPT_MS ? left : JOIN_PROMPT_MS);
+}
+
+/**
+ * The target's phases after which nothing more happens. A move that worked ends at `replaced` on the target
+ * (its INVITE with Join was answered 200: the session is here, electron/device/transfer); `completed` is the
+ * source's word for the same, accepted here too.
+ */
+export function isTargetFinalPhase(phase: TransferPhase | 'accepting'): boolean {
+  return phase === 'replaced' || phase === 'completed' || phase === 'declined' || phase === 'failed' || phase === 'timed-out';
+}
 
 /** A quiet line in a conversation's history: where it moved between devices. */
 export interface MoveMarker {
@@ -43,7 +77,7 @@ export interface TransferSlice {
   moves: Record<string, OutgoingMove>;
   movedAway: Record<string, MovedAway>;
   markers: Record<string, MoveMarker[]>;
-  joinRequests: JoinRequest[];
+  joinRequests: PendingJoin[];
   /** Conversations this device joined, and from which device (to label progress events). */
   joined: Record<string, { sourceDeviceName: string; phase: TransferPhase | 'accepting' }>;
   joinError: string | null;
@@ -54,7 +88,7 @@ export interface TransferSlice {
   dismissMove(conversationId: string): void;
   acceptJoin(joinId: string): Promise<void>;
   declineJoin(joinId: string): Promise<void>;
-  /** Drop prompts whose 60 s are over. */
+  /** Drop prompts whose countdown is over at `now`. */
   expireJoinRequests(now: number): void;
   applyTransferProgress(progress: TransferProgress): void;
   applyJoinRequest(request: JoinRequest): void;
@@ -139,7 +173,7 @@ export function createTransferSlice(api: DeviceApi, now: () => number = Date.now
       },
 
       expireJoinRequests(at) {
-        const alive = get().joinRequests.filter((r) => r.expiresAt > at);
+        const alive = get().joinRequests.filter((r) => r.deadline > at);
         if (alive.length !== get().joinRequests.length) set({ joinRequests: alive });
       },
 
@@ -149,7 +183,7 @@ export function createTransferSlice(api: DeviceApi, now: () => number = Date.now
           const move = get().moves[conversationId];
           if (!move) return; // a move started before this window opened: nothing to show progress on
           if (move.transferId !== null && move.transferId !== progress.transferId) return;
-          const description = (progress as ProgressWithResult).description ?? null;
+          const description = progress.description ?? null;
           patchMove(conversationId, { transferId: progress.transferId, phase, statusCode: progress.statusCode, ...(description === null ? {} : { description }) });
           if (phase === 'completed') {
             set({ movedAway: { ...get().movedAway, [conversationId]: { deviceName: move.targetName, at: now() } } });
@@ -162,14 +196,18 @@ export function createTransferSlice(api: DeviceApi, now: () => number = Date.now
         if (prompt && phase !== 'requested') {
           set({ joinRequests: get().joinRequests.filter((r) => r.conversationId !== conversationId) });
           if (!get().joined[conversationId] && phase !== 'declined') {
-            set({ joined: { ...get().joined, [conversationId]: { sourceDeviceName: prompt.sourceDeviceName, phase } } });
+            set({ joined: { ...get().joined, [conversationId]: { sourceDeviceName: prompt.sourceDeviceName, phase: 'accepting' } } });
           }
+        } else if (!prompt && phase === 'joining' && !get().joined[conversationId]) {
+          // Accepted without a prompt (auto-accept): the events do not name the source device.
+          set({ joined: { ...get().joined, [conversationId]: { sourceDeviceName: UNNAMED_SOURCE, phase: 'accepting' } } });
         }
         const joined = get().joined[conversationId];
-        if (!joined) return;
+        // Nothing to follow, or the move already ended (a `completed` after the final `replaced`).
+        if (!joined || isTargetFinalPhase(joined.phase)) return;
         set({ joined: { ...get().joined, [conversationId]: { ...joined, phase } } });
-        if (phase === 'replaced') void get().refreshHistory(conversationId);
-        if (phase === 'completed') {
+        if (phase === 'replaced' || phase === 'completed') {
+          get().clearMovedAway(conversationId);
           addMarker(conversationId, `Moved here from ${joined.sourceDeviceName}`);
           void get().refreshHistory(conversationId);
         }
@@ -177,7 +215,10 @@ export function createTransferSlice(api: DeviceApi, now: () => number = Date.now
       },
 
       applyJoinRequest(request) {
-        set({ joinRequests: [...get().joinRequests.filter((r) => r.joinId !== request.joinId), request] });
+        const known = get().joinRequests.find((r) => r.joinId === request.joinId);
+        const receivedAt = known?.receivedAt ?? now();
+        const pending: PendingJoin = { ...request, receivedAt, deadline: joinDeadline(request.expiresAt, receivedAt) };
+        set({ joinRequests: [...get().joinRequests.filter((r) => r.joinId !== request.joinId), pending] });
       },
 
       clearMovedAway(conversationId) {

@@ -295,12 +295,23 @@ describe('robustness', () => {
 describe('transfers: a Join INVITE to a leg URI (PROFILE.md steps 10–13)', () => {
   it('switches the relay to the new device once its MSRP is up, replays what the old one had not acknowledged, and keeps the old leg until its BYE', async () => {
     const b = await start();
-    const { call, alice, bob, caller } = await established(b);
+    // Bob's device has its own connection, so that the old device can stop reading without stopping Bob.
+    const call = await b.call();
+    const callee = b.answer(call.forwarded);
+    const bob = await b.connectMsrp(call.forwarded.request, callee.path, b.newDevicePool());
+    const caller = await b.acknowledge(call);
+    const alice = await b.connectMsrp(caller.response, call.invite);
     const legUri = parseNameAddr(caller.response.headers.get('Contact')!).uriText;
     const info = b.handler.findByDialog(caller.dialog.id.callId, caller.dialog.id.localTag, caller.dialog.id.remoteTag)!;
     expect(info.caller.tag).toBe(caller.dialog.id.localTag);
     expect(info.callee.target).toBe(legUri);
     expect(b.handler.legTargetFor(info, info.caller)).toBe(legUri);
+
+    // The old device stops reading: what Bob sends now reaches its leg but is never acknowledged.
+    b.devices.pauseReading(alice, 'stall');
+    const relay = b.handler.liveSessions()[0]!.relay!;
+    bob.send(new TextEncoder().encode('sent during the move'), 'message/cpim', { messageId: 'm-pending' });
+    await expect.poll(() => relay.unacknowledged('a')).toEqual(['m-pending']);
 
     const replaced = new Promise<string[]>((resolve) => b.handler.once('legReplaced', (_s, _prev, _next, replayed) => resolve(replayed)));
     const join = b.buildInvite({ headers: { 'Target-Dialog': `${info.callId};local-tag=${info.callee.tag};remote-tag=${info.caller.tag}`, Require: 'tdialog' } });
@@ -308,8 +319,10 @@ describe('transfers: a Join INVITE to a leg URI (PROFILE.md steps 10–13)', () 
     join.headers.remove('Route');
     const joined = await b.send(join);
     expect(joined.status).toBe(200);
-    const newDevice = await b.connectMsrp(joined, join);
-    expect(await replaced).toEqual([]);
+    const newDevice = await b.connectMsrp(joined, join, b.newDevicePool());
+    expect(await replaced).toEqual(['m-pending']);
+    // The replay reached the new device, which acknowledged it: its second delivery.
+    await expect.poll(() => relay.relayed('a').find((r) => r.messageId === 'm-pending')).toMatchObject({ state: 'acknowledged', deliveries: 2 });
 
     // From now on what Bob sends goes to the new device; what the old one still sends is relayed.
     const atNew = nextMessage(newDevice);

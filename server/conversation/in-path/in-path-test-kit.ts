@@ -53,6 +53,7 @@ export class InPathBench {
   private readonly waiters: { match: (r: PeerRequest) => boolean; resolve: (r: PeerRequest) => void }[] = [];
   private readonly peerUa: UserAgent;
   readonly devices: MsrpConnectionPool;
+  private readonly pools: MsrpConnectionPool[] = [];
 
   private constructor(
     readonly handler: InPathHandler,
@@ -217,10 +218,20 @@ export class InPathBench {
     return { dialog, response };
   }
 
-  /** A device connects to the server's path from `serverSdp` and binds as `own`'s path (RFC 4975 §5.4). */
-  connectMsrp(serverSdp: SipRequest | SipResponse, own: SipRequest | SipResponse | MsrpUri): Promise<MsrpSession> {
+  /**
+   * A device connects to the server's path from `serverSdp` and binds as `own`'s path (RFC 4975 §5.4), over
+   * `pool`'s connection (devices of one pool share it; `newDevicePool` gives a device its own).
+   */
+  connectMsrp(serverSdp: SipRequest | SipResponse, own: SipRequest | SipResponse | MsrpUri, pool: MsrpConnectionPool = this.devices): Promise<MsrpSession> {
     const localUri = 'host' in own ? own : sdpPath(own);
-    return this.devices.openSession({ localUri, remotePath: [sdpPath(serverSdp)], setup: 'active' });
+    return pool.openSession({ localUri, remotePath: [sdpPath(serverSdp)], setup: 'active' });
+  }
+
+  /** Another device's MSRP connections (closed with the bench). */
+  newDevicePool(): MsrpConnectionPool {
+    const pool = new MsrpConnectionPool({ connect: (host, port) => dial(host, port) });
+    this.pools.push(pool);
+    return pool;
   }
 
   /** Send an in-dialog request of `dialog` to the handler. */
@@ -232,6 +243,7 @@ export class InPathBench {
   async close(): Promise<void> {
     this.handler.close();
     this.devices.close();
+    for (const pool of this.pools) pool.close();
     this.server.layer.close();
     this.peer.layer.close();
     await Promise.all([this.server.transport.close(), this.peer.transport.close(), this.msrp.close()]);

@@ -147,7 +147,8 @@ export class MsrpConnectionPool extends TypedEmitter<MsrpConnectionPoolEvents> {
   private readonly activeLinks = new Map<string, Link>();
   private readonly connecting = new Map<string, Promise<Link>>();
   private readonly waiting = new Map<string, Waiter>();
-  private readonly boundPassive = new Map<string, MsrpSession>();
+  /** Sessions bound to a connection (either side), by local URI: another connection naming one gets 506. */
+  private readonly bound = new Map<string, MsrpSession>();
   private readonly activeWaiters = new Set<Waiter>();
   private tick: ReturnType<typeof setTimeout> | undefined;
 
@@ -204,8 +205,9 @@ export class MsrpConnectionPool extends TypedEmitter<MsrpConnectionPoolEvents> {
     const connection = new MsrpConnection({
       transport: { write: (bytes) => socket.write(bytes), close: () => socket.destroy() },
       role: 'passive',
-      // Bound sessions resolve too, so that a second connection naming one gets 506 (RFC 4975 §7.3.1).
-      resolveSession: (uri) => this.waiting.get(msrpUriKey(uri))?.session ?? this.boundPassive.get(msrpUriKey(uri)),
+      // Bound sessions (passive or active) resolve too, so that another connection naming one gets 506
+      // (RFC 4975 §7.3.1) rather than 481.
+      resolveSession: (uri) => this.waiting.get(msrpUriKey(uri))?.session ?? this.bound.get(msrpUriKey(uri)),
       transactionTimeoutMs: this.limits.transactionTimeoutMs,
       now: this.now,
       parserLimits: { maxBodyBytes: this.limits.maxChunkBytes },
@@ -217,10 +219,7 @@ export class MsrpConnectionPool extends TypedEmitter<MsrpConnectionPoolEvents> {
       const key = msrpUriKey(session.localUri);
       this.waiting.delete(key);
       clearTimeout(waiter.timer);
-      this.boundPassive.set(key, session);
-      session.on('stateChange', (state) => {
-        if (state === MsrpSessionState.Closed && this.boundPassive.get(key) === session) this.boundPassive.delete(key);
-      });
+      this.remember(session);
       this.track(link, session);
       waiter.resolve(session);
     });
@@ -293,7 +292,7 @@ export class MsrpConnectionPool extends TypedEmitter<MsrpConnectionPoolEvents> {
     }
     this.waiting.clear();
     this.activeWaiters.clear();
-    this.boundPassive.clear();
+    this.bound.clear();
     for (const link of [...this.links.values()]) link.connection.close();
     this.links.clear();
     this.activeLinks.clear();
@@ -318,7 +317,7 @@ export class MsrpConnectionPool extends TypedEmitter<MsrpConnectionPoolEvents> {
 
   private waitForPeer(session: MsrpSession, waitMs: number): Promise<MsrpSession> {
     const key = msrpUriKey(session.localUri);
-    if (this.waiting.has(key) || this.boundPassive.has(key)) throw new TypeError(`a session ${formatMsrpUri(session.localUri)} is already waiting`);
+    if (this.waiting.has(key) || this.bound.has(key)) throw new TypeError(`a session ${formatMsrpUri(session.localUri)} is already open`);
     session.on('stateChange', (state) => {
       // Closed by its owner while still waiting: stop waiting.
       const waiter = this.waiting.get(key);
@@ -380,6 +379,7 @@ export class MsrpConnectionPool extends TypedEmitter<MsrpConnectionPoolEvents> {
         }
       };
       session.on('stateChange', settle);
+      this.remember(session);
       this.track(link, session);
       try {
         link.connection.attach(session);
@@ -458,6 +458,15 @@ export class MsrpConnectionPool extends TypedEmitter<MsrpConnectionPoolEvents> {
     this.armIdle(link);
     this.scheduleTick();
     return link;
+  }
+
+  /** Keep `session` in `bound` while it is open. */
+  private remember(session: MsrpSession): void {
+    const key = msrpUriKey(session.localUri);
+    this.bound.set(key, session);
+    session.on('stateChange', (state) => {
+      if (state === MsrpSessionState.Closed && this.bound.get(key) === session) this.bound.delete(key);
+    });
   }
 
   private track(link: Link, session: MsrpSession): void {

@@ -9,11 +9,16 @@ import { formatMsrpUri, msrpUriKey, type MsrpUri } from './msrp-uri';
 import { flush, MemoryDuplex } from './testing/memory-pipe';
 
 /** A device (active) and a server (passive) with one session each, joined in memory. */
-function setup(options: { clock?: () => number; activeHighWaterMark?: number; maxMessageBytes?: number } = {}) {
+function setup(options: { clock?: () => number; activeHighWaterMark?: number; maxMessageBytes?: number; chunkSize?: number } = {}) {
   const serverUri = newLocalMsrpUri('127.0.0.1', 5000);
   const deviceUri = newLocalMsrpUri('::1', 6000);
   const serverSession = new MsrpSession({ localUri: serverUri, remotePath: [deviceUri], reassembly: { maxMessageBytes: options.maxMessageBytes ?? 16 << 20 } });
-  const deviceSession = new MsrpSession({ localUri: deviceUri, remotePath: [serverUri], highWaterMark: options.activeHighWaterMark ?? 1 << 20 });
+  const deviceSession = new MsrpSession({
+    localUri: deviceUri,
+    remotePath: [serverUri],
+    highWaterMark: options.activeHighWaterMark ?? 1 << 20,
+    ...(options.chunkSize !== undefined ? { chunkSize: options.chunkSize } : {}),
+  });
   const waiting = new Map<string, MsrpSession>([[msrpUriKey(serverUri), serverSession]]);
   const deviceOut = new MemoryDuplex();
   const serverOut = new MemoryDuplex();
@@ -103,8 +108,8 @@ describe('MsrpConnection binding (RFC 4975 §5.4, PROFILE.md)', () => {
 });
 
 describe('MsrpConnection answering requests (RFC 4975 §7)', () => {
-  function bound() {
-    const t = setup();
+  function bound(options: Parameters<typeof setup>[0] = {}) {
+    const t = setup(options);
     t.device.attach(t.deviceSession);
     t.run();
     t.serverOut.drain();
@@ -162,7 +167,7 @@ describe('MsrpConnection answering requests (RFC 4975 §7)', () => {
   });
 
   it('tells the receiver when the sender aborts a message midway', async () => {
-    const t = bound();
+    const t = bound({ chunkSize: 2048 }); // fixed 2 KiB chunks: more than one window of them
     const aborted: string[] = [];
     t.serverSession.on('messageAborted', (id) => aborted.push(id));
     const got = received(t.serverSession);
@@ -231,7 +236,11 @@ describe('MsrpConnection transactions and flow control', () => {
     expect(t.device.outstandingTransactions).toBe(0);
     expect(await m.done).toEqual({ ok: true, messageId: m.messageId });
     const sent = parseAll([...t.deviceOut.queue]) as MsrpRequest[];
-    expect(sent.map((r) => r.headers.get('Failure-Report'))).toEqual(['no', 'no', 'no']);
+    // Chunks ramp up from 2 KiB: 2048 + 2952 bytes.
+    expect(sent.map((r) => [r.headers.get('Failure-Report'), r.body?.length])).toEqual([
+      ['no', 2048],
+      ['no', 2952],
+    ]);
     t.run();
     expect(t.serverOut.written).toBe(answeredBefore); // the receiver answered none of the chunks
     expect(got).toHaveLength(1);

@@ -118,7 +118,7 @@ describe('MsrpStreamParser', () => {
   });
 
   const hostile: Array<[string, string, string]> = [
-    ['not MSRP at all', 'GET / HTTP/1.1\r\n\r\n', 'bad MSRP start line'],
+    ['not MSRP at all', 'GET / HTTP/1.1\r\n\r\n', 'not an MSRP start line'],
     ['a bad transaction id', 'MSRP a SEND\r\n', 'bad transaction id'],
     ['a lower-case method', 'MSRP abcd1234 send\r\n', 'bad MSRP method'],
     ['a bare LF', 'MSRP abcd1234 SEND\nTo-Path: x\r\n', 'bare LF'],

@@ -8,6 +8,9 @@ import { useEffect, useId, useState, type ReactNode } from 'react';
 import { joinQuestion } from '../format/transfer-text';
 import { useAppState } from '../state/store-context';
 
+/** The wall clock, read at each call (whatever `Date` is then). */
+const systemNow = (): number => Date.now();
+
 /** The prompt for the oldest pending Join request (nothing when there is none). */
 export function JoinPrompt(props: { now?: () => number }): ReactNode {
   const requests = useAppState((s) => s.joinRequests);
@@ -15,7 +18,7 @@ export function JoinPrompt(props: { now?: () => number }): ReactNode {
   const declineJoin = useAppState((s) => s.declineJoin);
   const expire = useAppState((s) => s.expireJoinRequests);
   const error = useAppState((s) => s.joinError);
-  const now = props.now ?? Date.now;
+  const now = props.now ?? systemNow;
   const [clock, setClock] = useState(now);
   const titleId = useId();
   const request = requests[0];

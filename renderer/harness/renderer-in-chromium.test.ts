@@ -327,6 +327,7 @@ describe('renderer in Chromium, over a scripted DeviceApi (test double)', () => 
     await prompt.getByText('Continue your conversation with Bob here? (moved from Laptop)').waitFor();
     expect(await prompt.getByText(/s left$/).textContent()).toBe('60 s left');
     await page.clock.runFor(20_000);
+    console.log('DBG', await prompt.textContent(), (await page.evaluate(() => Date.now())) - sentAt, JSON.stringify(await page.evaluate(() => (window as unknown as { harness: HarnessHandle }).harness.store?.getState().joinRequests)));
     await prompt.getByText('40 s left').waitFor();
     await page.screenshot({ path: join(ARTIFACTS, 'join-prompt-dark.png') });
     await emit(page, 'conversationUpdated', BOB);

@@ -432,12 +432,9 @@ function bindingTarget(binding: Binding, uri: string): ProxyTarget {
 }
 
 function bindingContact(b: Binding, expires: number): string {
-  const parts = [`<${b.contact}>`];
-  for (const [name, value] of Object.entries(b.params)) parts.push(value === null ? name : `${name}=${value}`);
-  parts.push(`expires=${expires}`);
-  if (b.pubGruu) parts.push(`pub-gruu="${b.pubGruu}"`);
-  if (b.tempGruu) parts.push(`temp-gruu="${b.tempGruu}"`);
-  return parts.join(';');
+  let value = `<${b.contact}>${b.paramText};expires=${expires}`;
+  if (b.instance !== undefined) value += `;pub-gruu="${b.pubGruu ?? ''}";temp-gruu="${b.tempGruu ?? ''}"`;
+  return value;
 }
 
 function tlsTarget(e: Endpoint): SendTarget {

@@ -6,13 +6,14 @@
  * on client input. Bindings live in the {@link LocationService}.
  */
 import { DigestAuthenticator, type DigestAlgorithm } from '../auth/digest';
-import { getParam, getParamText, type HeaderParam } from '../sip/message/header-params';
+import { getParam, getParamText } from '../sip/message/header-params';
 import { parseContactList, parseNameAddr, type NameAddr } from '../sip/message/name-addr';
 import { SipParseError } from '../sip/message/parse-error';
 import type { SipHeader, SipRequest, SipResponse } from '../sip/message/sip-message';
 import { serializeUri, type SipUri } from '../sip/message/sip-uri';
 import { buildResponse } from '../sip/transaction/response-builder';
 import type { ReceivedMessage } from '../sip/transport/transport-types';
+import { paramsText } from './compact-text';
 import type { Binding, BindingChange, LocationService } from './location-service';
 
 /** A user of the domain. */
@@ -53,6 +54,7 @@ export interface RegisterResult {
 export class Registrar {
   private readonly digest: DigestAuthenticator;
   private readonly now: () => number;
+  private readonly date = new DateHeader();
 
   constructor(private readonly options: RegistrarOptions) {
     this.digest = new DigestAuthenticator({ realm: options.domain, algorithms: options.algorithms ?? ['MD5'] });
@@ -166,9 +168,7 @@ export class Registrar {
     const now = this.now();
     for (const plan of plans) {
       const contactUri = serializeUri(plan.contact.uri);
-      const existing = location
-        .bindings(aor)
-        .find((b) => (plan.instance ? b.instance === plan.instance && (b.regId ?? null) === (plan.regId ?? null) : b.contact === contactUri));
+      const existing = location.find(aor, { instance: plan.instance, regId: plan.regId, contact: contactUri });
       if (existing && existing.callId === callId && cseq <= existing.cseq) {
         return reply(500, [{ name: 'Retry-After', value: '1' }], 'Out-of-order REGISTER');
       }
@@ -179,15 +179,12 @@ export class Registrar {
         }
         continue;
       }
-      const params = contactParams(plan.contact.params);
-      const deviceName = getParamText(plan.contact.params, '+cpm.device-name') ?? undefined;
       const { binding, event } = location.upsert({
         aor,
         contact: contactUri,
         ...(plan.instance ? { instance: plan.instance } : {}),
         ...(plan.regId !== undefined ? { regId: plan.regId } : {}),
-        params,
-        ...(deviceName ? { deviceName } : {}),
+        paramText: paramsText(plan.contact.params, NOT_KEPT),
         ...(received.flowId ? { flowId: received.flowId } : {}),
         source: received.source,
         callId,
@@ -206,7 +203,7 @@ export class Registrar {
     for (const b of this.options.location.bindings(aor)) {
       headers.push({ name: 'Contact', value: contactValue(b, now, gruu !== undefined) });
     }
-    headers.push({ name: 'Date', value: new Date(now).toUTCString() });
+    headers.push({ name: 'Date', value: this.date.format(now) });
     if (gruu) headers.push({ name: 'Supported', value: 'gruu' });
     return buildResponse(request, 200, { toTag: this.options.newTag(), headers });
   }
@@ -214,23 +211,30 @@ export class Registrar {
 
 /** The Contact value of a binding in a 200 to REGISTER. */
 function contactValue(b: Binding, now: number, withGruu: boolean): string {
-  const parts = [`<${b.contact}>`];
-  for (const [name, value] of Object.entries(b.params)) parts.push(value === null ? name : `${name}=${value}`);
-  parts.push(`expires=${Math.max(0, Math.round((b.expiresAt - now) / 1000))}`);
-  if (withGruu && b.pubGruu) parts.push(`pub-gruu="${b.pubGruu}"`);
-  if (withGruu && b.tempGruu) parts.push(`temp-gruu="${b.tempGruu}"`);
-  return parts.join(';');
+  let value = `<${b.contact}>${b.paramText};expires=${Math.max(0, Math.round((b.expiresAt - now) / 1000))}`;
+  if (withGruu && b.instance !== undefined) value += `;pub-gruu="${b.pubGruu ?? ''}";temp-gruu="${b.tempGruu ?? ''}"`;
+  return value;
 }
 
-/** Contact parameters kept on the binding: everything but expires, q and GRUUs (raw values). */
-function contactParams(params: readonly HeaderParam[]): Record<string, string | null> {
-  const out: Record<string, string | null> = {};
-  for (const p of params) {
-    const name = p.name.toLowerCase();
-    if (name === 'expires' || name === 'q' || name === 'pub-gruu' || name === 'temp-gruu') continue;
-    out[p.name] = p.value;
+/** Contact parameters not kept on the binding: expiry and preference are the registrar's, GRUUs are minted here. */
+const NOT_KEPT: ReadonlySet<string> = new Set(['expires', 'q', 'pub-gruu', 'temp-gruu']);
+
+/**
+ * The text of an HTTP-date (RFC 3261 §20.17) for a time, formatted once per second: every 200 to REGISTER
+ * carries one and `toUTCString()` is not free.
+ */
+class DateHeader {
+  private second = -1;
+  private text = '';
+
+  format(now: number): string {
+    const second = Math.floor(now / 1000);
+    if (second !== this.second) {
+      this.second = second;
+      this.text = new Date(second * 1000).toUTCString();
+    }
+    return this.text;
   }
-  return out;
 }
 
 function parseExpires(value: string | undefined): number | undefined | 'invalid' {

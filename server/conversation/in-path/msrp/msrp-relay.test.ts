@@ -34,10 +34,16 @@ async function device(limits?: Partial<MsrpEndpointLimits>): Promise<MsrpEndpoin
 }
 
 /** A device session connected to a new leg of `server`: the device connects, the server is passive (PROFILE.md). */
-async function leg(server: MsrpServerEndpoint, dev: MsrpEndpoint, options: { highWaterMark?: number } = {}) {
+async function leg(server: MsrpServerEndpoint, dev: MsrpEndpoint, options: { highWaterMark?: number; deviceChunkSize?: number } = {}) {
   const deviceUri = dev.newLocalUri();
-  const expected = server.expectLeg({ remotePath: [deviceUri], ...options });
-  const deviceSession = await dev.openSession({ localUri: deviceUri, remotePath: [expected.session.localUri], setup: 'active' });
+  const { deviceChunkSize, ...legOptions } = options;
+  const expected = server.expectLeg({ remotePath: [deviceUri], ...legOptions });
+  const deviceSession = await dev.openSession({
+    localUri: deviceUri,
+    remotePath: [expected.session.localUri],
+    setup: 'active',
+    ...(deviceChunkSize !== undefined ? { chunkSize: deviceChunkSize } : {}),
+  });
   await expected.bound;
   return { server: expected.session, device: deviceSession };
 }
@@ -232,7 +238,8 @@ describe('MsrpRelay between two device legs on loopback', () => {
 
   it('replaceLeg replays exactly what the old leg had not acknowledged, aborting a half-sent message there', async () => {
     const server = await serverEndpoint();
-    const a = await leg(server, await device());
+    // Fixed 2 KiB chunks, so that the large message below is still streaming when the switch happens.
+    const a = await leg(server, await device(), { deviceChunkSize: 2048 });
     const old = await rawDevice(server);
     const relay = new MsrpRelay({ legA: a.server, legB: old.session, readControl: server });
     cleanups.push(() => relay.close());

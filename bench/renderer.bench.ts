@@ -15,6 +15,7 @@
  *   sees the rows, then two animation frames: the frame that contains them has been produced);
  * - scrolling up through the history, 100 px per animation frame for 400 frames (about 40,000 px, some 800
  *   rows, paging older messages in over the bridge as it goes): the p95 and the longest frame (rAF deltas),
+ *   the frames that missed a vsync (delta over 25 ms: on-time deltas jitter around 16.7 ms),
  *   the longest main-thread task (Chromium's trace, `RunTask` on the page's renderer main thread) and the
  *   long tasks (≥ 50 ms, PerformanceObserver), and how far back it got.
  * Prints a markdown table of the medians over the runs and writes it to bench/results/renderer.md, with
@@ -37,6 +38,8 @@ const CONVERSATION = 'bench-conversation-100k';
 const SCROLL_FRAMES = 400;
 const SCROLL_STEP_PX = 100;
 const VIEWPORT = { width: 1100, height: 720 };
+/** A rAF delta above this missed at least one 60 Hz vsync. */
+const MISSED_FRAME_MS = 1.5 * (1000 / 60);
 
 /** One run's figures, ms. */
 interface RunFigures {
@@ -46,6 +49,8 @@ interface RunFigures {
   frames: number;
   frameP95Ms: number;
   frameMaxMs: number;
+  /** Frames that missed a vsync: rAF delta over 1.5 × the 60 Hz interval (on-time deltas jitter 16.6–16.8 ms). */
+  missedFrames: number;
   longestTaskMs: number;
   longTasks: number;
   scrolledPx: number;
@@ -257,6 +262,7 @@ async function main(): Promise<void> {
         frames: scrolled.deltas.length,
         frameP95Ms: percentile(scrolled.deltas, 0.95),
         frameMaxMs: Math.max(...scrolled.deltas),
+        missedFrames: scrolled.deltas.filter((d) => d > MISSED_FRAME_MS).length,
         longestTaskMs: longestRendererTask(trace),
         longTasks: scrolled.longTasks.length,
         scrolledPx: scrolled.scrolledPx,
@@ -277,6 +283,7 @@ async function main(): Promise<void> {
     { measurement: 'thread painted (click → first rows painted)', value: median(pick((r) => r.threadPaintedMs)), unit: 'ms', detail: `${MESSAGES.toLocaleString('en-US')}-message conversation, newest page fetched over the bridge` },
     { measurement: 'scroll: p95 frame time', value: median(pick((r) => r.frameP95Ms)), unit: 'ms', detail: `${SCROLL_FRAMES} frames, ${SCROLL_STEP_PX} px per frame, paging older messages in` },
     { measurement: 'scroll: longest frame', value: median(pick((r) => r.frameMaxMs)), unit: 'ms', detail: 'rAF delta' },
+    { measurement: 'scroll: missed frames', value: median(pick((r) => r.missedFrames)), unit: 'count', detail: `rAF delta over ${MISSED_FRAME_MS.toFixed(1)} ms (a vsync missed); on-time frames measure 16.6–16.8 ms` },
     { measurement: 'scroll: longest main-thread task', value: median(pick((r) => r.longestTaskMs)), unit: 'ms', detail: 'Chromium trace, RunTask on the renderer main thread' },
     { measurement: 'scroll: long tasks (≥ 50 ms)', value: median(pick((r) => r.longTasks)), unit: 'count', detail: 'PerformanceObserver longtask' },
     { measurement: 'scroll: reached', value: median(pick((r) => r.messagesBack)), unit: 'messages back', detail: 'the oldest message in view at the end, counted from the newest' },

@@ -162,9 +162,12 @@ describe('Alice moves the chat with Bob between her devices, in Chromium', () =>
     expect(await composer(laptop).count()).toBe(0);
     expect(await subtitle(laptop).textContent()).toContain('Continues on Desktop');
 
-    // Desktop has every earlier message once, in order, and the live chat.
+    // Desktop has every earlier message once, in order, and the live chat; its "bringing the chat over"
+    // banner is gone once the device reports the move done (the target's last event: replaced).
     await expect.poll(() => thread(desktop), { timeout: UI_MS }).toEqual(chat);
     await expect.poll(() => subtitle(desktop).textContent(), { timeout: UI_MS }).toContain('Live chat');
+    await desktop.getByRole('feed').getByText('Moved here from Laptop', { exact: false }).waitFor({ timeout: UI_MS });
+    expect(await desktop.getByText(/Bringing the chat over/).count()).toBe(0);
     await say(bob, desktop, 'Are you on the desktop now?');
     await say(desktop, bob, 'Yes, all here');
     expect(await thread(desktop)).toEqual(chat);

@@ -62,7 +62,7 @@ export interface KamailioCoreOptions {
   minExpires?: number;
   defaultExpires?: number;
   maxExpires?: number;
-  /** Kamailio log level (default 1: errors and warnings... and notices; 3 for debugging). */
+  /** Kamailio log level, -5..3 (default 1: notices and above; 3 logs every request the core routes). */
   debugLevel?: number;
   /** Module directory (default Debian's `/usr/lib/x86_64-linux-gnu/kamailio/modules`). */
   modulePath?: string;

@@ -35,6 +35,18 @@ export interface AccountConfig {
   transferServiceUri?: UriString;
   /** PEM of a CA or self-signed certificate to trust for `wss:` (lab and private deployments). */
   trustedCertificatePem?: string;
+  /**
+   * Base URL (`http://…` or `https://…`) of the domain's Message Store HTTP API (Digest with the SIP
+   * credentials above). With it the device keeps its history in step with the store (the target of a move
+   * fetches the conversation from it); without it history stays on this device.
+   */
+  messageStoreUrl?: string;
+  /**
+   * Whether this device deposits what it sends and receives in the Message Store: true where the domain's
+   * Conversation Server is a proxy (PROFILE.md: each device deposits), false (the default) where it is
+   * in-path and deposits itself. Needs `messageStoreUrl`.
+   */
+  depositHistory?: boolean;
 }
 
 /** The signed-in account as the UI sees it. */
@@ -51,10 +63,25 @@ export interface AccountInfo {
   registration: RegistrationStateName;
   /**
    * Whether Join requests from the user's other devices are accepted without prompting (`setAutoAccept`).
-   * The shell fills it in from its saved settings; absent means off.
+   * The agent reports its own setting; the shell fills it in from its saved settings. Absent means off.
    */
   autoAccept?: boolean;
+  /** The Message Store the history is kept in step with (`AccountConfig.messageStoreUrl`); absent: none. */
+  messageStoreUrl?: string;
+  /**
+   * Where this device keeps its history: `disk` (SQLite in the profile's folder) or `memory` (lost on quit:
+   * the SQLite module could not be loaded, see `historyProblem`). Absent: not reported.
+   */
+  historyStorage?: HistoryStorage;
+  /** Why the history is not on disk, in words for the user; absent when all is well. */
+  historyProblem?: string;
 }
+
+/** Where a device keeps its history (`AccountInfo.historyStorage`). */
+export type HistoryStorage = 'disk' | 'memory';
+
+/** Every history storage kind. */
+export const HISTORY_STORAGES: readonly HistoryStorage[] = ['disk', 'memory'];
 
 /** A `registrationState` event. */
 export interface RegistrationStatus {

@@ -111,7 +111,20 @@ describe('command argument validators', () => {
     ['a transfer URI that is not SIP', { transferServiceUri: 'mailto:x@y' }, 'signIn.config.transferServiceUri: must be a sip:, sips: or tel: URI (got "mailto:x@y")'],
     ['a certificate that is not PEM', { trustedCertificatePem: 'hello' }, 'signIn.config.trustedCertificatePem: must be a PEM certificate (-----BEGIN CERTIFICATE----- …)'],
     ['an unknown field', { admin: true }, 'signIn.config.admin: is not a known field'],
+    ['a Message Store URL that is not http(s)', { messageStoreUrl: 'ftp://store.a.example/' }, 'signIn.config.messageStoreUrl: must be an http:// or https:// URL (got "ftp://store.a.example/")'],
+    ['a Message Store URL with a query', { messageStoreUrl: 'https://store.a.example/?u=alice' }, 'signIn.config.messageStoreUrl: must be an http:// or https:// URL (got "https://store.a.example/?u=alice")'],
+    ['a Message Store URL with port 0', { messageStoreUrl: 'http://127.0.0.1:0/' }, 'signIn.config.messageStoreUrl: has an invalid port 0'],
+    ['a deposit flag that is not a boolean', { messageStoreUrl: 'https://store.a.example', depositHistory: 'yes' }, 'signIn.config.depositHistory: must be true or false (got "yes")'],
+    ['depositing without a Message Store', { depositHistory: true }, 'signIn.config.depositHistory: needs messageStoreUrl (where to deposit)'],
+    ['a certificate to trust with a ws: URL', { websocketUrl: 'ws://127.0.0.1:5066', trustedCertificatePem: PEM }, 'signIn.config.trustedCertificatePem: only applies to a wss:// WebSocket URL'],
   ];
+
+  it('accepts a Message Store URL (http or https, with a path) and the deposit flag with it', () => {
+    const config = { ...goodConfig, messageStoreUrl: 'http://127.0.0.1:8443/store/v1', depositHistory: true };
+    expect(validateCommandArgs('signIn', [config])).toEqual({ ok: true, value: [config] });
+    const secure = { ...goodConfig, messageStoreUrl: 'https://store.a.example', depositHistory: false };
+    expect(validateCommandArgs('signIn', [secure])).toEqual({ ok: true, value: [secure] });
+  });
   it.each(badSignIns)('refuses signIn with %s', (_label, change, message) => {
     expect(refusal(validateCommandArgs('signIn', [{ ...goodConfig, ...change }]))).toBe(message);
   });
@@ -240,5 +253,13 @@ describe('shell commands and the account the UI reads back', () => {
     expect(accountInfo(info, 'account')).toEqual({ ok: true, value: info });
     expect(accountInfo({ ...info, autoAccept: true }, 'account')).toEqual({ ok: true, value: { ...info, autoAccept: true } });
     expect(refusal(accountInfo({ ...info, autoAccept: 'on' }, 'account'))).toBe('account.autoAccept: must be true or false (got "on")');
+  });
+
+  it('reads where the history is kept, the problem in words, and the Message Store, each checked', () => {
+    const memory = { ...info, messageStoreUrl: 'http://127.0.0.1:8080', historyStorage: 'memory', historyProblem: 'History is kept in memory only.' };
+    expect(accountInfo(memory, 'account')).toEqual({ ok: true, value: memory });
+    expect(refusal(accountInfo({ ...info, historyStorage: 'cloud' }, 'account'))).toBe('account.historyStorage: must be one of disk, memory (got "cloud")');
+    expect(refusal(accountInfo({ ...info, historyProblem: '' }, 'account'))).toBe('account.historyProblem: must not be empty');
+    expect(refusal(accountInfo({ ...info, messageStoreUrl: 'ws://x' }, 'account'))).toBe('account.messageStoreUrl: must be an http:// or https:// URL (got "ws://x")');
   });
 });

@@ -10,6 +10,7 @@
 import type { DeviceCommandArgs, DeviceCommandName, DeviceEventMap, DeviceEventName, ShellCommandArgs, ShellCommandName } from './device-api';
 import {
   DEVICE_ERROR_CODES,
+  HISTORY_STORAGES,
   MESSAGE_STATUSES,
   REGISTRATION_STATE_NAMES,
   SESSION_STATE_NAMES,
@@ -265,8 +266,20 @@ const certificatePem: Validator<string> = (input, path) => {
     : fail(path, 'must be a PEM certificate (-----BEGIN CERTIFICATE----- …)');
 };
 
-/** The `signIn` argument. */
-export const accountConfig: Validator<AccountConfig> = object<AccountConfig>({
+const HTTP_URL = new RegExp(`^https?://${HOST}(?::(\\d{1,5}))?(?:/[A-Za-z0-9\\-_.~!$&'()*+,;=:@%/]*)?$`, 'i');
+
+/** An `http:` or `https:` URL without query or fragment (a Message Store's base URL; RFC 9110 §4.2). */
+export const httpUrl: Validator<string> = (input, path) => {
+  const base = text({ min: 1, max: LIMITS.uriLength })(input, path);
+  if (!base.ok) return base;
+  const match = HTTP_URL.exec(base.value);
+  if (!match) return fail(path, `must be an http:// or https:// URL (got ${describe(base.value)})`);
+  const port = match[1];
+  if (port !== undefined && (Number(port) < 1 || Number(port) > 65_535)) return fail(path, `has an invalid port ${port}`);
+  return ok(base.value);
+};
+
+const accountConfigFields = object<AccountConfig>({
   uri: sipUri,
   displayName,
   deviceName,
@@ -275,7 +288,26 @@ export const accountConfig: Validator<AccountConfig> = object<AccountConfig>({
   websocketUrl,
   transferServiceUri: optional(sipUri),
   trustedCertificatePem: optional(certificatePem),
+  messageStoreUrl: optional(httpUrl),
+  depositHistory: optional(boolean),
 });
+
+/**
+ * The `signIn` argument: each field, then what only makes sense together (a certificate to trust needs a
+ * `wss:` URL; depositing needs a Message Store).
+ */
+export const accountConfig: Validator<AccountConfig> = (input, path) => {
+  const result = accountConfigFields(input, path);
+  if (!result.ok) return result;
+  const config = result.value;
+  if (config.trustedCertificatePem !== undefined && !/^wss:/i.test(config.websocketUrl)) {
+    return fail(`${path}.trustedCertificatePem`, 'only applies to a wss:// WebSocket URL');
+  }
+  if (config.depositHistory === true && config.messageStoreUrl === undefined) {
+    return fail(`${path}.depositHistory`, 'needs messageStoreUrl (where to deposit)');
+  }
+  return result;
+};
 
 /** The `getAccount` / `signIn` result. */
 export const accountInfo: Validator<AccountInfo> = object<AccountInfo>({
@@ -288,6 +320,9 @@ export const accountInfo: Validator<AccountInfo> = object<AccountInfo>({
   transferServiceUri: nullable(sipUri),
   registration: registrationState,
   autoAccept: optional(boolean),
+  messageStoreUrl: optional(httpUrl),
+  historyStorage: optional(oneOf(HISTORY_STORAGES)),
+  historyProblem: optional(text({ min: 1, max: LIMITS.errorMessageLength })),
 });
 
 /** The `getMessages` paging argument. */

@@ -329,17 +329,18 @@ export class DeviceAgent implements DeviceApi {
     const instanceId = this.instanceId;
     const endpoint = this.endpoint;
     if (!instanceId || !endpoint) throw new DeviceApiError('internal', 'start() first');
-    const history = this.historyFor(account);
-    const deviceHistory = this.deviceHistories.get(account.uri.toLowerCase());
     // The UA needs the REFER handler at construction; the transfers need the UA: bind late.
     let transfers: DeviceTransfers | undefined;
-    const socket = new WsSocket({
-      url: account.wsUrl,
-      ...(account.trustedCertificatePem ? { trustedCertificatePem: account.trustedCertificatePem } : {}),
-      ...(this.options.sipTrace ? { trace: this.options.sipTrace } : {}),
-    });
+    // A bad account (a URL JsSIP or WsSocket refuses, a certificate with a ws: URL) throws a TypeError from
+    // these constructors: the caller's mistake, reported as invalid-argument rather than an internal error.
+    let socket: WsSocket;
     let ua: CpmUserAgent;
     try {
+      socket = new WsSocket({
+        url: account.wsUrl,
+        ...(account.trustedCertificatePem ? { trustedCertificatePem: account.trustedCertificatePem } : {}),
+        ...(this.options.sipTrace ? { trace: this.options.sipTrace } : {}),
+      });
       ua = new CpmUserAgent({
         uri: account.uri,
         password: account.password,
@@ -362,6 +363,9 @@ export class DeviceAgent implements DeviceApi {
     } catch (error) {
       throw new DeviceApiError('invalid-argument', `account: ${error instanceof Error ? error.message : String(error)}`);
     }
+    // Opened once the account proved usable (per AOR, kept for the next sign-in).
+    const history = this.historyFor(account);
+    const deviceHistory = this.deviceHistories.get(account.uri.toLowerCase());
     const self = { uri: account.uri, ...(account.displayName ? { displayName: account.displayName } : {}) };
     const chat = new ChatService({
       self,
@@ -458,6 +462,8 @@ export class DeviceAgent implements DeviceApi {
       websocketUrl: signedIn.account.wsUrl,
       transferServiceUri: signedIn.account.transferServiceUri ?? null,
       registration: snapshot.state,
+      autoAccept: this.autoAccept,
+      ...(signedIn.account.messageStoreUrl ? { messageStoreUrl: signedIn.account.messageStoreUrl } : {}),
     };
   }
 }
@@ -475,5 +481,7 @@ function accountFromConfig(config: AccountConfig): DeviceAccount {
     ...(config.authorizationUser ? { authorizationUser: config.authorizationUser } : {}),
     ...(config.trustedCertificatePem ? { trustedCertificatePem: config.trustedCertificatePem } : {}),
     ...(config.transferServiceUri ? { transferServiceUri: config.transferServiceUri } : {}),
+    ...(config.messageStoreUrl ? { messageStoreUrl: config.messageStoreUrl } : {}),
+    ...(config.depositHistory ? { depositHistory: true } : {}),
   };
 }

@@ -217,7 +217,7 @@ describe('settings in the profile', () => {
     agent = createFakeDeviceAgent();
     const factory = vi.fn(async () => agent);
     await running({ agentFactory: factory });
-    expect(factory).toHaveBeenCalledWith({ dataDir: join(base, 'profiles', 'desktop'), profile: 'desktop', deviceName: 'Laptop' });
+    expect(factory).toHaveBeenCalledWith({ dataDir: join(base, 'profiles', 'desktop'), profile: 'desktop', deviceName: 'Laptop', onHistoryStatus: expect.any(Function) });
     await vi.waitFor(() => expect(agent.spies.signIn).toHaveBeenCalledWith(ACCOUNT));
     expect(agent.spies.setAutoAccept).not.toHaveBeenCalled();
   });
@@ -287,6 +287,46 @@ describe('join requests', () => {
     FakeBrowserWindow.instances[0]!.focused = true;
     agent.emit('joinRequest', JOIN);
     expect(FakeNotification.instances).toHaveLength(0);
+  });
+});
+
+describe('history storage', () => {
+  const PROBLEM = 'History is kept in memory only and will be lost on quit: the SQLite module (better-sqlite3) was built for another Node.js/Electron version.';
+
+  it('runs with history in memory when SQLite cannot load, saying so in the tray and in every AccountInfo', async () => {
+    const logged: string[] = [];
+    const app = await running({
+      log: (message) => logged.push(message),
+      agentFactory: async (o) => {
+        o.onHistoryStatus?.({ storage: 'memory', problem: PROBLEM });
+        return agent;
+      },
+    });
+    expect(app.history).toEqual({ storage: 'memory', problem: PROBLEM });
+    expect(logged).toContain(PROBLEM);
+    const tray = FakeTray.instances[0]!;
+    expect(tray.tooltip).toBe('CPM Handoff: Not signed in\nHistory: kept in memory only (lost on quit)');
+    expect((tray.menu as FakeMenu).template.find((item) => item.id === 'history')).toMatchObject({ sublabel: PROBLEM, enabled: false });
+    await expect(invoke('cpm:command:signIn', [ACCOUNT])).resolves.toMatchObject({ historyStorage: 'memory', historyProblem: PROBLEM });
+  });
+
+  it('says history is on disk when it is, and clears the tray line once an account’s history opens on disk', async () => {
+    let report: ((status: { storage: 'disk' | 'memory'; problem: string | null }) => void) | undefined;
+    await running({
+      agentFactory: async (o) => {
+        report = o.onHistoryStatus;
+        report?.({ storage: 'memory', problem: PROBLEM });
+        return agent;
+      },
+    });
+    const tray = FakeTray.instances[0]!;
+    expect(tray.tooltip).toContain('kept in memory only');
+    report?.({ storage: 'disk', problem: null });
+    expect(tray.tooltip).toBe('CPM Handoff: Not signed in');
+    expect((tray.menu as FakeMenu).template.some((item) => item.id === 'history')).toBe(false);
+    const info = await invoke('cpm:command:signIn', [ACCOUNT]);
+    expect(info).toMatchObject({ historyStorage: 'disk' });
+    expect(info).not.toHaveProperty('historyProblem');
   });
 });
 

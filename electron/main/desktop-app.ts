@@ -1,6 +1,7 @@
 /**
  * The desktop app's main process, put together: profile and single-instance lock, CSP header, settings,
- * the DeviceAgent (from a factory), the window, IPC, tray, join notifications, the unread badge, and the
+ * the DeviceAgent (from a factory; its history on disk, or in memory with the reason in the tray and in
+ * every AccountInfo when SQLite cannot load), the window, IPC, tray, join notifications, the unread badge, and the
  * local lab behind "Try it locally" (stopped on quit by the profile that started it).
  * `index.ts` calls `startDesktopApp` with the real agent factory; tests call it with a fake one and the
  * `electron` module mocked.
@@ -10,7 +11,7 @@ import { BrowserWindow, app, dialog, safeStorage, session } from 'electron';
 import type { AccountInfo, RegistrationStatus } from '../api/payloads';
 import { AppLifecycle, AppState } from './app-lifecycle';
 import { withContentSecurityPolicy } from './content-security-policy';
-import type { DeviceAgentFactory, DeviceAgentHandle } from './device-agent-factory';
+import type { DeviceAgentFactory, DeviceAgentHandle, HistoryStatus } from './device-agent-factory';
 import { forwardAgentEvents, registerCommandHandlers } from './ipc-bridge';
 import { JoinNotifier } from './join-notifier';
 import { createMainWindow, isAppUrl, type RendererSource } from './main-window';
@@ -60,6 +61,8 @@ export interface DesktopApp {
   readonly notifier: JoinNotifier | null;
   readonly badge: UnreadBadge | null;
   readonly settings: SettingsStore | null;
+  /** Where the history is kept (null until the agent factory said): `memory`, with the problem, when SQLite failed. */
+  readonly history: HistoryStatus | null;
   /** Resolves when start-up is over (running, or stopped because another instance holds the profile). */
   readonly started: Promise<void>;
 }
@@ -75,7 +78,16 @@ export function startDesktopApp(options: DesktopAppOptions): DesktopApp {
     notifier: JoinNotifier | null;
     badge: UnreadBadge | null;
     settings: SettingsStore | null;
-  } = { agent: null, window: null, tray: null, notifier: null, badge: null, settings: null };
+    history: HistoryStatus | null;
+  } = { agent: null, window: null, tray: null, notifier: null, badge: null, settings: null, history: null };
+
+  /** The factory tells where history goes; a fallback to memory is logged once per problem and shown in the tray. */
+  const onHistoryStatus = (status: HistoryStatus): void => {
+    const before = state.history;
+    state.history = status;
+    if (status.problem !== null && status.problem !== before?.problem) log(status.problem);
+    state.tray?.setHistoryProblem(status.problem);
+  };
 
   let profile = DEFAULT_PROFILE;
   const fail = (message: string, error?: unknown): void => {
@@ -145,7 +157,7 @@ export function startDesktopApp(options: DesktopAppOptions): DesktopApp {
     let agent: DeviceAgentHandle;
     try {
       const deviceName = settings.account()?.deviceName ?? options.defaultDeviceName ?? defaultDeviceName(options.platform);
-      agent = await options.agentFactory({ dataDir: userData, profile, deviceName });
+      agent = await options.agentFactory({ dataDir: userData, profile, deviceName, onHistoryStatus });
     } catch (error) {
       fail('The device agent could not start', error);
       return;
@@ -153,7 +165,7 @@ export function startDesktopApp(options: DesktopAppOptions): DesktopApp {
     state.agent = agent;
 
     const localLab = options.localLab?.(appDataRoot) ?? null;
-    const commands = withPersistedSettings(agent, settings, localLab);
+    const commands = withPersistedSettings(agent, settings, localLab, () => state.history);
     openWindow();
     registerCommandHandlers(commands, (event) => {
       const url = event.senderFrame?.url;
@@ -176,6 +188,7 @@ export function startDesktopApp(options: DesktopAppOptions): DesktopApp {
       onQuit: quit,
     });
     state.tray = tray;
+    tray.setHistoryProblem(state.history?.problem ?? null);
     agent.on('registrationState', (status: RegistrationStatus) => {
       tray.update(status);
       if (status.state !== 'registered') return;
@@ -260,6 +273,9 @@ export function startDesktopApp(options: DesktopAppOptions): DesktopApp {
     },
     get settings() {
       return state.settings;
+    },
+    get history() {
+      return state.history;
     },
     started,
   };

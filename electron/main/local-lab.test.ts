@@ -113,6 +113,7 @@ describe('Try it locally: two profiles of the app on one machine', () => {
     expect(laptopConfig).toMatchObject({ uri: 'sip:alice@a.example', displayName: 'Alice', transferServiceUri: 'sip:cpm-transfer@a.example' });
     expect(laptopConfig.websocketUrl).toBe(laptopLab.network?.description.domains[0]?.wss);
     expect(laptopConfig.trustedCertificatePem).toBe(laptopLab.network?.description.certificate);
+    expect(laptopConfig.messageStoreUrl).toBe(laptopLab.network?.description.domains[0]?.store);
     const labWs = laptopLab.network!.description.domains[0]!.ws;
 
     const laptop = new DeviceAgent({ dataDir: join(root, 'profiles', 'laptop'), deviceName: 'Laptop' });
@@ -229,9 +230,11 @@ describe('the description file and the account it gives', () => {
     expect(() => parseLocalLabFile(value)).toThrow(problem);
   });
 
-  it('signs in as the first user, on its own domain, trusting the lab certificate', () => {
+  it('signs in as the first user, on its own domain, trusting the lab certificate, with its domain’s Message Store', () => {
     const two = description('ws://127.0.0.1:5080');
-    two.domains.unshift({ ...two.domains[0]!, domain: 'b.example', ws: 'ws://127.0.0.1:6080', wss: 'wss://127.0.0.1:6443', transferService: 'sip:cpm-transfer@b.example' });
+    two.domains.unshift({
+      ...two.domains[0]!, domain: 'b.example', ws: 'ws://127.0.0.1:6080', wss: 'wss://127.0.0.1:6443', transferService: 'sip:cpm-transfer@b.example', store: 'http://127.0.0.1:2/',
+    });
     expect(labAccountConfig(two, 'Laptop')).toEqual({
       uri: 'sip:alice@a.example',
       displayName: 'Alice',
@@ -240,7 +243,15 @@ describe('the description file and the account it gives', () => {
       websocketUrl: 'wss://127.0.0.1:5080',
       transferServiceUri: 'sip:cpm-transfer@a.example',
       trustedCertificatePem: PEM,
+      messageStoreUrl: 'http://127.0.0.1:1/',
+      depositHistory: true,
     });
+  });
+
+  it('has the device deposit only where the domain’s Conversation Server is a proxy (an in-path one deposits itself)', () => {
+    const inPath = description('ws://127.0.0.1:5080');
+    inPath.domains[0]!.mode = 'in-path';
+    expect(labAccountConfig(inPath, 'Laptop')).toMatchObject({ messageStoreUrl: 'http://127.0.0.1:1/', depositHistory: false });
   });
 
   it('says so when the lab has no user, no domain for it, or the device name is unusable', () => {

@@ -246,7 +246,8 @@ export class LocalLab extends TypedEmitter<LocalLabEvents> {
 /**
  * The account a device of this machine signs in with on the lab: the lab's first user (its AOR and password),
  * the secure WebSocket URL (`wss:`, RFC 7118) of that user's domain with the lab's self-signed certificate
- * as the one to trust, and the domain's transfer service URI. Throws an Error when the lab has no user, or no domain for it.
+ * as the one to trust, the domain's transfer service URI, and its Message Store (depositing into it unless the
+ * domain's Conversation Server is in-path). Throws an Error when the lab has no user, or no domain for it.
  */
 export function labAccountConfig(description: LabDescription, deviceName: string): AccountConfig {
   const user = description.users[0];
@@ -264,6 +265,9 @@ export function labAccountConfig(description: LabDescription, deviceName: string
     websocketUrl: domain.wss,
     transferServiceUri: domain.transferService,
     trustedCertificatePem: description.certificate,
+    messageStoreUrl: domain.store,
+    // PROFILE.md: in proxy mode each device deposits what it sends and receives; an in-path CS deposits itself.
+    depositHistory: domain.mode !== 'in-path',
   };
   const checked = validateAccountConfig(candidate, 'local lab account');
   if (!checked.ok) throw new Error(checked.error);

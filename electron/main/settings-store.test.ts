@@ -41,6 +41,17 @@ describe('profile settings', () => {
     expect(new SettingsStore(file, cipher()).account()).toEqual(ACCOUNT);
   });
 
+  it('keep the Message Store and the deposit switch with the account, and refuse a stored store URL that is not http(s)', () => {
+    const withStore: AccountConfig = { ...ACCOUNT, messageStoreUrl: 'https://store.a.example/v1', depositHistory: true };
+    new SettingsStore(file, cipher()).saveAccount(withStore);
+    expect(new SettingsStore(file, cipher()).account()).toEqual(withStore);
+    const stored = JSON.parse(readFileSync(file, 'utf8')) as { account: Record<string, unknown> };
+    writeFileSync(file, JSON.stringify({ ...stored, account: { ...stored.account, messageStoreUrl: 'file:///etc/passwd' } }));
+    const tampered = new SettingsStore(file, cipher());
+    expect(tampered.loadProblem).toMatch(/unknown layout/);
+    expect(tampered.account()).toBeNull();
+  });
+
   it('keep the password for this run only when the OS has no encryption', () => {
     const store = new SettingsStore(file, cipher(false));
     expect(store.saveAccount(ACCOUNT)).toEqual({ passwordPersisted: false });

@@ -3,10 +3,11 @@
  * remembering what must survive a restart — the account on `signIn` / `tryLocally` (password encrypted, and
  * where it came from), its removal on `signOut`, and the auto-accept switch on `setAutoAccept`. The agent is
  * told first; the settings change only if it agreed. Every AccountInfo the window gets carries the saved
- * auto-accept setting, so that the settings panel shows what is in force.
+ * auto-accept setting, so that the settings panel shows what is in force, and where the history is kept.
  */
 import { DEVICE_COMMAND_NAMES, DeviceApiError, type DeviceCommandName, type DeviceCommands, type ShellCommands } from '../api/device-api';
 import type { AccountConfig, AccountInfo } from '../api/payloads';
+import type { HistoryStatus } from './device-agent-factory';
 import type { SettingsStore } from './settings-store';
 
 /** What the shell needs of the local lab (local-lab.ts behind `loadLocalLab`; tests use a fake). */
@@ -23,9 +24,24 @@ export type WindowCommands = DeviceCommands & ShellCommands;
 /**
  * The agent's commands with the shell's persistence around those that change settings, and `tryLocally`
  * over `localLab` (without one it rejects with `invalid-state`; a lab that cannot start, with `network`).
+ * `history`, when given, says where the history is kept: every AccountInfo then carries `historyStorage`
+ * (and `historyProblem` when it is in memory), so that the window can say why history will not last.
  */
-export function withPersistedSettings(agent: DeviceCommands, settings: SettingsStore, localLab: LocalLabPort | null = null): WindowCommands {
-  const withSettings = (info: AccountInfo): AccountInfo => ({ ...info, autoAccept: settings.autoAccept });
+export function withPersistedSettings(
+  agent: DeviceCommands,
+  settings: SettingsStore,
+  localLab: LocalLabPort | null = null,
+  history: () => HistoryStatus | null = () => null,
+): WindowCommands {
+  const withSettings = (info: AccountInfo): AccountInfo => {
+    const status = history();
+    return {
+      ...info,
+      autoAccept: settings.autoAccept,
+      ...(status === null ? {} : { historyStorage: status.storage }),
+      ...(status?.problem ? { historyProblem: status.problem } : {}),
+    };
+  };
   return {
     ...bindAll(agent),
     getAccount: async () => {

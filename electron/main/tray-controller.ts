@@ -25,6 +25,9 @@ export const REGISTRATION_LABELS: Readonly<Record<RegistrationStateName, string>
   failed: 'Offline',
 };
 
+/** What the tray says when history cannot be kept on disk (the reason follows in the menu). */
+export const HISTORY_IN_MEMORY_LABEL = 'History: kept in memory only (lost on quit)';
+
 /** The tray image file for a platform and theme. */
 export function trayImageFile(platform: NodeJS.Platform, darkTheme: boolean): string {
   if (platform === 'darwin') return 'trayTemplate.png';
@@ -37,6 +40,7 @@ export class TrayController {
   private readonly tray: Tray;
   private status: RegistrationStatus = { state: 'unregistered', cause: null, pubGruu: null, expiresAt: null };
   private account: string | null = null;
+  private historyProblem: string | null = null;
 
   constructor(private readonly options: TrayOptions) {
     this.tray = new Tray(this.image());
@@ -52,12 +56,23 @@ export class TrayController {
     this.render();
   }
 
+  /**
+   * Say (or stop saying) that history is kept in memory only, and why: a line in the tooltip and a disabled
+   * item in the menu.
+   */
+  setHistoryProblem(problem: string | null): void {
+    if (problem === this.historyProblem) return;
+    this.historyProblem = problem;
+    this.render();
+  }
+
   /** The tooltip currently shown. */
   get tooltip(): string {
     const label = REGISTRATION_LABELS[this.status.state];
     const who = this.account === null ? '' : ` as ${this.account}`;
     const cause = this.status.state === 'failed' && this.status.cause ? ` (${this.status.cause})` : '';
-    return `${this.options.productName}: ${label}${this.status.state === 'registered' || this.status.state === 'refreshing' ? who : ''}${cause}`;
+    const history = this.historyProblem === null ? '' : `\n${HISTORY_IN_MEMORY_LABEL}`;
+    return `${this.options.productName}: ${label}${this.status.state === 'registered' || this.status.state === 'refreshing' ? who : ''}${cause}${history}`;
   }
 
   /** Remove the icon. */
@@ -78,6 +93,9 @@ export class TrayController {
       { label: `Open ${this.options.productName}`, click: () => this.options.onOpen() },
       { type: 'separator' },
       { id: 'registration', label: `Registration: ${REGISTRATION_LABELS[this.status.state]}`, enabled: false },
+      ...(this.historyProblem === null
+        ? []
+        : [{ id: 'history', label: HISTORY_IN_MEMORY_LABEL, sublabel: this.historyProblem, toolTip: this.historyProblem, enabled: false }]),
       { type: 'separator' },
       { label: 'Quit', click: () => this.options.onQuit() },
     ];

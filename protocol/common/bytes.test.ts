@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ascii, bytesEqual, concatBytes, indexOfBytes, latin1, utf8 } from './bytes';
+import { ascii, byteShiftTable, bytesEqual, concatBytes, indexOfBytes, latin1, utf8 } from './bytes';
 import { randomAlphanumeric, randomUuid } from './random';
 
 describe('byte helpers', () => {
@@ -10,6 +10,22 @@ describe('byte helpers', () => {
     expect(indexOfBytes(hay, utf8('---z'))).toBe(-1);
     expect(indexOfBytes(hay, utf8('---y'), 0, 13)).toBe(-1);
     expect(indexOfBytes(hay, utf8('\r\n'), 3)).toBe(8);
+  });
+
+  it('finds a needle in a long haystack exactly where a naive search does, up to the bound', () => {
+    const naive = (h: Uint8Array, n: Uint8Array, from: number, to: number): number => {
+      for (let i = from; i + n.length <= to; i++) if (n.every((b, j) => h[i + j] === b)) return i;
+      return -1;
+    };
+    const hay = Uint8Array.from({ length: 5000 }, (_, i) => (i * 7919) % 5 === 0 ? 0x2d : 0x61 + ((i * 31) % 3)); // '-', 'a'..'c'
+    const needles = [utf8('--'), utf8('-a-'), utf8('abcab'), utf8('-------tid1'), hay.slice(4990, 5000), hay.slice(1234, 1300)];
+    for (const needle of needles) {
+      for (const [from, to] of [[0, 5000], [7, 4999], [1000, 4000], [0, 1300]] as const) {
+        expect(indexOfBytes(hay, needle, from, to)).toBe(naive(hay, needle, from, to));
+      }
+    }
+    expect(indexOfBytes(hay, hay.slice(4990, 5000))).toBe(naive(hay, hay.slice(4990, 5000), 0, 5000));
+    expect(() => byteShiftTable(new Uint8Array(1))).toThrow(RangeError);
   });
 
   it('converts Latin-1 both ways and refuses wide characters', () => {

@@ -57,10 +57,29 @@ export function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
   return out;
 }
 
-/** Index of `needle` in `haystack[from, to)`, or -1. Uses the native byte search for the first byte. */
+/** Stretches at least this long are searched with Horspool's algorithm (for needles of 2 to 255 bytes). */
+const SKIP_SEARCH_MIN_BYTES = 1024;
+
+/**
+ * Horspool's bad-character shift table of `needle` (2 to 255 bytes): how far a search window may move when
+ * the byte under its last position is `b`.
+ */
+export function byteShiftTable(needle: Uint8Array): Uint8Array {
+  const n = needle.length;
+  if (n < 2 || n > 255) throw new RangeError(`a shift table needs a needle of 2 to 255 bytes, got ${n}`);
+  const table = new Uint8Array(256).fill(n);
+  for (let i = 0; i < n - 1; i++) table[needle[i]!] = n - 1 - i;
+  return table;
+}
+
+/**
+ * Index of `needle` in `haystack[from, to)`, or -1. Short stretches use the native search for the first
+ * byte; long ones Horspool's algorithm, which inspects about one byte per needle length.
+ */
 export function indexOfBytes(haystack: Uint8Array, needle: Uint8Array, from = 0, to = haystack.length): number {
   const n = needle.length;
   if (n === 0) return from <= to ? from : -1;
+  if (n >= 2 && n <= 255 && to - from >= SKIP_SEARCH_MIN_BYTES) return skipSearch(haystack, needle, byteShiftTable(needle), from, to);
   const first = needle[0]!;
   const last = to - n;
   let i = from;
@@ -71,6 +90,22 @@ export function indexOfBytes(haystack: Uint8Array, needle: Uint8Array, from = 0,
     while (j < n && haystack[i + j] === needle[j]) j++;
     if (j === n) return i;
     i++;
+  }
+  return -1;
+}
+
+/** Horspool search of `needle` in `haystack[from, to)` with its `byteShiftTable`; -1 when absent. */
+export function skipSearch(haystack: Uint8Array, needle: Uint8Array, shifts: Uint8Array, from: number, to: number): number {
+  const last = needle.length - 1;
+  const lastByte = needle[last]!;
+  for (let at = from; at + last < to; ) {
+    const c = haystack[at + last]!;
+    if (c === lastByte) {
+      let j = last - 1;
+      while (j >= 0 && haystack[at + j] === needle[j]) j--;
+      if (j < 0) return at;
+    }
+    at += shifts[c]!;
   }
   return -1;
 }

@@ -38,6 +38,11 @@ class FakeSocket implements MsrpSocket {
 const bindingSend = (to: string, from: string): string =>
   `MSRP tid00001 SEND\r\nTo-Path: ${to}\r\nFrom-Path: ${from}\r\nMessage-ID: mid00001\r\nByte-Range: 1-0/0\r\n-------tid00001$\r\n`;
 
+async function until(condition: () => boolean): Promise<void> {
+  for (let i = 0; i < 100 && !condition(); i++) await new Promise((r) => setImmediate(r));
+  expect(condition()).toBe(true);
+}
+
 describe('MsrpConnectionPool', () => {
   it('binds a waiting passive session to the connection whose first SEND names it', async () => {
     const pool = new MsrpConnectionPool();
@@ -52,6 +57,47 @@ describe('MsrpConnectionPool', () => {
     expect(session.state).toBe('active');
     expect(socket.written.join('')).toMatch(/^MSRP tid00001 200 OK\r\n/);
     expect(pool.unboundConnectionCount).toBe(0);
+    pool.close();
+  });
+
+  it('answers 506 to a second connection naming a session bound to the first (RFC 4975 §7.3.1)', async () => {
+    const pool = new MsrpConnectionPool();
+    const local = newLocalMsrpUri('127.0.0.1', 7000);
+    const peer = newLocalMsrpUri('127.0.0.1', 7001);
+    const opened = pool.openSession({ localUri: local, remotePath: [peer], setup: 'passive' });
+    const first = new FakeSocket();
+    pool.accept(first);
+    first.feed(bindingSend(formatMsrpUri(local), formatMsrpUri(peer)));
+    const session = await opened;
+    const second = new FakeSocket();
+    pool.accept(second);
+    second.feed(bindingSend(formatMsrpUri(local), formatMsrpUri(peer)));
+    expect(second.written.join('')).toMatch(/^MSRP tid00001 506 Session Already Bound\r\n/);
+    expect(session.state).toBe('active');
+    expect(first.destroyed).toBe(false);
+    pool.close();
+  });
+
+  it('answers 506 to an incoming connection naming a session we bound on our own connection', async () => {
+    const dialed: FakeSocket[] = [];
+    const pool = new MsrpConnectionPool({
+      connect: () => {
+        const socket = new FakeSocket();
+        dialed.push(socket);
+        return Promise.resolve(socket);
+      },
+    });
+    const local = newLocalMsrpUri('127.0.0.1', 7000);
+    const peer = newLocalMsrpUri('127.0.0.1', 7001);
+    const opened = pool.openSession({ localUri: local, remotePath: [peer], setup: 'active' });
+    await until(() => dialed[0]?.written.length === 1);
+    const tid = /^MSRP (\S+) SEND/.exec(dialed[0]!.written[0]!)![1]!;
+    dialed[0]!.feed(`MSRP ${tid} 200 OK\r\nTo-Path: ${formatMsrpUri(local)}\r\nFrom-Path: ${formatMsrpUri(peer)}\r\n-------${tid}$\r\n`);
+    await opened;
+    const incoming = new FakeSocket();
+    pool.accept(incoming);
+    incoming.feed(bindingSend(formatMsrpUri(local), formatMsrpUri(peer)));
+    expect(incoming.written.join('')).toMatch(/^MSRP tid00001 506 /);
     pool.close();
   });
 

@@ -171,7 +171,7 @@ describe('MsrpConnection answering requests (RFC 4975 §7)', () => {
     const aborted: string[] = [];
     t.serverSession.on('messageAborted', (id) => aborted.push(id));
     const got = received(t.serverSession);
-    const m = t.deviceSession.send(new Uint8Array(100_000), 'application/octet-stream');
+    const m = t.deviceSession.send(new Uint8Array(600_000), 'application/octet-stream'); // more than 256 chunks: over one window
     // Deliver the first window of chunks to the server, holding its responses back; then abort.
     for (const bytes of t.deviceOut.drain()) t.server.receive(bytes);
     expect(t.serverOut.queue.length).toBeGreaterThan(1);

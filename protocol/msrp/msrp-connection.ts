@@ -57,7 +57,10 @@ export interface MsrpConnectionOptions {
   transactionTimeoutMs?: number;
   /** Clock in ms; default `Date.now`. */
   now?: () => number;
-  /** Transactions awaiting a response at once. Default 32. */
+  /**
+   * Transactions awaiting a response at once. Default 256: a relay adds a round trip, and small messages
+   * need a deep pipeline to keep the connection busy; large chunks are held back by `write` returning false.
+   */
   maxOutstanding?: number;
   /** Parser bounds. */
   parserLimits?: Partial<MsrpParserLimits>;
@@ -111,7 +114,7 @@ export class MsrpConnection extends TypedEmitter<MsrpConnectionEvents> implement
     this.resolveSession = options.resolveSession;
     this.timeoutMs = options.transactionTimeoutMs ?? 30_000;
     this.now = options.now ?? Date.now;
-    this.maxOutstanding = options.maxOutstanding ?? 32;
+    this.maxOutstanding = options.maxOutstanding ?? 256;
   }
 
   /** Current state. */

@@ -102,6 +102,25 @@ describe('MsrpStreamParser', () => {
     }
   });
 
+  it('finds the end-line of a long body full of near misses, split across two pushes at every position near its end', () => {
+    // Long enough for the skip search; near misses: partial markers, our id with a bad flag, another id.
+    const body = new Uint8Array(6000);
+    for (let i = 0; i < body.length; i++) body[i] = (i * 37) & 0xff;
+    for (let at = 0; at + 40 < body.length; at += 97) body.set(utf8(['\r\n-------tid1', '\r\n-------tid12345X\r\n', '-------tid12345$', '\r\n------'][at % 4]!), at);
+    const bytes = concatBytes([
+      utf8('MSRP tid12345 SEND\r\nTo-Path: msrp://a:1/s;tcp\r\nFrom-Path: msrp://b:2/t;tcp\r\nContent-Type: a/b\r\n\r\n'),
+      body,
+      utf8('\r\n-------tid12345+\r\n'),
+    ]);
+    for (let cut = bytes.length - 60; cut < bytes.length; cut++) {
+      const p = new MsrpStreamParser();
+      const out = [...p.push(bytes.subarray(0, cut)), ...p.push(bytes.subarray(cut))];
+      expect(out).toHaveLength(1);
+      expect(request(out[0]!).continuation).toBe('+');
+      expect(bytesEqual(request(out[0]!).body!, body)).toBe(true);
+    }
+  });
+
   it('handles a large body arriving in many pushes, then small messages after it', () => {
     const body = new Uint8Array(900_000).fill(0x41);
     const bytes = serializeMsrp(createMsrpRequest('SEND', 'big12345', [
@@ -145,6 +164,47 @@ describe('MsrpStreamParser', () => {
     const q = new MsrpStreamParser({ maxBodyBytes: 1000 });
     const ok = q.push(concatBytes([utf8('MSRP abcd1234 SEND\r\nTo-Path: x\r\nFrom-Path: y\r\nContent-Type: a/b\r\n\r\n'), new Uint8Array(1000), utf8('\r\n-------abcd1234$\r\n')]));
     expect(ok).toHaveLength(1);
+  });
+
+  it('refuses a stream that does not start with "MSRP " within its first five bytes, before any line end', () => {
+    expect(() => new MsrpStreamParser().push(utf8('GET /'))).toThrow(expect.objectContaining({ code: 'syntax' }));
+    expect(() => new MsrpStreamParser().push(utf8('MSRPX'))).toThrow(/not an MSRP start line: "MSRPX"/);
+    const p = new MsrpStreamParser();
+    expect(p.push(utf8('\r\nMSR'))).toEqual([]); // a stray CRLF, then a prefix of "MSRP "
+    expect(() => p.push(utf8('X /'))).toThrow(expect.objectContaining({ code: 'syntax', message: expect.stringContaining('not an MSRP start line') }));
+    const tls = new MsrpStreamParser();
+    expect(() => tls.push(Uint8Array.from([0x16, 0x03, 0x01, 0x02, 0x00]))).toThrow(MsrpParseError); // a TLS ClientHello
+  });
+
+  it('refuses a head line that is not UTF-8', () => {
+    const bytes = concatBytes([utf8('MSRP abcd1234 SEND\r\nTo-Path: msrp://a:1/s;tcp\r\nX-Note: caf'), Uint8Array.of(0xe9), utf8('\r\n')]);
+    expect(() => new MsrpStreamParser().push(bytes)).toThrow(expect.objectContaining({ code: 'syntax', message: 'MSRP head line is not UTF-8' }));
+  });
+
+  it('caps the start line far below the head bound', () => {
+    const p = new MsrpStreamParser();
+    expect(p.push(utf8(`MSRP ${'a'.repeat(500)}`))).toEqual([]);
+    expect(() => p.push(utf8('b'.repeat(600)))).toThrow(expect.objectContaining({ code: 'header-too-large', message: expect.stringContaining('start line') }));
+    expect(() => new MsrpStreamParser({ maxStartLineBytes: 20 }).push(utf8('MSRP abcd1234 200 a long comment\r\n'))).toThrow(/start line exceeds 20 bytes/);
+  });
+
+  it('hands out a large body that later input never overwrites', () => {
+    const body = new Uint8Array(200_000);
+    for (let i = 0; i < body.length; i++) body[i] = (i * 7) & 0xff;
+    const head = (tid: string, n: number): string =>
+      `MSRP ${tid} SEND\r\nTo-Path: msrp://a:1/s;tcp\r\nFrom-Path: msrp://b:2/t;tcp\r\nMessage-ID: m1234\r\nByte-Range: 1-${n}/${n}\r\nContent-Type: a/b\r\n\r\n`;
+    const big = concatBytes([utf8(head('big12345', body.length)), body, utf8('\r\n-------big12345$\r\n')]);
+    const small = concatBytes([utf8(head('sml12345', 3)), utf8('abc'), utf8('\r\n-------sml12345$\r\n')]);
+    const p = new MsrpStreamParser();
+    const out: MsrpMessage[] = [];
+    // The big message and the start of a small one in one read, then the rest and many more reads.
+    out.push(...p.push(concatBytes([big, small.subarray(0, 10)])));
+    out.push(...p.push(small.subarray(10)));
+    // Then most of another big message: it fills the parser's buffer where the first body would lie.
+    for (let at = 0; at < big.length - 1000; at += 1000) out.push(...p.push(big.subarray(at, at + 1000)));
+    expect(out).toHaveLength(2);
+    expect(bytesEqual(request(out[0]!).body!, body)).toBe(true);
+    expect(new TextDecoder().decode(request(out[1]!).body)).toBe('abc');
   });
 
   it('never throws anything but MsrpParseError on random garbage', () => {

@@ -7,7 +7,7 @@
  * except that end-line. Every size is bounded; input that breaks the grammar or a bound raises
  * `MsrpParseError`, after which the stream cannot be resynchronized and the owner must close it.
  */
-import { ascii, latin1 } from '../common/bytes';
+import { ascii, byteShiftTable, latin1, skipSearch } from '../common/bytes';
 import { IDENT, MsrpHeaders, type ContinuationFlag, type MsrpMessage } from './msrp-message';
 
 /** Why parsing failed. */
@@ -46,17 +46,34 @@ export const DEFAULT_PARSER_LIMITS: Readonly<MsrpParserLimits> = {
 
 const CR = 0x0d;
 const LF = 0x0a;
+const DASH = 0x2d;
 /** Every message starts with these bytes (RFC 4975 §9 `req-start` / `resp-start`). */
 const MSRP_PREFIX = ascii('MSRP ');
 /** A body at least this large is handed out as a view of the receive buffer, which is then replaced. */
 const ZERO_COPY_BODY_BYTES = 32 * 1024;
 const INITIAL_BUFFER_BYTES = 64 * 1024;
+/** Stretches of body at least this long are searched with Horspool's algorithm. */
+const HORSPOOL_MIN_BYTES = 1024;
 const HEADER_NAME = /^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/;
 
 type Phase =
   | { kind: 'start' }
   | { kind: 'headers'; start: StartLine; headers: MsrpHeaders; headBytes: number }
-  | { kind: 'body'; start: StartLine & { kind: 'request' }; headers: MsrpHeaders; bodyStart: number; searchFrom: number; endMarker: Uint8Array };
+  | {
+      kind: 'body';
+      start: StartLine & { kind: 'request' };
+      headers: MsrpHeaders;
+      bodyStart: number;
+      searchFrom: number;
+      /** Length of the end marker `CRLF -------<transaction-id>`. */
+      markerLength: number;
+      /** The end marker's bytes, made when a long stretch of body is searched. */
+      endMarker: Uint8Array | undefined;
+      /** The body length its Byte-Range announces, if it does. */
+      declared: number | undefined;
+      /** Horspool shift table of `endMarker`, made when a long stretch of body is searched. */
+      skip: Uint8Array | undefined;
+    };
 
 type StartLine =
   | { kind: 'request'; transactionId: string; method: string }
@@ -118,7 +135,7 @@ export class MsrpStreamParser {
     if (phase.kind === 'start' && lineEnd + 2 - this.pos > this.limits.maxStartLineBytes) {
       throw new MsrpParseError('header-too-large', `MSRP start line exceeds ${this.limits.maxStartLineBytes} bytes`);
     }
-    const line = latin1(this.buf, this.pos, lineEnd);
+    const line = decodeHeadLine(this.buf, this.pos, lineEnd);
     if (line.includes('\r')) throw new MsrpParseError('syntax', 'bare CR in MSRP head');
     const lineBytes = lineEnd + 2 - this.pos;
     this.pos = lineEnd + 2;
@@ -142,50 +159,66 @@ export class MsrpStreamParser {
     }
     if (line === '') {
       if (start.kind === 'response') throw new MsrpParseError('syntax', 'a response has no body (RFC 4975 §7.2)');
-      const endMarker = ascii(`\r\n-------${tid}`);
-      this.phase = { kind: 'body', start, headers, bodyStart: this.pos, searchFrom: this.pos, endMarker };
+      const markerLength = 9 + tid.length;
       // A chunk's Byte-Range announces its length (RFC 4975 §7.1.1): make room for all of it at once.
       const declared = declaredBodyLength(headers.get('Byte-Range'));
-      if (declared !== undefined && declared <= this.limits.maxBodyBytes) this.reserveAhead(declared + endMarker.length + 3);
+      this.phase = { kind: 'body', start, headers, bodyStart: this.pos, searchFrom: this.pos, markerLength, endMarker: undefined, declared, skip: undefined };
+      if (declared !== undefined && declared <= this.limits.maxBodyBytes) this.reserveAhead(declared + markerLength + 3);
       return undefined;
     }
     if (headers.size >= this.limits.maxHeaders) throw new MsrpParseError('too-many-headers', `more than ${this.limits.maxHeaders} headers`);
     const colon = line.indexOf(':');
     const name = colon < 0 ? '' : line.slice(0, colon);
     if (!HEADER_NAME.test(name)) throw new MsrpParseError('syntax', `bad header line ${JSON.stringify(line.slice(0, 80))}`);
-    headers.append(name, decodeHeaderValue(line.slice(colon + 1).trim()));
+    headers.append(name, line.slice(colon + 1).trim());
     return undefined;
   }
 
   private stepBody(phase: Extract<Phase, { kind: 'body' }>): MsrpMessage | undefined | null {
-    const marker = phase.endMarker;
+    const m = phase.markerLength;
     // The body may be empty, in which case the CRLF of `data CRLF` directly follows the blank line.
-    const searchStart = Math.max(phase.bodyStart, phase.searchFrom);
-    let at = searchStart;
+    let at = Math.max(phase.bodyStart, phase.searchFrom);
     for (;;) {
-      at = this.buf.indexOf(CR, at);
-      if (at < 0 || at + marker.length + 3 > this.len) {
-        // Not found yet: resume just before what could be a partial marker.
-        phase.searchFrom = Math.max(phase.bodyStart, this.len - marker.length - 2);
-        if (this.len - phase.bodyStart > this.limits.maxBodyBytes + marker.length + 3) {
+      at = this.findMarker(phase, at);
+      if (at < 0 || at + m + 3 > this.len) {
+        // Resume at the marker found (its flag and CRLF are still to come) or where a partial one could begin.
+        phase.searchFrom = at >= 0 ? at : Math.max(phase.bodyStart, this.len - m + 1);
+        if (Math.min(this.len, phase.searchFrom) - phase.bodyStart > this.limits.maxBodyBytes) {
           throw new MsrpParseError('body-too-large', `MSRP body exceeds ${this.limits.maxBodyBytes} bytes`);
         }
         return null;
       }
-      if (this.matchesAt(marker, at)) {
-        const flag = this.buf[at + marker.length]!;
-        if ((flag === 0x24 || flag === 0x2b || flag === 0x23) && this.buf[at + marker.length + 1] === CR && this.buf[at + marker.length + 2] === LF) {
-          if (at - phase.bodyStart > this.limits.maxBodyBytes) {
-            throw new MsrpParseError('body-too-large', `MSRP body exceeds ${this.limits.maxBodyBytes} bytes`);
-          }
-          this.pos = at + marker.length + 3;
-          this.phase = { kind: 'start' };
-          const body = this.takeBody(phase.bodyStart, at);
-          return finish(phase.start, phase.headers, body, String.fromCharCode(flag) as ContinuationFlag);
+      const flag = this.buf[at + m]!;
+      if ((flag === 0x24 || flag === 0x2b || flag === 0x23) && this.buf[at + m + 1] === CR && this.buf[at + m + 2] === LF) {
+        if (at - phase.bodyStart > this.limits.maxBodyBytes) {
+          throw new MsrpParseError('body-too-large', `MSRP body exceeds ${this.limits.maxBodyBytes} bytes`);
         }
+        this.pos = at + m + 3;
+        this.phase = { kind: 'start' };
+        const body = this.takeBody(phase.bodyStart, at);
+        return finish(phase.start, phase.headers, body, String.fromCharCode(flag) as ContinuationFlag);
       }
       at++;
     }
+  }
+
+  /**
+   * Where the end marker (`CRLF -------<transaction-id>`) first lies wholly in the received bytes at or after
+   * `from`, or -1. Short stretches are searched CR by CR; long ones (large bodies) with Horspool's algorithm,
+   * which looks at about one byte in every marker length instead of at each.
+   */
+  private findMarker(phase: Extract<Phase, { kind: 'body' }>, from: number): number {
+    const m = phase.markerLength;
+    const buf = this.buf;
+    const end = this.len;
+    const tid = phase.start.transactionId;
+    // A short body ends at one of the first CRs; what follows it in the buffer belongs to later messages.
+    if (end - from < HORSPOOL_MIN_BYTES || (phase.declared !== undefined && phase.declared < HORSPOOL_MIN_BYTES)) {
+      for (let at = buf.indexOf(CR, from); at >= 0 && at + m <= end; at = buf.indexOf(CR, at + 1)) if (this.endMarkerAt(tid, at)) return at;
+      return -1;
+    }
+    const marker = (phase.endMarker ??= ascii(`\r\n-------${tid}`));
+    return skipSearch(buf, marker, (phase.skip ??= byteShiftTable(marker)), from, end);
   }
 
   /**
@@ -217,8 +250,12 @@ export class MsrpStreamParser {
     }
   }
 
-  private matchesAt(marker: Uint8Array, at: number): boolean {
-    for (let i = 0; i < marker.length; i++) if (this.buf[at + i] !== marker[i]) return false;
+  /** Whether `CRLF -------<tid>` starts at `at` (the caller made sure it fits in the received bytes). */
+  private endMarkerAt(tid: string, at: number): boolean {
+    const buf = this.buf;
+    if (buf[at] !== CR || buf[at + 1] !== LF) return false;
+    for (let i = at + 2; i < at + 9; i++) if (buf[i] !== DASH) return false;
+    for (let i = 0; i < tid.length; i++) if (buf[at + 9 + i] !== tid.charCodeAt(i)) return false;
     return true;
   }
 
@@ -242,13 +279,17 @@ export class MsrpStreamParser {
   private reserveAhead(bytes: number): void {
     if (this.pos + bytes <= this.buf.length) return;
     if (this.pos > 0) this.compact();
-    this.reserve(bytes);
+    this.reserve(bytes, true);
   }
 
-  /** Make the buffer hold at least `size` bytes (from index 0), keeping its content. */
-  private reserve(size: number): void {
+  /**
+   * Make the buffer hold at least `size` bytes (from index 0), keeping its content: twice as large until it
+   * does, or (`exact`, for a body of announced length) just that, rounded up to 4 KiB.
+   */
+  private reserve(size: number, exact = false): void {
     if (size <= this.buf.length) return;
     let grown = this.buf.length;
+    if (exact) grown = Math.ceil(size / 4096) * 4096;
     while (grown < size) grown *= 2;
     const next = new Uint8Array(grown);
     next.set(this.buf.subarray(0, this.len));
@@ -293,7 +334,7 @@ function parseStartLine(line: string): StartLine {
   if (!IDENT.test(transactionId)) throw new MsrpParseError('syntax', `bad transaction id ${JSON.stringify(transactionId.slice(0, 40))}`);
   const word = m[2]!;
   if (/^\d{3}$/.test(word)) {
-    return { kind: 'response', transactionId, status: Number(word), comment: decodeHeaderValue(m[3] ?? '') };
+    return { kind: 'response', transactionId, status: Number(word), comment: m[3] ?? '' };
   }
   if (!/^[A-Z]+$/.test(word) || m[3] !== undefined) throw new MsrpParseError('syntax', `bad MSRP method ${JSON.stringify(word.slice(0, 40))}`);
   return { kind: 'request', transactionId, method: word };
@@ -316,12 +357,16 @@ function declaredBodyLength(value: string | undefined): number | undefined {
   return length > 0 ? length : undefined;
 }
 
-/** Header values are UTF-8 (RFC 4975 §9 `utf8text`); the head was read as Latin-1, re-decode it. */
-function decodeHeaderValue(latin: string): string {
-  if (!/[^\x00-\x7f]/.test(latin)) return latin;
+const headDecoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+/**
+ * One line of a head as text. Header values and comments are UTF-8 (RFC 4975 §9 `utf8text`); everything
+ * else is ASCII by grammar, which the callers check, so the whole line is decoded as UTF-8 in one native call.
+ */
+function decodeHeadLine(buf: Uint8Array, start: number, end: number): string {
   try {
-    return new TextDecoder('utf-8', { fatal: true }).decode(ascii(latin));
+    return headDecoder.decode(buf.subarray(start, end));
   } catch {
-    throw new MsrpParseError('syntax', 'header value is not UTF-8');
+    throw new MsrpParseError('syntax', 'MSRP head line is not UTF-8');
   }
 }

@@ -35,6 +35,26 @@ describe('chunking (RFC 4975 §7.1.1)', () => {
 
   it('refuses a nonsensical chunk size', () => {
     expect(() => new MessageChunker(bytes(1), { chunkSize: 0 })).toThrow(RangeError);
+    expect(() => new MessageChunker(bytes(1), { chunkSize: 4096, maxChunkSize: 2048 })).toThrow(RangeError);
+  });
+
+  it('by default doubles the chunks of a long message from 2 KiB up to 256 KiB, the ranges still tiling it', () => {
+    const body = bytes(1024 * 1024);
+    const chunks = chunkMessage(body);
+    const KiB = 1024;
+    expect(chunks.map((c) => c.body.length)).toEqual([2, 4, 8, 16, 32, 64, 128, 256, 256, 256].map((k) => k * KiB).concat([2 * KiB]));
+    let next = 1;
+    for (const c of chunks) {
+      expect(c.byteRange).toEqual({ start: next, end: next + c.body.length - 1, total: body.length });
+      expect(c.body.buffer).toBe(body.buffer); // a view, not a copy
+      next += c.body.length;
+    }
+    expect(chunks.map((c) => c.continuation).join('')).toBe('+'.repeat(10) + '$');
+    expect(chunkMessage(bytes(2048)).map((c) => c.continuation)).toEqual(['$']); // a short message is one SEND
+  });
+
+  it('ramps only up to the given largest chunk', () => {
+    expect(chunkMessage(bytes(10_000), { chunkSize: 1000, maxChunkSize: 3000 }).map((c) => c.body.length)).toEqual([1000, 2000, 3000, 3000, 1000]);
   });
 });
 

@@ -24,7 +24,9 @@ export function serializeMsrp(message: MsrpMessage): Uint8Array {
 
 /** Whether `body` may be sent under `transactionId` (it must not contain `-------<transaction-id>`). */
 export function bodyAllowsTransactionId(body: Uint8Array | undefined, transactionId: string): boolean {
-  return body === undefined || indexOfBytes(body, ascii(`-------${transactionId}`)) < 0;
+  // Most bodies hold no '-' at all, or are too short: no need to build the needle.
+  if (body === undefined || body.length < 7 + transactionId.length || body.indexOf(0x2d) < 0) return true;
+  return indexOfBytes(body, ascii(`-------${transactionId}`)) < 0;
 }
 
 /** Bodies at least this large are written as their own part instead of being copied behind the head. */

@@ -106,7 +106,7 @@ describe('MsrpSession chunk-level relaying', () => {
     const second = t.device.send(utf8('hi'), 'text/plain');
     t.run();
     expect(await second.done).toMatchObject({ ok: true });
-    expect(chunks[3]).toMatchObject({ messageId: second.messageId, contentType: 'text/plain', continuation: '$' });
+    expect(chunks[2]).toMatchObject({ messageId: second.messageId, contentType: 'text/plain', continuation: '$' });
     expect(messages).toEqual([]);
   });
 

@@ -89,9 +89,10 @@ afterAll(async () => {
   rmSync(profileDir, { recursive: true, force: true });
 });
 
-/** A fresh page running the app over the scripted device with `seed`. */
-async function open(seed: HarnessSeed, colorScheme: 'light' | 'dark' = 'light'): Promise<Page> {
+/** A fresh page running the app over the scripted device with `seed`; `fakeClock` installs Playwright's clock first. */
+async function open(seed: HarnessSeed, colorScheme: 'light' | 'dark' = 'light', fakeClock = false): Promise<Page> {
   const page = await context.newPage();
+  if (fakeClock) await page.clock.install();
   const errors: string[] = [];
   page.on('pageerror', (error) => errors.push(error.message));
   page.on('console', (message) => {
@@ -316,10 +317,9 @@ describe('renderer in Chromium, over a scripted DeviceApi (test double)', () => 
   });
 
   it('on the target, the join prompt counts down from its arrival, accepts, and the banner goes when the session is replaced', async () => {
-    const page = await open({ ...SIGNED_IN, conversations: [CAROL] }, 'dark');
+    const page = await open({ ...SIGNED_IN, conversations: [CAROL] }, 'dark', true);
     await page.getByRole('list', { name: 'Conversations' }).waitFor();
-    // The page has been open a while (a fake clock, moved on 5 minutes) when the request arrives.
-    await page.clock.install();
+    // The page has been open a while (the fake clock moved on 5 minutes) when the request arrives.
     await page.clock.fastForward('05:00');
     const sentAt = await page.evaluate(() => Date.now());
     await emit(page, 'joinRequest', { joinId: 'join-1', conversationId: 'conv-bob', peerUri: 'sip:bob@b.example', peerDisplayName: 'Bob', sourceDeviceName: 'Laptop', expiresAt: sentAt + 60_000 });
@@ -327,7 +327,6 @@ describe('renderer in Chromium, over a scripted DeviceApi (test double)', () => 
     await prompt.getByText('Continue your conversation with Bob here? (moved from Laptop)').waitFor();
     expect(await prompt.getByText(/s left$/).textContent()).toBe('60 s left');
     await page.clock.runFor(20_000);
-    console.log('DBG', await prompt.textContent(), (await page.evaluate(() => Date.now())) - sentAt, JSON.stringify(await page.evaluate(() => (window as unknown as { harness: HarnessHandle }).harness.store?.getState().joinRequests)));
     await prompt.getByText('40 s left').waitFor();
     await page.screenshot({ path: join(ARTIFACTS, 'join-prompt-dark.png') });
     await emit(page, 'conversationUpdated', BOB);

@@ -11,7 +11,8 @@
  * next), and it needs no read of scrollTop (no forced layout) before it. At the end of the list the list
  * follows new rows instead.
  *
- * Cost per frame: a scroll re-renders only when the rendered range changes; rows are memoized, so a
+ * Cost per frame: the rendered range moves a chunk of rows at a time, and a scroll re-renders only when
+ * it moves; rows are memoized, so a
  * re-render touches the rows whose position or index changed; older pages are asked for from an effect
  * (after paint), well before the top is reached.
  */
@@ -34,6 +35,8 @@ export interface VirtualListProps<R extends ListRow> {
   label: string;
   /** Rows rendered above and below the viewport. */
   overscan?: number;
+  /** The rendered range grows and shrinks by this many rows at a time (see `visibleRange`). */
+  chunk?: number;
   /** Called (after paint) while the viewport is within `startThreshold` px of the first row. */
   onReachStart?: () => void;
   startThreshold?: number;
@@ -99,7 +102,7 @@ const VirtualRow = memo(VirtualRowView) as typeof VirtualRowView;
 
 /** The virtualized list. */
 export function VirtualList<R extends ListRow>(props: VirtualListProps<R>): ReactNode {
-  const { rows, estimateHeight, renderRow, overscan = 8, onReachStart, startThreshold = 2000, anchorable } = props;
+  const { rows, estimateHeight, renderRow, overscan = 6, chunk = 12, onReachStart, startThreshold = 2000, anchorable } = props;
   const container = useRef<HTMLDivElement>(null);
   const heights = useRef(new Map<string, number>());
   const estimates = useRef(new WeakMap<R, number>());
@@ -127,7 +130,7 @@ export function VirtualList<R extends ListRow>(props: VirtualListProps<R>): Reac
     // `measured` changes whenever a height in the map does.
   }, [rows, estimateHeight, measured]);
   const total = offsets[rows.length] ?? 0;
-  const range = visibleRange(offsets, scrollTop, view, overscan);
+  const range = visibleRange(offsets, scrollTop, view, overscan, chunk);
 
   // One observer for every rendered row; a batch of changed heights is one re-layout.
   const observer = useMemo(
@@ -205,8 +208,8 @@ export function VirtualList<R extends ListRow>(props: VirtualListProps<R>): Reac
     }
     knownTop.current = top;
     // Render again only if the new position brings other rows into range.
-    if (!sameRowRange(visibleRange(offsets, top, view, overscan), range)) setScrollTop(top);
-  }, [rows, offsets, range, total, view, overscan, anchorable]);
+    if (!sameRowRange(visibleRange(offsets, top, view, overscan, chunk), range)) setScrollTop(top);
+  }, [rows, offsets, range, total, view, overscan, chunk, anchorable]);
 
   const onScroll = useCallback(() => {
     const element = container.current;
@@ -215,9 +218,9 @@ export function VirtualList<R extends ListRow>(props: VirtualListProps<R>): Reac
     const top = element.scrollTop;
     knownTop.current = top;
     // Re-render only when other rows come into range, or the start comes near or goes away.
-    const next = visibleRange(layout.offsets, top, layout.view, overscan);
+    const next = visibleRange(layout.offsets, top, layout.view, overscan, chunk);
     setScrollTop((current) => (sameRowRange(next, layout.range) && current <= startThreshold === top <= startThreshold ? current : top));
-  }, [overscan, startThreshold]);
+  }, [overscan, chunk, startThreshold]);
 
   // Older rows are asked for after paint, never from the scroll event itself; while the viewport stays
   // near the start, every new page (rows.length) or finished fetch (a new onReachStart) asks again.

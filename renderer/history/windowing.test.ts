@@ -24,6 +24,18 @@ describe('windowing of a variable-height list', () => {
     expect(visibleRange(computeOffsets(0, () => 10), 0, 500, 3)).toEqual({ start: 0, end: 0 });
   });
 
+  it('widens the range to whole chunks, so that it changes once per chunk of rows scrolled', () => {
+    const even = computeOffsets(1_000, () => 50);
+    // Rows 100..115 in view, 4 overscan: 96..119, out to chunks of 10: 90..120.
+    expect(visibleRange(even, 5_000, 800, 4, 10)).toEqual({ start: 90, end: 120 });
+    // Scrolling up six rows keeps the same range; the seventh brings the chunk above in.
+    expect(visibleRange(even, 5_000 - 6 * 50, 800, 4, 10)).toEqual({ start: 90, end: 120 });
+    expect(visibleRange(even, 5_000 - 7 * 50, 800, 4, 10)).toEqual({ start: 80, end: 120 });
+    // Clamped to the rows there are; a chunk below 1 is 1.
+    expect(visibleRange(even, 49_200, 800, 4, 10)).toEqual({ start: 980, end: 1_000 });
+    expect(visibleRange(even, 5_000, 800, 4, 0)).toEqual({ start: 96, end: 120 });
+  });
+
   it('keeps 100,000 rows to a handful in the DOM wherever the viewport is', () => {
     const big = computeOffsets(100_000, (i) => 30 + (i % 5) * 10);
     const middle = visibleRange(big, big[50_000]!, 800, 8);

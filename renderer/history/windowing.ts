@@ -31,13 +31,20 @@ export interface RowRange {
   end: number;
 }
 
-/** The rows intersecting `[scrollTop, scrollTop + viewportHeight)`, widened by `overscan` rows each side. */
-export function visibleRange(offsets: Float64Array, scrollTop: number, viewportHeight: number, overscan: number): RowRange {
+/**
+ * The rows intersecting `[scrollTop, scrollTop + viewportHeight)`, widened by `overscan` rows each side, then
+ * out to multiples of `chunk` rows: the range then changes once per `chunk` rows scrolled instead of at every
+ * row, so rows are mounted (and measured) a chunk at a time, in fewer, larger updates.
+ */
+export function visibleRange(offsets: Float64Array, scrollTop: number, viewportHeight: number, overscan: number, chunk = 1): RowRange {
   const count = offsets.length - 1;
   if (count <= 0) return { start: 0, end: 0 };
+  const step = Math.max(1, Math.floor(chunk));
   const first = rowAt(offsets, Math.max(0, scrollTop));
   const last = rowAt(offsets, Math.max(0, scrollTop + Math.max(0, viewportHeight) - 1));
-  return { start: Math.max(0, first - overscan), end: Math.min(count, last + 1 + overscan) };
+  const start = Math.floor(Math.max(0, first - overscan) / step) * step;
+  const end = Math.ceil((last + 1 + overscan) / step) * step;
+  return { start, end: Math.min(count, end) };
 }
 
 /** Where the viewport is pinned while rows above it change height or are inserted. */

@@ -14,7 +14,6 @@
  * - After every registration change the core sends the Conversation Server a third-party REGISTER carrying
  *   every binding of the AOR (and those just removed, with `expires=0`).
  */
-import { randomBytes } from 'node:crypto';
 import { hasCpmFeatureTag } from '../../protocol/cpm/cpm-headers';
 import { getUriParam, parseUri, type SipUri } from '../sip/message/sip-uri';
 import { parseNameAddr } from '../sip/message/name-addr';
@@ -31,6 +30,7 @@ import type { ListenerOptions, TlsClientOptions, TlsCredentials, TransportTrace 
 import type { Endpoint, ReceivedMessage, SendTarget, SipTransportLayer } from '../sip/transport/transport-types';
 import { DelayedTransport } from './delayed-transport';
 import { LocationService, type Binding } from './location-service';
+import { randomHex } from './random-hex';
 import { Registrar, type DomainUser } from './registrar';
 
 /** Configuration of one domain core. */
@@ -238,11 +238,11 @@ export class DomainCore {
     if (contacts.length === 0) return;
     const csUri = `sip:${hostPort(cs)};transport=tls`;
     const request = createRequest('REGISTER', csUri, [
-      { name: 'Via', value: `SIP/2.0/TLS ${hostPort(this.internal)};branch=z9hG4bK${randomBytes(10).toString('hex')};rport` },
+      { name: 'Via', value: `SIP/2.0/TLS ${hostPort(this.internal)};branch=z9hG4bK${randomHex(10)};rport` },
       { name: 'Max-Forwards', value: '70' },
       { name: 'From', value: `<sip:registrar@${this.options.domain}>;tag=${newTag()}` },
       { name: 'To', value: `<${aor}>` },
-      { name: 'Call-ID', value: `3p-${randomBytes(12).toString('hex')}@${this.options.domain}` },
+      { name: 'Call-ID', value: `3p-${randomHex(12)}@${this.options.domain}` },
       { name: 'CSeq', value: '1 REGISTER' },
       { name: 'Contact', value: contacts.join(', ') },
       { name: 'Expires', value: '600' },
@@ -398,7 +398,7 @@ export class DomainCore {
 
   /** Route the request to the Conversation Server, with a Route that brings it back to us marked `odi`. */
   private viaConversationServer(request: SipRequest, cs: Endpoint, kind: 'orig' | 'term'): ProxyTarget {
-    const token = randomBytes(8).toString('hex');
+    const token = randomHex(8);
     const now = Date.now();
     this.odiTokens.set(token, { kind, expires: now + 64_000 });
     if (this.odiTokens.size > 1000) for (const [k, v] of this.odiTokens) if (v.expires < now) this.odiTokens.delete(k);
@@ -475,6 +475,6 @@ function decode(s: string): string {
 }
 
 function newTag(): string {
-  return randomBytes(6).toString('hex');
+  return randomHex(6);
 }
 

@@ -14,7 +14,7 @@
  * - Lookups by AOR, Contact URI and GRUU are map lookups; expired bindings are dropped when met and by one
  *   coalesced sweep timer for the whole table.
  */
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, randomBytes, type Cipher, type Decipher } from 'node:crypto';
 import type { Endpoint } from '../sip/transport/transport-types';
 import { ownString, paramTextValue } from './compact-text';
 
@@ -129,7 +129,10 @@ export interface LocationServiceOptions {
   sweepGranularityMs?: number;
 }
 
-/** Magic bytes in the clear block of a temporary GRUU: a forged token decrypts to them with chance 2^-64. */
+/**
+ * Magic word in the clear block of a temporary GRUU. With the high serial word (zero below 2^32 bindings) it is
+ * 64 known bits: a forged or damaged token decrypts to them with a chance of about 2^-64.
+ */
 const TEMP_MAGIC = 0x63706d5f; // "cpm_"
 const TEMP_PREFIX = 'tgruu.';
 
@@ -142,7 +145,9 @@ export class LocationService {
   private readonly listeners = new Set<Listener>();
   private readonly now: () => number;
   private readonly granularity: number;
-  private readonly key = randomBytes(16);
+  /** ECB over single whole blocks: each update() is one block in, one block out; the streams are never final. */
+  private readonly cipher: Cipher;
+  private readonly decipher: Decipher;
   private readonly tempSuffix: string;
   private nextSerial = 1;
   private count = 0;
@@ -154,6 +159,9 @@ export class LocationService {
     this.now = options.now ?? Date.now;
     this.granularity = Math.max(0, options.sweepGranularityMs ?? 1000);
     this.tempSuffix = `@${options.domain};gr`;
+    const key = randomBytes(16);
+    this.cipher = createCipheriv('aes-128-ecb', key, null).setAutoPadding(false);
+    this.decipher = createDecipheriv('aes-128-ecb', key, null).setAutoPadding(false);
   }
 
   /** Subscribe to binding changes (called once per REGISTER, with every change it made). */
@@ -322,8 +330,7 @@ export class LocationService {
     block.writeUInt32BE(counter >>> 0, 4);
     block.writeUInt32BE(TEMP_MAGIC, 8);
     block.writeUInt32BE(Math.floor(serial / 2 ** 32) >>> 0, 12);
-    const cipher = createCipheriv('aes-128-ecb', this.key, null).setAutoPadding(false);
-    const token = Buffer.concat([cipher.update(block), cipher.final()]).toString('hex');
+    const token = this.cipher.update(block).toString('hex');
     return `sip:${TEMP_PREFIX}${token}${this.tempSuffix}`;
   }
 
@@ -369,8 +376,8 @@ export class LocationService {
     const hex = user.slice(TEMP_PREFIX.length);
     if (!/^[0-9a-fA-F]{32}$/.test(hex)) return undefined;
     if (base.slice(at + 1).toLowerCase() !== this.options.domain.toLowerCase()) return undefined;
-    const decipher = createDecipheriv('aes-128-ecb', this.key, null).setAutoPadding(false);
-    const block = Buffer.concat([decipher.update(Buffer.from(hex, 'hex')), decipher.final()]);
+    const block = this.decipher.update(Buffer.from(hex, 'hex'));
+    if (block.length !== 16) return undefined;
     if (block.readUInt32BE(8) !== TEMP_MAGIC) return undefined;
     const serial = block.readUInt32BE(12) * 2 ** 32 + block.readUInt32BE(0);
     const counter = block.readUInt32BE(4);

@@ -68,6 +68,21 @@ describe('Alice registers her Laptop with the a.example registrar', () => {
     const [binding] = location.bindings('sip:alice@a.example');
     expect(binding).toMatchObject({ instance: 'urn:uuid:aaaa-1', regId: 1, deviceName: 'Laptop', flowId: 'flow-1' });
     expect(location.byGruuUri('sip:alice@a.example;gr=urn:uuid:aaaa-1')).toBe(binding);
+    expect(location.byGruuUri(getParamText(contact!.params, 'temp-gruu') ?? '')).toBe(binding);
+  });
+
+  it('the 200 lists the contact with its parameters as sent, its remaining time, and the Date of the registrar clock (§10.3 step 8)', () => {
+    const { registrar } = setup();
+    const req = withCredentials(registrar, register({ expires: '600' }));
+    const ok = registrar.register(req, received(req)).response;
+    expect(ok.headers.get('Date')).toBe(new Date(Math.floor(clock / 1000) * 1000).toUTCString());
+    const [contact] = contactsOf(ok);
+    expect(contact!.params.map((p) => p.name)).toEqual(['+sip.instance', 'reg-id', '+cpm.device-name', '+g.3gpp.icsi-ref', 'expires', 'pub-gruu', 'temp-gruu']);
+    expect(getParamText(contact!.params, 'expires')).toBe('600');
+    clock += 1500;
+    const later = withCredentials(registrar, register({ cseq: 2, expires: '600' }));
+    const refreshed = registrar.register(later, received(later)).response;
+    expect(refreshed.headers.get('Date')).toBe(new Date(Math.floor(clock / 1000) * 1000).toUTCString());
   });
 
   it('a wrong password gets no registration, only another 401', () => {

@@ -6,7 +6,8 @@ import { formatMsrpUri } from '../../../protocol/msrp/msrp-uri';
 import { parseMsrpSdp } from '../../../protocol/sdp/msrp-sdp';
 import { parseNameAddr } from '../../sip/message/name-addr';
 import type { SipRequest, SipResponse } from '../../sip/message/sip-message';
-import type { MessageInput } from '../../../protocol/store/store-types';
+import { encodeImdnCpim } from '../../../protocol/imdn/imdn';
+import type { DeliveryUpdate, MessageInput } from '../../../protocol/store/store-types';
 import { buildResponse } from '../../sip/transaction/response-builder';
 import { InPathSessionState } from './in-path-session';
 import { InPathBench, sdpPath, type BenchCall } from './in-path-test-kit';
@@ -158,7 +159,13 @@ describe('an in-path session: two legs of a B2BUA', () => {
 describe('history (PROFILE.md: in-path, the server writes what it relays)', () => {
   it('records each CPIM message for its own user, out and in, keyed by imdn.Message-ID, but not IMDNs', async () => {
     const recorded: { owner: string; messages: MessageInput[] }[] = [];
-    const b = await start({ messageSink: { record: (owner, messages) => recorded.push({ owner, messages: [...messages] }) } });
+    const outcomes: { owner: string; updates: DeliveryUpdate[] }[] = [];
+    const b = await start({
+      messageSink: {
+        record: (owner, messages) => recorded.push({ owner, messages: [...messages] }),
+        delivery: (owner, updates) => outcomes.push({ owner, updates: [...updates] }),
+      },
+    });
     const { alice, bob } = await established(b);
     const cpim = (from: string, to: string, id: string, contentType = 'text/plain', body = `text of ${id}`): Uint8Array =>
       encodeCpim({ from: { uri: from }, to: [{ uri: to }], dateTime: '2026-11-26T21:00:00Z', imdn: { messageId: id }, contentType, body });
@@ -168,11 +175,22 @@ describe('history (PROFILE.md: in-path, the server writes what it relays)', () =
     const atAlice = nextMessage(alice);
     bob.send(cpim('sip:bob@b.example', 'sip:alice@a.example', 'imdn-in'), 'message/cpim');
     await atAlice;
+    // Bob's device tells Alice her message was displayed (RFC 5438): an outcome for Alice's message, not a message.
     const notification = nextMessage(alice);
-    bob.send(cpim('sip:bob@b.example', 'sip:alice@a.example', 'imdn-notification', 'message/imdn+xml', '<imdn/>'), 'message/cpim');
+    bob.send(
+      encodeImdnCpim({
+        from: { uri: 'sip:bob@b.example' },
+        to: { uri: 'sip:alice@a.example' },
+        messageId: 'notification-1',
+        dateTime: '2026-11-26T21:00:05Z',
+        imdn: { messageId: 'imdn-out', dateTime: '2026-11-26T21:00:00Z', notification: { kind: 'display', status: 'displayed' } },
+      }),
+      'message/cpim',
+    );
     await notification;
     await expect.poll(() => recorded.flatMap((r) => r.messages).length).toBe(2);
     expect(recorded.every((r) => r.owner === 'sip:alice@a.example')).toBe(true);
+    expect(outcomes.flatMap((o) => o.updates.map((u) => [o.owner, u.messageId, u.state]))).toEqual([['sip:alice@a.example', 'imdn-out', 'displayed']]);
     expect(recorded.flatMap((r) => r.messages)).toEqual([
       { conversationId: b.handler.liveSessions()[0]!.conversationId, messageId: 'imdn-out', sender: 'sip:alice@a.example', recipient: 'sip:bob@b.example', direction: 'out', dateTime: '2026-11-26T21:00:00Z', contentType: 'text/plain', body: 'text of imdn-out' },
       { conversationId: b.handler.liveSessions()[0]!.conversationId, messageId: 'imdn-in', sender: 'sip:bob@b.example', recipient: 'sip:alice@a.example', direction: 'in', dateTime: '2026-11-26T21:00:00Z', contentType: 'text/plain', body: 'text of imdn-in' },

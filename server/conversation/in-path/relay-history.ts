@@ -3,7 +3,9 @@
  * it relays): every complete CPIM message (RFC 3862) a leg sends through the relay is recorded in the domain's
  * Message Store for this server's own user of the session, as sent by it (`out`) or to it (`in`), keyed by
  * Conversation-ID and `imdn.Message-ID` (the store drops duplicates, such as a replay to a transfer target).
- * IMDNs (`message/imdn+xml`) are notifications, not messages, and are not recorded.
+ * IMDNs (`message/imdn+xml`, RFC 5438) are notifications, not messages: one that reaches our user about a
+ * message it sent moves that message's delivery state forward (delivered, displayed, or failed), as the
+ * user's devices show it.
  *
  * The relay forwards chunks as they come, so this class sees the chunks the relay accepted (it wraps the
  * relay's chunk handler on each leg session: `watch` before the session is given to the relay) and keeps
@@ -12,8 +14,9 @@
  * is batched is written when the session ends.
  */
 import { decodeCpim } from '../../../protocol/cpim/cpim';
+import { decodeImdn, type Imdn } from '../../../protocol/imdn/imdn';
 import type { MsrpChunkHandler, MsrpSession, ReceivedMsrpChunk } from '../../../protocol/msrp/msrp-session';
-import { MAX_BATCH, type MessageInput } from '../../../protocol/store/store-types';
+import { MAX_BATCH, type DeliveryUpdate, type DeliveryUpdateState, type MessageInput } from '../../../protocol/store/store-types';
 import type { MessageSink } from '../../store/message-sink';
 import type { RelaySide } from './msrp/msrp-relay';
 
@@ -46,6 +49,7 @@ interface Assembly {
 export class RelayHistory {
   private readonly pending = new Map<MsrpSession, Map<string, Assembly>>();
   private batch: MessageInput[] = [];
+  private deliveries: DeliveryUpdate[] = [];
   private flushing: NodeJS.Timeout | undefined;
   private closed = false;
   private readonly maxBytes: number;
@@ -118,7 +122,10 @@ export class RelayHistory {
       return this.skip(msrpMessageId, `not CPIM (${error instanceof Error ? error.message : String(error)})`);
     }
     const contentType = cpim.contentType ?? 'text/plain';
-    if (contentType.toLowerCase().startsWith('message/imdn')) return;
+    if (contentType.toLowerCase().startsWith('message/imdn')) {
+      if (side !== this.options.ownerSide) this.noteDelivery(cpim.body, cpim.dateTime, msrpMessageId);
+      return;
+    }
     if (cpim.imdnMessageId === undefined) return this.skip(msrpMessageId, 'no imdn.Message-ID');
     this.batch.push({
       conversationId: this.options.conversationId,
@@ -130,17 +137,41 @@ export class RelayHistory {
       contentType,
       body: new TextDecoder().decode(cpim.body),
     });
-    if (this.batch.length >= MAX_BATCH) this.flush();
+    this.schedule();
+  }
+
+  /** An IMDN to our user about one of its messages: the outcome, as a device shows it (RFC 5438 §7.2). */
+  private noteDelivery(body: Uint8Array, dateTime: string | undefined, msrpMessageId: string): void {
+    if (!this.options.sink.delivery) return;
+    let imdn: Imdn;
+    try {
+      imdn = decodeImdn(body);
+    } catch (error) {
+      return this.skip(msrpMessageId, `bad IMDN (${error instanceof Error ? error.message : String(error)})`);
+    }
+    const n = imdn.notification;
+    const state: DeliveryUpdateState | undefined =
+      n.kind === 'delivery' ? (n.status === 'delivered' ? 'delivered' : 'failed') : n.kind === 'display' && n.status === 'displayed' ? 'displayed' : undefined;
+    if (!state) return;
+    this.deliveries.push({ conversationId: this.options.conversationId, messageId: imdn.messageId, state, ...(dateTime ? { at: dateTime } : {}) });
+    this.schedule();
+  }
+
+  private schedule(): void {
+    if (this.batch.length >= MAX_BATCH || this.deliveries.length >= MAX_BATCH) this.flush();
     else this.flushing ??= setTimeout(() => this.flush(), this.options.flushMs ?? 100);
   }
 
   private flush(): void {
     if (this.flushing) clearTimeout(this.flushing);
     this.flushing = undefined;
-    if (this.batch.length === 0) return;
     const batch = this.batch;
+    const deliveries = this.deliveries;
     this.batch = [];
-    this.options.sink.record(this.options.owner, batch);
+    this.deliveries = [];
+    // Messages first: an outcome applies to a stored message.
+    if (batch.length > 0) this.options.sink.record(this.options.owner, batch);
+    if (deliveries.length > 0) this.options.sink.delivery?.(this.options.owner, deliveries);
   }
 
   private skip(messageId: string, why: string): void {

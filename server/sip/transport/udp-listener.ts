@@ -24,6 +24,7 @@ export interface UdpListenerHandlers {
 /** A bound UDP socket. */
 export class UdpListener {
   private readonly socket: Socket;
+  private bound: Endpoint | undefined;
   /** 4 or 6. */
   readonly family: 4 | 6;
 
@@ -67,10 +68,13 @@ export class UdpListener {
     });
   }
 
-  /** The bound address. */
+  /** The bound address (asked of the socket once: it does not change while bound). */
   get local(): Endpoint {
-    const a = this.socket.address();
-    return { protocol: 'udp', host: normalizeIp(a.address) ?? a.address, port: a.port };
+    if (this.bound === undefined) {
+      const a = this.socket.address();
+      this.bound = { protocol: 'udp', host: normalizeIp(a.address) ?? a.address, port: a.port };
+    }
+    return { ...this.bound };
   }
 
   /** The buffer sizes the OS granted, in bytes (Linux reports twice what it was asked, see `UdpBufferSizes`). */

@@ -4,22 +4,38 @@
  * layer's (`../message/via`); this module only reads and sets `received` and `rport`.
  */
 import type { SipMessage, SipRequest } from '../message/sip-message';
-import type { HeaderParam } from '../message/header-params';
+import { getParam, type HeaderParam } from '../message/header-params';
 import { parseVia, serializeVia, type Via } from '../message/via';
 import { bareHost } from '../message/sip-uri';
 import type { Endpoint, ReceivedMessage, SendTarget, TransportProtocol } from './transport-types';
 import { defaultPort, isTransportProtocol, isWebSocket, normalizeIp, sameAddress } from './endpoint';
 import { TransportError, asTransportError } from './transport-error';
 
-/** The topmost Via of a message, parsed. Throws TransportError (`bad-message`) when absent or malformed. */
+/**
+ * The parsed topmost Via of each message, with the text it was parsed from. The transport, the transaction layer
+ * and the proxy each read the top Via of the same message (a request's is read four to six times on its way
+ * through), so it is parsed once; a changed top Via (a proxy pushing its own, `stampReceivedVia`) has a
+ * different text and is parsed again.
+ */
+const parsedTopVia = new WeakMap<SipMessage, { text: string; via: Via }>();
+
+/**
+ * The topmost Via of a message, parsed. Throws TransportError (`bad-message`) when absent or malformed.
+ * The result is shared by every caller for the same message and Via text: read it, do not change it.
+ */
 export function topVia(message: SipMessage): Via {
   const text = message.headers.first('Via');
   if (text === undefined) throw new TransportError('bad-message', 'message has no Via header');
+  const cached = parsedTopVia.get(message);
+  if (cached !== undefined && cached.text === text) return cached.via;
+  let via: Via;
   try {
-    return parseVia(text);
+    via = parseVia(text);
   } catch (error) {
     throw asTransportError('bad-message', `malformed topmost Via '${text}'`, error);
   }
+  parsedTopVia.set(message, { text, via });
+  return via;
 }
 
 /** Set (or add, at the end) a parameter, keeping every other one as written. */
@@ -39,7 +55,8 @@ function setParam(params: HeaderParam[], name: string, value: string): void {
  * Throws TransportError (`bad-message`) when the request has no parsable Via.
  */
 export function stampReceivedVia(request: SipRequest, source: Endpoint): void {
-  const via = topVia(request);
+  const parsed = topVia(request);
+  const via: Via = { ...parsed, params: parsed.params.map((p) => ({ ...p })) };
   const forceBoth = isWebSocket(source.protocol);
   const sourceHost = normalizeIp(source.host) ?? source.host;
   let changed = false;
@@ -52,8 +69,13 @@ export function stampReceivedVia(request: SipRequest, source: Endpoint): void {
     changed = true;
   }
   if (!changed) return;
+  const text = serializeVia(via);
   request.headers.shift('Via');
-  request.headers.prepend('Via', serializeVia(via));
+  request.headers.prepend('Via', text);
+  via.received = getParam(via.params, 'received') ?? undefined;
+  const rport = getParam(via.params, 'rport');
+  via.rport = rport === undefined ? undefined : rport === null ? null : Number(rport);
+  parsedTopVia.set(request, { text, via });
 }
 
 /** The transport a Via names, lower-cased; undefined for one we do not speak (SCTP, …). */

@@ -1,0 +1,319 @@
+/**
+ * The production core for real: Kamailio (Debian 5.6) runs the config of deploy/kamailio/ for a.example on
+ * loopback and ephemeral ports, with our Conversation Server (proxy mode) behind it. JsSIP devices register
+ * over WS with digest, get GRUUs (RFC 5627), and see each other by name in their `reg` subscription, which
+ * the Conversation Server serves from Kamailio's third-party REGISTERs (also after an un-REGISTER and a lost
+ * connection); a wrong password is refused; a P-Asserted-Identity a client forges never reaches another
+ * device (RFC 3325 §9.1); a CPM chat visits the Conversation Server originating then terminating; and a live
+ * chat moves between Alice's devices (PROFILE.md flow 2). The tests of the describe block run in order on
+ * one Kamailio. Set KAMAILIO_TEST_LOG=/path to keep Kamailio's debug log of a run.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createSocket } from 'node:dgram';
+import { createServer, createConnection, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { writeKamailioConfig } from '../deploy/kamailio/render-config';
+import { otherCpmDevices } from '../electron/device/device-list';
+import { DeviceListWatcher } from '../electron/device/device-list-watcher';
+import type { DeviceEventMap, DeviceEventName } from '../electron/api/device-api';
+import { DeviceAgent } from '../electron/device/device-agent';
+import { CpmUserAgent } from '../electron/device/sip/cpm-user-agent';
+import { WsSocket } from '../electron/device/sip/ws-socket';
+import { ConversationServer } from '../server/conversation/conversation-server';
+import { generateDevCertificate } from '../server/sip/transport/dev-certificate';
+import { waitFor } from './helpers/lab-device';
+import { startTcpRelay } from './helpers/tcp-relay';
+
+const DOMAIN = 'a.example';
+const ALICE = `sip:alice@${DOMAIN}`;
+const PASSWORD = 'alice-secret';
+
+interface KamDevice {
+  ua: CpmUserAgent;
+  watcher: DeviceListWatcher;
+  wire: string[];
+  registered: Promise<void>;
+}
+
+let dir: string;
+let kamailio: ChildProcess | undefined;
+let kamailioLog = '';
+let cs: ConversationServer;
+let wsUrl: string;
+const devices: KamDevice[] = [];
+const agents: DeviceAgent[] = [];
+/** Every SIP message the Conversation Server received, as text. */
+const atCs: string[] = [];
+
+/** `count` distinct TCP ports free right now on 127.0.0.1 (bound, then released); the first is free for UDP too. */
+async function freePorts(count: number): Promise<number[]> {
+  for (let attempt = 0; ; attempt++) {
+    const servers = await Promise.all(
+      Array.from({ length: count }, () => new Promise<Server>((resolve, reject) => {
+        const s = createServer();
+        s.once('error', reject);
+        s.listen(0, '127.0.0.1', () => resolve(s));
+      })),
+    );
+    const ports = servers.map((s) => {
+      const a = s.address();
+      if (a === null || typeof a === 'string') throw new Error('no port');
+      return a.port;
+    });
+    await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
+    const udpFree = await new Promise<boolean>((resolve) => {
+      const u = createSocket('udp4');
+      u.once('error', () => resolve(false));
+      u.bind(ports[0], '127.0.0.1', () => u.close(() => resolve(true)));
+    });
+    if (udpFree) return ports;
+    if (attempt === 5) throw new Error('no free UDP port found');
+  }
+}
+
+async function tcpReady(port: number, timeoutMs: number): Promise<void> {
+  const start = Date.now();
+  for (;;) {
+    const ok = await new Promise<boolean>((resolve) => {
+      const c = createConnection({ host: '127.0.0.1', port }, () => {
+        c.destroy();
+        resolve(true);
+      });
+      c.once('error', () => resolve(false));
+    });
+    if (ok) return;
+    if (kamailio?.exitCode !== null && kamailio?.exitCode !== undefined) throw new Error(`kamailio exited ${kamailio.exitCode}:\n${kamailioLog.slice(-3000)}`);
+    if (Date.now() - start > timeoutMs) throw new Error(`kamailio did not listen on ${port}:\n${kamailioLog.slice(-3000)}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** A JsSIP device against Kamailio's WS listener, with its reg subscription and every message it receives. */
+function startDevice(name: string, password = PASSWORD, url = wsUrl): KamDevice {
+  const socket = new WsSocket({ url });
+  const wire: string[] = [];
+  let inner: (data: string) => void = () => undefined;
+  Object.defineProperty(socket, 'ondata', {
+    configurable: true,
+    get: () => (data: string) => {
+      wire.push(data);
+      inner(data);
+    },
+    set: (fn: (data: string) => void) => {
+      inner = fn;
+    },
+  });
+  const ua = new CpmUserAgent({
+    uri: ALICE,
+    password,
+    deviceName: name,
+    instanceId: `urn:uuid:${randomUUID()}`,
+    socket,
+    connectionRecovery: { minIntervalSeconds: 1, maxIntervalSeconds: 2 },
+  });
+  ua.on('newMessage', () => undefined); // accept incoming MESSAGEs (200)
+  const registered = new Promise<void>((resolve, reject) => {
+    ua.on('registered', () => resolve());
+    ua.on('registrationFailed', (e) => reject(new Error(`registration failed: ${String(e.cause)}`)));
+  });
+  registered.catch(() => undefined);
+  const watcher = new DeviceListWatcher({ ua, aor: ALICE, retryMs: 500 });
+  ua.start();
+  const device = { ua, watcher, wire, registered };
+  devices.push(device);
+  return device;
+}
+
+/** A full DeviceAgent on Kamailio, with the payloads of its events, and a way to wait for one. */
+async function startAgent(user: string, password: string, name: string): Promise<{
+  agent: DeviceAgent;
+  until<E extends DeviceEventName>(type: E, match?: (payload: DeviceEventMap[E]) => boolean): Promise<DeviceEventMap[E]>;
+}> {
+  const dataDir = await mkdtemp(join(dir, 'agent-'));
+  const agent = new DeviceAgent({ dataDir, deviceName: name, account: { uri: user, password, wsUrl, transferServiceUri: `sip:cpm-transfer@${DOMAIN}` } });
+  agents.push(agent);
+  const seen: { type: DeviceEventName; payload: unknown }[] = [];
+  for (const type of ['registrationState', 'incomingSession', 'sessionState', 'message', 'transferProgress'] as const) agent.on(type, (payload) => seen.push({ type, payload }));
+  const until = <E extends DeviceEventName>(type: E, match: (payload: DeviceEventMap[E]) => boolean = () => true): Promise<DeviceEventMap[E]> =>
+    waitFor(`${name}: ${type}`, () => seen.find((e) => e.type === type && match(e.payload as DeviceEventMap[E]))?.payload as DeviceEventMap[E] | undefined, 10_000);
+  await agent.start();
+  await until('registrationState', (s) => s.state === 'registered');
+  return { agent, until };
+}
+
+function others(d: KamDevice): string[] {
+  return otherCpmDevices(d.watcher.devices).map((x) => x.name).sort();
+}
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'cpm-kamailio-'));
+  const cert = await generateDevCertificate(2);
+  const certFile = join(dir, 'cert.pem');
+  const keyFile = join(dir, 'key.pem');
+  await writeFile(certFile, cert.cert);
+  await writeFile(keyFile, cert.key, { mode: 0o600 });
+
+  const [sipPort, wsPort, internalPort] = await freePorts(3);
+  cs = await ConversationServer.start({
+    domain: DOMAIN,
+    tls: { key: cert.key, cert: cert.cert },
+    tlsClient: { ca: cert.cert },
+    trace: (direction, bytes) => {
+      if (direction === 'in') atCs.push(new TextDecoder().decode(bytes));
+    },
+  });
+  const cfg = await writeKamailioConfig(
+    {
+      domain: DOMAIN,
+      users: [{ user: 'alice', password: PASSWORD }, { user: 'bob', password: 'bob-secret' }],
+      wsPort: wsPort!,
+      sipPort: sipPort!,
+      internalPort: internalPort!,
+      conversationServer: { host: cs.address.host, port: cs.address.port },
+      tls: { certFile, keyFile, caFile: certFile },
+      debugLevel: process.env.KAMAILIO_TEST_LOG ? 3 : 1,
+    },
+    join(dir, 'etc'),
+  );
+  const runDir = join(dir, 'run');
+  kamailio = spawn('kamailio', ['-DD', '-E', '-f', cfg, '-Y', runDir, '-m', '32', '-M', '8'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  kamailio.stdout?.on('data', (b: Buffer) => (kamailioLog += b.toString()));
+  kamailio.stderr?.on('data', (b: Buffer) => (kamailioLog = (kamailioLog + b.toString()).slice(process.env.KAMAILIO_TEST_LOG ? -20_000_000 : -200_000)));
+  await tcpReady(wsPort!, 10_000);
+  cs.setCore({ protocol: 'tls', host: '127.0.0.1', port: internalPort! });
+  wsUrl = `ws://127.0.0.1:${wsPort}`;
+}, 30_000);
+
+afterAll(async () => {
+  if (process.env.KAMAILIO_TEST_LOG) await writeFile(process.env.KAMAILIO_TEST_LOG, kamailioLog);
+  await Promise.all(agents.map((a) => a.close()));
+  for (const d of devices) {
+    d.watcher.stop();
+    d.ua.stop();
+  }
+  await cs?.close();
+  if (kamailio && kamailio.exitCode === null) {
+    const exited = new Promise((r) => kamailio?.once('exit', r));
+    kamailio.kill('SIGTERM');
+    const timer = setTimeout(() => kamailio?.kill('SIGKILL'), 3000);
+    await exited;
+    clearTimeout(timer);
+  }
+  if (dir) await rm(dir, { recursive: true, force: true });
+}, 15_000);
+
+describe('Kamailio as the SIP/IP core of a.example, with our Conversation Server', () => {
+  let laptop: KamDevice;
+  let desktop: KamDevice;
+
+  it('two devices of Alice register with digest over WS, get pub-gruus, and see each other by name in their reg subscription', { timeout: 20_000 }, async () => {
+    laptop = startDevice('Laptop');
+    desktop = startDevice('Desktop');
+    await Promise.all([laptop.registered, desktop.registered]).catch((error: unknown) => {
+      throw new Error(`${String(error)}\n--- kamailio log ---\n${kamailioLog.slice(-4000)}`);
+    });
+    expect(laptop.ua.pubGruu).toBe(`${ALICE};gr=${laptop.ua.instanceId}`);
+    expect(desktop.ua.pubGruu).toBe(`${ALICE};gr=${desktop.ua.instanceId}`);
+
+    await waitFor('Laptop lists the Desktop', () => others(laptop).join() === 'Desktop', 10_000);
+    await waitFor('Desktop lists the Laptop', () => others(desktop).join() === 'Laptop', 10_000);
+    const desk = laptop.watcher.devices.find((d) => d.name === 'Desktop');
+    expect(desk).toMatchObject({ instanceId: desktop.ua.instanceId, pubGruu: desktop.ua.pubGruu, cpmCapable: true, self: false });
+  });
+
+  it('the Conversation Server learns every binding with the GRUUs Kamailio gave the device', () => {
+    const known = cs.registry.devices(ALICE);
+    expect(known.map((d) => d.name).sort()).toEqual(['Desktop', 'Laptop']);
+    for (const device of [laptop, desktop]) {
+      const entry = known.find((d) => d.instance === device.ua.instanceId);
+      const contact = (device.ua as unknown as { contact: { temp_gruu?: string } }).contact;
+      expect(entry?.pubGruu).toBe(device.ua.pubGruu);
+      expect(entry?.tempGruu).toBe(contact.temp_gruu);
+    }
+  });
+
+  it('a device that signs out leaves the other device’s list', { timeout: 15_000 }, async () => {
+    const phone = startDevice('Phone');
+    await phone.registered;
+    await waitFor('Laptop lists the Phone', () => others(laptop).join() === 'Desktop,Phone', 10_000);
+    phone.watcher.stop();
+    phone.ua.unregister();
+    await waitFor('Phone gone from the Laptop', () => others(laptop).join() === 'Desktop', 10_000);
+    expect(cs.registry.devices(ALICE).map((d) => d.name).sort()).toEqual(['Desktop', 'Laptop']);
+  });
+
+  it('a device whose WebSocket connection breaks leaves the other device’s list (usrloc drops the lost flow on its timer)', { timeout: 30_000 }, async () => {
+    const relay = await startTcpRelay({ host: '127.0.0.1', port: Number(new URL(wsUrl).port) });
+    try {
+      const tablet = startDevice('Tablet', PASSWORD, `ws://127.0.0.1:${relay.port}`);
+      await tablet.registered;
+      await waitFor('Laptop lists the Tablet', () => others(laptop).includes('Tablet'), 10_000);
+      tablet.watcher.stop();
+      relay.cut();
+      tablet.ua.stop(); // no reconnection, no un-REGISTER: only the closed connection can remove the binding
+      await waitFor('Tablet gone from the Laptop', () => !others(laptop).includes('Tablet'), 20_000);
+      expect(cs.registry.devices(ALICE).some((d) => d.name === 'Tablet')).toBe(false);
+    } finally {
+      await relay.close();
+    }
+  });
+
+  it('a wrong password is refused', { timeout: 15_000 }, async () => {
+    const intruder = startDevice('Intruder', 'not-the-password');
+    await expect(intruder.registered).rejects.toThrow(/registration failed/);
+    expect(cs.registry.devices(ALICE).some((d) => d.name === 'Intruder')).toBe(false);
+  });
+
+  it('a P-Asserted-Identity forged by a client never reaches the other device; the core asserts the authenticated user', { timeout: 15_000 }, async () => {
+    const before = desktop.wire.length;
+    laptop.ua.sendMessage(desktop.ua.pubGruu!, 'hello from the laptop', {
+      extraHeaders: ['P-Asserted-Identity: <sip:mallory@a.example>', 'P-Preferred-Identity: <sip:mallory@a.example>'],
+    });
+    const message = await waitFor('the Desktop receives the MESSAGE', () => desktop.wire.slice(before).find((m) => m.startsWith('MESSAGE ')), 10_000);
+    expect(message).not.toMatch(/mallory/i);
+    expect(message).toMatch(/^P-Asserted-Identity: <sip:alice@a\.example>\r$/m);
+    expect(message).toContain('hello from the laptop');
+  });
+
+  it('a CPM chat between two users of a.example visits the Conversation Server originating, then terminating, and carries a message', { timeout: 30_000 }, async () => {
+    const alice = await startAgent(ALICE, PASSWORD, 'Alice chat');
+    const bob = await startAgent(`sip:bob@${DOMAIN}`, 'bob-secret', 'Bob desk');
+    const conversation = await alice.agent.startChat(`sip:bob@${DOMAIN}`);
+    const incoming = await bob.until('incomingSession');
+    expect(incoming.peerUri).toBe(ALICE);
+    await bob.agent.acceptSession(incoming.sessionId);
+    await alice.until('sessionState', (s) => s.conversationId === conversation.id && s.state === 'active');
+
+    const invites = atCs.filter((m) => m.startsWith('INVITE ') && m.includes(`sip:bob@${DOMAIN}`));
+    const routes = invites.map((m) => /^Route: <[^>]*;(orig|term)>/m.exec(m)?.[1]);
+    expect(routes).toEqual(['orig', 'term']);
+    for (const invite of invites) expect(invite).toMatch(/^P-Asserted-Identity: <sip:alice@a\.example>\r$/m);
+
+    const sent = await alice.agent.sendMessage(conversation.id, 'hello Bob, through Kamailio');
+    const received = await bob.until('message', (m) => m.id === sent.id);
+    expect(received.text).toBe('hello Bob, through Kamailio');
+  });
+
+  it('Alice moves a live chat from her Laptop to her Desktop through Kamailio (PROFILE.md flow 2), and Bob’s next message reaches the Desktop', { timeout: 40_000 }, async () => {
+    const laptopAgent = await startAgent(ALICE, PASSWORD, 'Move laptop');
+    const desktopAgent = await startAgent(ALICE, PASSWORD, 'Move desktop');
+    await desktopAgent.agent.setAutoAccept(true);
+    const bob = await startAgent(`sip:bob@${DOMAIN}`, 'bob-secret', 'Bob phone');
+    const conversation = await laptopAgent.agent.startChat(`sip:bob@${DOMAIN}`);
+    const incoming = await bob.until('incomingSession', (i) => i.conversationId === conversation.id);
+    await bob.agent.acceptSession(incoming.sessionId);
+    await laptopAgent.until('sessionState', (s) => s.conversationId === conversation.id && s.state === 'active');
+    await waitFor('the Laptop lists the Desktop', async () => (await laptopAgent.agent.listDevices()).some((d) => d.name === 'Move desktop'), 10_000);
+
+    const transferId = await laptopAgent.agent.moveConversation(conversation.id, desktopAgent.agent.instance!);
+    const outcome = await laptopAgent.until('transferProgress', (p) => p.transferId === transferId && ['completed', 'declined', 'timed-out', 'failed'].includes(p.phase));
+    expect(outcome).toMatchObject({ phase: 'completed', outcome: 'moved' });
+    const fromBob = await bob.agent.sendMessage(conversation.id, 'now on your Desktop?');
+    const atDesktop = await desktopAgent.until('message', (m) => m.id === fromBob.id);
+    expect(atDesktop.text).toBe('now on your Desktop?');
+  });
+});

@@ -4,7 +4,7 @@
  * It runs what every mode shares: the device registry, fed by the core's third-party REGISTERs, and the
  * `reg` event notifier; and it hands CPM sessions to the handler of its mode (see `session-handler.ts`):
  * `proxy` (Record-Routing stateful proxy, `proxy-mode/`) or `in-path` (B2BUA + MSRP relay, plugged in with
- * the `inPath` factory). Until the in-path handler exists, an in-path server proxies its sessions and says so.
+ * the `inPath` factory; without a factory an in-path server proxies its sessions and says so).
  * The transfer controller builds on this element. It listens on one internal TLS endpoint that only the
  * domain's core reaches.
  *
@@ -26,8 +26,9 @@ import { ProxyModeHandler } from './proxy-mode/proxy-mode';
 import { DeviceRegistry } from './registry/device-registry';
 import { RegEventNotifier } from './registry/reg-event-notifier';
 import { TransferController } from './transfer/transfer-controller';
+import { InPathHandler } from './in-path/in-path-handler';
 import type { MessageSink } from '../store/message-sink';
-import type { CpmSessionHandler, CpmSessionHandlerFactory, SessionHandlerEnvironment } from './session-handler';
+import type { CpmSessionHandler, CpmSessionHandlerFactory, CpmSessionInfo, SessionHandlerEnvironment } from './session-handler';
 
 /** Options of a Conversation Server. */
 export interface ConversationServerOptions {
@@ -105,6 +106,9 @@ export class ConversationServer {
     if (this.sessions instanceof ProxyModeHandler) {
       this.sessions.screenInvites((invite) => this.transfers.checkJoinInvite(invite));
       this.sessions.sessions.on('removed', (record) => this.transfers.sessionEnded(record.callId, record.caller.tag, record.callee.tag, true));
+    } else if (this.sessions instanceof InPathHandler) {
+      this.sessions.screenInvites((invite) => this.transfers.checkJoinInvite(invite));
+      this.sessions.on('legEnded', (info: CpmSessionInfo, byPeer: boolean) => this.transfers.sessionEnded(info.callId, info.caller.tag, info.callee.tag, byPeer));
     }
     layer.on('request', (tx, received) => this.onRequest(tx, received));
     layer.on('ack', (received, tx) => this.onAck(received, tx));

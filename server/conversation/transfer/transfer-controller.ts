@@ -38,6 +38,11 @@ export interface TransferSessionDirectory {
    * this server's leg towards the source. Undefined in proxy mode (the far party's target is J).
    */
   legTargetFor?(session: CpmSessionInfo, source: SessionParty): string | undefined;
+  /**
+   * In-path: the release NOTIFY went to the source (steps 18–21); start the time-out after which the server ends
+   * the source's leg itself if no BYE comes (PROFILE.md: 5 s). Absent in proxy mode (the far side has 32 s).
+   */
+  releaseLeg?(callId: string, tagA: string, tagB: string): boolean;
 }
 
 /** Options of the controller. */
@@ -370,6 +375,8 @@ export class TransferController {
     if (record.timer) clearTimeout(record.timer);
     this.notifySource(record, 200, 'OK', true);
     record.machine.transition(TransferState.Releasing, 'release NOTIFY sent');
+    const td = record.targetDialog;
+    this.options.sessions.releaseLeg?.(td.callId, td.localTag, td.remoteTag);
     // Completed when T ends (sessionEnded); whoever terminates T enforces the BYE time-out (PROFILE.md).
     record.timer = setTimeout(() => this.finish(record, TransferState.Completed, 'released (T left to its far side)'), 64_000);
     record.timer.unref();

@@ -2,7 +2,7 @@
  * MSRP benchmark: `npx tsx bench/msrp.bench.ts` (`ROUNDS=n` to change the number of rounds).
  *
  * Device to device on loopback: MSRP SEND throughput with 100-byte bodies (messages/s) and with 1 MiB
- * messages (2 KiB chunks, MiB/s), directly between two device endpoints in one process, and through the
+ * messages (chunks of 2 KiB doubling up to 256 KiB, the session default; MiB/s), directly between two device endpoints in one process, and through the
  * in-path Conversation Server relay (device → server leg → server leg → device), with the relay once in
  * the devices' thread and once in a worker thread (the server is its own process in production, so that
  * is the fair comparison), beside a bare Node `net` echo as the ceiling. The paths are measured in
@@ -220,7 +220,7 @@ async function interleaved(runs: Record<string, () => Promise<number>>): Promise
 
 async function main(): Promise<void> {
   const small = `${SMALL_COUNT} × ${SMALL_SIZE} B, median of ${ROUNDS}`;
-  const large = `${LARGE_COUNT} × 1 MiB (2 KiB chunks), median of ${ROUNDS}`;
+  const large = `${LARGE_COUNT} × 1 MiB (chunks 2 KiB doubling to 256 KiB), median of ${ROUNDS}`;
   const load = loadavg()[0]!;
   const direct = await directPath();
   const inThread = await relayPath();

@@ -44,6 +44,8 @@ let kamailio: ChildProcess | undefined;
 let kamailioLog = '';
 let cs: ConversationServer;
 let wsUrl: string;
+let wssUrl: string;
+let certificatePem: string;
 const devices: KamDevice[] = [];
 const agents: DeviceAgent[] = [];
 /** Every SIP message the Conversation Server received, as text. */
@@ -94,7 +96,7 @@ async function tcpReady(port: number, timeoutMs: number): Promise<void> {
 
 /** A JsSIP device against Kamailio's WS listener, with its reg subscription and every message it receives. */
 function startDevice(name: string, password = PASSWORD, url = wsUrl): KamDevice {
-  const socket = new WsSocket({ url });
+  const socket = new WsSocket({ url, ...(url.startsWith('wss:') ? { trustedCertificatePem: certificatePem } : {}) });
   const wire: string[] = [];
   let inner: (data: string) => void = () => undefined;
   Object.defineProperty(socket, 'ondata', {
@@ -157,7 +159,8 @@ beforeAll(async () => {
   await writeFile(certFile, cert.cert);
   await writeFile(keyFile, cert.key, { mode: 0o600 });
 
-  const [sipPort, wsPort, internalPort] = await freePorts(3);
+  const [sipPort, wsPort, wssPort, internalPort] = await freePorts(4);
+  certificatePem = cert.cert;
   cs = await ConversationServer.start({
     domain: DOMAIN,
     tls: { key: cert.key, cert: cert.cert },
@@ -171,6 +174,7 @@ beforeAll(async () => {
       domain: DOMAIN,
       users: [{ user: 'alice', password: PASSWORD }, { user: 'bob', password: 'bob-secret' }],
       wsPort: wsPort!,
+      wssPort: wssPort!,
       sipPort: sipPort!,
       internalPort: internalPort!,
       conversationServer: { host: cs.address.host, port: cs.address.port },
@@ -186,6 +190,7 @@ beforeAll(async () => {
   await tcpReady(wsPort!, 10_000);
   cs.setCore({ protocol: 'tls', host: '127.0.0.1', port: internalPort! });
   wsUrl = `ws://127.0.0.1:${wsPort}`;
+  wssUrl = `wss://127.0.0.1:${wssPort}`;
 }, 30_000);
 
 afterAll(async () => {
@@ -210,9 +215,9 @@ describe('Kamailio as the SIP/IP core of a.example, with our Conversation Server
   let laptop: KamDevice;
   let desktop: KamDevice;
 
-  it('two devices of Alice register with digest over WS, get pub-gruus, and see each other by name in their reg subscription', { timeout: 20_000 }, async () => {
+  it('two devices of Alice register with digest over WS and WSS, get pub-gruus, and see each other by name in their reg subscription', { timeout: 20_000 }, async () => {
     laptop = startDevice('Laptop');
-    desktop = startDevice('Desktop');
+    desktop = startDevice('Desktop', PASSWORD, wssUrl);
     await Promise.all([laptop.registered, desktop.registered]).catch((error: unknown) => {
       throw new Error(`${String(error)}\n--- kamailio log ---\n${kamailioLog.slice(-4000)}`);
     });

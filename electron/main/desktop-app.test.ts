@@ -308,9 +308,16 @@ describe('history storage', () => {
     expect(tray.tooltip).toBe('CPM Handoff: Not signed in\nHistory: kept in memory only (lost on quit)');
     expect((tray.menu as FakeMenu).template.find((item) => item.id === 'history')).toMatchObject({ sublabel: PROBLEM, enabled: false });
     await expect(invoke('cpm:command:signIn', [ACCOUNT])).resolves.toMatchObject({ historyStorage: 'memory', historyProblem: PROBLEM });
+    // The page shows it in its notice bar once loaded (and again after a reload).
+    const contents = FakeBrowserWindow.instances[0]!.webContents;
+    expect(contents.sent.filter((m) => m.channel === 'cpm:event:error')).toEqual([]);
+    contents.emit('did-finish-load');
+    expect(contents.sent.filter((m) => m.channel === 'cpm:event:error')).toEqual([
+      { channel: 'cpm:event:error', payload: { code: 'internal', message: PROBLEM, conversationId: null } },
+    ]);
   });
 
-  it('says history is on disk when it is, and clears the tray line once an account’s history opens on disk', async () => {
+  it('tells an open window about a problem that comes later, and clears the tray line once history is on disk', async () => {
     let report: ((status: { storage: 'disk' | 'memory'; problem: string | null }) => void) | undefined;
     await running({
       agentFactory: async (o) => {
@@ -321,8 +328,14 @@ describe('history storage', () => {
     });
     const tray = FakeTray.instances[0]!;
     expect(tray.tooltip).toContain('kept in memory only');
+    const contents = FakeBrowserWindow.instances[0]!.webContents;
+    const ACCOUNT_PROBLEM = 'History is kept in memory only and will be lost on quit: the history database of sip:alice@a.example could not be opened (disk full).';
+    report?.({ storage: 'memory', problem: ACCOUNT_PROBLEM });
+    expect(contents.sent.filter((m) => m.channel === 'cpm:event:error').map((m) => (m.payload as { message: string }).message)).toEqual([ACCOUNT_PROBLEM]);
     report?.({ storage: 'disk', problem: null });
     expect(tray.tooltip).toBe('CPM Handoff: Not signed in');
+    contents.emit('did-finish-load');
+    expect(contents.sent.filter((m) => m.channel === 'cpm:event:error')).toHaveLength(1);
     expect((tray.menu as FakeMenu).template.some((item) => item.id === 'history')).toBe(false);
     const info = await invoke('cpm:command:signIn', [ACCOUNT]);
     expect(info).toMatchObject({ historyStorage: 'disk' });

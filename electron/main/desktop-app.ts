@@ -8,7 +8,8 @@
  */
 import { join } from 'node:path';
 import { BrowserWindow, app, dialog, safeStorage, session } from 'electron';
-import type { AccountInfo, RegistrationStatus } from '../api/payloads';
+import { eventChannel } from '../api/channels';
+import type { AccountInfo, DeviceErrorInfo, RegistrationStatus } from '../api/payloads';
 import { AppLifecycle, AppState } from './app-lifecycle';
 import { withContentSecurityPolicy } from './content-security-policy';
 import type { DeviceAgentFactory, DeviceAgentHandle, HistoryStatus } from './device-agent-factory';
@@ -85,8 +86,19 @@ export function startDesktopApp(options: DesktopAppOptions): DesktopApp {
   const onHistoryStatus = (status: HistoryStatus): void => {
     const before = state.history;
     state.history = status;
-    if (status.problem !== null && status.problem !== before?.problem) log(status.problem);
     state.tray?.setHistoryProblem(status.problem);
+    if (status.problem === null || status.problem === before?.problem) return;
+    log(status.problem);
+    const window = state.window;
+    if (window !== null && !window.isDestroyed()) noticeHistoryProblem(window);
+  };
+
+  /** Puts the history problem in the window's notice bar (an `error` event, as the agent's own problems come). */
+  const noticeHistoryProblem = (window: BrowserWindow): void => {
+    const problem = state.history?.problem;
+    if (problem === null || problem === undefined) return;
+    const info: DeviceErrorInfo = { code: 'internal', message: problem, conversationId: null };
+    window.webContents.send(eventChannel('error'), info);
   };
 
   let profile = DEFAULT_PROFILE;
@@ -114,6 +126,8 @@ export function startDesktopApp(options: DesktopAppOptions): DesktopApp {
       onError: (error) => log('window', error),
     });
     state.window = window;
+    // The page starts empty (and again on a reload): tell it now if history is in memory only.
+    window.webContents.on('did-finish-load', () => noticeHistoryProblem(window));
     window.on('closed', () => {
       if (state.window === window) state.window = null;
     });

@@ -4,8 +4,8 @@
  * Message Store for this server's own user of the session, as sent by it (`out`) or to it (`in`), keyed by
  * Conversation-ID and `imdn.Message-ID` (the store drops duplicates, such as a replay to a transfer target).
  * IMDNs (`message/imdn+xml`, RFC 5438) are notifications, not messages: one that reaches our user about a
- * message it sent moves that message's delivery state forward (delivered, displayed, or failed), as the
- * user's devices show it.
+ * message it sent, or one our user's device sends about a message it received, moves that message's delivery
+ * state forward in our user's history (delivered, displayed, or failed), as the user's devices show it.
  *
  * The relay forwards chunks as they come, so this class sees the chunks the relay accepted (it wraps the
  * relay's chunk handler on each leg session: `watch` before the session is given to the relay) and keeps
@@ -123,7 +123,8 @@ export class RelayHistory {
     }
     const contentType = cpim.contentType ?? 'text/plain';
     if (contentType.toLowerCase().startsWith('message/imdn')) {
-      if (side !== this.options.ownerSide) this.noteDelivery(cpim.body, cpim.dateTime, msrpMessageId);
+      // Either way the IMDN names a message of this conversation in our user's history (RFC 5438 §7).
+      this.noteDelivery(cpim.body, cpim.dateTime, msrpMessageId);
       return;
     }
     if (cpim.imdnMessageId === undefined) return this.skip(msrpMessageId, 'no imdn.Message-ID');

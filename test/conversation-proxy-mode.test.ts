@@ -16,7 +16,7 @@ import { parseNameAddr } from '../server/sip/message/name-addr';
 import { toTag } from '../server/sip/message/header-fields';
 import { parseMessageText } from '../server/sip/message/parse';
 import { createRequest, type SipResponse } from '../server/sip/message/sip-message';
-import { parseVia } from '../server/sip/transaction/header-fields';
+import { parseVia } from '../server/sip/message/via';
 import { TransactionLayer } from '../server/sip/transaction/transaction-layer';
 import { createTransportLayer } from '../server/sip/transport/sip-transport-layer';
 import type { SipTransportLayer } from '../server/sip/transport/transport-types';

@@ -1,12 +1,13 @@
 /**
  * The production core for real: Kamailio (Debian 5.6) runs the config of deploy/kamailio/ for a.example on
- * loopback and ephemeral ports, with our Conversation Server (proxy mode) behind it. JsSIP devices register
+ * loopback and free ports, with our Conversation Server behind it. JsSIP devices register
  * over WS with digest, get GRUUs (RFC 5627), and see each other by name in their `reg` subscription, which
  * the Conversation Server serves from Kamailio's third-party REGISTERs (also after an un-REGISTER and a lost
  * connection); a wrong password is refused; a P-Asserted-Identity a client forges never reaches another
  * device (RFC 3325 §9.1); a CPM chat visits the Conversation Server originating then terminating; and a live
- * chat moves between Alice's devices (PROFILE.md flow 2). The tests of the describe block run in order on
- * one Kamailio. Set KAMAILIO_TEST_LOG=/path to keep Kamailio's debug log of a run.
+ * chat moves between Alice's devices (PROFILE.md flow 2). An in-path Conversation Server (flow 1) anchors
+ * chats and moves through the same config. Each describe block runs its tests in order on one Kamailio.
+ * Set KAMAILIO_TEST_LOG=/path to keep Kamailio's debug log of each block (`/path.proxy`, `/path.in-path`).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -24,6 +25,7 @@ import { DeviceAgent } from '../electron/device/device-agent';
 import { CpmUserAgent } from '../electron/device/sip/cpm-user-agent';
 import { WsSocket } from '../electron/device/sip/ws-socket';
 import { ConversationServer } from '../server/conversation/conversation-server';
+import { inPathFactory } from '../server/conversation/in-path/in-path-factory';
 import { generateDevCertificate } from '../server/sip/transport/dev-certificate';
 import { waitFor } from './helpers/lab-device';
 import { startTcpRelay } from './helpers/tcp-relay';
@@ -31,6 +33,8 @@ import { startTcpRelay } from './helpers/tcp-relay';
 const DOMAIN = 'a.example';
 const ALICE = `sip:alice@${DOMAIN}`;
 const PASSWORD = 'alice-secret';
+const BOB = `sip:bob@${DOMAIN}`;
+const BOB_PASSWORD = 'bob-secret';
 
 interface KamDevice {
   ua: CpmUserAgent;
@@ -39,17 +43,27 @@ interface KamDevice {
   registered: Promise<void>;
 }
 
-let dir: string;
-let kamailio: ChildProcess | undefined;
-let kamailioLog = '';
-let cs: ConversationServer;
-let wsUrl: string;
-let wssUrl: string;
-let certificatePem: string;
-const devices: KamDevice[] = [];
-const agents: DeviceAgent[] = [];
-/** Every SIP message the Conversation Server received, as text. */
-const atCs: string[] = [];
+/** One running Kamailio with its Conversation Server, and everything a test started against it. */
+interface Stack {
+  dir: string;
+  kamailio: ChildProcess;
+  /** Kamailio's stdout and stderr (the last 200 kB; everything with KAMAILIO_TEST_LOG). */
+  log: string;
+  cs: ConversationServer;
+  wsUrl: string;
+  wssUrl: string;
+  certificatePem: string;
+  /** Every SIP message the Conversation Server received, as text. */
+  atCs: string[];
+  devices: KamDevice[];
+  agents: DeviceAgent[];
+}
+
+/** A DeviceAgent on Kamailio, with the payloads of its events and a way to wait for one. */
+interface KamAgent {
+  agent: DeviceAgent;
+  until<E extends DeviceEventName>(type: E, match?: (payload: DeviceEventMap[E]) => boolean): Promise<DeviceEventMap[E]>;
+}
 
 /** `count` distinct TCP ports free right now on 127.0.0.1 (bound, then released); the first is free for UDP too. */
 async function freePorts(count: number): Promise<number[]> {
@@ -77,7 +91,7 @@ async function freePorts(count: number): Promise<number[]> {
   }
 }
 
-async function tcpReady(port: number, timeoutMs: number): Promise<void> {
+async function tcpReady(stack: Pick<Stack, 'kamailio' | 'log'>, port: number, timeoutMs: number): Promise<void> {
   const start = Date.now();
   for (;;) {
     const ok = await new Promise<boolean>((resolve) => {
@@ -88,15 +102,15 @@ async function tcpReady(port: number, timeoutMs: number): Promise<void> {
       c.once('error', () => resolve(false));
     });
     if (ok) return;
-    if (kamailio?.exitCode !== null && kamailio?.exitCode !== undefined) throw new Error(`kamailio exited ${kamailio.exitCode}:\n${kamailioLog.slice(-3000)}`);
-    if (Date.now() - start > timeoutMs) throw new Error(`kamailio did not listen on ${port}:\n${kamailioLog.slice(-3000)}`);
+    if (stack.kamailio.exitCode !== null) throw new Error(`kamailio exited ${stack.kamailio.exitCode}:\n${stack.log.slice(-3000)}`);
+    if (Date.now() - start > timeoutMs) throw new Error(`kamailio did not listen on ${port}:\n${stack.log.slice(-3000)}`);
     await new Promise((r) => setTimeout(r, 50));
   }
 }
 
 /** A JsSIP device against Kamailio's WS listener, with its reg subscription and every message it receives. */
-function startDevice(name: string, password = PASSWORD, url = wsUrl): KamDevice {
-  const socket = new WsSocket({ url, ...(url.startsWith('wss:') ? { trustedCertificatePem: certificatePem } : {}) });
+function startDevice(stack: Stack, name: string, password = PASSWORD, url = stack.wsUrl): KamDevice {
+  const socket = new WsSocket({ url, ...(url.startsWith('wss:') ? { trustedCertificatePem: stack.certificatePem } : {}) });
   const wire: string[] = [];
   let inner: (data: string) => void = () => undefined;
   Object.defineProperty(socket, 'ondata', {
@@ -126,18 +140,15 @@ function startDevice(name: string, password = PASSWORD, url = wsUrl): KamDevice 
   const watcher = new DeviceListWatcher({ ua, aor: ALICE, retryMs: 500 });
   ua.start();
   const device = { ua, watcher, wire, registered };
-  devices.push(device);
+  stack.devices.push(device);
   return device;
 }
 
 /** A full DeviceAgent on Kamailio, with the payloads of its events, and a way to wait for one. */
-async function startAgent(user: string, password: string, name: string): Promise<{
-  agent: DeviceAgent;
-  until<E extends DeviceEventName>(type: E, match?: (payload: DeviceEventMap[E]) => boolean): Promise<DeviceEventMap[E]>;
-}> {
-  const dataDir = await mkdtemp(join(dir, 'agent-'));
-  const agent = new DeviceAgent({ dataDir, deviceName: name, account: { uri: user, password, wsUrl, transferServiceUri: `sip:cpm-transfer@${DOMAIN}` } });
-  agents.push(agent);
+async function startAgent(stack: Stack, user: string, password: string, name: string): Promise<KamAgent> {
+  const dataDir = await mkdtemp(join(stack.dir, 'agent-'));
+  const agent = new DeviceAgent({ dataDir, deviceName: name, account: { uri: user, password, wsUrl: stack.wsUrl, transferServiceUri: `sip:cpm-transfer@${DOMAIN}` } });
+  stack.agents.push(agent);
   const seen: { type: DeviceEventName; payload: unknown }[] = [];
   for (const type of ['registrationState', 'incomingSession', 'sessionState', 'message', 'transferProgress'] as const) agent.on(type, (payload) => seen.push({ type, payload }));
   const until = <E extends DeviceEventName>(type: E, match: (payload: DeviceEventMap[E]) => boolean = () => true): Promise<DeviceEventMap[E]> =>
@@ -151,28 +162,30 @@ function others(d: KamDevice): string[] {
   return otherCpmDevices(d.watcher.devices).map((x) => x.name).sort();
 }
 
-beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'cpm-kamailio-'));
+/** Kamailio for a.example in the foreground on free loopback ports, our Conversation Server in `mode` behind it. */
+async function startStack(mode: 'proxy' | 'in-path'): Promise<Stack> {
+  const dir = await mkdtemp(join(tmpdir(), 'cpm-kamailio-'));
   const cert = await generateDevCertificate(2);
   const certFile = join(dir, 'cert.pem');
   const keyFile = join(dir, 'key.pem');
   await writeFile(certFile, cert.cert);
   await writeFile(keyFile, cert.key, { mode: 0o600 });
-
-  const [sipPort, wsPort, wssPort, internalPort] = await freePorts(4);
-  certificatePem = cert.cert;
-  cs = await ConversationServer.start({
+  const atCs: string[] = [];
+  const cs = await ConversationServer.start({
     domain: DOMAIN,
+    mode,
+    ...(mode === 'in-path' ? { inPath: await inPathFactory({ host: '127.0.0.1' }) } : {}),
     tls: { key: cert.key, cert: cert.cert },
     tlsClient: { ca: cert.cert },
     trace: (direction, bytes) => {
       if (direction === 'in') atCs.push(new TextDecoder().decode(bytes));
     },
   });
+  const [sipPort, wsPort, wssPort, internalPort] = await freePorts(4);
   const cfg = await writeKamailioConfig(
     {
       domain: DOMAIN,
-      users: [{ user: 'alice', password: PASSWORD }, { user: 'bob', password: 'bob-secret' }],
+      users: [{ user: 'alice', password: PASSWORD }, { user: 'bob', password: BOB_PASSWORD }],
       wsPort: wsPort!,
       wssPort: wssPort!,
       sipPort: sipPort!,
@@ -183,43 +196,86 @@ beforeAll(async () => {
     },
     join(dir, 'etc'),
   );
-  const runDir = join(dir, 'run');
-  kamailio = spawn('kamailio', ['-DD', '-E', '-f', cfg, '-Y', runDir, '-m', '32', '-M', '8'], { stdio: ['ignore', 'pipe', 'pipe'] });
-  kamailio.stdout?.on('data', (b: Buffer) => (kamailioLog += b.toString()));
-  kamailio.stderr?.on('data', (b: Buffer) => (kamailioLog = (kamailioLog + b.toString()).slice(process.env.KAMAILIO_TEST_LOG ? -20_000_000 : -200_000)));
-  await tcpReady(wsPort!, 10_000);
+  const kamailio = spawn('kamailio', ['-DD', '-E', '-f', cfg, '-Y', join(dir, 'run'), '-m', '32', '-M', '8'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const stack: Stack = {
+    dir,
+    kamailio,
+    log: '',
+    cs,
+    wsUrl: `ws://127.0.0.1:${wsPort}`,
+    wssUrl: `wss://127.0.0.1:${wssPort}`,
+    certificatePem: cert.cert,
+    atCs,
+    devices: [],
+    agents: [],
+  };
+  const keep = process.env.KAMAILIO_TEST_LOG ? 20_000_000 : 200_000;
+  const append = (b: Buffer): void => {
+    stack.log = (stack.log + b.toString()).slice(-keep);
+  };
+  kamailio.stdout?.on('data', append);
+  kamailio.stderr?.on('data', append);
+  try {
+    await tcpReady(stack, wsPort!, 10_000);
+  } catch (error) {
+    await stopStack(stack);
+    throw error;
+  }
   cs.setCore({ protocol: 'tls', host: '127.0.0.1', port: internalPort! });
-  wsUrl = `ws://127.0.0.1:${wsPort}`;
-  wssUrl = `wss://127.0.0.1:${wssPort}`;
-}, 30_000);
+  return stack;
+}
 
-afterAll(async () => {
-  if (process.env.KAMAILIO_TEST_LOG) await writeFile(process.env.KAMAILIO_TEST_LOG, kamailioLog);
-  await Promise.all(agents.map((a) => a.close()));
-  for (const d of devices) {
+async function stopStack(stack: Stack | undefined): Promise<void> {
+  if (!stack) return;
+  if (process.env.KAMAILIO_TEST_LOG) await writeFile(`${process.env.KAMAILIO_TEST_LOG}.${stack.cs.mode}`, stack.log);
+  await Promise.all(stack.agents.map((a) => a.close()));
+  for (const d of stack.devices) {
     d.watcher.stop();
     d.ua.stop();
   }
-  await cs?.close();
-  if (kamailio && kamailio.exitCode === null) {
-    const exited = new Promise((r) => kamailio?.once('exit', r));
+  await stack.cs.close();
+  const kamailio = stack.kamailio;
+  if (kamailio.exitCode === null && kamailio.signalCode === null) {
+    const exited = new Promise((r) => kamailio.once('exit', r));
     kamailio.kill('SIGTERM');
-    const timer = setTimeout(() => kamailio?.kill('SIGKILL'), 3000);
+    const timer = setTimeout(() => kamailio.kill('SIGKILL'), 3000);
     await exited;
     clearTimeout(timer);
   }
-  if (dir) await rm(dir, { recursive: true, force: true });
-}, 15_000);
+  await rm(stack.dir, { recursive: true, force: true });
+}
 
-describe('Kamailio as the SIP/IP core of a.example, with our Conversation Server', () => {
+/** `from` starts a chat with Bob, Bob accepts; resolves once both sides are active. */
+async function chat(from: KamAgent, bob: KamAgent): Promise<string> {
+  const conversation = await from.agent.startChat(BOB);
+  const incoming = await bob.until('incomingSession', (i) => i.conversationId === conversation.id);
+  expect(incoming.peerUri).toBe(ALICE);
+  await bob.agent.acceptSession(incoming.sessionId);
+  await from.until('sessionState', (s) => s.conversationId === conversation.id && s.state === 'active');
+  return conversation.id;
+}
+
+/** The service-control role of every INVITE for `target` the Conversation Server received, in order. */
+function serviceRoles(stack: Stack, target: string): (string | undefined)[] {
+  return stack.atCs.filter((m) => m.startsWith(`INVITE ${target} `)).map((m) => /^Route: <[^>]*;(orig|term)>/m.exec(m)?.[1]);
+}
+
+describe('Kamailio as the SIP/IP core of a.example, with our Conversation Server in proxy mode', () => {
+  let stack: Stack;
   let laptop: KamDevice;
   let desktop: KamDevice;
 
+  beforeAll(async () => {
+    stack = await startStack('proxy');
+  }, 30_000);
+
+  afterAll(() => stopStack(stack), 15_000);
+
   it('two devices of Alice register with digest over WS and WSS, get pub-gruus, and see each other by name in their reg subscription', { timeout: 20_000 }, async () => {
-    laptop = startDevice('Laptop');
-    desktop = startDevice('Desktop', PASSWORD, wssUrl);
+    laptop = startDevice(stack, 'Laptop');
+    desktop = startDevice(stack, 'Desktop', PASSWORD, stack.wssUrl);
     await Promise.all([laptop.registered, desktop.registered]).catch((error: unknown) => {
-      throw new Error(`${String(error)}\n--- kamailio log ---\n${kamailioLog.slice(-4000)}`);
+      throw new Error(`${String(error)}\n--- kamailio log ---\n${stack.log.slice(-4000)}`);
     });
     expect(laptop.ua.pubGruu).toBe(`${ALICE};gr=${laptop.ua.instanceId}`);
     expect(desktop.ua.pubGruu).toBe(`${ALICE};gr=${desktop.ua.instanceId}`);
@@ -231,7 +287,7 @@ describe('Kamailio as the SIP/IP core of a.example, with our Conversation Server
   });
 
   it('the Conversation Server learns every binding with the GRUUs Kamailio gave the device', () => {
-    const known = cs.registry.devices(ALICE);
+    const known = stack.cs.registry.devices(ALICE);
     expect(known.map((d) => d.name).sort()).toEqual(['Desktop', 'Laptop']);
     for (const device of [laptop, desktop]) {
       const entry = known.find((d) => d.instance === device.ua.instanceId);
@@ -242,35 +298,35 @@ describe('Kamailio as the SIP/IP core of a.example, with our Conversation Server
   });
 
   it('a device that signs out leaves the other device’s list', { timeout: 15_000 }, async () => {
-    const phone = startDevice('Phone');
+    const phone = startDevice(stack, 'Phone');
     await phone.registered;
     await waitFor('Laptop lists the Phone', () => others(laptop).join() === 'Desktop,Phone', 10_000);
     phone.watcher.stop();
     phone.ua.unregister();
     await waitFor('Phone gone from the Laptop', () => others(laptop).join() === 'Desktop', 10_000);
-    expect(cs.registry.devices(ALICE).map((d) => d.name).sort()).toEqual(['Desktop', 'Laptop']);
+    expect(stack.cs.registry.devices(ALICE).map((d) => d.name).sort()).toEqual(['Desktop', 'Laptop']);
   });
 
   it('a device whose WebSocket connection breaks leaves the other device’s list (usrloc drops the lost flow on its timer)', { timeout: 30_000 }, async () => {
-    const relay = await startTcpRelay({ host: '127.0.0.1', port: Number(new URL(wsUrl).port) });
+    const relay = await startTcpRelay({ host: '127.0.0.1', port: Number(new URL(stack.wsUrl).port) });
     try {
-      const tablet = startDevice('Tablet', PASSWORD, `ws://127.0.0.1:${relay.port}`);
+      const tablet = startDevice(stack, 'Tablet', PASSWORD, `ws://127.0.0.1:${relay.port}`);
       await tablet.registered;
       await waitFor('Laptop lists the Tablet', () => others(laptop).includes('Tablet'), 10_000);
       tablet.watcher.stop();
       relay.cut();
       tablet.ua.stop(); // no reconnection, no un-REGISTER: only the closed connection can remove the binding
       await waitFor('Tablet gone from the Laptop', () => !others(laptop).includes('Tablet'), 20_000);
-      expect(cs.registry.devices(ALICE).some((d) => d.name === 'Tablet')).toBe(false);
+      expect(stack.cs.registry.devices(ALICE).some((d) => d.name === 'Tablet')).toBe(false);
     } finally {
       await relay.close();
     }
   });
 
   it('a wrong password is refused', { timeout: 15_000 }, async () => {
-    const intruder = startDevice('Intruder', 'not-the-password');
+    const intruder = startDevice(stack, 'Intruder', 'not-the-password');
     await expect(intruder.registered).rejects.toThrow(/registration failed/);
-    expect(cs.registry.devices(ALICE).some((d) => d.name === 'Intruder')).toBe(false);
+    expect(stack.cs.registry.devices(ALICE).some((d) => d.name === 'Intruder')).toBe(false);
   });
 
   it('a P-Asserted-Identity forged by a client never reaches the other device; the core asserts the authenticated user', { timeout: 15_000 }, async () => {
@@ -285,40 +341,65 @@ describe('Kamailio as the SIP/IP core of a.example, with our Conversation Server
   });
 
   it('a CPM chat between two users of a.example visits the Conversation Server originating, then terminating, and carries a message', { timeout: 30_000 }, async () => {
-    const alice = await startAgent(ALICE, PASSWORD, 'Alice chat');
-    const bob = await startAgent(`sip:bob@${DOMAIN}`, 'bob-secret', 'Bob desk');
-    const conversation = await alice.agent.startChat(`sip:bob@${DOMAIN}`);
-    const incoming = await bob.until('incomingSession');
-    expect(incoming.peerUri).toBe(ALICE);
-    await bob.agent.acceptSession(incoming.sessionId);
-    await alice.until('sessionState', (s) => s.conversationId === conversation.id && s.state === 'active');
+    const alice = await startAgent(stack, ALICE, PASSWORD, 'Alice chat');
+    const bob = await startAgent(stack, BOB, BOB_PASSWORD, 'Bob desk');
+    const conversationId = await chat(alice, bob);
 
-    const invites = atCs.filter((m) => m.startsWith('INVITE ') && m.includes(`sip:bob@${DOMAIN}`));
-    const routes = invites.map((m) => /^Route: <[^>]*;(orig|term)>/m.exec(m)?.[1]);
-    expect(routes).toEqual(['orig', 'term']);
+    expect(serviceRoles(stack, BOB)).toEqual(['orig', 'term']);
+    const invites = stack.atCs.filter((m) => m.startsWith(`INVITE ${BOB} `));
     for (const invite of invites) expect(invite).toMatch(/^P-Asserted-Identity: <sip:alice@a\.example>\r$/m);
 
-    const sent = await alice.agent.sendMessage(conversation.id, 'hello Bob, through Kamailio');
+    const sent = await alice.agent.sendMessage(conversationId, 'hello Bob, through Kamailio');
     const received = await bob.until('message', (m) => m.id === sent.id);
     expect(received.text).toBe('hello Bob, through Kamailio');
   });
 
   it('Alice moves a live chat from her Laptop to her Desktop through Kamailio (PROFILE.md flow 2), and Bob’s next message reaches the Desktop', { timeout: 40_000 }, async () => {
-    const laptopAgent = await startAgent(ALICE, PASSWORD, 'Move laptop');
-    const desktopAgent = await startAgent(ALICE, PASSWORD, 'Move desktop');
-    await desktopAgent.agent.setAutoAccept(true);
-    const bob = await startAgent(`sip:bob@${DOMAIN}`, 'bob-secret', 'Bob phone');
-    const conversation = await laptopAgent.agent.startChat(`sip:bob@${DOMAIN}`);
-    const incoming = await bob.until('incomingSession', (i) => i.conversationId === conversation.id);
-    await bob.agent.acceptSession(incoming.sessionId);
-    await laptopAgent.until('sessionState', (s) => s.conversationId === conversation.id && s.state === 'active');
-    await waitFor('the Laptop lists the Desktop', async () => (await laptopAgent.agent.listDevices()).some((d) => d.name === 'Move desktop'), 10_000);
-
-    const transferId = await laptopAgent.agent.moveConversation(conversation.id, desktopAgent.agent.instance!);
-    const outcome = await laptopAgent.until('transferProgress', (p) => p.transferId === transferId && ['completed', 'declined', 'timed-out', 'failed'].includes(p.phase));
+    const outcome = await moveAndCheck(stack);
     expect(outcome).toMatchObject({ phase: 'completed', outcome: 'moved' });
-    const fromBob = await bob.agent.sendMessage(conversation.id, 'now on your Desktop?');
-    const atDesktop = await desktopAgent.until('message', (m) => m.id === fromBob.id);
-    expect(atDesktop.text).toBe('now on your Desktop?');
   });
 });
+
+describe('Kamailio with our Conversation Server in in-path mode', () => {
+  let stack: Stack;
+
+  beforeAll(async () => {
+    stack = await startStack('in-path');
+  }, 30_000);
+
+  afterAll(() => stopStack(stack), 15_000);
+
+  it('a CPM chat is anchored by the Conversation Server: its new leg comes back through the core (odi without Call-ID) and reaches Bob', { timeout: 30_000 }, async () => {
+    const alice = await startAgent(stack, ALICE, PASSWORD, 'Alice in-path');
+    const bob = await startAgent(stack, BOB, BOB_PASSWORD, 'Bob in-path');
+    const conversationId = await chat(alice, bob);
+    expect(serviceRoles(stack, BOB)).toEqual(['orig', 'term']);
+    const callIds = stack.atCs.filter((m) => m.startsWith(`INVITE ${BOB} `)).map((m) => /^Call-ID: (.*)\r$/m.exec(m)?.[1]);
+    expect(new Set(callIds).size).toBe(2); // the B2BUA's second leg is a new dialog
+    const sent = await alice.agent.sendMessage(conversationId, 'relayed by the Conversation Server');
+    expect((await bob.until('message', (m) => m.id === sent.id)).text).toBe('relayed by the Conversation Server');
+  });
+
+  it('Alice moves a live chat from her Laptop to her Desktop (PROFILE.md flow 1)', { timeout: 40_000 }, async () => {
+    const outcome = await moveAndCheck(stack);
+    expect(outcome).toMatchObject({ phase: 'completed', outcome: 'moved' });
+  });
+});
+
+/** Laptop chats with Bob, moves the chat to Desktop (auto-accept); Bob's next message reaches Desktop. */
+async function moveAndCheck(stack: Stack): Promise<DeviceEventMap['transferProgress']> {
+  const laptopAgent = await startAgent(stack, ALICE, PASSWORD, 'Move laptop');
+  const desktopAgent = await startAgent(stack, ALICE, PASSWORD, 'Move desktop');
+  await desktopAgent.agent.setAutoAccept(true);
+  const bob = await startAgent(stack, BOB, BOB_PASSWORD, 'Bob phone');
+  const conversationId = await chat(laptopAgent, bob);
+  await waitFor('the Laptop lists the Desktop', async () => (await laptopAgent.agent.listDevices()).some((d) => d.name === 'Move desktop'), 10_000);
+
+  const transferId = await laptopAgent.agent.moveConversation(conversationId, desktopAgent.agent.instance!);
+  const outcome = await laptopAgent.until('transferProgress', (p) => p.transferId === transferId && ['completed', 'declined', 'timed-out', 'failed'].includes(p.phase));
+  if (outcome.phase === 'completed') {
+    const fromBob = await bob.agent.sendMessage(conversationId, 'now on your Desktop?');
+    expect((await desktopAgent.until('message', (m) => m.id === fromBob.id)).text).toBe('now on your Desktop?');
+  }
+  return outcome;
+}

@@ -28,15 +28,14 @@
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DomainCore } from '../server/core/domain-core';
+import { describe, expect, it } from 'vitest';
 import { parseNameAddr } from '../server/sip/message/name-addr';
-import { parseMessage } from '../server/sip/message/parse';
 import { createRequest, type SipMessage, type SipRequest, type SipResponse } from '../server/sip/message/sip-message';
 import { serializeMessage } from '../server/sip/message/serialize';
 import { screenMessage } from '../server/sip/message/request-check';
 import { RFC4475_TABLE, TORTURE_ROLE_OPTIONS, type TortureOutcome, type TortureRow } from '../server/sip/rfc4475/rfc4475-table';
 import { isLoopback, openWireClient, withTopViaSentBy, type WireClient } from '../server/sip/rfc4475/wire-client';
+import { tryParseMessage, useWireCore } from './helpers/wire-core';
 
 const DIR = fileURLToPath(new URL('../../shared/sip-torture/rfc4475/', import.meta.url));
 const DOMAIN = 'example.com';
@@ -52,48 +51,10 @@ type WireExpectation =
   /** TCP only: the element waits for the rest of the message; we close, nothing comes back. */
   | { answer: 'nothing-until-closed'; because: string };
 
-let core: DomainCore;
-let baselineConnections = 0;
-const sentTo: string[] = [];
-
-beforeAll(async () => {
-  core = await DomainCore.start({
-    domain: DOMAIN,
-    users: [{ user: 'alice', password: 'alice-secret' }],
-    listeners: [
-      { protocol: 'udp', host: '127.0.0.1', port: 0 },
-      { protocol: 'tcp', host: '127.0.0.1', port: 0 },
-    ],
-    timers: { t1: 50, t2: 400, t4: 500 },
-    trace: (direction, _bytes, endpoints) => {
-      if (direction === 'out') sentTo.push(endpoints.remote.host);
-    },
-  });
-  baselineConnections = core.transport.connectionCount();
-});
-
-/** Listener failures the transport caught (it turns them into process warnings rather than crash). */
-const listenerFailures: string[] = [];
-const onWarning = (warning: Error & { code?: string }): void => {
-  if (warning.code === 'SIP_TRANSPORT_LISTENER') listenerFailures.push(warning.message);
-};
-process.on('warning', onWarning);
-
-afterAll(async () => {
-  process.off('warning', onWarning);
-  await core?.close();
-});
+const wire = useWireCore(DOMAIN, [{ user: 'alice', password: 'alice-secret' }]);
 
 function read(file: string): Uint8Array {
   return new Uint8Array(readFileSync(DIR + file));
-}
-
-function tryParse(bytes: Uint8Array): SipMessage | undefined {
-  try {
-    return parseMessage(bytes);
-  } catch {
-    return undefined;
-  }
 }
 
 /** The role the core plays for a message: registrar for a REGISTER to its domain, else proxy. */
@@ -104,7 +65,7 @@ function roleFor(bytes: Uint8Array): 'registrar' | 'proxy' {
 
 /** What the core's policy answers to a message that passed every check (see the module comment). */
 function policyAnswer(bytes: Uint8Array, role: 'registrar' | 'proxy'): WireExpectation {
-  const message = tryParse(bytes);
+  const message = tryParseMessage(bytes);
   if (!message) throw new Error('a message the table says to process must parse');
   if (message.type === 'response') return { answer: 'nothing', because: 'a response whose top Via is not ours is discarded (RFC 3261 §18.1.2)' };
   if (role === 'registrar') return { answer: 401, because: 'REGISTER without credentials: challenged (RFC 3261 §10.3 step 3)' };
@@ -202,12 +163,11 @@ function tortureFinals(client: WireClient, probeCallId: string): SipResponse[] {
 
 /** Send one torture file and return the final answers to it (empty: nothing came back). */
 async function exchange(file: string, transport: 'udp' | 'tcp', expectation: WireExpectation, answerWithinMs: number): Promise<SipResponse[]> {
-  const port = transport === 'udp' ? core.transport.listeningPoint('udp')!.port : core.transport.listeningPoint('tcp')!.port;
-  const client = await openWireClient(transport, { host: '127.0.0.1', port });
+  const client = await openWireClient(transport, { host: '127.0.0.1', port: wire.port(transport) });
   try {
     const raw = read(file);
     const bytes = transport === 'udp' ? withTopViaSentBy(raw, 'UDP', client.local.port) : raw;
-    const sent = tryParse(bytes);
+    const sent = tryParseMessage(bytes);
     const sentCallId = sent?.headers.get('Call-ID');
     // wait for the answer: matched by Call-ID when the message parsed, else the first final response
     const isAnswer = (m: SipMessage): boolean => m.type === 'response' && m.status >= 200 && (sentCallId === undefined || m.headers.get('Call-ID') === sentCallId);
@@ -262,7 +222,7 @@ function parsesAsNameAddr(value: string): boolean {
  */
 
 function checkEchoes(file: string, response: SipResponse): void {
-  const request = tryParse(read(file));
+  const request = tryParseMessage(read(file));
   if (request?.type !== 'request') return;
   for (const name of ['From', 'Call-ID', 'CSeq']) {
     const values = request.headers.getAll(name);
@@ -298,15 +258,10 @@ describe('RFC 4475 torture messages on the wire, lab domain core', () => {
   }
 
   it('leaves nothing behind: no transaction, no response context, no extra connection; sent only to loopback', async () => {
-    const settled = (): boolean => {
-      const load = core.load();
-      return load.transactions === 0 && load.contexts === 0 && load.connections === baselineConnections;
-    };
-    const deadline = Date.now() + SETTLE_WITHIN_MS;
-    while (!settled() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-    expect(core.load()).toMatchObject({ transactions: 0, contexts: 0, connections: baselineConnections });
-    expect(sentTo.length).toBeGreaterThan(0);
-    expect(sentTo.filter((host) => !isLoopback(host))).toEqual([]);
-    expect(listenerFailures, 'no listener threw inside the core').toEqual([]);
+    const idle = { transactions: 0, contexts: 0, connections: wire.baselineConnections };
+    expect(await wire.settledLoad(idle, SETTLE_WITHIN_MS)).toMatchObject(idle);
+    expect(wire.sentTo.size).toBeGreaterThan(0);
+    expect([...wire.sentTo].filter((host) => !isLoopback(host))).toEqual([]);
+    expect(wire.listenerFailures, 'no listener threw inside the core').toEqual([]);
   });
 });

@@ -11,15 +11,15 @@
  * core checks that every message it sent went to 127.0.0.1. Over UDP every probe is retransmitted until
  * answered (RFC 3261 §17.1.2.2), so that a datagram lost on a busy machine fails nothing.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { DigestResponder, parseDigestChallenges, selectDigestChallenge } from '../server/auth/digest';
 import { DomainCore } from '../server/core/domain-core';
 import { mutateMessage, seededRandom, type Random } from '../server/sip/message/mutation';
-import { parseMessage } from '../server/sip/message/parse';
 import { createRequest, type SipMessage, type SipRequest } from '../server/sip/message/sip-message';
 import { serializeMessage } from '../server/sip/message/serialize';
 import { parseVia } from '../server/sip/message/via';
 import { isLoopback, openWireClient, type WireClient } from '../server/sip/rfc4475/wire-client';
+import { tryParseMessage, useWireCore } from './helpers/wire-core';
 
 const DOMAIN = 'example.com';
 const UDP_MUTANTS = 2500;
@@ -37,42 +37,8 @@ const ANSWER_WITHIN_MS = 5_000;
 const SEED = Number(process.env.SIP_FUZZ_SEED ?? 0xf022_0000);
 const SETTLE_WITHIN_MS = 15_000;
 
-let core: DomainCore;
-let baselineConnections = 0;
-const sentTo = new Set<string>();
+const wire = useWireCore(DOMAIN, [{ user: 'alice', password: 'alice-secret' }]);
 let sequence = 0;
-
-beforeAll(async () => {
-  core = await DomainCore.start({
-    domain: DOMAIN,
-    users: [{ user: 'alice', password: 'alice-secret' }],
-    listeners: [
-      { protocol: 'udp', host: '127.0.0.1', port: 0 },
-      { protocol: 'tcp', host: '127.0.0.1', port: 0 },
-    ],
-    timers: { t1: 50, t2: 400, t4: 500 },
-    trace: (direction, _bytes, endpoints) => {
-      if (direction === 'out') sentTo.add(endpoints.remote.host);
-    },
-  });
-  baselineConnections = core.transport.connectionCount();
-});
-
-/** Listener failures the transport caught (it turns them into process warnings rather than crash). */
-const listenerFailures: string[] = [];
-const onWarning = (warning: Error & { code?: string }): void => {
-  if (warning.code === 'SIP_TRANSPORT_LISTENER') listenerFailures.push(warning.message);
-};
-process.on('warning', onWarning);
-
-afterAll(async () => {
-  process.off('warning', onWarning);
-  await core?.close();
-});
-
-function corePort(transport: 'udp' | 'tcp'): number {
-  return core.transport.listeningPoint(transport)!.port;
-}
 
 /** The Via a client puts in its requests: its own address, with `rport` (RFC 3581). */
 function clientVia(client: WireClient, branch: string): string {
@@ -135,14 +101,6 @@ function answersReachUs(message: SipMessage | undefined, port: number): boolean 
   }
 }
 
-function tryParse(bytes: Uint8Array): SipMessage | undefined {
-  try {
-    return parseMessage(bytes);
-  } catch {
-    return undefined;
-  }
-}
-
 /** Mutants made, and how many of them were held back as unsafe. */
 interface Counter {
   n: number;
@@ -155,7 +113,7 @@ function nextMutant(client: WireClient, rnd: Random, counter: Counter): Uint8Arr
     const base = seeds(client, counter.n);
     const mutant = mutateMessage(base[counter.n++ % base.length]!, rnd, { maxHugeValue: 8_000 });
     const safe = namesOnlyLoopback(Buffer.from(mutant).toString('latin1'))
-      && (client.transport === 'tcp' || answersReachUs(tryParse(mutant), client.local.port));
+      && (client.transport === 'tcp' || answersReachUs(tryParseMessage(mutant), client.local.port));
     if (safe) return mutant;
     counter.skipped++;
   }
@@ -192,7 +150,7 @@ function statusOf(m: SipMessage | undefined): number | undefined {
 
 describe('a lab domain core under fuzzed input on the wire', () => {
   it(`answers throughout ${UDP_MUTANTS} UDP mutants`, async () => {
-    const client = await openWireClient('udp', { host: '127.0.0.1', port: corePort('udp') });
+    const client = await openWireClient('udp', { host: '127.0.0.1', port: wire.port('udp') });
     try {
       const rnd = seededRandom(SEED + 1);
       const counter: Counter = { n: 0, skipped: 0 };
@@ -221,7 +179,7 @@ describe('a lab domain core under fuzzed input on the wire', () => {
     /** One connection: one mutant, or (every fourth) a burst that tests the framing of what follows a bad one. */
     const one = async (): Promise<void> => {
       const burst = connections++ % 4 === 3 ? TCP_BURST : 1;
-      const client = await openWireClient('tcp', { host: '127.0.0.1', port: corePort('tcp') });
+      const client = await openWireClient('tcp', { host: '127.0.0.1', port: wire.port('tcp') });
       try {
         // a mutant that loses the framing gets the connection closed: the rest of the burst may find it gone
         for (let i = 0; i < burst && !client.closed; i++) await client.send(nextMutant(client, rnd, counter)).catch(() => undefined);
@@ -237,7 +195,7 @@ describe('a lab domain core under fuzzed input on the wire', () => {
     for (let round = 1; counter.n - counter.skipped < TCP_MUTANTS; round++) {
       await Promise.all(Array.from({ length: TCP_PARALLEL }, one));
       if (round % TCP_PROBE_EVERY_ROUNDS === 0) {
-        const probe = await openWireClient('tcp', { host: '127.0.0.1', port: corePort('tcp') });
+        const probe = await openWireClient('tcp', { host: '127.0.0.1', port: wire.port('tcp') });
         try {
           expect(statusOf(await ask(probe, options(probe))), `probe after ${round} rounds`).toBe(403);
         } finally {
@@ -250,7 +208,7 @@ describe('a lab domain core under fuzzed input on the wire', () => {
 
   it('still registers a user with Digest over UDP and TCP, and unregisters', async () => {
     for (const transport of ['udp', 'tcp'] as const) {
-      const client = await openWireClient(transport, { host: '127.0.0.1', port: corePort(transport) });
+      const client = await openWireClient(transport, { host: '127.0.0.1', port: wire.port(transport) });
       try {
         const register = (cseq: number, expires: number, authorization?: string): SipRequest => {
           sequence++;
@@ -274,10 +232,10 @@ describe('a lab domain core under fuzzed input on the wire', () => {
         const ok = await ask(client, register(2, 600, responder.authorize('REGISTER', `sip:${DOMAIN}`)));
         expect(statusOf(ok)).toBe(200);
         expect(ok!.headers.get('Contact')).toContain(`127.0.0.1:${client.local.port}`);
-        expect(core.location.size()).toBe(1);
+        expect(wire.core.location.size()).toBe(1);
         const gone = await ask(client, register(3, 0, responder.authorize('REGISTER', `sip:${DOMAIN}`)));
         expect(statusOf(gone)).toBe(200);
-        expect(core.location.size()).toBe(0);
+        expect(wire.core.location.size()).toBe(0);
         expect(statusOf(await ask(client, options(client)))).toBe(403);
       } finally {
         await client.close();
@@ -286,16 +244,11 @@ describe('a lab domain core under fuzzed input on the wire', () => {
   });
 
   it('leaves nothing behind, and sent nothing off the machine', async () => {
-    const settled = (): boolean => {
-      const load = core.load();
-      return load.transactions === 0 && load.contexts === 0 && load.connections === baselineConnections && load.bindings === 0;
-    };
-    const deadline = Date.now() + SETTLE_WITHIN_MS;
-    while (!settled() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-    expect(core.load()).toMatchObject({ transactions: 0, contexts: 0, connections: baselineConnections, bindings: 0 });
-    expect(sentTo.size).toBeGreaterThan(0);
-    expect([...sentTo].filter((host) => !isLoopback(host))).toEqual([]);
-    expect(listenerFailures, 'no listener threw inside the core').toEqual([]);
+    const idle = { transactions: 0, contexts: 0, connections: wire.baselineConnections, bindings: 0 };
+    expect(await wire.settledLoad(idle, SETTLE_WITHIN_MS)).toMatchObject(idle);
+    expect(wire.sentTo.size).toBeGreaterThan(0);
+    expect([...wire.sentTo].filter((host) => !isLoopback(host))).toEqual([]);
+    expect(wire.listenerFailures, 'no listener threw inside the core').toEqual([]);
   });
 
   /**

@@ -45,6 +45,14 @@ describe('rendering the config of one domain', () => {
     expect(kamailioCfg).toContain('append_hf("P-Asserted-Identity: <sip:$au@a.example>\\r\\n");');
   });
 
+  it('adds a WSS listener only when asked, and accepts the WebSocket handshake on WS and WSS ports only', () => {
+    expect(render().kamailioCfg).not.toMatch(/^listen=tls:127\.0\.0\.1:15443$/m);
+    expect(render().kamailioCfg).toContain('if ($Rp != 15080) {');
+    const { kamailioCfg } = render({ wssPort: 15443 });
+    expect(kamailioCfg).toMatch(/^listen=tls:127\.0\.0\.1:15443$/m);
+    expect(kamailioCfg).toContain('if ($Rp != 15080 && $Rp != 15443) {');
+  });
+
   it('stores users as digest HA1 with the domain as realm, never their password', () => {
     const { kamailioCfg } = render({ users: [{ user: 'alice', password: 'wonderland' }, { user: 'bob', password: 'builder' }] });
     expect(kamailioCfg).toContain(`$sht(users=>alice) = "${digestHa1('alice', 'a.example', 'wonderland')}";`);

@@ -62,6 +62,12 @@ export interface MsrpConnectionOptions {
    * need a deep pipeline to keep the connection busy; large chunks are held back by `write` returning false.
    */
   maxOutstanding?: number;
+  /**
+   * Body bytes of the transactions awaiting a response (one request is always allowed). Default 1 MiB:
+   * enough to keep loopback busy with large chunks, small enough that a relay that pauses reading a leg
+   * (and with it that leg's responses) cannot get both directions stuck behind full socket buffers.
+   */
+  maxOutstandingBytes?: number;
   /** Parser bounds. */
   parserLimits?: Partial<MsrpParserLimits>;
 }
@@ -98,6 +104,8 @@ export class MsrpConnection extends TypedEmitter<MsrpConnectionEvents> implement
   private readonly timeoutMs: number;
   private readonly now: () => number;
   private readonly maxOutstanding: number;
+  private readonly maxOutstandingBytes: number;
+  private outstandingBytes = 0;
   private readonly sessions = new Map<string, MsrpSession>();
   private readonly transactions = new Map<string, Transaction>();
   private readonly ready: MsrpSession[] = [];
@@ -115,6 +123,7 @@ export class MsrpConnection extends TypedEmitter<MsrpConnectionEvents> implement
     this.timeoutMs = options.transactionTimeoutMs ?? 30_000;
     this.now = options.now ?? Date.now;
     this.maxOutstanding = options.maxOutstanding ?? 256;
+    this.maxOutstandingBytes = options.maxOutstandingBytes ?? 1024 * 1024;
   }
 
   /** Current state. */
@@ -174,7 +183,7 @@ export class MsrpConnection extends TypedEmitter<MsrpConnectionEvents> implement
     let expired = 0;
     for (const [tid, t] of this.transactions) {
       if (t.deadline > now) break; // insertion order is deadline order
-      this.transactions.delete(tid);
+      this.forget(tid, t);
       expired++;
       t.session.requestFailed(t.ticket, 408, 'Request Timeout');
     }
@@ -224,7 +233,7 @@ export class MsrpConnection extends TypedEmitter<MsrpConnectionEvents> implement
   /** @see MsrpSessionCarrier.detach */
   detach(session: MsrpSession): void {
     this.sessions.delete(msrpUriKey(session.localUri));
-    for (const [tid, t] of this.transactions) if (t.session === session) this.transactions.delete(tid);
+    for (const [tid, t] of this.transactions) if (t.session === session) this.forget(tid, t);
     if (this.readySet.delete(session)) this.ready.splice(this.ready.indexOf(session), 1);
     this.pump();
   }
@@ -239,7 +248,12 @@ export class MsrpConnection extends TypedEmitter<MsrpConnectionEvents> implement
     if (this.pumping) return; // re-entered from a session callback: the running loop continues
     this.pumping = true;
     try {
-      while (this.writable && this.current !== MsrpConnectionState.Closed && this.transactions.size < this.maxOutstanding) {
+      while (
+        this.writable &&
+        this.current !== MsrpConnectionState.Closed &&
+        this.transactions.size < this.maxOutstanding &&
+        (this.outstandingBytes < this.maxOutstandingBytes || this.transactions.size === 0)
+      ) {
         const session = this.ready.shift();
         if (!session) break;
         this.readySet.delete(session);
@@ -252,12 +266,20 @@ export class MsrpConnection extends TypedEmitter<MsrpConnectionEvents> implement
         let tid = newTransactionId();
         while (!bodyAllowsTransactionId(prepared.body, tid)) tid = newTransactionId(); // RFC 4975 §7.1
         const parts = frameRequest(tid, 'SEND', prepared.headerLines, prepared.body, prepared.continuation);
-        if (prepared.expectsResponse) this.transactions.set(tid, { session, ticket: prepared.ticket, deadline: this.now() + this.timeoutMs });
+        if (prepared.expectsResponse) {
+          this.transactions.set(tid, { session, ticket: prepared.ticket, deadline: this.now() + this.timeoutMs });
+          this.outstandingBytes += prepared.ticket.bytes;
+        }
         for (const part of parts) this.write(part);
       }
     } finally {
       this.pumping = false;
     }
+  }
+
+  private forget(tid: string, t: Transaction): void {
+    this.transactions.delete(tid);
+    this.outstandingBytes -= t.ticket.bytes;
   }
 
   private write(bytes: Uint8Array): void {
@@ -272,7 +294,7 @@ export class MsrpConnection extends TypedEmitter<MsrpConnectionEvents> implement
   private handleResponse(response: MsrpResponse): void {
     const t = this.transactions.get(response.transactionId);
     if (!t) return; // late (after a timeout) or unknown: nothing waits for it
-    this.transactions.delete(response.transactionId);
+    this.forget(response.transactionId, t);
     if (response.status >= 200 && response.status < 300) t.session.requestSucceeded(t.ticket);
     else t.session.requestFailed(t.ticket, response.status, response.comment);
     this.pump();
@@ -354,6 +376,7 @@ export class MsrpConnection extends TypedEmitter<MsrpConnectionEvents> implement
     this.transition(MsrpConnectionState.Closed);
     const pending = [...this.transactions.values()];
     this.transactions.clear();
+    this.outstandingBytes = 0;
     for (const t of pending) t.session.requestFailed(t.ticket, 0, reason);
     const sessions = [...this.sessions.values()];
     this.sessions.clear();

@@ -81,6 +81,7 @@ export class DomainCore {
   private readonly serviceRoutes = new WeakMap<ProxyTarget, string[]>();
   private readonly odiTokens = new Map<string, { kind: 'orig' | 'term'; expires: number }>();
   private closed = false;
+  private lastUri: { text: string; uri: ReturnType<typeof parseUri> } | undefined;
 
   private constructor(
     private readonly options: DomainCoreOptions,
@@ -256,13 +257,25 @@ export class DomainCore {
     }
   }
 
+  /**
+   * The Request-URI parsed, remembered for the message being handled: the REGISTER check, the proxy's
+   * responsibility check and `locate` each need it. Throws SipParseError like `parseUri`. Read-only.
+   */
+  private uri(text: string): ReturnType<typeof parseUri> {
+    const last = this.lastUri;
+    if (last !== undefined && last.text === text) return last.uri;
+    const uri = parseUri(text);
+    this.lastUri = { text, uri };
+    return uri;
+  }
+
   private isInternal(received: ReceivedMessage): boolean {
     return received.local.protocol === 'tls' && received.local.port === this.internal.port && received.local.host === this.internal.host;
   }
 
   private isOurDomain(uriText: string): boolean {
     try {
-      const uri = parseUri(uriText);
+      const uri = this.uri(uriText);
       return uri.kind === 'sip' && uri.host.toLowerCase() === this.options.domain.toLowerCase();
     } catch {
       return false;
@@ -272,7 +285,7 @@ export class DomainCore {
   private isResponsibleFor(uriText: string): boolean {
     let uri: SipUri;
     try {
-      const parsed = parseUri(uriText);
+      const parsed = this.uri(uriText);
       if (parsed.kind !== 'sip') return false;
       uri = parsed;
     } catch {
@@ -334,7 +347,7 @@ export class DomainCore {
   private locate(request: SipRequest, context: ProxyContext): readonly ProxyTarget[] | Rejection {
     let uri: SipUri;
     try {
-      const parsed = parseUri(request.uri);
+      const parsed = this.uri(request.uri);
       if (parsed.kind !== 'sip') return { status: 416 };
       uri = parsed;
     } catch {

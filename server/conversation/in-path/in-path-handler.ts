@@ -34,7 +34,6 @@ import { ProxyAddresses } from '../../sip/proxy/proxy-addresses';
 import { targetFromUri } from '../../sip/proxy/next-hop';
 import { processReceivedRoutes } from '../../sip/proxy/route-processing';
 import type { Rejection } from '../../sip/proxy/request-validation';
-import { tagParam } from '../../sip/transaction/header-fields';
 import { cseqOf } from '../../sip/transaction/transaction-key';
 import { InviteClientState } from '../../sip/transaction/invite-client-transaction';
 import { NonInviteClientState } from '../../sip/transaction/non-invite-client-transaction';
@@ -43,6 +42,7 @@ import { buildCancel } from '../../sip/transaction/request-builders';
 import { buildResponse } from '../../sip/transaction/response-builder';
 import type { ClientTransaction, ServerTransaction } from '../../sip/transaction/transaction-layer';
 import type { ReceivedMessage, SendTarget } from '../../sip/transport/transport-types';
+import { fromTagOrNone, toTagOrNone } from '../dialog-tags';
 import { checkCpmInvite, serviceRoleOf, type CpmInviteInfo } from '../proxy-mode/service-control';
 import type { CpmSessionHandler, CpmSessionInfo, SessionHandlerEnvironment, SessionParty } from '../session-handler';
 import { InPathLeg, InPathSession, InPathSessionState, type InPathEndReason } from './in-path-session';
@@ -208,7 +208,7 @@ export class InPathHandler extends EventEmitter<InPathHandlerEvents> implements 
    * one of our legs' dialogs or addressed to a leg URI of ours (a stale one gets 481), and CANCEL.
    */
   wants(request: SipRequest): boolean {
-    if (request.method === 'INVITE' && tagParam(request.headers.get('To')) === undefined) return true;
+    if (request.method === 'INVITE' && toTagOrNone(request) === undefined) return true;
     if (request.method === 'CANCEL') return true;
     const key = receivedDialogKey(request);
     if (key !== undefined && this.legsByDialog.has(key)) return true;
@@ -221,7 +221,7 @@ export class InPathHandler extends EventEmitter<InPathHandlerEvents> implements 
     try {
       if (this.closed) return reply(transaction, 503, 'Service Unavailable: shutting down');
       if (request.method === 'CANCEL') return this.onCancel(transaction, request);
-      if (request.method === 'INVITE' && tagParam(request.headers.get('To')) === undefined) {
+      if (request.method === 'INVITE' && toTagOrNone(request) === undefined) {
         if (transaction.kind !== 'invite-server') return;
         const legId = legIdOfUri(request.uri);
         if (legId !== undefined) return this.onJoinInvite(transaction, legId);
@@ -300,7 +300,7 @@ export class InPathHandler extends EventEmitter<InPathHandlerEvents> implements 
     legA.remotePath = offer.sdp.path;
     legA.sdp = legSdp(legA.msrpUri, answerSetupFor(offer.sdp));
     legA.party.aor = aorOfHeader(invite.headers.get('From')) ?? '';
-    legA.party.tag = tagParam(invite.headers.get('From')) ?? '';
+    legA.party.tag = fromTagOrNone(invite) ?? '';
     legA.party.target = contactOf(invite.headers.get('Contact')) ?? '';
     legA.ourAor = aorOfHeader(invite.headers.get('To')) ?? '';
     legA.peerAllowsUpdate = allows(invite, 'UPDATE');
@@ -394,7 +394,7 @@ export class InPathHandler extends EventEmitter<InPathHandlerEvents> implements 
     const legB = session.legs.b;
     const invite = session.calleeInvite;
     if (!legB || !invite) return;
-    const remoteTag = tagParam(response.headers.get('To'));
+    const remoteTag = toTagOrNone(response);
     if (legB.dialog) {
       // The same 2xx again: our ACK was lost (RFC 3261 §13.2.2.4). Another fork's 2xx: ACK and BYE it.
       if (legB.dialog.id.remoteTag === remoteTag) void this.sendAck(legB, 1);
@@ -869,7 +869,7 @@ export class InPathHandler extends EventEmitter<InPathHandlerEvents> implements 
     leg.remotePath = offer.sdp.path;
     leg.sdp = legSdp(leg.msrpUri, answerSetupFor(offer.sdp));
     leg.party.aor = asserted;
-    leg.party.tag = tagParam(invite.headers.get('From')) ?? '';
+    leg.party.tag = fromTagOrNone(invite) ?? '';
     leg.party.target = contactOf(invite.headers.get('Contact')) ?? '';
     leg.ourAor = old.ourAor;
     leg.peerAllowsUpdate = allows(invite, 'UPDATE');
@@ -973,8 +973,8 @@ function legIdOfUri(text: string): string | undefined {
 
 /** The key of the dialog a received request names, from our side (To tag ours). */
 function receivedDialogKey(request: SipRequest): string | undefined {
-  const localTag = tagParam(request.headers.get('To'));
-  const remoteTag = tagParam(request.headers.get('From'));
+  const localTag = toTagOrNone(request);
+  const remoteTag = fromTagOrNone(request);
   const callId = request.headers.get('Call-ID');
   if (localTag === undefined || remoteTag === undefined || callId === undefined) return undefined;
   return dialogKey({ callId, localTag, remoteTag });
@@ -982,8 +982,8 @@ function receivedDialogKey(request: SipRequest): string | undefined {
 
 /** The key of the dialog a response to our request belongs to (From tag ours). */
 function dialogKeyOfResponse(response: SipResponse): string | undefined {
-  const localTag = tagParam(response.headers.get('From'));
-  const remoteTag = tagParam(response.headers.get('To'));
+  const localTag = fromTagOrNone(response);
+  const remoteTag = toTagOrNone(response);
   const callId = response.headers.get('Call-ID');
   if (localTag === undefined || remoteTag === undefined || callId === undefined) return undefined;
   return dialogKey({ callId, localTag, remoteTag });

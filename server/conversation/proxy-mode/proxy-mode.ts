@@ -14,9 +14,9 @@ import { parseUri } from '../../sip/message/sip-uri';
 import { ProxyCore } from '../../sip/proxy/proxy-core';
 import type { ProxyContext, ProxyTarget } from '../../sip/proxy/proxy-hooks';
 import type { Rejection } from '../../sip/proxy/request-validation';
-import { tagParam } from '../../sip/transaction/header-fields';
 import type { ServerTransaction } from '../../sip/transaction/transaction-layer';
 import type { ReceivedMessage } from '../../sip/transport/transport-types';
+import { fromTagOrNone, toTagOrNone } from '../dialog-tags';
 import type { CpmSessionHandler, SessionHandlerEnvironment } from '../session-handler';
 import { CpmSessionState, type CpmSessionRecord } from './cpm-session-record';
 import { checkCpmInvite, serviceRoleOf, type CpmInviteInfo } from './service-control';
@@ -52,7 +52,7 @@ export class ProxyModeHandler implements CpmSessionHandler {
         // Only our own address is ours to resolve: everything else follows its Route or Request-URI.
         isResponsibleFor: (uri) => this.isOwnUriText(uri),
         locate: (request) => this.locate(request),
-        recordRoute: (request) => request.method === 'INVITE' && tagParam(request.headers.get('To')) === undefined,
+        recordRoute: (request) => request.method === 'INVITE' && toTagOrNone(request) === undefined,
         rewriteResponse: (response, context) => this.onResponse(response, context),
       },
     });
@@ -80,7 +80,7 @@ export class ProxyModeHandler implements CpmSessionHandler {
    * BYE and the rest of a dialog we Record-Routed, and the CANCEL of an INVITE we forwarded.
    */
   wants(request: SipRequest): boolean {
-    if (request.method === 'INVITE' && tagParam(request.headers.get('To')) === undefined) return true;
+    if (request.method === 'INVITE' && toTagOrNone(request) === undefined) return true;
     return this.routesOnward(request);
   }
 
@@ -94,7 +94,7 @@ export class ProxyModeHandler implements CpmSessionHandler {
           record.transition(CpmSessionState.Terminating);
         }
       }
-    } else if (request.type === 'request' && tagParam(request.headers.get('To')) !== undefined) {
+    } else if (request.type === 'request' && toTagOrNone(request) !== undefined) {
       const record = this.sessionOf(request);
       if (record) this.inDialog.set(received, record);
     }
@@ -122,7 +122,7 @@ export class ProxyModeHandler implements CpmSessionHandler {
   // ---------------------------------------------------------------------------------------------------------
 
   private authorize(request: SipRequest, context: ProxyContext): Rejection | undefined {
-    if (request.method !== 'INVITE' || tagParam(request.headers.get('To')) !== undefined) return undefined;
+    if (request.method !== 'INVITE' || toTagOrNone(request) !== undefined) return undefined;
     const received = context.received.message;
     if (received.type !== 'request') return { status: 400 };
     const role = serviceRoleOf(received, (uri) => this.proxy.addresses.isOwnUri(uri));
@@ -162,8 +162,8 @@ export class ProxyModeHandler implements CpmSessionHandler {
     }
     if (ok && (request.method === 'INVITE' || request.method === 'UPDATE')) {
       // A target refresh (§12.2): each side's Contact, if it sent one, is its new remote target.
-      const requester = tagParam(request.headers.get('From'));
-      const responder = tagParam(response.headers.get('To'));
+      const requester = fromTagOrNone(request);
+      const responder = toTagOrNone(response);
       const requestContact = contactUri(request.headers.get('Contact'));
       const responseContact = contactUri(response.headers.get('Contact'));
       if (requester !== undefined && requestContact !== undefined) record.refreshTarget(requester, requestContact);
@@ -173,8 +173,8 @@ export class ProxyModeHandler implements CpmSessionHandler {
 
   private addSession(invite: SipRequest, response: SipResponse, info: CpmInviteInfo): void {
     const callId = invite.headers.get('Call-ID');
-    const callerTag = tagParam(invite.headers.get('From'));
-    const calleeTag = tagParam(response.headers.get('To'));
+    const callerTag = fromTagOrNone(invite);
+    const calleeTag = toTagOrNone(response);
     const callerAor = aorOfHeader(invite.headers.get('From'));
     const calleeAor = aorOfHeader(response.headers.get('To'));
     const callerTarget = contactUri(invite.headers.get('Contact'));
@@ -198,8 +198,8 @@ export class ProxyModeHandler implements CpmSessionHandler {
 
   private sessionOf(request: SipRequest): CpmSessionRecord | undefined {
     const callId = request.headers.get('Call-ID');
-    const from = tagParam(request.headers.get('From'));
-    const to = tagParam(request.headers.get('To'));
+    const from = fromTagOrNone(request);
+    const to = toTagOrNone(request);
     if (callId === undefined || from === undefined || to === undefined) return undefined;
     return this.sessions.findByDialog(callId, from, to);
   }

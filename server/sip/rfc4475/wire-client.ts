@@ -1,12 +1,13 @@
 /**
- * A raw SIP client for wire tests: it sends bytes exactly as given, over UDP or over one TCP connection,
- * and parses whatever comes back (streams framed per RFC 3261 §18.3). Nothing is checked or fixed on the
+ * A raw SIP client for wire tests: it sends bytes exactly as given, over UDP or over one TCP or TLS
+ * connection, and parses whatever comes back (streams framed per RFC 3261 §18.3). Nothing is checked or fixed on the
  * way out, which is the point: torture and fuzz tests need to put broken messages on the wire.
  *
  * Sockets bind to 127.0.0.1 only, and the client refuses to send anywhere but a loopback address.
  */
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { Socket, connect } from 'node:net';
+import { connect as connectTls, type ConnectionOptions } from 'node:tls';
 import { SipStreamFramer } from '../message/framing';
 import { parseMessage } from '../message/parse';
 import type { SipMessage } from '../message/sip-message';
@@ -20,14 +21,27 @@ export interface WireTarget {
   port: number;
 }
 
+/** The transports a wire client speaks. */
+export type WireTransport = 'udp' | 'tcp' | 'tls';
+
+/**
+ * How a TLS client trusts the server (RFC 3261 §26.3.1: TLS between proxies authenticates the server): the
+ * CA that signed its certificate and, when the certificate names another host than the address dialled, the
+ * name to check it against (SNI).
+ */
+export interface WireTlsOptions {
+  ca: string | Buffer;
+  servername?: string;
+}
+
 /** A raw client over one transport. Create it with {@link openWireClient}. */
 export interface WireClient {
-  readonly transport: 'udp' | 'tcp';
+  readonly transport: WireTransport;
   /** Our own address (the port to name in a Via so that UDP responses reach us, RFC 3261 §18.2.2). */
   readonly local: WireTarget;
   /** Everything received so far, in arrival order. */
   readonly received: readonly WireItem[];
-  /** True once a TCP connection has closed (always false for UDP). */
+  /** True once a TCP or TLS connection has closed (always false for UDP). */
   readonly closed: boolean;
   /** Send bytes as they are (one datagram, or one write on the connection). */
   send(bytes: Uint8Array): Promise<void>;
@@ -50,10 +64,16 @@ export interface WireClient {
   close(): Promise<void>;
 }
 
-/** Open a UDP socket on 127.0.0.1 (ephemeral port) aimed at `target`, or a TCP connection to it. */
-export async function openWireClient(transport: 'udp' | 'tcp', target: WireTarget): Promise<WireClient> {
+/**
+ * Open a UDP socket on 127.0.0.1 (ephemeral port) aimed at `target`, or a TCP connection to it, or a TLS
+ * one (then `tls` says whom to trust; the handshake must succeed before this resolves).
+ */
+export async function openWireClient(transport: WireTransport, target: WireTarget, tls?: WireTlsOptions): Promise<WireClient> {
   if (!isLoopback(target.host)) throw new Error(`wire client: ${target.host} is not a loopback address`);
-  return transport === 'udp' ? UdpWireClient.open(target) : TcpWireClient.open(target);
+  if (transport === 'udp') return UdpWireClient.open(target);
+  if (transport === 'tcp') return TcpWireClient.open('tcp', target);
+  if (!tls) throw new Error('wire client: TLS needs the CA to trust (tls.ca)');
+  return TcpWireClient.open('tls', target, tls);
 }
 
 /** True for 127.0.0.0/8 and ::1. */
@@ -108,7 +128,7 @@ abstract class BaseWireClient {
   }
 
   abstract send(bytes: Uint8Array): Promise<void>;
-  abstract readonly transport: 'udp' | 'tcp';
+  abstract readonly transport: WireTransport;
 
   async exchange(bytes: Uint8Array, accept: (message: SipMessage) => boolean, timeoutMs: number): Promise<SipMessage | undefined> {
     const answer = this.waitFor(accept, timeoutMs);
@@ -188,11 +208,11 @@ class UdpWireClient extends BaseWireClient implements WireClient {
   }
 }
 
+/** A stream client: TCP, or TLS over TCP (the same framing, RFC 3261 §18.3). */
 class TcpWireClient extends BaseWireClient implements WireClient {
-  readonly transport = 'tcp' as const;
   private readonly framer = new SipStreamFramer({ keepAliveRole: 'client' });
 
-  private constructor(private readonly socket: Socket, readonly local: WireTarget) {
+  private constructor(readonly transport: 'tcp' | 'tls', private readonly socket: Socket, readonly local: WireTarget) {
     super();
     socket.on('data', (data: Buffer) => {
       for (const out of this.framer.push(new Uint8Array(data))) {
@@ -204,13 +224,16 @@ class TcpWireClient extends BaseWireClient implements WireClient {
     socket.on('error', () => undefined); // a reset ends in 'close'
   }
 
-  static open(target: WireTarget): Promise<TcpWireClient> {
+  static open(transport: 'tcp' | 'tls', target: WireTarget, tls?: WireTlsOptions): Promise<TcpWireClient> {
     return new Promise((resolve, reject) => {
-      const socket = connect({ host: target.host, port: target.port, noDelay: true });
+      const options: ConnectionOptions = { host: target.host, port: target.port, ca: tls?.ca, ...(tls?.servername ? { servername: tls.servername } : {}) };
+      const socket = transport === 'tls' ? connectTls(options) : connect({ host: target.host, port: target.port, noDelay: true });
+      if (transport === 'tls') socket.setNoDelay(true);
+      const ready = transport === 'tls' ? 'secureConnect' : 'connect';
       socket.once('error', reject);
-      socket.once('connect', () => {
+      socket.once(ready, () => {
         socket.off('error', reject);
-        resolve(new TcpWireClient(socket, { host: socket.localAddress ?? '127.0.0.1', port: socket.localPort ?? 0 }));
+        resolve(new TcpWireClient(transport, socket, { host: socket.localAddress ?? '127.0.0.1', port: socket.localPort ?? 0 }));
       });
     });
   }

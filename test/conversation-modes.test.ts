@@ -12,6 +12,7 @@ import type { ConversationMode } from '../server/conversation/conversation-mode'
 import type { InPathHandler } from '../server/conversation/in-path/in-path-handler';
 import { LabNetwork } from '../server/lab/lab-network';
 import { waitFor } from './helpers/lab-device';
+import { ALICE_LAPTOP_TO_BOB_DESKTOP, hopLines } from './helpers/lab-hops';
 import { cpmHeaders, exchange, placeCall, startCallDevice, type CallDevice } from './helpers/msrp-call-device';
 
 /** Messages each way: 10,000 in the run Alice ends, 1,000 in the one Bob ends (the suite stays short). */
@@ -54,15 +55,7 @@ describe.each(PAIRS)('CS A %s, CS B %s', (modeA, modeB) => {
 
       // The INVITE's way, across every leg (in-path legs have their own Call-IDs): found by Conversation-ID.
       const invites = lab.trace.hops({ methods: ['INVITE'] }).filter((h) => h.summary === 'INVITE' && h.raw?.includes(conversationId));
-      expect(invites.map((h) => `${h.from} → ${h.to}`)).toEqual([
-        'alice laptop → core A',
-        'core A → CS A',
-        'CS A → core A',
-        'core A → core B',
-        'core B → CS B',
-        'CS B → core B',
-        'core B → bob desktop',
-      ]);
+      expect(hopLines(invites)).toEqual(ALICE_LAPTOP_TO_BOB_DESKTOP);
 
       // Whom each device's SDP names, and where its MSRP connection goes.
       const aliceNeg = alice.negotiations.at(-1)!;

@@ -4,14 +4,7 @@
  * tables hold it while it lives; BYE from either side ends it; service control refuses what it must.
  */
 import { randomUUID } from 'node:crypto';
-import type { EndEvent, RTCSession } from 'jssip/lib/RTCSession';
-import type { IncomingResponse } from 'jssip/lib/SIPMessage';
-import type { RTCSessionEvent } from 'jssip/lib/UA';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CpmUserAgent } from '../electron/device/sip/cpm-user-agent';
-import { MsrpPeerConnection } from '../electron/device/sip/msrp-peer-connection';
-import { WsSocket } from '../electron/device/sip/ws-socket';
-import { parseMsrpUri } from '../protocol/msrp/msrp-uri';
 import { parseNameAddr } from '../server/sip/message/name-addr';
 import { toTag } from '../server/sip/message/header-fields';
 import { parseMessageText } from '../server/sip/message/parse';
@@ -24,102 +17,17 @@ import { CpmSessionState } from '../server/conversation/proxy-mode/cpm-session-r
 import type { ProxyModeHandler } from '../server/conversation/proxy-mode/proxy-mode';
 import { LabNetwork } from '../server/lab/lab-network';
 import { waitFor } from './helpers/lab-device';
-
-const NO_MEDIA = { mediaConstraints: { audio: false, video: false } };
-const ACCEPT_CONTACT = 'Accept-Contact: *;+g.3gpp.icsi-ref="urn%3Aurn-7%3A3gpp-service.ims.icsi.oma.cpm.session"';
-
-/** A JsSIP device that can place and answer CPM sessions, traced into the lab trace and recording its wire. */
-interface CallDevice {
-  name: string;
-  ua: CpmUserAgent;
-  wire: string[];
-  /** Sessions this device was offered. */
-  incoming: RTCSession[];
-  /** Whether it answers what it is offered (default true). */
-  autoAnswer: boolean;
-}
+import { ALICE_LAPTOP_TO_BOB_DESKTOP, BOB_DESKTOP_TO_ALICE_LAPTOP, hopLines } from './helpers/lab-hops';
+import { call, CPM_ACCEPT_CONTACT, cpmHeaders, startCallDevice, type CallDevice } from './helpers/msrp-call-device';
 
 let lab: LabNetwork;
 const devices: CallDevice[] = [];
 
-function startDevice(user: string, name: string, msrpPort: number, network: LabNetwork = lab): CallDevice {
-  const domain = user.split('@')[1] ?? '';
-  const d = network.description.domains.find((x) => x.domain === domain)!;
-  const password = network.description.users.find((u) => u.uri === user)!.password;
-  const socket = new WsSocket({ url: d.ws });
-  const hook = network.trace.device(name);
-  const wire: string[] = [];
-  const send = socket.send.bind(socket);
-  socket.send = (message: string): boolean => {
-    hook.sent(message);
-    return send(message);
-  };
-  let inner: (data: string) => void = () => undefined;
-  Object.defineProperty(socket, 'ondata', {
-    configurable: true,
-    get: () => (data: string) => {
-      hook.received(data);
-      wire.push(data);
-      inner(data);
-    },
-    set: (fn: (data: string) => void) => {
-      inner = fn;
-    },
-  });
-  const ua = new CpmUserAgent({
-    uri: user,
-    password,
-    deviceName: name,
-    instanceId: `urn:uuid:${randomUUID()}`,
-    socket,
-    connectionRecovery: { minIntervalSeconds: 1, maxIntervalSeconds: 2 },
-    peerConnectionFactory: () =>
-      new MsrpPeerConnection({
-        localEndpoint: () => ({
-          path: [parseMsrpUri(`msrp://127.0.0.1:${msrpPort}/${randomUUID().replace(/-/g, '')};tcp`)],
-          acceptTypes: ['message/cpim'],
-          acceptWrappedTypes: ['text/plain', 'message/imdn+xml'],
-        }),
-        onNegotiated: () => undefined,
-      }),
-  });
-  const device: CallDevice = { name, ua, wire, incoming: [], autoAnswer: true };
-  ua.on('newRTCSession', (event: RTCSessionEvent) => {
-    if (event.originator !== 'remote') return;
-    device.incoming.push(event.session);
-    if (device.autoAnswer) event.session.answer(NO_MEDIA);
-  });
-  ua.start();
+/** A JsSIP device of `user` on the proxy/proxy lab, registered; stopped with the suite. */
+async function startDevice(user: string, name: string): Promise<CallDevice> {
+  const device = await startCallDevice(lab, user, name);
   devices.push(device);
   return device;
-}
-
-async function registered(device: CallDevice): Promise<void> {
-  await waitFor(`${device.name} registered`, () => device.ua.pubGruu !== null);
-}
-
-/** Place a CPM session; resolves with the session once confirmed, rejects with the failure response. */
-function call(from: CallDevice, to: string, headers: string[]): { session: RTCSession; confirmed: Promise<void> } {
-  let session!: RTCSession;
-  const confirmed = new Promise<void>((resolve, reject) => {
-    session = from.ua.call(to, {
-      ...NO_MEDIA,
-      extraHeaders: headers,
-      eventHandlers: {
-        confirmed: () => resolve(),
-        failed: (e: EndEvent) => {
-          const response = e.message as Partial<IncomingResponse> | undefined;
-          reject(Object.assign(new Error(`call failed: ${e.cause}`), { status: response?.status_code, reason: response?.reason_phrase }));
-        },
-      },
-    });
-  });
-  confirmed.catch(() => undefined);
-  return { session, confirmed };
-}
-
-function cpmHeaders(conversationId = randomUUID(), contributionId = randomUUID()): string[] {
-  return [ACCEPT_CONTACT, `Conversation-ID: ${conversationId}`, `Contribution-ID: ${contributionId}`];
 }
 
 function proxyOf(domain: string): ProxyModeHandler {
@@ -132,14 +40,11 @@ let bob: CallDevice;
 beforeAll(async () => {
   lab = await LabNetwork.start({ modeA: 'proxy', modeB: 'proxy' });
   lab.trace.enable();
-  alice = startDevice('sip:alice@a.example', 'alice laptop', 40101);
-  bob = startDevice('sip:bob@b.example', 'bob desktop', 40201);
-  await Promise.all([registered(alice), registered(bob)]);
+  [alice, bob] = await Promise.all([startDevice('sip:alice@a.example', 'alice laptop'), startDevice('sip:bob@b.example', 'bob desktop')]);
 });
 
 afterAll(async () => {
-  for (const d of devices) d.ua.stop();
-  await new Promise((r) => setTimeout(r, 100));
+  await Promise.all(devices.map((d) => d.stop()));
   await lab?.close();
 });
 
@@ -156,15 +61,7 @@ describe('a CPM session through two Conversation Servers in proxy mode', () => {
     await confirmed;
     const callId = session.id.slice(0, session.id.length - session.local_identity.getParam('tag').length);
     const invites = lab.trace.hops({ callId, methods: ['INVITE'] }).filter((h) => h.summary === 'INVITE');
-    expect(invites.map((h) => `${h.from} → ${h.to}`)).toEqual([
-      'alice laptop → core A',
-      'core A → CS A',
-      'CS A → core A',
-      'core A → core B',
-      'core B → CS B',
-      'CS B → core B',
-      'core B → bob desktop',
-    ]);
+    expect(hopLines(invites)).toEqual(ALICE_LAPTOP_TO_BOB_DESKTOP);
 
     // Both session tables hold the session, each in its role, with the dialog and the devices.
     await waitFor('both sessions established', () =>
@@ -195,15 +92,7 @@ describe('a CPM session through two Conversation Servers in proxy mode', () => {
     await waitFor('both session tables empty', () =>
       lab.domain('a.example').conversation.sessionCount() === 0 && lab.domain('b.example').conversation.sessionCount() === 0);
     const byes = lab.trace.hops({ callId, methods: ['BYE'] }).filter((h) => h.summary === 'BYE');
-    expect(byes.map((h) => `${h.from} → ${h.to}`)).toEqual([
-      'alice laptop → core A',
-      'core A → CS A',
-      'CS A → core A',
-      'core A → core B',
-      'core B → CS B',
-      'CS B → core B',
-      'core B → bob desktop',
-    ]);
+    expect(hopLines(byes)).toEqual(ALICE_LAPTOP_TO_BOB_DESKTOP);
   });
 
   it('Bob’s device received the Via and Record-Route entries of all four elements, in order', () => {
@@ -257,19 +146,11 @@ describe('a CPM session through two Conversation Servers in proxy mode', () => {
       lab.domain('a.example').conversation.sessionCount() === 0 && lab.domain('b.example').conversation.sessionCount() === 0);
     const callId = parseMessageText(bob.wire.filter((m) => m.startsWith('INVITE ')).at(-1)!).headers.get('Call-ID')!;
     const byes = lab.trace.hops({ callId, methods: ['BYE'] }).filter((h) => h.summary === 'BYE');
-    expect(byes.map((h) => `${h.from} → ${h.to}`)).toEqual([
-      'bob desktop → core B',
-      'core B → CS B',
-      'CS B → core B',
-      'core B → core A',
-      'core A → CS A',
-      'CS A → core A',
-      'core A → alice laptop',
-    ]);
+    expect(hopLines(byes)).toEqual(BOB_DESKTOP_TO_ALICE_LAPTOP);
   });
 
   it('an INVITE without Conversation-ID is refused by CS A with 400, saying why, and leaves no session', async () => {
-    const { confirmed } = call(alice, 'sip:bob@b.example', [ACCEPT_CONTACT, `Contribution-ID: ${randomUUID()}`]);
+    const { confirmed } = call(alice, 'sip:bob@b.example', [CPM_ACCEPT_CONTACT, `Contribution-ID: ${randomUUID()}`]);
     const failure = await confirmed.then(() => undefined, (error: { status?: number; reason?: string }) => error);
     expect(failure).toMatchObject({ status: 400, reason: 'Bad Request: missing Conversation-ID' });
     expect(bob.incoming).toHaveLength(2); // the two sessions before, not this one
@@ -281,8 +162,7 @@ describe('a CPM session between two users of one domain', () => {
   let carol: CallDevice;
 
   beforeAll(async () => {
-    carol = startDevice('sip:carol@a.example', 'carol phone', 40501);
-    await registered(carol);
+    carol = await startDevice('sip:carol@a.example', 'carol phone');
   });
 
   const viaCsATwice = [
@@ -299,7 +179,7 @@ describe('a CPM session between two users of one domain', () => {
     await confirmed;
     const callId = parseMessageText(carol.wire.filter((m) => m.startsWith('INVITE ')).at(-1)!).headers.get('Call-ID')!;
     const invites = lab.trace.hops({ callId, methods: ['INVITE'] }).filter((h) => h.summary === 'INVITE');
-    expect(invites.map((h) => `${h.from} → ${h.to}`)).toEqual(viaCsATwice);
+    expect(hopLines(invites)).toEqual(viaCsATwice);
     await waitFor('the session established', () => proxyOf('a.example').sessions.sessions()[0]?.state === CpmSessionState.Established);
     const [record] = proxyOf('a.example').sessions.sessions();
     expect(record!.roles).toEqual(['orig', 'term']);
@@ -325,7 +205,7 @@ describe('a CPM session between two users of one domain', () => {
     const callId = parseMessageText(carol.wire.filter((m) => m.startsWith('INVITE ')).at(-1)!).headers.get('Call-ID')!;
     await waitFor('the 487 back at Alice', () => lab.trace.hops({ callId }).some((h) => h.status === 487 && h.to === 'alice laptop'));
     const cancels = lab.trace.hops({ callId, methods: ['CANCEL'] }).filter((h) => h.summary === 'CANCEL');
-    expect(cancels.map((h) => `${h.from} → ${h.to}`)).toEqual(viaCsATwice);
+    expect(hopLines(cancels)).toEqual(viaCsATwice);
     expect(proxyOf('a.example').sessionCount()).toBe(0);
     carol.autoAnswer = true;
   });
@@ -363,7 +243,7 @@ describe('service control against a forged originator', () => {
       { name: 'CSeq', value: '1 INVITE' },
       { name: 'Contact', value: '<sip:alice@127.0.0.1:5999;transport=tls>' },
       { name: 'P-Asserted-Identity', value: pai },
-      { name: 'Accept-Contact', value: ACCEPT_CONTACT.slice('Accept-Contact: '.length) },
+      { name: 'Accept-Contact', value: CPM_ACCEPT_CONTACT.slice('Accept-Contact: '.length) },
       { name: 'Conversation-ID', value: randomUUID() },
       { name: 'Contribution-ID', value: randomUUID() },
     ]);
@@ -410,15 +290,15 @@ describe('mode pairs: CS A in-path, CS B proxy', () => {
     expect(csA.sessions.mode).toBe('in-path');
     expect(logged.filter((line) => line.includes('not available'))).toEqual([]);
 
-    const carol = startDevice('sip:carol@a.example', 'carol phone', 40301, mixed);
-    const bob2 = startDevice('sip:bob@b.example', 'bob tablet', 40401, mixed);
-    await Promise.all([registered(carol), registered(bob2)]);
-    const { session, confirmed } = call(carol, 'sip:bob@b.example', cpmHeaders());
-    await confirmed;
-    await waitFor('both servers hold the session', () => csA.sessionCount() === 1 && mixed.domain('b.example').conversation.sessionCount() === 1);
-    session.terminate();
-    await waitFor('both servers empty', () => csA.sessionCount() === 0 && mixed.domain('b.example').conversation.sessionCount() === 0);
-    carol.ua.stop();
-    bob2.ua.stop();
+    const [carol, bob2] = await Promise.all([startCallDevice(mixed, 'sip:carol@a.example', 'carol phone'), startCallDevice(mixed, 'sip:bob@b.example', 'bob tablet')]);
+    try {
+      const { session, confirmed } = call(carol, 'sip:bob@b.example', cpmHeaders());
+      await confirmed;
+      await waitFor('both servers hold the session', () => csA.sessionCount() === 1 && mixed.domain('b.example').conversation.sessionCount() === 1);
+      session.terminate();
+      await waitFor('both servers empty', () => csA.sessionCount() === 0 && mixed.domain('b.example').conversation.sessionCount() === 0);
+    } finally {
+      await Promise.all([carol.stop(), bob2.stop()]);
+    }
   });
 });

@@ -3,25 +3,14 @@
  * by MSRP, RFC 4975 §5.1), from Alice's agent to Bob's arrive complete, in order and each once, and every one
  * is reported delivered by Bob's IMDN. Bounded: the test's own time-out is 60 s.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LabNetwork } from '../server/lab/lab-network';
-import { startLabAgent, type LabAgent } from './helpers/lab-agent';
+import { describe, expect, it } from 'vitest';
+import { useLabWithAgents } from './helpers/lab-agent';
 import { waitFor } from './helpers/lab-device';
 
 const COUNT = 10_000;
 const MIB = 1024 * 1024;
 
-let lab: LabNetwork;
-const agents: LabAgent[] = [];
-
-beforeAll(async () => {
-  lab = await LabNetwork.start();
-});
-
-afterAll(async () => {
-  await Promise.all(agents.map((a) => a.close()));
-  await lab.close();
-});
+const suite = useLabWithAgents();
 
 /** Deterministic sizes: mostly short texts, some of tens of KiB, a few of exactly 1 MiB. */
 function sizeOf(i: number): number {
@@ -40,8 +29,7 @@ function textOf(i: number): string {
 
 describe('10,000 messages through DeviceAgents', () => {
   it('arrive complete, in order, each once, and are all delivered', { timeout: 60_000 }, async () => {
-    const [alice, bob] = await Promise.all([startLabAgent(lab, 'sip:alice@a.example', 'Laptop'), startLabAgent(lab, 'sip:bob@b.example', 'Desk')]);
-    agents.push(alice, bob);
+    const [alice, bob] = await Promise.all([suite.agent('sip:alice@a.example', 'Laptop'), suite.agent('sip:bob@b.example', 'Desk')]);
     const conversation = await alice.agent.startChat('sip:bob@b.example');
     const incoming = await bob.until('incomingSession');
     await bob.agent.acceptSession(incoming.sessionId);

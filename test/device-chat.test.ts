@@ -3,32 +3,18 @@
  * the two domains both ways, forking to every device of the callee, IMDNs, several conversations at once,
  * conversations that outlive their sessions, and a graceful end.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { ConversationSummary } from '../electron/api/payloads';
 import type { ChatService } from '../electron/device/chat/chat-service';
-import { LabNetwork } from '../server/lab/lab-network';
-import { startLabAgent, type LabAgent } from './helpers/lab-agent';
+import { useLabWithAgents, type LabAgent } from './helpers/lab-agent';
 import { waitFor } from './helpers/lab-device';
 
-let lab: LabNetwork;
-const agents: LabAgent[] = [];
-
-beforeAll(async () => {
-  lab = await LabNetwork.start();
-  lab.trace.enable();
-});
-
-afterAll(async () => {
-  await Promise.all(agents.map((a) => a.close()));
-  await lab.close();
-});
+const suite = useLabWithAgents({ trace: true });
 
 /** Agents probe their sessions' peers every 100 ms (in-dialog OPTIONS through both cores and Conversation
  * Servers): a probe that went unanswered would end a session and fail these tests. */
-async function agent(user: string, name: string, secure = false): Promise<LabAgent> {
-  const a = await startLabAgent(lab, user, name, { secure, sessionKeepAliveMs: 100 });
-  agents.push(a);
-  return a;
+function agent(user: string, name: string, secure = false): Promise<LabAgent> {
+  return suite.agent(user, name, { secure, sessionKeepAliveMs: 100 });
 }
 
 /** The agent's chat service (white box: the dialog identifiers are not part of the DeviceApi). */
@@ -108,11 +94,11 @@ describe('CPM chat between devices on the lab', () => {
 
   it('probes the live session in-dialog through both cores, and the peer answers', async () => {
     const answered = await waitFor('an answered in-dialog OPTIONS', () =>
-      lab.trace.entries({ methods: ['OPTIONS'] }).find((e) => e.status !== undefined && e.element === 'core A' && e.direction === 'out'),
+      suite.lab.trace.entries({ methods: ['OPTIONS'] }).find((e) => e.status !== undefined && e.element === 'core A' && e.direction === 'out'),
     );
     expect(answered.status).not.toBe(408);
     expect(answered.status).not.toBe(481);
-    expect(lab.trace.entries({ methods: ['OPTIONS'] }).some((e) => e.element === 'core B')).toBe(true);
+    expect(suite.lab.trace.entries({ methods: ['OPTIONS'] }).some((e) => e.element === 'core B')).toBe(true);
     expect(alice.of('sessionState').at(-1)?.state).toBe('active');
   });
 

@@ -12,6 +12,7 @@ import type { ConversationSummary } from '../electron/api/payloads';
 import { formatMsrpUri, type MsrpUri } from '../protocol/msrp/msrp-uri';
 import { parseMsrpSdp } from '../protocol/sdp/msrp-sdp';
 import { LabNetwork } from '../server/lab/lab-network';
+import { HOSTILE_RESPONSE_END as RESPONSE, HOSTILE_TID as TID, garbage, hostileSend as send, rawExchange, type RawExchange } from './helpers/hostile-msrp-peer';
 import { startLabAgent, type LabAgent } from './helpers/lab-agent';
 import { waitFor } from './helpers/lab-device';
 
@@ -65,54 +66,12 @@ afterAll(async () => {
   process.off('unhandledRejection', onUnhandled);
 });
 
-/** What a raw peer saw: everything it read, and whether Bob's side closed the connection. */
-interface Exchange {
-  text: string;
-  closed: boolean;
-}
-
 /**
  * Connect to Bob's listener, write `bytes`, and read until Bob closes the connection or the reply matches
  * `until`; then close our end. Without `until`, only Bob closing ends it (every such case must be closed by Bob).
  */
-function exchange(bytes: Uint8Array | string, until?: RegExp): Promise<Exchange> {
-  return new Promise((resolve) => {
-    const socket: Socket = connect(bobUri.port ?? 2855, bobUri.host);
-    let text = '';
-    let settled = false;
-    const finish = (closed: boolean): void => {
-      if (settled) return;
-      settled = true;
-      socket.destroy();
-      resolve({ text, closed });
-    };
-    socket.on('error', () => undefined); // a reset after Bob closes on us; 'close' follows
-    socket.on('connect', () => socket.write(bytes));
-    socket.on('data', (d: Buffer) => {
-      text += d.toString('latin1');
-      if (until?.test(text)) finish(false);
-    });
-    socket.on('close', () => finish(true));
-  });
-}
-
-const TID = 'h0stile1';
-const RESPONSE = new RegExp(`-------${TID}\\$\\r\\n`);
-
-/** A SEND from a hostile peer (bodiless when `body` is undefined). */
-function send(to: string, from: string, body?: string): string {
-  const head = `MSRP ${TID} SEND\r\nTo-Path: ${to}\r\nFrom-Path: ${from}\r\nMessage-ID: evil0001\r\n`;
-  if (body === undefined) return `${head}-------${TID}$\r\n`;
-  return `${head}Byte-Range: 1-${body.length}/${body.length}\r\nContent-Type: text/plain\r\n\r\n${body}\r\n-------${TID}$\r\n`;
-}
-
-/** Deterministic pseudo-random bytes (a linear congruential generator). */
-function garbage(seed: number, length: number): Uint8Array {
-  let state = seed >>> 0;
-  return Uint8Array.from({ length }, () => {
-    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
-    return state >>> 24;
-  });
+function exchange(bytes: Uint8Array | string, until?: RegExp): Promise<RawExchange> {
+  return rawExchange({ host: bobUri.host, port: bobUri.port ?? 2855 }, bytes, until);
 }
 
 /** Alice sends `count` numbered messages on the live chat (recorded, to be checked at Bob at the end). */

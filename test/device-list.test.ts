@@ -4,31 +4,15 @@
  * follows registrations, un-registrations and broken connections; after a reconnect the device registers
  * and subscribes again. (A killed device process: device-process.test.ts.)
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { DeviceInfo } from '../electron/api/payloads';
 import { otherCpmDevices } from '../electron/device/device-list';
-import { LabNetwork } from '../server/lab/lab-network';
-import { startLabAgent, type LabAgent } from './helpers/lab-agent';
+import { useLabWithAgents, type LabAgent } from './helpers/lab-agent';
 import { waitFor } from './helpers/lab-device';
 import { startTcpRelay } from './helpers/tcp-relay';
 
-let lab: LabNetwork;
-const agents: LabAgent[] = [];
-
-beforeAll(async () => {
-  lab = await LabNetwork.start();
-});
-
-afterAll(async () => {
-  await Promise.all(agents.map((a) => a.close()));
-  await lab.close();
-});
-
-async function agent(user: string, name: string, options: { secure?: boolean; dataDir?: string; wsUrl?: string } = {}): Promise<LabAgent> {
-  const a = await startLabAgent(lab, user, name, options);
-  agents.push(a);
-  return a;
-}
+const suite = useLabWithAgents();
+const agent = suite.agent;
 
 /** The names of the other CPM devices in the last `devices` event (or the list asked for when none came yet). */
 function others(a: LabAgent): string[] {
@@ -78,7 +62,7 @@ describe('the device list of DeviceAgents on the lab', () => {
   });
 
   it('a restarted device keeps its instance id (same data folder) and is listed once', async () => {
-    const first = agents.find((a) => a.name === 'Phone')!;
+    const first = suite.agents.find((a) => a.name === 'Phone')!;
     const again = await agent('sip:alice@a.example', 'Phone', { dataDir: first.dataDir });
     expect(again.agent.instance).toBe(first.agent.instance);
     await waitFor('Phone back on the Laptop', () => others(laptop).join() === 'Desktop,Phone');
@@ -88,7 +72,7 @@ describe('the device list of DeviceAgents on the lab', () => {
   });
 
   it('a device whose connection breaks leaves the others’ lists, comes back after reconnecting, and follows changes again', { timeout: 30_000 }, async () => {
-    const a = lab.description.domains.find((d) => d.domain === 'a.example')!;
+    const a = suite.lab.description.domains.find((d) => d.domain === 'a.example')!;
     const relay = await startTcpRelay({ host: '127.0.0.1', port: Number(new URL(a.ws).port) });
     try {
       const tablet = await agent('sip:alice@a.example', 'Tablet', { wsUrl: `ws://127.0.0.1:${relay.port}` });

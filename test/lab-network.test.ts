@@ -2,30 +2,13 @@
  * The lab network with real JsSIP devices: registration, the device list from the `reg` event, a MESSAGE
  * across the two domains, and identity checks, on loopback.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { parseReginfo, unquoteParam, type Reginfo } from '../protocol/reginfo/reginfo';
 import { parseMessageText } from '../server/sip/message/parse';
-import { LabNetwork } from '../server/lab/lab-network';
-import { startLabDevice, waitFor, type LabDevice } from './helpers/lab-device';
+import { useLabWithDevices, waitFor, type LabDevice } from './helpers/lab-device';
 
-let lab: LabNetwork;
-const devices: LabDevice[] = [];
-
-beforeAll(async () => {
-  lab = await LabNetwork.start();
-});
-
-afterAll(async () => {
-  for (const d of devices) d.stop();
-  await new Promise((r) => setTimeout(r, 100));
-  await lab.close();
-});
-
-function device(user: string, name: string, opts: { password?: string; secure?: boolean } = {}): LabDevice {
-  const d = startLabDevice({ lab, user, device: name, ...opts });
-  devices.push(d);
-  return d;
-}
+const suite = useLabWithDevices();
+const { device, devices } = suite;
 
 /** Every reginfo NOTIFY a subscription of `d` receives, parsed. */
 function watchRegistrations(d: LabDevice, target = d.user) {
@@ -65,7 +48,7 @@ describe('Alice and Bob on the lab network', () => {
     expect(laptop.ua.pubGruu).toMatch(/^sip:alice@a\.example;gr=urn:uuid:/);
     expect(desktop.ua.pubGruu).toMatch(/^sip:alice@a\.example;gr=urn:uuid:/);
     expect(laptop.ua.pubGruu).not.toBe(desktop.ua.pubGruu);
-    expect(lab.domain('a.example').core.location.bindings('sip:alice@a.example')).toHaveLength(2);
+    expect(suite.lab.domain('a.example').core.location.bindings('sip:alice@a.example')).toHaveLength(2);
   });
 
   it('Laptop sees both of Alice’s devices, by name, in its reg subscription; Desktop leaving shows up', async () => {
@@ -100,7 +83,7 @@ describe('Alice and Bob on the lab network', () => {
   it('a wrong password gets no registration', async () => {
     const intruder = device('sip:alice@a.example', 'Intruder', { password: 'not-it' });
     await expect(intruder.registered).rejects.toThrow(/registration failed/);
-    const names = lab.domain('a.example').core.location.bindings('sip:alice@a.example').map((b) => b.deviceName);
+    const names = suite.lab.domain('a.example').core.location.bindings('sip:alice@a.example').map((b) => b.deviceName);
     expect(names).not.toContain('Intruder');
   });
 
@@ -135,8 +118,8 @@ describe('Alice and Bob on the lab network', () => {
     // Via: core B's on top, then core A's, then Alice's device (RFC 3261 §16.6 item 8).
     const vias = onWire.headers.values('Via');
     expect(vias).toHaveLength(3);
-    const coreA = lab.domain('a.example').core.internal.port;
-    const coreBws = Number(new URL(lab.description.domains[1]!.ws).port);
+    const coreA = suite.lab.domain('a.example').core.internal.port;
+    const coreBws = Number(new URL(suite.lab.description.domains[1]!.ws).port);
     expect(vias[0]).toContain(`WS 127.0.0.1:${coreBws}`);
     expect(vias[1]).toContain(`TLS 127.0.0.1:${coreA}`);
     expect(vias[2]).toMatch(/^SIP\/2\.0\/WSS? /);

@@ -2,33 +2,17 @@
  * The lab-wide SIP trace on a running lab: every element's messages in one ordered list, named after the
  * elements (internal TLS connections from ephemeral ports included), and the ladder diagram of a flow.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { parseMessageText } from '../server/sip/message/parse';
-import { LabNetwork, elementLabels } from '../server/lab/lab-network';
-import { startLabDevice, waitFor, type LabDevice } from './helpers/lab-device';
+import { elementLabels } from '../server/lab/lab-network';
+import { useLabWithDevices, waitFor, type LabDevice } from './helpers/lab-device';
 
-let lab: LabNetwork;
-const devices: LabDevice[] = [];
-
-beforeAll(async () => {
-  lab = await LabNetwork.start();
-});
-
-afterAll(async () => {
-  for (const d of devices) d.stop();
-  await new Promise((r) => setTimeout(r, 100));
-  await lab.close();
-});
-
-function device(user: string, name: string): LabDevice {
-  const d = startLabDevice({ lab, user, device: name });
-  devices.push(d);
-  return d;
-}
+const suite = useLabWithDevices();
+const { device, devices } = suite;
 
 describe('the lab trace', () => {
   it('names the elements after their domains and lists them in the description', () => {
-    expect(lab.description.domains.map((d) => d.elements)).toEqual([
+    expect(suite.lab.description.domains.map((d) => d.elements)).toEqual([
       { core: 'core A', conversationServer: 'CS A' },
       { core: 'core B', conversationServer: 'CS B' },
     ]);
@@ -38,21 +22,21 @@ describe('the lab trace', () => {
   it('records nothing while disabled', async () => {
     const alice = device('sip:alice@a.example', 'Laptop');
     await alice.registered;
-    expect(lab.trace.entries()).toEqual([]);
+    expect(suite.lab.trace.entries()).toEqual([]);
   });
 
   it('orders a registration: the device’s REGISTER reaches core A before core A tells CS A', async () => {
-    lab.trace.enable({ raw: true });
+    suite.lab.trace.enable({ raw: true });
     const bob = device('sip:bob@b.example', 'Desktop');
     await bob.registered;
     await waitFor('the third-party REGISTER answered', () =>
-      lab.trace.hops({ methods: ['REGISTER'] }).some((h) => h.from === 'CS B' && h.status === 200));
-    const entries = lab.trace.entries();
+      suite.lab.trace.hops({ methods: ['REGISTER'] }).some((h) => h.from === 'CS B' && h.status === 200));
+    const entries = suite.lab.trace.entries();
     for (let i = 1; i < entries.length; i++) {
       expect(entries[i]!.seq).toBeGreaterThan(entries[i - 1]!.seq);
       expect(entries[i]!.timestampNs >= entries[i - 1]!.timestampNs).toBe(true);
     }
-    const hops = lab.trace.hops({ methods: ['REGISTER'] });
+    const hops = suite.lab.trace.hops({ methods: ['REGISTER'] });
     const lastFromDevice = hops.map((h) => h.to === 'core B' && h.summary === 'REGISTER').lastIndexOf(true);
     const thirdParty = hops.findIndex((h) => h.from === 'core B' && h.to === 'CS B' && h.summary === 'REGISTER');
     expect(lastFromDevice).toBeGreaterThanOrEqual(0);
@@ -65,8 +49,8 @@ describe('the lab trace', () => {
   });
 
   it('follows a MESSAGE across both domains and back, and draws it as a ladder', async () => {
-    lab.trace.clear();
-    expect(lab.trace.entries()).toEqual([]);
+    suite.lab.trace.clear();
+    expect(suite.lab.trace.entries()).toEqual([]);
     const alice = devices[0]!;
     const bob = devices[1]!;
     const got: string[] = [];
@@ -76,9 +60,9 @@ describe('the lab trace', () => {
     alice.ua.sendMessage('sip:bob@b.example', 'hello bob');
     await waitFor('bob got it', () => got.length === 1);
     const callId = parseMessageText(bob.wire.filter((m) => m.startsWith('MESSAGE ')).at(-1)!).headers.get('Call-ID')!;
-    await waitFor('the 200 back at Alice', () => lab.trace.hops({ callId }).some((h) => h.status === 200 && h.from === 'core A'));
+    await waitFor('the 200 back at Alice', () => suite.lab.trace.hops({ callId }).some((h) => h.status === 200 && h.from === 'core A'));
 
-    const hops = lab.trace.hops({ callId });
+    const hops = suite.lab.trace.hops({ callId });
     const aliceAt = hops[0]!.from;
     const bobAt = hops.find((h) => h.from === 'core B' && h.summary === 'MESSAGE')!.to;
     expect(hops.map((h) => `${h.from} → ${h.to}: ${h.summary}`)).toEqual([
@@ -92,7 +76,7 @@ describe('the lab trace', () => {
     // Core to core is one hop seen from both sides: core A's out and core B's in.
     expect(hops[1]!.entries.map((e) => `${e.element} ${e.direction}`)).toEqual(['core A out', 'core B in']);
 
-    const ladder = lab.trace.ladder({ callId, elements: ['core A', 'core B'], times: false });
+    const ladder = suite.lab.trace.ladder({ callId, elements: ['core A', 'core B'], times: false });
     const lines = ladder.trimEnd().split('\n');
     expect(lines[0]!.trim().split(/\s{2,}/)).toEqual(['core A', 'core B']);
     expect(lines[2]).toMatch(/\|-+MESSAGE-+>\|/);
@@ -101,12 +85,12 @@ describe('the lab trace', () => {
   });
 
   it('stops recording when disabled', async () => {
-    lab.trace.disable();
-    const before = lab.trace.entries().length;
+    suite.lab.trace.disable();
+    const before = suite.lab.trace.entries().length;
     const bob = devices[1]!;
     const received = bob.wire.length;
     devices[0]!.ua.sendMessage('sip:bob@b.example', 'not traced');
     await waitFor('bob got the untraced MESSAGE', () => bob.wire.slice(received).some((m) => m.startsWith('MESSAGE ')));
-    expect(lab.trace.entries()).toHaveLength(before);
+    expect(suite.lab.trace.entries()).toHaveLength(before);
   });
 });

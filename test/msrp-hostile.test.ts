@@ -6,7 +6,6 @@
  * a socket. The same is then aimed at the in-path Conversation Server's MSRP listener while its relay
  * carries a session. (`device-hostile-msrp.test.ts` aims it at a whole DeviceAgent.)
  */
-import { connect, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MsrpEndpoint } from '../electron/device/chat/msrp/msrp-endpoint';
 import { MsrpRelay } from '../server/conversation/in-path/msrp/msrp-relay';
@@ -14,6 +13,7 @@ import { MsrpServerEndpoint } from '../server/conversation/in-path/msrp/msrp-ser
 import { utf8 } from '../protocol/common/bytes';
 import type { MsrpSession } from '../protocol/msrp/msrp-session';
 import { formatMsrpUri, type MsrpUri } from '../protocol/msrp/msrp-uri';
+import { HOSTILE_RESPONSE_END as RESPONSE, garbage, hostileSend as send, rawExchange, type RawExchange } from './helpers/hostile-msrp-peer';
 
 const LIMITS = { maxChunkBytes: 64 * 1024, maxMessageBytes: 256 * 1024, bindingTimeoutMs: 300, maxUnboundConnections: 64, maxConnections: 128 };
 
@@ -49,53 +49,12 @@ afterAll(async () => {
   process.off('unhandledRejection', onUnhandled);
 });
 
-/** What a raw peer saw: everything it read, and whether the endpoint closed it. */
-interface Exchange {
-  text: string;
-  closed: boolean;
-}
-
 /**
  * Connect, write `bytes`, and collect the reply until the endpoint closes the connection or `until`
  * matches what was read. Bounded by the endpoint's binding timeout (an idle connection is closed).
  */
-function exchange(bytes: Uint8Array | string, until?: RegExp, port = callee.listenAddress!.port): Promise<Exchange> {
-  return new Promise((resolve) => {
-    const socket: Socket = connect(port, '127.0.0.1');
-    let text = '';
-    let settled = false;
-    const finish = (closed: boolean): void => {
-      if (settled) return;
-      settled = true;
-      socket.destroy();
-      resolve({ text, closed });
-    };
-    socket.on('error', () => undefined);
-    socket.on('connect', () => socket.write(bytes));
-    socket.on('data', (d) => {
-      text += d.toString('latin1');
-      if (until?.test(text)) finish(false);
-    });
-    socket.on('close', () => finish(true));
-  });
-}
-
-function send(to: string, from: string, extra = '', body?: string, tid = 'h0stile1'): string {
-  const head = `MSRP ${tid} SEND\r\nTo-Path: ${to}\r\nFrom-Path: ${from}\r\nMessage-ID: evil0001\r\n${extra}`;
-  return body === undefined ? `${head}-------${tid}$\r\n` : `${head}Byte-Range: 1-${body.length}/${body.length}\r\nContent-Type: text/plain\r\n\r\n${body}\r\n-------${tid}$\r\n`;
-}
-
-const RESPONSE = /-------h0stile1\$\r\n/;
-
-/** Deterministic pseudo-random bytes. */
-function garbage(seed: number, length: number): Uint8Array {
-  let s = seed >>> 0;
-  const out = new Uint8Array(length);
-  for (let i = 0; i < length; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    out[i] = s >>> 24;
-  }
-  return out;
+function exchange(bytes: Uint8Array | string, until?: RegExp, port = callee.listenAddress!.port): Promise<RawExchange> {
+  return rawExchange({ host: '127.0.0.1', port }, bytes, until);
 }
 
 /** Send `count` numbered messages on the good session, paced so that hostile traffic interleaves. */
@@ -112,12 +71,12 @@ async function goodTraffic(from: number, count: number): Promise<void> {
 describe('a device MSRP endpoint under hostile input keeps serving its good session', () => {
   it('answers a SEND for a session that does not exist with 481', async () => {
     const unknown = formatMsrpUri({ ...calleeUri, sessionId: 'nosuchsession0000' });
-    const [reply] = await Promise.all([exchange(send(unknown, 'msrp://127.0.0.1:9/evil;tcp', '', 'hi'), RESPONSE), goodTraffic(0, 50)]);
+    const [reply] = await Promise.all([exchange(send(unknown, 'msrp://127.0.0.1:9/evil;tcp', 'hi'), RESPONSE), goodTraffic(0, 50)]);
     expect(reply.text).toMatch(/^MSRP h0stile1 481 /);
   });
 
   it('answers a SEND that names the live session from another connection with 506 (already bound)', async () => {
-    const reply = await exchange(send(formatMsrpUri(calleeUri), formatMsrpUri(callerUri), '', 'hijack'), RESPONSE);
+    const reply = await exchange(send(formatMsrpUri(calleeUri), formatMsrpUri(callerUri), 'hijack'), RESPONSE);
     expect(reply.text).toMatch(/^MSRP h0stile1 506 /);
   });
 
@@ -125,7 +84,7 @@ describe('a device MSRP endpoint under hostile input keeps serving its good sess
     const other = caller.newLocalUri();
     const second = callee.newLocalUri();
     const waiting = callee.openSession({ localUri: second, remotePath: [other], setup: 'passive', waitMs: 300 });
-    const reply = await exchange(send(formatMsrpUri(second), 'msrp://127.0.0.1:9/impostor;tcp', '', 'x'), RESPONSE);
+    const reply = await exchange(send(formatMsrpUri(second), 'msrp://127.0.0.1:9/impostor;tcp', 'x'), RESPONSE);
     expect(reply.text).toMatch(/^MSRP h0stile1 481 /);
     await expect(waiting).rejects.toMatchObject({ code: 'timeout' });
   });
@@ -133,7 +92,7 @@ describe('a device MSRP endpoint under hostile input keeps serving its good sess
   it('answers an unknown method with 501 and an unparseable To-Path with 400', async () => {
     const unknown = await exchange(`MSRP h0stile1 FROB\r\nTo-Path: ${formatMsrpUri(calleeUri)}\r\nFrom-Path: msrp://127.0.0.1:9/e;tcp\r\n-------h0stile1$\r\n`, RESPONSE);
     expect(unknown.text).toMatch(/^MSRP h0stile1 501 /);
-    const badPath = await exchange(send('not-a-uri', 'msrp://127.0.0.1:9/e;tcp', '', 'x'), RESPONSE);
+    const badPath = await exchange(send('not-a-uri', 'msrp://127.0.0.1:9/e;tcp', 'x'), RESPONSE);
     expect(badPath.text).toMatch(/^MSRP h0stile1 400 /);
   });
 
@@ -150,7 +109,7 @@ describe('a device MSRP endpoint under hostile input keeps serving its good sess
   });
 
   it('closes connections whose chunk or head is over the bounds', async () => {
-    const chunk = send(formatMsrpUri(calleeUri), formatMsrpUri(callerUri), '', 'y'.repeat(LIMITS.maxChunkBytes + 10));
+    const chunk = send(formatMsrpUri(calleeUri), formatMsrpUri(callerUri), 'y'.repeat(LIMITS.maxChunkBytes + 10));
     const head = `MSRP h0stile1 SEND\r\nTo-Path: ${formatMsrpUri(calleeUri)}\r\nX-Pad: ${'z'.repeat(20_000)}\r\n`;
     const [replies] = await Promise.all([Promise.all([exchange(chunk), exchange(head)]), goodTraffic(100, 50)]);
     for (const r of replies) expect(r.closed).toBe(true);
@@ -222,12 +181,12 @@ describe('the in-path server MSRP listener under hostile input keeps relaying it
       const port = server.listenAddress!.port;
       const legUri = formatMsrpUri(a.leg.localUri);
       // The leg is bound to its device: another connection naming it gets 506 (RFC 4975 §7.3.1).
-      const hijack = await exchange(send(legUri, 'msrp://127.0.0.1:9/x;tcp', '', 'hijack'), RESPONSE, port);
+      const hijack = await exchange(send(legUri, 'msrp://127.0.0.1:9/x;tcp', 'hijack'), RESPONSE, port);
       expect(hijack.text).toMatch(/^MSRP h0stile1 506 /);
       const hostile = [
         ...Array.from({ length: 100 }, () => exchange('', undefined, port)),
         ...Array.from({ length: 20 }, (_, i) => exchange(garbage(100 + i, 2000), undefined, port)),
-        exchange(send(legUri, 'msrp://127.0.0.1:9/x;tcp', '', 'y'.repeat(LIMITS.maxChunkBytes + 1)), undefined, port),
+        exchange(send(legUri, 'msrp://127.0.0.1:9/x;tcp', 'y'.repeat(LIMITS.maxChunkBytes + 1)), undefined, port),
       ];
       const sending = (async () => {
         for (let i = 0; i < 200; i++) {

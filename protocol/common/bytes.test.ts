@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ascii, byteShiftTable, bytesEqual, concatBytes, indexOfBytes, latin1, utf8 } from './bytes';
+import { ascii, bytesEqual, concatBytes, indexOfBytes, latin1, utf8 } from './bytes';
 import { randomAlphanumeric, randomUuid } from './random';
 
 describe('byte helpers', () => {
@@ -12,7 +12,7 @@ describe('byte helpers', () => {
     expect(indexOfBytes(hay, utf8('\r\n'), 3)).toBe(8);
   });
 
-  it('finds a needle in a long haystack exactly where a naive search does, up to the bound', () => {
+  it('finds a needle in a long haystack (the native search) exactly where a naive search does, up to the bound', () => {
     const naive = (h: Uint8Array, n: Uint8Array, from: number, to: number): number => {
       for (let i = from; i + n.length <= to; i++) if (n.every((b, j) => h[i + j] === b)) return i;
       return -1;
@@ -25,7 +25,6 @@ describe('byte helpers', () => {
       }
     }
     expect(indexOfBytes(hay, hay.slice(4990, 5000))).toBe(naive(hay, hay.slice(4990, 5000), 0, 5000));
-    expect(() => byteShiftTable(new Uint8Array(1))).toThrow(RangeError);
   });
 
   it('converts Latin-1 both ways and refuses wide characters', () => {

@@ -57,29 +57,39 @@ export function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
   return out;
 }
 
-/** Stretches at least this long are searched with Horspool's algorithm (for needles of 2 to 255 bytes). */
-const SKIP_SEARCH_MIN_BYTES = 1024;
+/** The host's native search for a byte sequence, if it has one (see `nativeSearch`). */
+type NativeSearch = (haystack: Uint8Array, needle: Uint8Array, from: number, to: number) => number;
 
-/**
- * Horspool's bad-character shift table of `needle` (2 to 255 bytes): how far a search window may move when
- * the byte under its last position is `b`.
- */
-export function byteShiftTable(needle: Uint8Array): Uint8Array {
-  const n = needle.length;
-  if (n < 2 || n > 255) throw new RangeError(`a shift table needs a needle of 2 to 255 bytes, got ${n}`);
-  const table = new Uint8Array(256).fill(n);
-  for (let i = 0; i < n - 1; i++) table[needle[i]!] = n - 1 - i;
-  return table;
+/** The members of Node's `Buffer` used for `nativeSearch` (typed structurally: no Node types here). */
+interface BufferHost {
+  from(buffer: ArrayBufferLike, byteOffset: number, length: number): { indexOf(value: Uint8Array, byteOffset: number): number };
 }
 
 /**
- * Index of `needle` in `haystack[from, to)`, or -1. Short stretches use the native search for the first
- * byte; long ones Horspool's algorithm, which inspects about one byte per needle length.
+ * Node's `Buffer#indexOf` over a view of the same memory (no copy): a vectorized search, some thirty times
+ * faster than scanning from JavaScript. Found at run time, so this module still runs in the renderer,
+ * where the portable search below is used.
+ */
+const nativeSearch: NativeSearch | undefined = (() => {
+  const host = (globalThis as { Buffer?: BufferHost }).Buffer;
+  if (typeof host?.from !== 'function') return undefined;
+  return (haystack, needle, from, to) => host.from(haystack.buffer, haystack.byteOffset, to).indexOf(needle, from);
+})();
+
+/** Stretches at least this long go to the native search when there is one. */
+const NATIVE_SEARCH_MIN_BYTES = 1024;
+
+/**
+ * Index of `needle` in `haystack[from, to)`, or -1. Long stretches use the host's native sequence search
+ * when it has one; otherwise the native search for the first byte, then a comparison.
  */
 export function indexOfBytes(haystack: Uint8Array, needle: Uint8Array, from = 0, to = haystack.length): number {
   const n = needle.length;
   if (n === 0) return from <= to ? from : -1;
-  if (n >= 2 && n <= 255 && to - from >= SKIP_SEARCH_MIN_BYTES) return skipSearch(haystack, needle, byteShiftTable(needle), from, to);
+  if (nativeSearch && to - from >= NATIVE_SEARCH_MIN_BYTES) {
+    const at = nativeSearch(haystack, needle, Math.max(0, from), Math.min(to, haystack.length));
+    return at >= 0 && at + n <= to ? at : -1;
+  }
   const first = needle[0]!;
   const last = to - n;
   let i = from;
@@ -90,22 +100,6 @@ export function indexOfBytes(haystack: Uint8Array, needle: Uint8Array, from = 0,
     while (j < n && haystack[i + j] === needle[j]) j++;
     if (j === n) return i;
     i++;
-  }
-  return -1;
-}
-
-/** Horspool search of `needle` in `haystack[from, to)` with its `byteShiftTable`; -1 when absent. */
-export function skipSearch(haystack: Uint8Array, needle: Uint8Array, shifts: Uint8Array, from: number, to: number): number {
-  const last = needle.length - 1;
-  const lastByte = needle[last]!;
-  for (let at = from; at + last < to; ) {
-    const c = haystack[at + last]!;
-    if (c === lastByte) {
-      let j = last - 1;
-      while (j >= 0 && haystack[at + j] === needle[j]) j--;
-      if (j < 0) return at;
-    }
-    at += shifts[c]!;
   }
   return -1;
 }

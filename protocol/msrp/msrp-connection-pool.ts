@@ -254,6 +254,29 @@ export class MsrpConnectionPool extends TypedEmitter<MsrpConnectionPoolEvents> {
   }
 
   /**
+   * Bind a session its owner made (idle; its local URI on this endpoint; for `active`, its remote path set),
+   * exactly as `createSession` binds its own: for owners that build sessions with their listeners and
+   * options before handing them over (the chat layer's `ChatMediaTransport`). Resolves once bound; rejects
+   * with `MsrpEndpointError` (closed, timeout, refused, connect-failed) or `TypeError` (not idle, no remote
+   * path, a URI already open here), and the session is then closed.
+   */
+  bindSession(session: MsrpSession, setup: 'active' | 'passive', waitMs: number = this.limits.sessionWaitMs): Promise<MsrpSession> {
+    const refuse = (error: Error): Promise<MsrpSession> => {
+      session.close();
+      return Promise.reject(error);
+    };
+    if (this.current === MsrpPoolState.Closed) return refuse(new MsrpEndpointError('closed', 'the MSRP endpoint is closed'));
+    if (session.state !== MsrpSessionState.Idle) return refuse(new TypeError(`bindSession() needs an idle session, not a ${session.state} one`));
+    if (setup === 'active' && !session.remotePath?.length) return refuse(new TypeError('an active MSRP session needs the remote path'));
+    if (!Number.isFinite(waitMs) || waitMs <= 0) return refuse(new TypeError(`waitMs must be positive, got ${waitMs}`));
+    try {
+      return setup === 'passive' ? this.waitForPeer(session, waitMs) : this.bindActive(session, waitMs);
+    } catch (e) {
+      return refuse(e instanceof Error ? e : new Error(String(e)));
+    }
+  }
+
+  /**
    * Stop reading the connection under `session` until `resumeReading` is called with the same `token`
    * (several holders may pause one connection; it reads again when all have resumed). Every session
    * sharing that connection stops receiving too. Returns false when the session has no open connection.

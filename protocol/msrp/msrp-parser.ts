@@ -7,7 +7,7 @@
  * except that end-line. Every size is bounded; input that breaks the grammar or a bound raises
  * `MsrpParseError`, after which the stream cannot be resynchronized and the owner must close it.
  */
-import { ascii, byteShiftTable, latin1, skipSearch } from '../common/bytes';
+import { ascii, indexOfBytes, latin1 } from '../common/bytes';
 import { IDENT, MsrpHeaders, type ContinuationFlag, type MsrpMessage } from './msrp-message';
 
 /** Why parsing failed. */
@@ -52,8 +52,8 @@ const MSRP_PREFIX = ascii('MSRP ');
 /** A body at least this large is handed out as a view of the receive buffer, which is then replaced. */
 const ZERO_COPY_BODY_BYTES = 32 * 1024;
 const INITIAL_BUFFER_BYTES = 64 * 1024;
-/** Stretches of body at least this long are searched with Horspool's algorithm. */
-const HORSPOOL_MIN_BYTES = 1024;
+/** Stretches of body at least this long are searched with `indexOfBytes` for the whole end marker. */
+const LONG_SEARCH_BYTES = 1024;
 const HEADER_NAME = /^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/;
 
 type Phase =
@@ -71,8 +71,6 @@ type Phase =
       endMarker: Uint8Array | undefined;
       /** The body length its Byte-Range announces, if it does. */
       declared: number | undefined;
-      /** Horspool shift table of `endMarker`, made when a long stretch of body is searched. */
-      skip: Uint8Array | undefined;
     };
 
 type StartLine =
@@ -162,7 +160,7 @@ export class MsrpStreamParser {
       const markerLength = 9 + tid.length;
       // A chunk's Byte-Range announces its length (RFC 4975 §7.1.1): make room for all of it at once.
       const declared = declaredBodyLength(headers.get('Byte-Range'));
-      this.phase = { kind: 'body', start, headers, bodyStart: this.pos, searchFrom: this.pos, markerLength, endMarker: undefined, declared, skip: undefined };
+      this.phase = { kind: 'body', start, headers, bodyStart: this.pos, searchFrom: this.pos, markerLength, endMarker: undefined, declared };
       if (declared !== undefined && declared <= this.limits.maxBodyBytes) this.reserveAhead(declared + markerLength + 3);
       return undefined;
     }
@@ -204,8 +202,8 @@ export class MsrpStreamParser {
 
   /**
    * Where the end marker (`CRLF -------<transaction-id>`) first lies wholly in the received bytes at or after
-   * `from`, or -1. Short stretches are searched CR by CR; long ones (large bodies) with Horspool's algorithm,
-   * which looks at about one byte in every marker length instead of at each.
+   * `from`, or -1. Short stretches are searched CR by CR; long ones (large bodies) with `indexOfBytes`, which
+   * uses the host's vectorized search where there is one.
    */
   private findMarker(phase: Extract<Phase, { kind: 'body' }>, from: number): number {
     const m = phase.markerLength;
@@ -213,12 +211,11 @@ export class MsrpStreamParser {
     const end = this.len;
     const tid = phase.start.transactionId;
     // A short body ends at one of the first CRs; what follows it in the buffer belongs to later messages.
-    if (end - from < HORSPOOL_MIN_BYTES || (phase.declared !== undefined && phase.declared < HORSPOOL_MIN_BYTES)) {
+    if (end - from < LONG_SEARCH_BYTES || (phase.declared !== undefined && phase.declared < LONG_SEARCH_BYTES)) {
       for (let at = buf.indexOf(CR, from); at >= 0 && at + m <= end; at = buf.indexOf(CR, at + 1)) if (this.endMarkerAt(tid, at)) return at;
       return -1;
     }
-    const marker = (phase.endMarker ??= ascii(`\r\n-------${tid}`));
-    return skipSearch(buf, marker, (phase.skip ??= byteShiftTable(marker)), from, end);
+    return indexOfBytes(buf, (phase.endMarker ??= ascii(`\r\n-------${tid}`)), from, end);
   }
 
   /**

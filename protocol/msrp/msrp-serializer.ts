@@ -24,8 +24,9 @@ export function serializeMsrp(message: MsrpMessage): Uint8Array {
 
 /** Whether `body` may be sent under `transactionId` (it must not contain `-------<transaction-id>`). */
 export function bodyAllowsTransactionId(body: Uint8Array | undefined, transactionId: string): boolean {
-  // Most bodies hold no '-' at all, or are too short: no need to build the needle.
-  if (body === undefined || body.length < 7 + transactionId.length || body.indexOf(0x2d) < 0) return true;
+  if (body === undefined || body.length < 7 + transactionId.length) return true;
+  // A short body without a '-' needs no needle; a long one goes to the (native) sequence search at once.
+  if (body.length < 1024 && body.indexOf(0x2d) < 0) return true;
   return indexOfBytes(body, ascii(`-------${transactionId}`)) < 0;
 }
 

@@ -1,10 +1,9 @@
 import { describe, expect, it, vi } from 'vitest';
-import { createCommandDispatcher, createDeviceApiClient, createEventSender } from '../../electron/api/bridge';
-import { DEVICE_COMMAND_NAMES, DeviceApiError, type DeviceCommandName, type DeviceCommands, type ShellCommands } from '../../electron/api/device-api';
+import { DeviceApiError, type DeviceCommands, type ShellCommands } from '../../electron/api/device-api';
 import type { AccountInfo, ChatMessage, ConversationSummary, DeviceInfo } from '../../electron/api/payloads';
-import { connectDeviceEvents, createAppStore } from './app-store';
 import { mergeMessages, nextStatus } from './conversations-slice';
 import { moveCandidates, noCandidateReason } from './devices-slice';
+import { commandDoubles, storeOverBridge } from './store-test-kit';
 
 type Spy = ReturnType<typeof vi.fn<(...args: unknown[]) => Promise<unknown>>>;
 
@@ -19,28 +18,13 @@ const message = (id: string, timestamp: number, status: ChatMessage['status'] = 
 
 /** A store over a scripted agent (test double) and the shell's commands behind the real client and dispatcher. */
 function setup(shell: Partial<ShellCommands> = {}) {
-  const spies = {} as Record<DeviceCommandName, Spy>;
-  for (const name of DEVICE_COMMAND_NAMES) spies[name] = vi.fn(async () => undefined);
+  const spies = commandDoubles<Spy>(() => vi.fn(async () => undefined));
   spies.listConversations.mockResolvedValue([CONV]);
   spies.listDevices.mockResolvedValue([SELF, DESKTOP]);
   spies.getMessages.mockResolvedValue({ messages: [message('m2', 2), message('m1', 1)], hasMore: true });
   spies.moveConversation.mockResolvedValue('t-1');
-  const dispatch = createCommandDispatcher(spies as unknown as DeviceCommands, shell);
-  const listeners = new Map<string, Set<(p: unknown) => void>>();
-  const api = createDeviceApiClient({
-    invoke: (channel, args) => dispatch(channel, args),
-    subscribe: (channel, l) => {
-      const set = listeners.get(channel) ?? new Set();
-      set.add(l);
-      listeners.set(channel, set);
-      return () => set.delete(l);
-    },
-  });
-  const emit = createEventSender((channel, payload) => listeners.get(channel)?.forEach((l) => l(payload)));
-  let clock = 1_000;
-  const store = createAppStore(api, () => clock);
-  connectDeviceEvents(api, store);
-  return { store, spies, emit, tick: (ms: number) => (clock += ms) };
+  const { store, emit, tick } = storeOverBridge(spies as unknown as DeviceCommands, { shell, clockStart: 1_000 });
+  return { store, spies, emit, tick };
 }
 
 describe('conversations', () => {

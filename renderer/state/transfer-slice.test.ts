@@ -1,35 +1,19 @@
 import { describe, expect, it, vi } from 'vitest';
-import { createCommandDispatcher, createDeviceApiClient, createEventSender } from '../../electron/api/bridge';
-import { DEVICE_COMMAND_NAMES, type DeviceCommandName, type DeviceCommands } from '../../electron/api/device-api';
+import type { DeviceCommands } from '../../electron/api/device-api';
 import type { JoinRequest } from '../../electron/api/payloads';
-import { connectDeviceEvents, createAppStore } from './app-store';
+import { commandDoubles, storeOverBridge } from './store-test-kit';
 import { isTargetFinalPhase, JOIN_PROMPT_MS, joinDeadline, UNNAMED_SOURCE } from './transfer-slice';
 
 type Spy = ReturnType<typeof vi.fn<(...args: unknown[]) => Promise<unknown>>>;
 
 /** A store over a scripted agent (test double) behind the real client and dispatcher, with a clock the test moves. */
 function setup() {
-  const spies = {} as Record<DeviceCommandName, Spy>;
-  for (const name of DEVICE_COMMAND_NAMES) spies[name] = vi.fn(async () => undefined);
+  const spies = commandDoubles<Spy>(() => vi.fn(async () => undefined));
   spies.getMessages.mockResolvedValue({ messages: [], hasMore: false });
-  const listeners = new Map<string, Set<(p: unknown) => void>>();
-  const dispatch = createCommandDispatcher(spies as unknown as DeviceCommands, {});
-  const api = createDeviceApiClient({
-    invoke: (channel, args) => dispatch(channel, args),
-    subscribe: (channel, l) => {
-      const set = listeners.get(channel) ?? new Set();
-      set.add(l);
-      listeners.set(channel, set);
-      return () => set.delete(l);
-    },
-  });
-  const emit = createEventSender((channel, payload) => listeners.get(channel)?.forEach((l) => l(payload)));
-  let clock = 1_000_000;
-  const store = createAppStore(api, () => clock);
-  connectDeviceEvents(api, store);
+  const { store, emit, tick, now } = storeOverBridge(spies as unknown as DeviceCommands, { clockStart: 1_000_000 });
   const target = (phase: 'requested' | 'joining' | 'replaced' | 'completed' | 'failed', statusCode: number | null = null) =>
     emit('transferProgress', { transferId: 'j-1', conversationId: 'conv-1', role: 'target', phase, statusCode });
-  return { store, spies, emit, target, tick: (ms: number) => (clock += ms), now: () => clock };
+  return { store, spies, emit, target, tick, now };
 }
 
 const request = (expiresAt: number): JoinRequest => ({

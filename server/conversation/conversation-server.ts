@@ -9,7 +9,9 @@
  * domain's core reaches.
  *
  * Dispatch of requests: those the session handler `wants` (initial INVITEs, anything routed through us) go
- * to it; the rest are addressed to the server itself (REGISTER, SUBSCRIBE reg, OPTIONS; others 501).
+ * to it; the rest are addressed to the server itself: checked as a UAS (a registrar for REGISTER, RFC 3261
+ * §8.2, §10.3), then served (REGISTER, SUBSCRIBE reg, OPTIONS; 481 for a dialog or transaction that is not
+ * ours, 404 for the rest).
  */
 import { buildResponse } from '../sip/transaction/response-builder';
 import type { TimerConfig } from '../sip/transaction/timers';
@@ -21,6 +23,8 @@ import type { Endpoint, ReceivedMessage, SipTransportLayer } from '../sip/transp
 import { DelayedTransport } from '../core/delayed-transport';
 import { aorOfHeader } from '../core/domain-core';
 import { SipParseError } from '../sip/message/parse-error';
+import { checkRequest, type RequestCheckOptions } from '../sip/message/request-check';
+import { toTagOrNone } from './dialog-tags';
 import type { ConversationMode } from './conversation-mode';
 import { ProxyModeHandler } from './proxy-mode/proxy-mode';
 import { DeviceRegistry } from './registry/device-registry';
@@ -55,6 +59,18 @@ export interface ConversationServerOptions {
   /** The domain's Message Store, for an in-path server to record what it relays. */
   messageSink?: MessageSink;
 }
+
+/**
+ * The checks on a request addressed to the server itself, before it is served (RFC 3261 §8.2: method, URI
+ * scheme, Require, body, Accept; well-formedness): REGISTER as a registrar (§10.3, the core's third-party
+ * registrations), everything else as a UAS. ACK never comes here (the transaction layer passes it apart).
+ */
+const SELF_REGISTRAR_CHECKS: RequestCheckOptions = { role: 'registrar', allowedMethods: ['REGISTER', 'OPTIONS'] };
+const SELF_UAS_CHECKS: RequestCheckOptions = {
+  role: 'uas',
+  allowedMethods: ['INVITE', 'ACK', 'BYE', 'CANCEL', 'UPDATE', 'OPTIONS', 'REGISTER', 'SUBSCRIBE', 'NOTIFY', 'REFER'],
+  acceptedBodyTypes: ['application/sdp', 'message/sipfrag'],
+};
 
 /** One domain's Conversation Server. Create with {@link ConversationServer.start}. */
 export class ConversationServer {
@@ -200,6 +216,11 @@ export class ConversationServer {
     }
     const reply = (status: number, reason?: string): void => tx.respond(buildResponse(request, status, { toTag: 'cs', ...(reason ? { reason } : {}) }));
     try {
+      const rejection = checkRequest(request, request.method === 'REGISTER' ? SELF_REGISTRAR_CHECKS : SELF_UAS_CHECKS);
+      if (rejection) {
+        tx.respond(buildResponse(request, rejection.status, { toTag: 'cs', reason: rejection.reason, ...(rejection.headers ? { headers: rejection.headers } : {}) }));
+        return;
+      }
       switch (request.method) {
         case 'REGISTER': {
           const aor = aorOfHeader(request.headers.get('To'));
@@ -217,7 +238,11 @@ export class ConversationServer {
         case 'OPTIONS':
           return reply(200);
         default:
-          return reply(501, 'Not Implemented Yet');
+          // §12.2.2, §15.1.2, §9.2, RFC 6665 §4.1.3: no dialog, transaction or subscription of ours matches
+          if (toTagOrNone(request) !== undefined || ['BYE', 'CANCEL', 'UPDATE', 'NOTIFY'].includes(request.method)) {
+            return reply(481, 'Call/Transaction Does Not Exist');
+          }
+          return reply(404, `Not Found: the Conversation Server serves no ${request.method} at this URI`);
       }
     } catch {
       reply(500, 'Server Internal Error');

@@ -6,15 +6,14 @@
  * what a user's Message Store holds (its HTTP API, as the user).
  */
 import type { ChatMessage, MessagePage } from '../../electron/api/payloads';
-import type { DeviceEventMap, DeviceEventName } from '../../electron/api/device-api';
 import { DeviceAgent } from '../../electron/device/device-agent';
 import { DeviceHistory, type DeviceHistoryOptions } from '../../electron/device/history/device-history';
 import { StoreClient } from '../../electron/device/history/store-client';
+import { recordEvents } from '../../electron/device/testing/event-recorder';
 import type { StoredMessage } from '../../protocol/store/store-types';
 import type { ConversationListResponse } from '../../protocol/store/store-wire';
 import type { LabDescription, LabNetwork } from '../../server/lab/lab-network';
-import type { LabAgent, RecordedEvent } from './lab-agent';
-import { waitFor } from './lab-device';
+import type { LabAgent } from './lab-agent';
 
 /** A running agent with its history. */
 export interface HistoryAgent extends LabAgent {
@@ -40,10 +39,6 @@ export interface HistoryAgentOptions {
   /** The agent's liveness probe interval, ms. */
   sessionKeepAliveMs?: number;
 }
-
-const ALL_EVENTS: readonly DeviceEventName[] = [
-  'registrationState', 'devices', 'conversationUpdated', 'message', 'messageStatus', 'incomingSession', 'sessionState', 'error', 'transferProgress', 'joinRequest',
-];
 
 type LabDomainDescription = LabDescription['domains'][number];
 
@@ -103,15 +98,10 @@ export async function startHistoryAgent(lab: LabNetwork, user: string, name: str
     await agent.close();
     await history.close(); // idempotent; here for an agent that never signed in
   };
-  const events: RecordedEvent[] = [];
-  for (const type of ALL_EVENTS) agent.on(type, (payload) => events.push({ type, payload } as RecordedEvent));
-  const of = <E extends DeviceEventName>(type: E): DeviceEventMap[E][] =>
-    events.filter((e) => e.type === type).map((e) => e.payload as DeviceEventMap[E]);
-  const until = <E extends DeviceEventName>(type: E, match: (payload: DeviceEventMap[E]) => boolean = () => true, timeoutMs = 10_000) =>
-    waitFor(`${name}: ${type}`, () => of(type).find(match), timeoutMs);
+  const log = recordEvents(agent, name);
   try {
     await agent.start();
-    await until('registrationState', (s) => s.state === 'registered');
+    await log.until('registrationState', (s) => s.state === 'registered');
   } catch (error) {
     await close().catch(() => undefined);
     throw error;
@@ -120,7 +110,7 @@ export async function startHistoryAgent(lab: LabNetwork, user: string, name: str
     await close();
     throw new Error(`${name}: the agent signed in without starting its history`);
   }
-  return { agent, user, name, dataDir: options.dataDir, events, of, until, close, history, deposits, startupSync };
+  return { ...log, agent, user, name, dataDir: options.dataDir, close, history, deposits, startupSync };
 }
 
 /** Every page `getMessages` serves for a conversation, newest first, walking `before` from the newest. */

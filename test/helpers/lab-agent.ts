@@ -1,50 +1,33 @@
 /**
  * DeviceAgents on the lab network, for system tests: each with its own temporary data folder, every event
- * it raises recorded in order, and helpers to wait for one.
+ * it raises recorded in order, and helpers to wait for one (`electron/device/testing/event-recorder.ts`).
+ * `useLabWithAgents` gives a test file its lab and closes every agent started on it.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { DeviceEventMap, DeviceEventName } from '../../electron/api/device-api';
+import { afterAll, beforeAll } from 'vitest';
 import { DeviceAgent } from '../../electron/device/device-agent';
-import type { LabNetwork } from '../../server/lab/lab-network';
-import { waitFor } from './lab-device';
-
-/** One recorded event. */
-export type RecordedEvent = { [E in DeviceEventName]: { type: E; payload: DeviceEventMap[E] } }[DeviceEventName];
+import { recordEvents, type RecordedAgent } from '../../electron/device/testing/event-recorder';
+import { LabNetwork, type LabOptions } from '../../server/lab/lab-network';
 
 /** A running agent and what it raised. */
-export interface LabAgent {
-  agent: DeviceAgent;
-  user: string;
-  name: string;
-  dataDir: string;
-  events: RecordedEvent[];
-  /** Payloads of one event type, in order. */
-  of<E extends DeviceEventName>(type: E): DeviceEventMap[E][];
-  /** Wait until an event of `type` satisfies `match`; resolves with its payload. */
-  until<E extends DeviceEventName>(type: E, match?: (payload: DeviceEventMap[E]) => boolean, timeoutMs?: number): Promise<DeviceEventMap[E]>;
-  close(): Promise<void>;
+export type LabAgent = RecordedAgent;
+
+/** Options of `startLabAgent`. */
+export interface LabAgentOptions {
+  /** WSS with the lab's certificate instead of WS. */
+  secure?: boolean;
+  /** The agent's data folder; the caller owns it (default: a temporary one, removed on close). */
+  dataDir?: string;
+  /** Connect here instead of the domain's ws URL. */
+  wsUrl?: string;
+  /** DeviceAgent's liveness probe interval (default: the agent's). */
+  sessionKeepAliveMs?: number;
 }
 
-const ALL_EVENTS: DeviceEventName[] = [
-  'registrationState', 'devices', 'conversationUpdated', 'message', 'messageStatus', 'incomingSession', 'sessionState', 'error', 'transferProgress', 'joinRequest',
-];
-
 /** Start an agent for `user` on the lab (WS, or WSS with the lab's certificate) and wait until it is registered. */
-export async function startLabAgent(
-  lab: LabNetwork,
-  user: string,
-  name: string,
-  options: {
-    secure?: boolean;
-    dataDir?: string;
-    /** Connect here instead of the domain's ws URL. */
-    wsUrl?: string;
-    /** DeviceAgent's liveness probe interval (default: the agent's). */
-    sessionKeepAliveMs?: number;
-  } = {},
-): Promise<LabAgent> {
+export async function startLabAgent(lab: LabNetwork, user: string, name: string, options: LabAgentOptions = {}): Promise<LabAgent> {
   const domain = user.split('@')[1] ?? '';
   const d = lab.description.domains.find((x) => x.domain === domain);
   if (!d) throw new Error(`no lab domain for ${user}`);
@@ -63,25 +46,64 @@ export async function startLabAgent(
       ...(options.secure ? { trustedCertificatePem: lab.description.certificate } : {}),
     },
   });
-  const events: RecordedEvent[] = [];
-  for (const type of ALL_EVENTS) agent.on(type, (payload) => events.push({ type, payload } as RecordedEvent));
-  const of = <E extends DeviceEventName>(type: E): DeviceEventMap[E][] =>
-    events.filter((e) => e.type === type).map((e) => e.payload as DeviceEventMap[E]);
-  const until = <E extends DeviceEventName>(type: E, match: (payload: DeviceEventMap[E]) => boolean = () => true, timeoutMs = 10_000) =>
-    waitFor(`${name}: ${type}`, () => of(type).find(match), timeoutMs);
+  const log = recordEvents(agent, name);
   await agent.start();
-  await until('registrationState', (s) => s.state === 'registered');
+  await log.until('registrationState', (s) => s.state === 'registered');
   return {
+    ...log,
     agent,
     user,
     name,
     dataDir,
-    events,
-    of,
-    until,
     close: async () => {
       await agent.close();
       if (ownDir) await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A test file's lab network and the agents started on it. */
+export interface LabWithAgents {
+  /** The running lab (inside tests and hooks that run after this file's `beforeAll`). */
+  readonly lab: LabNetwork;
+  /** Every agent started through `agent`, in the order they were started. */
+  readonly agents: readonly LabAgent[];
+  /** Start an agent on the lab (`startLabAgent`); `afterAll` closes it before the lab. */
+  agent(user: string, name: string, options?: LabAgentOptions): Promise<LabAgent>;
+}
+
+/**
+ * Start a lab network in this file's `beforeAll` (its SIP trace enabled when `trace` is set), and in its
+ * `afterAll` close every agent started through the returned `agent`, then the lab.
+ */
+export function useLabWithAgents(options: LabOptions & { trace?: boolean } = {}): LabWithAgents {
+  const { trace, ...labOptions } = options;
+  let lab: LabNetwork | undefined;
+  const agents: LabAgent[] = [];
+  const running = (): LabNetwork => {
+    if (!lab) throw new Error('lab: not started (use it inside a test or a later hook)');
+    return lab;
+  };
+
+  beforeAll(async () => {
+    lab = await LabNetwork.start(labOptions);
+    if (trace) lab.trace.enable();
+  });
+
+  afterAll(async () => {
+    await Promise.all(agents.map((a) => a.close()));
+    await lab?.close();
+  });
+
+  return {
+    get lab() {
+      return running();
+    },
+    agents,
+    async agent(user, name, agentOptions = {}) {
+      const a = await startLabAgent(running(), user, name, agentOptions);
+      agents.push(a);
+      return a;
     },
   };
 }

@@ -1,11 +1,13 @@
 /**
  * A JsSIP device on the lab network under plain Node, for system tests: a CpmUserAgent over a WsSocket, with
- * every SIP message it receives recorded as it came off the wire.
+ * every SIP message it receives recorded as it came off the wire. `useLabWithDevices` gives a test file its
+ * lab and stops every device started on it.
  */
 import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll } from 'vitest';
 import { CpmUserAgent } from '../../electron/device/sip/cpm-user-agent';
 import { WsSocket } from '../../electron/device/sip/ws-socket';
-import type { LabNetwork } from '../../server/lab/lab-network';
+import { LabNetwork, type LabOptions } from '../../server/lab/lab-network';
 
 /** A test device. */
 export interface LabDevice {
@@ -37,12 +39,13 @@ export function startLabDevice(options: LabDeviceOptions): LabDevice {
   const d = lab.description.domains.find((x) => x.domain === domain);
   if (!d) throw new Error(`no lab domain for ${options.user}`);
   const password = options.password ?? lab.description.users.find((u) => u.uri === options.user)?.password ?? '';
+  const wire: string[] = [];
   const socket = new WsSocket({
     url: options.secure ? d.wss : d.ws,
     ...(options.secure ? { trustedCertificatePem: lab.description.certificate } : {}),
+    // every message the socket hands up to JsSIP's transport, as it came
+    trace: { sent: () => undefined, received: (message) => wire.push(message) },
   });
-  const wire: string[] = [];
-  recordIncoming(socket, wire);
   const ua = new CpmUserAgent({
     uri: options.user,
     password,
@@ -60,19 +63,49 @@ export function startLabDevice(options: LabDeviceOptions): LabDevice {
   return { ua, user: options.user, socket, wire, registered, stop: () => ua.stop() };
 }
 
-/** Record every message JsSIP's transport hands up from this socket. */
-function recordIncoming(socket: WsSocket, wire: string[]): void {
-  let inner: (data: string) => void = () => undefined;
-  Object.defineProperty(socket, 'ondata', {
-    configurable: true,
-    get: () => (data: string) => {
-      wire.push(data);
-      inner(data);
-    },
-    set: (fn: (data: string) => void) => {
-      inner = fn;
-    },
+/** A test file's lab network and the devices started on it. */
+export interface LabWithDevices {
+  /** The running lab (inside tests and hooks that run after this file's `beforeAll`). */
+  readonly lab: LabNetwork;
+  /** Every device started through `device`, in the order they were started. */
+  readonly devices: readonly LabDevice[];
+  /** Start a device on the lab (`startLabDevice`); `afterAll` stops it before closing the lab. */
+  device(user: string, name: string, options?: Pick<LabDeviceOptions, 'password' | 'secure'>): LabDevice;
+}
+
+/**
+ * Start a lab network in this file's `beforeAll`, and in its `afterAll` stop every device started through
+ * the returned `device`, give their un-REGISTERs 100 ms, and close the lab.
+ */
+export function useLabWithDevices(options: LabOptions = {}): LabWithDevices {
+  let lab: LabNetwork | undefined;
+  const devices: LabDevice[] = [];
+  const running = (): LabNetwork => {
+    if (!lab) throw new Error('lab: not started (use it inside a test or a later hook)');
+    return lab;
+  };
+
+  beforeAll(async () => {
+    lab = await LabNetwork.start(options);
   });
+
+  afterAll(async () => {
+    for (const d of devices) d.stop();
+    await new Promise((r) => setTimeout(r, 100));
+    await lab?.close();
+  });
+
+  return {
+    get lab() {
+      return running();
+    },
+    devices,
+    device(user, name, deviceOptions = {}) {
+      const d = startLabDevice({ lab: running(), user, device: name, ...deviceOptions });
+      devices.push(d);
+      return d;
+    },
+  };
 }
 
 /** Wait until `check` returns a truthy value, polling; rejects with `what` after `timeoutMs`. */

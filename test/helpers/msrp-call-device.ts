@@ -1,11 +1,12 @@
 /**
  * A JsSIP device with real MSRP media for system tests of CPM sessions: a CpmUserAgent over a WsSocket (fed
- * into the lab trace under its name) whose MsrpPeerConnection opens each negotiated MSRP session on the
- * device's own MsrpEndpoint (protocol/msrp over TCP): active or passive as the SDP says. It answers every
- * session it is offered.
+ * into the lab trace under its name, and every SIP message it receives kept raw) whose MsrpPeerConnection
+ * opens each negotiated MSRP session on the device's own MsrpEndpoint (protocol/msrp over TCP): active or
+ * passive as the SDP says. It answers every session it is offered while `autoAnswer` is on (the default).
  */
 import { randomUUID } from 'node:crypto';
-import type { RTCSession } from 'jssip/lib/RTCSession';
+import type { EndEvent, RTCSession } from 'jssip/lib/RTCSession';
+import type { IncomingResponse } from 'jssip/lib/SIPMessage';
 import type { RTCSessionEvent } from 'jssip/lib/UA';
 import { MsrpEndpoint } from '../../electron/device/chat/msrp/msrp-endpoint';
 import { CpmUserAgent } from '../../electron/device/sip/cpm-user-agent';
@@ -19,13 +20,12 @@ import { waitFor } from './lab-device';
 /** JsSIP must not ask for audio or video (DESIGN.md). */
 export const NO_MEDIA = { mediaConstraints: { audio: false, video: false } };
 
+/** The Accept-Contact header line of a CPM session INVITE: the CPM session feature tag (ICSI). */
+export const CPM_ACCEPT_CONTACT = 'Accept-Contact: *;+g.3gpp.icsi-ref="urn%3Aurn-7%3A3gpp-service.ims.icsi.oma.cpm.session"';
+
 /** The headers of a CPM session INVITE: Accept-Contact with the CPM feature tag, Conversation-ID, Contribution-ID. */
 export function cpmHeaders(conversationId: string = randomUUID(), contributionId: string = randomUUID()): string[] {
-  return [
-    'Accept-Contact: *;+g.3gpp.icsi-ref="urn%3Aurn-7%3A3gpp-service.ims.icsi.oma.cpm.session"',
-    `Conversation-ID: ${conversationId}`,
-    `Contribution-ID: ${contributionId}`,
-  ];
+  return [CPM_ACCEPT_CONTACT, `Conversation-ID: ${conversationId}`, `Contribution-ID: ${contributionId}`];
 }
 
 /** A registered device. */
@@ -37,8 +37,12 @@ export interface CallDevice {
   negotiations: MsrpNegotiation[];
   /** The MSRP session of each negotiation, in the same order (resolves once bound). */
   sessions: Promise<MsrpSession>[];
-  /** Sessions it was offered (and answered). */
+  /** Sessions it was offered (answered while `autoAnswer` was on). */
   incoming: RTCSession[];
+  /** Whether it answers what it is offered (default true). */
+  autoAnswer: boolean;
+  /** Every SIP message it received, as text, in order. */
+  wire: string[];
   stop(): Promise<void>;
 }
 
@@ -49,27 +53,20 @@ export async function startCallDevice(lab: LabNetwork, user: string, name: strin
   if (!domain || password === undefined) throw new Error(`no lab user ${user}`);
   const msrp = new MsrpEndpoint();
   await msrp.listen();
-  const socket = new WsSocket({ url: domain.ws });
   const hook = lab.trace.device(name);
-  const send = socket.send.bind(socket);
-  socket.send = (message: string): boolean => {
-    hook.sent(message);
-    return send(message);
-  };
-  let inner: (data: string) => void = () => undefined;
-  Object.defineProperty(socket, 'ondata', {
-    configurable: true,
-    get: () => (data: string) => {
-      hook.received(data);
-      inner(data);
-    },
-    set: (fn: (data: string) => void) => {
-      inner = fn;
+  const wire: string[] = [];
+  const socket = new WsSocket({
+    url: domain.ws,
+    trace: {
+      sent: (message) => hook.sent(message),
+      received: (message) => {
+        hook.received(message);
+        wire.push(message);
+      },
     },
   });
   const negotiations: MsrpNegotiation[] = [];
   const sessions: Promise<MsrpSession>[] = [];
-  const incoming: RTCSession[] = [];
   const ua = new CpmUserAgent({
     uri: user,
     password,
@@ -88,37 +85,66 @@ export async function startCallDevice(lab: LabNetwork, user: string, name: strin
         },
       }),
   });
-  ua.on('newRTCSession', (event: RTCSessionEvent) => {
-    if (event.originator !== 'remote') return;
-    incoming.push(event.session);
-    event.session.answer(NO_MEDIA);
-  });
-  ua.start();
-  await waitFor(`${name} registered`, () => ua.pubGruu !== null);
-  return {
+  const device: CallDevice = {
     name,
     ua,
     msrp,
     negotiations,
     sessions,
-    incoming,
+    incoming: [],
+    autoAnswer: true,
+    wire,
     stop: async () => {
       ua.stop();
       await new Promise((r) => setTimeout(r, 50));
       await msrp.close();
     },
   };
+  ua.on('newRTCSession', (event: RTCSessionEvent) => {
+    if (event.originator !== 'remote') return;
+    device.incoming.push(event.session);
+    if (device.autoAnswer) event.session.answer(NO_MEDIA);
+  });
+  ua.start();
+  await waitFor(`${name} registered`, () => ua.pubGruu !== null);
+  return device;
 }
 
-/** Place a session; resolves once JsSIP confirms it, rejects with the failure's cause. */
-export function placeCall(from: CallDevice, target: string, extraHeaders: string[]): Promise<RTCSession> {
-  return new Promise<RTCSession>((resolve, reject) => {
-    const session = from.ua.call(target, {
+/** Why a call failed: JsSIP's cause, and the final response's status and reason when one ended it. */
+export interface CallFailure extends Error {
+  status?: number;
+  reason?: string;
+}
+
+/**
+ * Place a session: the JsSIP session at once, and `confirmed`, which resolves once JsSIP confirms it and
+ * rejects with a {@link CallFailure} (`call failed: <cause>`) when it fails.
+ */
+export function call(from: CallDevice, target: string, extraHeaders: string[]): { session: RTCSession; confirmed: Promise<void> } {
+  let session!: RTCSession;
+  const confirmed = new Promise<void>((resolve, reject) => {
+    session = from.ua.call(target, {
       ...NO_MEDIA,
       extraHeaders,
-      eventHandlers: { confirmed: () => resolve(session), failed: (e: { cause: string }) => reject(new Error(`call failed: ${e.cause}`)) },
+      eventHandlers: {
+        confirmed: () => resolve(),
+        failed: (e: EndEvent) => {
+          const response = e.message as Partial<IncomingResponse> | undefined;
+          const failure: CallFailure = Object.assign(new Error(`call failed: ${e.cause}`), { status: response?.status_code, reason: response?.reason_phrase });
+          reject(failure);
+        },
+      },
     });
   });
+  confirmed.catch(() => undefined); // the caller may look at it only later
+  return { session, confirmed };
+}
+
+/** Place a session; resolves once JsSIP confirms it, rejects with the failure (see {@link call}). */
+export async function placeCall(from: CallDevice, target: string, extraHeaders: string[]): Promise<RTCSession> {
+  const { session, confirmed } = call(from, target, extraHeaders);
+  await confirmed;
+  return session;
 }
 
 /** `count` CPIM messages from `from` to `to`; resolves with the imdn.Message-IDs sent and those `to` received, in order. */

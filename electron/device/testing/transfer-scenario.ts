@@ -10,11 +10,14 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { DeviceApiError, type DeviceEventMap, type DeviceEventName } from '../../api/device-api';
+import { DeviceApiError } from '../../api/device-api';
 import type { ChatMessage } from '../../api/payloads';
 import { DeviceAgent, sqliteHistory } from '../device-agent';
 import type { WsSocketTrace } from '../sip/ws-socket';
+import { recordEvents, type RecordedAgent } from './event-recorder';
 import { labAccount, type LabDescriptionLike } from './lab-accounts';
+
+export { waitUntil } from './wait-until';
 
 /** What the scenario needs of a running lab. */
 export interface LabLike {
@@ -22,35 +25,8 @@ export interface LabLike {
   trace: { device(name: string): WsSocketTrace };
 }
 
-/** One recorded event, with the monotonic time it was raised (ms). */
-export type PartyEvent = { [E in DeviceEventName]: { type: E; payload: DeviceEventMap[E]; at: number } }[DeviceEventName];
-
 /** A DeviceAgent on the lab and everything it raised. */
-export interface Party {
-  agent: DeviceAgent;
-  user: string;
-  name: string;
-  dataDir: string;
-  events: PartyEvent[];
-  of<E extends DeviceEventName>(type: E): DeviceEventMap[E][];
-  until<E extends DeviceEventName>(type: E, match?: (payload: DeviceEventMap[E]) => boolean, timeoutMs?: number): Promise<DeviceEventMap[E]>;
-  close(): Promise<void>;
-}
-
-const EVENTS: DeviceEventName[] = [
-  'registrationState', 'devices', 'conversationUpdated', 'message', 'messageStatus', 'incomingSession', 'sessionState', 'error', 'transferProgress', 'joinRequest',
-];
-
-/** Poll `check` every 10 ms until it returns (or resolves to) a value; rejects naming `what` after `timeoutMs`. */
-export async function waitUntil<T>(what: string, check: () => T | undefined | false | null | Promise<T | undefined | false | null>, timeoutMs = 10_000): Promise<T> {
-  const start = Date.now();
-  for (;;) {
-    const v = await check();
-    if (v) return v;
-    if (Date.now() - start > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
+export type Party = RecordedAgent;
 
 /** Options of a party. */
 export interface PartyOptions {
@@ -73,27 +49,21 @@ export async function startParty(lab: LabLike, user: string, name: string, optio
     ...(options.joinPromptMs !== undefined ? { joinPromptMs: options.joinPromptMs } : {}),
     ...(options.traced === false ? {} : { sipTrace: lab.trace.device(name) }),
   });
-  const events: PartyEvent[] = [];
-  for (const type of EVENTS) agent.on(type, (payload) => events.push({ type, payload, at: performance.now() } as PartyEvent));
-  const of = <E extends DeviceEventName>(type: E): DeviceEventMap[E][] => events.filter((e) => e.type === type).map((e) => e.payload as DeviceEventMap[E]);
-  const until = <E extends DeviceEventName>(type: E, match: (payload: DeviceEventMap[E]) => boolean = () => true, timeoutMs = 10_000) =>
-    waitUntil(`${name}: ${type}`, () => of(type).find(match), timeoutMs);
+  const log = recordEvents(agent, name);
   try {
     await agent.start();
-    await until('registrationState', (s) => s.state === 'registered');
+    await log.until('registrationState', (s) => s.state === 'registered');
   } catch (error) {
     await agent.close();
     await rm(dataDir, { recursive: true, force: true });
     throw error;
   }
   return {
+    ...log,
     agent,
     user,
     name,
     dataDir,
-    events,
-    of,
-    until,
     close: async () => {
       await agent.close();
       await rm(dataDir, { recursive: true, force: true });

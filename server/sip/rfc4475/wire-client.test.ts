@@ -1,6 +1,8 @@
 import { createSocket } from 'node:dgram';
 import { createServer, type Socket } from 'node:net';
+import { createServer as createTlsServer } from 'node:tls';
 import { describe, expect, it } from 'vitest';
+import { devCertificate, generateDevCertificate } from '../transport/dev-certificate';
 import { isLoopback, openWireClient, withTopViaSentBy } from './wire-client';
 
 const text = (b: Uint8Array): string => Buffer.from(b).toString('latin1');
@@ -99,5 +101,30 @@ describe('openWireClient', () => {
       await client.close();
       await new Promise<void>((r) => server.close(() => r()));
     }
+  });
+
+  it('over TLS, verifies the server against the CA given, then frames answers like TCP', async () => {
+    const cert = await devCertificate();
+    const server = createTlsServer({ key: cert.key, cert: cert.cert }, (socket) => {
+      socket.once('data', () => socket.end(RESPONSE));
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    const address = server.address();
+    const port = typeof address === 'object' && address !== null ? address.port : 0;
+    const client = await openWireClient('tls', { host: '127.0.0.1', port }, { ca: cert.cert });
+    try {
+      expect(client.transport).toBe('tls');
+      await client.send(bytes('hello'));
+      const answer = await client.waitFor((m) => m.type === 'response' && m.headers.get('Call-ID') === 'w1', 5_000);
+      expect(answer?.type === 'response' && answer.status).toBe(200);
+      expect(await client.waitClosed(5_000)).toBe(true);
+    } finally {
+      await client.close();
+    }
+    // a server whose certificate another CA signed is refused, and TLS without a CA is refused up front
+    const stranger = await generateDevCertificate(1);
+    await expect(openWireClient('tls', { host: '127.0.0.1', port }, { ca: stranger.cert })).rejects.toThrow();
+    await expect(openWireClient('tls', { host: '127.0.0.1', port })).rejects.toThrow(/CA/);
+    await new Promise<void>((r) => server.close(() => r()));
   });
 });

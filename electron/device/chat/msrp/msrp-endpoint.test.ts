@@ -3,8 +3,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { utf8 } from '../../../../protocol/common/bytes';
 import { MsrpEndpointError } from '../../../../protocol/msrp/msrp-connection-pool';
 import { newLocalMsrpUri } from '../../../../protocol/msrp/msrp-ids';
-import type { MsrpSession, ReceivedMsrpMessage } from '../../../../protocol/msrp/msrp-session';
+import { MsrpSession, type ReceivedMsrpMessage } from '../../../../protocol/msrp/msrp-session';
 import { formatMsrpUri } from '../../../../protocol/msrp/msrp-uri';
+import type { ChatMediaTransport } from '../msrp-transport';
 import { MsrpEndpoint, type MsrpEndpointOptions } from './msrp-endpoint';
 
 const open: MsrpEndpoint[] = [];
@@ -136,6 +137,31 @@ describe('MsrpEndpoint on loopback', () => {
     expect(await active.bound).toBe(active.session);
     expect(await expected.bound).toBe(expected.session);
     expect(await first).toBe('queued before the peer came');
+  });
+
+  it('binds sessions the chat layer made, listeners first: a message sent in the binding exchange is not lost', async () => {
+    const caller = await endpoint();
+    const callee = await endpoint();
+    const callerUri = caller.newLocalUri();
+    const calleeUri = callee.newLocalUri();
+    const passive = new MsrpSession({ localUri: calleeUri, remotePath: [callerUri] });
+    const got = collect(passive);
+    const active = new MsrpSession({ localUri: callerUri, remotePath: [calleeUri] });
+    active.send(utf8('first words'), 'text/plain'); // becomes the binding SEND itself
+    const transports: ChatMediaTransport[] = [callee, caller]; // the chat layer's interface, as is
+    await Promise.all([transports[0]!.bind(passive, 'passive'), transports[1]!.bind(active, 'active')]);
+    expect(got.map((m) => new TextDecoder().decode(m.body))).toEqual(['first words']); // emitted while it bound
+    expect([passive.state, active.state]).toEqual(['active', 'active']);
+  });
+
+  it('rejects binding a session that is not idle, or with no remote path to connect to, and closes it', async () => {
+    const e = await endpoint();
+    const noPath = new MsrpSession({ localUri: e.newLocalUri() });
+    await expect(e.bind(noPath, 'active')).rejects.toThrow('needs the remote path');
+    expect(noPath.state).toBe('closed');
+    const closedAlready = new MsrpSession({ localUri: e.newLocalUri(), remotePath: [newLocalMsrpUri('127.0.0.1', 9)] });
+    closedAlready.close();
+    await expect(e.bind(closedAlready, 'active')).rejects.toThrow(TypeError);
   });
 
   it('gives up waiting for a passive peer with a timeout error and forgets the session', async () => {

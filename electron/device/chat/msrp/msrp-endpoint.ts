@@ -149,6 +149,20 @@ export class MsrpEndpoint extends TypedEmitter<MsrpEndpointEvents> {
     return this.pool.createSession(options);
   }
 
+  /**
+   * Carry a session the caller made (its local URI from `newLocalUri`, its listeners attached): `active`
+   * connects and binds, `passive` waits for the peer, as `openSession` does. Resolves once bound; rejects
+   * with the session closed. With `newLocalUri`, this makes the endpoint the chat layer's
+   * `ChatMediaTransport` (electron/device/chat/msrp-transport.ts).
+   */
+  bind(session: MsrpSession, setup: 'active' | 'passive'): Promise<void> {
+    if (setup === 'passive' && !this.server) {
+      session.close();
+      return Promise.reject(new MsrpEndpointError('refused', 'a passive MSRP session needs listen() first'));
+    }
+    return this.pool.bindSession(session, setup).then(() => undefined);
+  }
+
   /** Close every session, connection and the listening socket. Idempotent. */
   close(): Promise<void> {
     this.closing ??= (async () => {

@@ -249,8 +249,9 @@ describe('MsrpRelay between two device legs on loopback', () => {
     await until(() => old.sends.length >= 10);
     old.answerWaiting(4);
     await until(() => relay.relayed('b').filter((r) => r.state === 'acknowledged').length === 4);
-    // A large message that is still streaming to the old leg when the switch happens.
-    const big = a.device.send(workloadBody(99, 200_000), 'application/octet-stream').messageId;
+    // A large message that is still streaming to the old leg when the switch happens (more than the 1 MiB
+    // a connection keeps awaiting responses).
+    const big = a.device.send(workloadBody(99, 1_500_000), 'application/octet-stream').messageId;
     await until(() => old.sends.some((s) => s.headers.get('Message-ID') === big));
     expect(relay.unacknowledged('b')).toEqual([...ids.slice(4), big]);
 
@@ -263,7 +264,7 @@ describe('MsrpRelay between two device legs on loopback', () => {
     const after = a.device.send(utf8('after the switch'), 'text/plain').messageId;
     await until(() => atNew.length === 8);
     expect(atNew.map((m) => m.messageId)).toEqual([...ids.slice(4), big, after]);
-    expect(checkWorkloadBody(atNew[6]!.body, 99, 200_000)).toBe(true);
+    expect(checkWorkloadBody(atNew[6]!.body, 99, 1_500_000)).toBe(true);
     // The old leg (still alive, answering again) saw the half-sent message aborted, and nothing sent after the switch.
     old.setAutoAnswer(true);
     await until(() => old.sends.some((s) => s.headers.get('Message-ID') === big && s.continuation === '#'));

@@ -29,9 +29,6 @@
  * inv2543 (no Content-Length) and ncl/mcl01 (one that cannot be read) lose the framing: 400 and the
  * connection closed; dblreq's REGISTER is answered, then the trailing bytes after its INVITE lose the framing.
  *
- * Rows the server still gets wrong are listed in {@link KNOWN_BUGS} with the place and the fix, and run
- * as `it.fails` until fixed (so that fixing one makes the test say so).
- *
  * Nothing leaves the machine: the server routes only IP literals, the one IP literal left in a torture
  * Route is rewritten to our sink, mutants naming any other address are not sent, and a trace hook records
  * every message the server sends: the last test checks that all of them went to 127.0.0.1.
@@ -75,18 +72,6 @@ type WireExpectation =
   | { answer: 'nothing'; because: string }
   /** The server waits for the rest of the message; we close our side, nothing comes back. */
   | { answer: 'nothing-until-closed'; because: string };
-
-/**
- * Rows the server still gets wrong, by mode and file: what happens, where, and the fix. Each runs as
- * `it.fails`; remove the entry once fixed.
- */
-const KNOWN_BUGS: ReadonlyMap<string, string> = new Map([
-  ['in-path:invut.dat', 'answers 400 (service control) instead of 415: InPathHandler.handleRequest → onInitialInvite '
-    + '(server/conversation/in-path/in-path-handler.ts:228) runs service control without the UAS checks of RFC 3261 §8.2.3 '
-    + '(checkRequest role uas); fix: screen initial INVITEs with checkRequest before service control'],
-  ['in-path:sdp01.dat', 'answers 400 (service control) instead of 406: same place (in-path-handler.ts:228), the Accept '
-    + 'check of RFC 3261 §8.2.3 / RFC 4475 §3.3.15 is never made; same fix'],
-]);
 
 const read = (file: string): Uint8Array => new Uint8Array(readFileSync(DIR + file));
 const latin1 = (bytes: Uint8Array): string => Buffer.from(bytes).toString('latin1');
@@ -332,9 +317,8 @@ for (const mode of ['proxy', 'in-path'] as const) {
     for (const row of RFC4475_TABLE) {
       const expectation = expectationFor(row, mode);
       const role = roleFor(read(row.file), mode);
-      const bug = KNOWN_BUGS.get(`${mode}:${row.file}`);
-      const title = `${row.file} (§${row.section}) as ${role}: ${describeExpectation(expectation)}${bug ? ` — known bug: ${bug}` : ''}`;
-      (bug ? it.fails : it)(title, async () => {
+      const title = `${row.file} (§${row.section}) as ${role}: ${describeExpectation(expectation)}`;
+      it(title, async () => {
         const b = bench!;
         const message = tryParseMessage(read(row.file));
         if (message?.type === 'request') {

@@ -19,6 +19,7 @@
  *   its MSRP connection is up, replaying what the old leg had not acknowledged, and the old leg is served
  *   until its BYE (or `releaseLeg`'s fallback). The transfer-specific code is in the "transfers" section.
  */
+import { checkRequest, type RequestCheckOptions } from '../../sip/message/request-check';
 import { EventEmitter } from 'node:events';
 import { randomBytes } from 'node:crypto';
 import { MsrpSession } from '../../../protocol/msrp/msrp-session';
@@ -59,6 +60,13 @@ import {
   SessionTimerState,
   type SessionTimerPolicy,
 } from './session-timer';
+
+/** The UAS checks on an INVITE we answer (RFC 3261 §8.2.1–8.2.3): the extensions and body we understand. */
+const INVITE_UAS_CHECKS: RequestCheckOptions = {
+  role: 'uas',
+  supportedExtensions: ['timer', 'tdialog'],
+  acceptedBodyTypes: ['application/sdp'],
+};
 
 /** The methods we accept in a dialog (our Allow). */
 const ALLOW = 'INVITE, ACK, CANCEL, BYE, UPDATE, MESSAGE, INFO, OPTIONS';
@@ -223,6 +231,9 @@ export class InPathHandler extends EventEmitter<InPathHandlerEvents> implements 
       if (request.method === 'CANCEL') return this.onCancel(transaction, request);
       if (request.method === 'INVITE' && toTagOrNone(request) === undefined) {
         if (transaction.kind !== 'invite-server') return;
+        // RFC 3261 §8.2: as the UAS of this leg, the checks every UAS makes come before service control.
+        const rejection = checkRequest(request, INVITE_UAS_CHECKS);
+        if (rejection) return reply(transaction, rejection.status, rejection.reason, rejection.headers);
         const legId = legIdOfUri(request.uri);
         if (legId !== undefined) return this.onJoinInvite(transaction, legId);
         return this.onInitialInvite(transaction, received);

@@ -29,13 +29,13 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { parseNameAddr } from '../server/sip/message/name-addr';
 import { createRequest, type SipMessage, type SipRequest, type SipResponse } from '../server/sip/message/sip-message';
 import { serializeMessage } from '../server/sip/message/serialize';
 import { screenMessage } from '../server/sip/message/request-check';
 import { RFC4475_TABLE, TORTURE_ROLE_OPTIONS, type TortureOutcome, type TortureRow } from '../server/sip/rfc4475/rfc4475-table';
+import { ackForFinal, echoProblems, tryParseMessage } from '../server/sip/rfc4475/torture-answers';
 import { isLoopback, openWireClient, withTopViaSentBy, type WireClient } from '../server/sip/rfc4475/wire-client';
-import { tryParseMessage, useWireCore } from './helpers/wire-core';
+import { useWireCore } from './helpers/wire-core';
 
 const DIR = fileURLToPath(new URL('../../shared/sip-torture/rfc4475/', import.meta.url));
 const DOMAIN = 'example.com';
@@ -126,25 +126,6 @@ function isFinalFor(callId: string) {
   return (m: SipMessage): m is SipResponse => m.type === 'response' && m.status >= 200 && m.headers.get('Call-ID') === callId;
 }
 
-/** ACK for a non-2xx final response to an INVITE we sent (RFC 3261 §17.1.1.3), so the transaction ends at once. */
-function ackFor(invite: SipMessage | undefined, response: SipResponse): SipRequest | undefined {
-  if (invite?.type !== 'request' || invite.method !== 'INVITE' || response.status < 300) return undefined;
-  const via = invite.headers.first('Via');
-  const seq = /^\s*(\d+)/.exec(invite.headers.get('CSeq') ?? '')?.[1];
-  const to = response.headers.get('To');
-  const from = invite.headers.get('From');
-  const callId = invite.headers.get('Call-ID');
-  if (!via || !seq || !to || !from || !callId) return undefined;
-  return createRequest('ACK', invite.uri, [
-    { name: 'Via', value: via },
-    { name: 'Max-Forwards', value: '70' },
-    { name: 'From', value: from },
-    { name: 'To', value: to },
-    { name: 'Call-ID', value: callId },
-    { name: 'CSeq', value: `${seq} ACK` },
-  ]);
-}
-
 /**
  * The final responses that came back for the torture message (anything but the probe's), one per status
  * and CSeq: over UDP an INVITE's final response is retransmitted until our ACK lands (RFC 3261 §17.2.1),
@@ -183,7 +164,7 @@ async function exchange(file: string, transport: 'udp' | 'tcp', expectation: Wir
     if (typeof expectation.answer === 'number') {
       const final = await (answer ?? client.waitFor(isAnswer, answerWithinMs));
       if (final?.type === 'response' && !expectation.closes) {
-        const ack = ackFor(sent, final);
+        const ack = ackForFinal(sent, final);
         if (ack) await client.send(serializeMessage(ack));
       }
       if (expectation.closes) {
@@ -204,32 +185,16 @@ async function exchange(file: string, transport: 'udp' | 'tcp', expectation: Wir
   }
 }
 
-/** True when a From/To value is a well-formed name-addr or addr-spec (RFC 3261 §20.20, §20.39). */
-function parsesAsNameAddr(value: string): boolean {
-  try {
-    parseNameAddr(value);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /**
- * What every answer must carry (RFC 3261 §8.2.6.2): the request's From, Call-ID and CSeq as they were, its
- * To with a tag added (when the To can take one: a tag appended to quotbal's unterminated quote would be
- * part of the quoted string); and for 420 the Unsupported list of the extensions it required (§8.2.2.3,
- * §16.3 item 5). Checked where the request has each of these exactly once.
+ * What every answer must carry (RFC 3261 §8.2.6.2, `echoProblems`): the request's From, Call-ID and CSeq as
+ * they were, its To with a tag added (when the To can take one: a tag appended to quotbal's unterminated quote
+ * would be part of the quoted string); and for 420 the Unsupported list of the extensions it required
+ * (§8.2.2.3, §16.3 item 5). Checked where the request parses and has each of these exactly once.
  */
-
 function checkEchoes(file: string, response: SipResponse): void {
   const request = tryParseMessage(read(file));
   if (request?.type !== 'request') return;
-  for (const name of ['From', 'Call-ID', 'CSeq']) {
-    const values = request.headers.getAll(name);
-    if (values.length === 1) expect(response.headers.getAll(name), `${name} echoed`).toEqual(values);
-  }
-  const to = request.headers.getAll('To');
-  if (to.length === 1 && parsesAsNameAddr(to[0]!)) expect(response.headers.get('To'), 'To with a tag').toMatch(/;\s*tag\s*=/i);
+  expect(echoProblems(request, response), 'what the answer copies from the request').toEqual([]);
   if (response.status === 420) {
     const screening = screenMessage(read(file), TORTURE_ROLE_OPTIONS[roleFor(read(file))]);
     expect(screening.action === 'reject' && screening.rejection.headers, 'the extensions listed').toEqual([{ name: 'Unsupported', value: response.headers.get('Unsupported') }]);

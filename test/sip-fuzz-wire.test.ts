@@ -18,8 +18,9 @@ import { mutateMessage, seededRandom, type Random } from '../server/sip/message/
 import { createRequest, type SipMessage, type SipRequest } from '../server/sip/message/sip-message';
 import { serializeMessage } from '../server/sip/message/serialize';
 import { parseVia } from '../server/sip/message/via';
+import { tryParseMessage } from '../server/sip/rfc4475/torture-answers';
 import { isLoopback, openWireClient, type WireClient } from '../server/sip/rfc4475/wire-client';
-import { tryParseMessage, useWireCore } from './helpers/wire-core';
+import { useWireCore } from './helpers/wire-core';
 
 const DOMAIN = 'example.com';
 const UDP_MUTANTS = 2500;

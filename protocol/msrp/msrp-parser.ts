@@ -158,10 +158,9 @@ export class MsrpStreamParser {
     if (line === '') {
       if (start.kind === 'response') throw new MsrpParseError('syntax', 'a response has no body (RFC 4975 §7.2)');
       const markerLength = 9 + tid.length;
-      // A chunk's Byte-Range announces its length (RFC 4975 §7.1.1): make room for all of it at once.
+      // A chunk's Byte-Range announces its length (RFC 4975 §7.1.1): the buffer grows to fit it, no further.
       const declared = declaredBodyLength(headers.get('Byte-Range'));
       this.phase = { kind: 'body', start, headers, bodyStart: this.pos, searchFrom: this.pos, markerLength, endMarker: undefined, declared };
-      if (declared !== undefined && declared <= this.limits.maxBodyBytes) this.reserveAhead(declared + markerLength + 3);
       return undefined;
     }
     if (headers.size >= this.limits.maxHeaders) throw new MsrpParseError('too-many-headers', `more than ${this.limits.maxHeaders} headers`);
@@ -272,22 +271,20 @@ export class MsrpStreamParser {
     // Bytes past `len` from an earlier, longer fill must not be mistaken for data by indexOf: callers bound by len.
   }
 
-  /** Make room for `bytes` from the parse position on, compacting first. */
-  private reserveAhead(bytes: number): void {
-    if (this.pos + bytes <= this.buf.length) return;
-    if (this.pos > 0) this.compact();
-    this.reserve(bytes, true);
-  }
-
   /**
-   * Make the buffer hold at least `size` bytes (from index 0), keeping its content: twice as large until it
-   * does, or (`exact`, for a body of announced length) just that, rounded up to 4 KiB.
+   * Make the buffer hold at least `size` bytes (from index 0), keeping its content. It doubles, but never
+   * past the end of a body of announced length: a large chunk then lies in a buffer of its own size, which
+   * `takeBody` hands out as it is. Growth follows the bytes that arrived, not what a peer announced.
    */
-  private reserve(size: number, exact = false): void {
+  private reserve(size: number): void {
     if (size <= this.buf.length) return;
     let grown = this.buf.length;
-    if (exact) grown = Math.ceil(size / 4096) * 4096;
     while (grown < size) grown *= 2;
+    const phase = this.phase;
+    if (phase.kind === 'body' && phase.declared !== undefined) {
+      const bodyEnd = Math.ceil((phase.bodyStart + phase.declared + phase.markerLength + 3) / 4096) * 4096;
+      grown = Math.max(size, Math.min(grown, bodyEnd));
+    }
     const next = new Uint8Array(grown);
     next.set(this.buf.subarray(0, this.len));
     this.buf = next;

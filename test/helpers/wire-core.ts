@@ -10,8 +10,6 @@
 import { afterAll, beforeAll } from 'vitest';
 import { DomainCore } from '../../server/core/domain-core';
 import type { DomainUser } from '../../server/core/registrar';
-import { parseMessage } from '../../server/sip/message/parse';
-import type { SipMessage } from '../../server/sip/message/sip-message';
 
 /** The transports a wire core listens on. */
 export type WireTransport = 'udp' | 'tcp';
@@ -96,13 +94,4 @@ export function useWireCore(domain: string, users: readonly DomainUser[]): WireC
       return running().load();
     },
   };
-}
-
-/** The message `bytes` parse to, or undefined when they do not (wire tests send broken ones on purpose). */
-export function tryParseMessage(bytes: Uint8Array): SipMessage | undefined {
-  try {
-    return parseMessage(bytes);
-  } catch {
-    return undefined;
-  }
 }

@@ -53,49 +53,39 @@ export interface ChainSpec {
   steps: StepSpec[];
 }
 
-const req = (label: string, from: keyof FlowElements, to: keyof FlowElements, method: string, dialog: Dialogs): StepSpec => ({ label, from, to, method, dialog });
-const res = (label: string, from: keyof FlowElements, to: keyof FlowElements, method: string, status: number, dialog: Dialogs): StepSpec => ({ label, from, to, method, status, dialog });
+/**
+ * The hops of one transaction: the request along `path` (one hop per pair of neighbours), then its final
+ * response (`status`) back along the same path. Labels count up from `first`, or repeat it when it is a
+ * string (a pair of hops the table gives one label, such as "4–5").
+ */
+function transaction(first: number | string, path: readonly (keyof FlowElements)[], method: string, dialog: Dialogs, status = 200): StepSpec[] {
+  const hops: StepSpec[] = [];
+  const label = (): string => (typeof first === 'number' ? String(first + hops.length) : first);
+  for (let i = 0; i + 1 < path.length; i++) hops.push({ label: label(), from: path[i]!, to: path[i + 1]!, method, dialog });
+  for (let i = path.length - 1; i > 0; i--) hops.push({ label: label(), from: path[i]!, to: path[i - 1]!, method, status, dialog });
+  return hops;
+}
 
 /** Steps 2–9, the same in both flows. */
 const REQUEST_AND_JOIN: readonly ChainSpec[] = [
   {
     name: 'CPM Session Transfer request and Accepted notification',
-    steps: [
-      req('2', 'source', 'coreA', 'REFER', 'transfer'),
-      req('3', 'coreA', 'csA', 'REFER', 'transfer'),
-      res('4', 'csA', 'coreA', 'REFER', 202, 'transfer'),
-      res('5', 'coreA', 'source', 'REFER', 202, 'transfer'),
-    ],
+    steps: transaction(2, ['source', 'coreA', 'csA'], 'REFER', 'transfer', 202),
   },
   {
     name: 'Accepted notification (NOTIFY 100 Trying)',
     after: '3',
-    steps: [
-      req('4–5', 'csA', 'coreA', 'NOTIFY', 'transfer'),
-      req('4–5', 'coreA', 'source', 'NOTIFY', 'transfer'),
-      res('4–5', 'source', 'coreA', 'NOTIFY', 200, 'transfer'),
-      res('4–5', 'coreA', 'csA', 'NOTIFY', 200, 'transfer'),
-    ],
+    steps: transaction('4–5', ['csA', 'coreA', 'source'], 'NOTIFY', 'transfer'),
   },
   {
     name: 'Join CPM Session Notification and response',
     after: '3',
-    steps: [
-      req('6', 'csA', 'coreA', 'REFER', 'join'),
-      req('7', 'coreA', 'target', 'REFER', 'join'),
-      res('8', 'target', 'coreA', 'REFER', 202, 'join'),
-      res('9', 'coreA', 'csA', 'REFER', 202, 'join'),
-    ],
+    steps: transaction(6, ['csA', 'coreA', 'target'], 'REFER', 'join', 202),
   },
   {
     name: 'Join notification response (NOTIFY 100 Trying)',
     after: '7',
-    steps: [
-      req('8–9', 'target', 'coreA', 'NOTIFY', 'join'),
-      req('8–9', 'coreA', 'csA', 'NOTIFY', 'join'),
-      res('8–9', 'csA', 'coreA', 'NOTIFY', 200, 'join'),
-      res('8–9', 'coreA', 'target', 'NOTIFY', 200, 'join'),
-    ],
+    steps: transaction('8–9', ['target', 'coreA', 'csA'], 'NOTIFY', 'join'),
   },
 ];
 
@@ -105,42 +95,22 @@ export const FLOW1_CHAINS: readonly ChainSpec[] = [
   {
     name: 'CPM Session Invitation (INVITE J to CS A) and OK',
     after: '7',
-    steps: [
-      req('10', 'target', 'coreA', 'INVITE', 'invite'),
-      req('11', 'coreA', 'csA', 'INVITE', 'invite'),
-      res('12', 'csA', 'coreA', 'INVITE', 200, 'invite'),
-      res('13', 'coreA', 'target', 'INVITE', 200, 'invite'),
-    ],
+    steps: transaction(10, ['target', 'coreA', 'csA'], 'INVITE', 'invite'),
   },
   {
     name: 'CPM Session Replaced Notification',
     after: '13',
-    steps: [
-      req('14', 'target', 'coreA', 'NOTIFY', 'join'),
-      req('15', 'coreA', 'csA', 'NOTIFY', 'join'),
-      res('16', 'csA', 'coreA', 'NOTIFY', 200, 'join'),
-      res('17', 'coreA', 'target', 'NOTIFY', 200, 'join'),
-    ],
+    steps: transaction(14, ['target', 'coreA', 'csA'], 'NOTIFY', 'join'),
   },
   {
     name: 'Release CPM Session Notification',
     after: '15',
-    steps: [
-      req('18', 'csA', 'coreA', 'NOTIFY', 'transfer'),
-      req('19', 'coreA', 'source', 'NOTIFY', 'transfer'),
-      res('20', 'source', 'coreA', 'NOTIFY', 200, 'transfer'),
-      res('21', 'coreA', 'csA', 'NOTIFY', 200, 'transfer'),
-    ],
+    steps: transaction(18, ['csA', 'coreA', 'source'], 'NOTIFY', 'transfer'),
   },
   {
     name: 'Release CPM Session request (BYE on T) and OK',
     after: '20',
-    steps: [
-      req('22', 'source', 'coreA', 'BYE', 't'),
-      req('23', 'coreA', 'csA', 'BYE', 't'),
-      res('24', 'csA', 'coreA', 'BYE', 200, 't'),
-      res('25', 'coreA', 'source', 'BYE', 200, 't'),
-    ],
+    steps: transaction(22, ['source', 'coreA', 'csA'], 'BYE', 't'),
   },
 ];
 
@@ -150,62 +120,22 @@ export const FLOW2_CHAINS: readonly ChainSpec[] = [
   {
     name: 'CPM Session Invitation (INVITE J) and OK',
     after: '7',
-    steps: [
-      req('10', 'target', 'coreA', 'INVITE', 'invite'),
-      req('11', 'coreA', 'csA', 'INVITE', 'invite'),
-      req('12', 'csA', 'coreA', 'INVITE', 'invite'),
-      req('13', 'coreA', 'coreB', 'INVITE', 'invite'),
-      req('14', 'coreB', 'csB', 'INVITE', 'invite'),
-      req('15', 'csB', 'coreB', 'INVITE', 'invite'),
-      req('16', 'coreB', 'far', 'INVITE', 'invite'),
-      res('17', 'far', 'coreB', 'INVITE', 200, 'invite'),
-      res('18', 'coreB', 'csB', 'INVITE', 200, 'invite'),
-      res('19', 'csB', 'coreB', 'INVITE', 200, 'invite'),
-      res('20', 'coreB', 'coreA', 'INVITE', 200, 'invite'),
-      res('21', 'coreA', 'csA', 'INVITE', 200, 'invite'),
-      res('22', 'csA', 'coreA', 'INVITE', 200, 'invite'),
-      res('23', 'coreA', 'target', 'INVITE', 200, 'invite'),
-    ],
+    steps: transaction(10, ['target', 'coreA', 'csA', 'coreA', 'coreB', 'csB', 'coreB', 'far'], 'INVITE', 'invite'),
   },
   {
     name: 'CPM Session Replaced Notification',
     after: '23',
-    steps: [
-      req('24', 'target', 'coreA', 'NOTIFY', 'join'),
-      req('25', 'coreA', 'csA', 'NOTIFY', 'join'),
-      res('26', 'csA', 'coreA', 'NOTIFY', 200, 'join'),
-      res('27', 'coreA', 'target', 'NOTIFY', 200, 'join'),
-    ],
+    steps: transaction(24, ['target', 'coreA', 'csA'], 'NOTIFY', 'join'),
   },
   {
     name: 'Release CPM Session Notification',
     after: '25',
-    steps: [
-      req('28', 'csA', 'coreA', 'NOTIFY', 'transfer'),
-      req('29', 'coreA', 'source', 'NOTIFY', 'transfer'),
-      res('30', 'source', 'coreA', 'NOTIFY', 200, 'transfer'),
-      res('31', 'coreA', 'csA', 'NOTIFY', 200, 'transfer'),
-    ],
+    steps: transaction(28, ['csA', 'coreA', 'source'], 'NOTIFY', 'transfer'),
   },
   {
     name: 'Release CPM Session request (BYE on T) and OK',
     after: '30',
-    steps: [
-      req('32', 'source', 'coreA', 'BYE', 't'),
-      req('33', 'coreA', 'csA', 'BYE', 't'),
-      req('34', 'csA', 'coreA', 'BYE', 't'),
-      req('35', 'coreA', 'coreB', 'BYE', 't'),
-      req('36', 'coreB', 'csB', 'BYE', 't'),
-      req('37', 'csB', 'coreB', 'BYE', 't'),
-      req('38', 'coreB', 'far', 'BYE', 't'),
-      res('39', 'far', 'coreB', 'BYE', 200, 't'),
-      res('40', 'coreB', 'csB', 'BYE', 200, 't'),
-      res('41', 'csB', 'coreB', 'BYE', 200, 't'),
-      res('42', 'coreB', 'coreA', 'BYE', 200, 't'),
-      res('43', 'coreA', 'csA', 'BYE', 200, 't'),
-      res('44', 'csA', 'coreA', 'BYE', 200, 't'),
-      res('45', 'coreA', 'source', 'BYE', 200, 't'),
-    ],
+    steps: transaction(32, ['source', 'coreA', 'csA', 'coreA', 'coreB', 'csB', 'coreB', 'far'], 'BYE', 't'),
   },
 ];
 

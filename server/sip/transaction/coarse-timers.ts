@@ -19,24 +19,40 @@ export const COARSE_SLOT_MS = 100;
 /** A scheduled coarse timer; pass it to {@link cancelCoarse}. */
 export interface CoarseTimer {
   readonly slot: number;
+  readonly slots: Map<number, Slot>;
   readonly fire: () => void;
 }
 
-interface Slot {
+/** The timers due in one slot and the Node timer that runs them. */
+export interface Slot {
   readonly entries: Set<CoarseTimer>;
   readonly handle: ReturnType<typeof setTimeout>;
 }
 
-const slots = new Map<number, Slot>();
+/**
+ * Slots per timer implementation: test fakes replace `setTimeout`, and a slot armed with one must not swallow
+ * timers started under the other.
+ */
+const slotsBySetTimeout = new WeakMap<typeof setTimeout, Map<number, Slot>>();
+
+function currentSlots(): Map<number, Slot> {
+  let slots = slotsBySetTimeout.get(setTimeout);
+  if (slots === undefined) {
+    slots = new Map();
+    slotsBySetTimeout.set(setTimeout, slots);
+  }
+  return slots;
+}
 
 /** Run `fire` once, no earlier than `ms` from now and at most {@link COARSE_SLOT_MS} later. */
 export function startCoarse(ms: number, fire: () => void): CoarseTimer {
   const now = Date.now();
   const slot = Math.ceil((now + ms) / COARSE_SLOT_MS) * COARSE_SLOT_MS;
-  const timer: CoarseTimer = { slot, fire };
+  const slots = currentSlots();
+  const timer: CoarseTimer = { slot, slots, fire };
   let entry = slots.get(slot);
   if (entry === undefined) {
-    const handle = setTimeout(() => runSlot(slot), slot - now);
+    const handle = setTimeout(() => runSlot(slots, slot), slot - now);
     // A pending SIP timer alone must not keep the process alive.
     if (typeof handle === 'object' && 'unref' in handle) handle.unref();
     entry = { entries: new Set(), handle };
@@ -48,22 +64,22 @@ export function startCoarse(ms: number, fire: () => void): CoarseTimer {
 
 /** Cancel a coarse timer (nothing happens if it already fired or was cancelled). */
 export function cancelCoarse(timer: CoarseTimer): void {
-  const entry = slots.get(timer.slot);
+  const entry = timer.slots.get(timer.slot);
   if (entry === undefined || !entry.entries.delete(timer)) return;
   if (entry.entries.size === 0) {
     clearTimeout(entry.handle);
-    slots.delete(timer.slot);
+    timer.slots.delete(timer.slot);
   }
 }
 
-/** Coarse timers pending (for tests). */
+/** Coarse timers pending under the current `setTimeout` (for tests). */
 export function pendingCoarse(): number {
   let n = 0;
-  for (const entry of slots.values()) n += entry.entries.size;
+  for (const entry of currentSlots().values()) n += entry.entries.size;
   return n;
 }
 
-function runSlot(slot: number): void {
+function runSlot(slots: Map<number, Slot>, slot: number): void {
   const entry = slots.get(slot);
   slots.delete(slot);
   if (entry === undefined) return;
@@ -78,8 +94,9 @@ function runSlot(slot: number): void {
   }
   if (failure !== undefined) {
     const { error } = failure;
-    process.nextTick(() => {
+    // Raised from a timer of its own, as it would have been from a timer of its own.
+    setTimeout(() => {
       throw error;
-    });
+    }, 0);
   }
 }

@@ -13,6 +13,8 @@ const LOAD = [
   'server/sip/transport/sipp-interop.test.ts',
   'test/browser-app.test.ts',
   'scripts/start-fallback.test.ts',
+  'test/transfer-failures.test.ts',
+  'test/transfer-delay.test.ts',
 ];
 
 const common = {

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { DeviceEventMap } from '../../api/device-api';
-import { ChatService, normalizeUri, type ChatEventName } from './chat-service';
+import { ChatService, normalizeUri, previewOf, type ChatEventName } from './chat-service';
 import { encodeNotification, encodeTextMessage } from './chat-payload';
 import { MemoryMessageHistory } from './message-history';
 import { MsrpSocketTransport } from './msrp-socket-transport';
@@ -324,5 +324,25 @@ describe('normalizeUri', () => {
 
   it.each(['bob@b.example', 'sip:', 'sip:@b.example', 'http://x'])('refuses %s', (input) => {
     expect(() => normalizeUri(input)).toThrow(/\[invalid-argument\]/);
+  });
+});
+
+describe('previewOf: the conversation list preview', () => {
+  it('keeps a text of exactly the preview length whole', () => {
+    expect(previewOf('abcde', 5)).toBe('abcde');
+  });
+
+  it('cuts a longer text to length - 1 code points and an ellipsis', () => {
+    expect(previewOf('abcdef', 5)).toBe('abcd…');
+  });
+
+  it('counts code points, not UTF-16 units, and never splits a surrogate pair', () => {
+    const emoji = '😀😁😂😃😄';
+    expect(previewOf(emoji, 5)).toBe(emoji); // 10 UTF-16 units, 5 code points
+    expect(previewOf(`${emoji}😅`, 5)).toBe('😀😁😂😃…');
+  });
+
+  it('previews a 1 MB text by its first code points', () => {
+    expect(previewOf('x'.repeat(1_000_000), 120)).toBe(`${'x'.repeat(119)}…`);
   });
 });

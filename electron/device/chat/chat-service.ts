@@ -448,7 +448,7 @@ export class ChatService extends EventEmitter {
   private touch(conversationId: string, text: string, at: number): void {
     const record = this.options.history.conversation(conversationId);
     if (!record) return;
-    const preview = [...text].length > this.previewLength ? `${[...text].slice(0, this.previewLength - 1).join('')}…` : text;
+    const preview = previewOf(text, this.previewLength);
     this.saveConversation({ ...record, lastMessageText: preview, updatedAt: Math.max(record.updatedAt, at) });
   }
 
@@ -512,4 +512,24 @@ export function normalizeUri(uri: string): string {
   const host = rest.slice(at + 1).toLowerCase();
   if (user === '' || host === '') throw new DeviceApiError('invalid-argument', `URI without user or host: ${JSON.stringify(uri)}`);
   return `${scheme}:${user}@${host}`;
+}
+
+/**
+ * A conversation list preview: `text` itself when it has at most `maxCodePoints` code points (at least 1),
+ * else its first `maxCodePoints - 1` code points and `…`. Reads at most `maxCodePoints + 1` code points, so
+ * a 1 MB message costs as much as a short one; never splits a surrogate pair.
+ */
+export function previewOf(text: string, maxCodePoints: number): string {
+  const max = Math.max(1, Math.floor(maxCodePoints));
+  if (text.length <= max) return text; // at most `max` UTF-16 units: at most `max` code points
+  let count = 0;
+  let cut = 0; // UTF-16 end of the first `max - 1` code points
+  let index = 0;
+  for (const codePoint of text) {
+    count += 1;
+    if (count > max) return `${text.slice(0, cut)}…`;
+    index += codePoint.length;
+    if (count === max - 1) cut = index;
+  }
+  return text;
 }

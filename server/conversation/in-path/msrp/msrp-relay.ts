@@ -312,7 +312,14 @@ export class MsrpRelay extends TypedEmitter<MsrpRelayEvents> {
     for (const dir of Object.values(this.directions)) {
       for (const source of dir.paused) this.readControl?.resumeReading(source, dir.token);
       dir.paused.clear();
-      for (const rec of [...dir.pending]) this.release(dir, rec);
+      for (const rec of [...dir.pending]) {
+        // Never lose a message silently (RFC 4975 §7.1.2): what was not acknowledged when the session ends gets a
+        // failure REPORT on the sender's leg while that leg is still up, so the sender can tell its user.
+        if (rec.state !== 'acknowledged' && rec.state !== 'aborted' && rec.state !== 'refused') {
+          this.reportFailure(rec, 481, 'Session ended before delivery');
+        }
+        this.release(dir, rec);
+      }
       dir.incoming.clear();
     }
     for (const [session, off] of [...this.unsubscribe]) {

@@ -4,7 +4,7 @@
  * follows registrations, un-registrations and broken connections; after a reconnect the device registers
  * and subscribes again. (A killed device process: device-process.test.ts.)
  */
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { DeviceInfo } from '../electron/api/payloads';
 import { otherCpmDevices } from '../electron/device/device-list';
 import { useLabWithAgents, type LabAgent } from './helpers/lab-agent';

@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseMessageText } from '../server/sip/message/parse';
 import { elementLabels } from '../server/lab/lab-network';
-import { useLabWithDevices, waitFor, type LabDevice } from './helpers/lab-device';
+import { useLabWithDevices, waitFor } from './helpers/lab-device';
 
 const suite = useLabWithDevices();
 const { device, devices } = suite;

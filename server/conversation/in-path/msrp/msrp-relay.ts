@@ -480,7 +480,20 @@ export class MsrpRelay extends TypedEmitter<MsrpRelayEvents> {
   private onReport(side: RelaySide, report: MsrpReport): void {
     const dir = this.directions[side];
     const rec = findLast(dir, report.messageId);
-    if (!rec || rec.source.state !== MsrpSessionState.Active) return;
+    if (!rec) {
+      // Already settled here (the next hop's 200 is hop by hop): a failure REPORT from further on must still reach
+      // the sender, over the current leg of the other side (RFC 4975 §7.1.2, the REPORT follows the message back).
+      const back = this.legs[other(side)];
+      if (report.status.code >= 300 && back && back.state === MsrpSessionState.Active) {
+        try {
+          back.sendReport(report.messageId, report.status, report.byteRange ?? { start: 1, end: undefined, total: undefined });
+        } catch {
+          // nobody to tell
+        }
+      }
+      return;
+    }
+    if (rec.source.state !== MsrpSessionState.Active) return;
     try {
       rec.source.sendReport(report.messageId, report.status, report.byteRange ?? { start: 1, end: rec.bytes, total: rec.bytes });
     } catch {

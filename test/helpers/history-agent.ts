@@ -9,7 +9,7 @@ import type { ChatMessage, MessagePage } from '../../electron/api/payloads';
 import { DeviceAgent } from '../../electron/device/device-agent';
 import { DeviceHistory, type DeviceHistoryOptions } from '../../electron/device/history/device-history';
 import { StoreClient } from '../../electron/device/history/store-client';
-import { recordEvents } from '../../electron/device/testing/event-recorder';
+import { startRecordedAgent } from '../../electron/device/testing/event-recorder';
 import type { StoredMessage } from '../../protocol/store/store-types';
 import type { ConversationListResponse } from '../../protocol/store/store-wire';
 import type { LabDescription, LabNetwork } from '../../server/lab/lab-network';
@@ -94,23 +94,13 @@ export async function startHistoryAgent(lab: LabNetwork, user: string, name: str
     ...(options.sessionKeepAliveMs !== undefined ? { sessionKeepAliveMs: options.sessionKeepAliveMs } : {}),
     account: { uri: user, password, wsUrl: d.ws, transferServiceUri: d.transferService },
   });
-  const close = async (): Promise<void> => {
-    await agent.close();
-    await history.close(); // idempotent; here for an agent that never signed in
-  };
-  const log = recordEvents(agent, name);
-  try {
-    await agent.start();
-    await log.until('registrationState', (s) => s.state === 'registered');
-  } catch (error) {
-    await close().catch(() => undefined);
-    throw error;
-  }
+  // history.close() is idempotent; it is here for an agent that never signed in
+  const started = await startRecordedAgent(agent, { user, name, dataDir: options.dataDir }, () => history.close());
   if (startupSync === undefined) {
-    await close();
+    await started.close();
     throw new Error(`${name}: the agent signed in without starting its history`);
   }
-  return { ...log, agent, user, name, dataDir: options.dataDir, close, history, deposits, startupSync };
+  return { ...started, history, deposits, startupSync };
 }
 
 /** Every page `getMessages` serves for a conversation, newest first, walking `before` from the newest. */

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll } from 'vitest';
 import { DeviceAgent } from '../../electron/device/device-agent';
-import { recordEvents, type RecordedAgent } from '../../electron/device/testing/event-recorder';
+import { startRecordedAgent, type RecordedAgent } from '../../electron/device/testing/event-recorder';
 import { LabNetwork, type LabOptions } from '../../server/lab/lab-network';
 
 /** A running agent and what it raised. */
@@ -46,20 +46,9 @@ export async function startLabAgent(lab: LabNetwork, user: string, name: string,
       ...(options.secure ? { trustedCertificatePem: lab.description.certificate } : {}),
     },
   });
-  const log = recordEvents(agent, name);
-  await agent.start();
-  await log.until('registrationState', (s) => s.state === 'registered');
-  return {
-    ...log,
-    agent,
-    user,
-    name,
-    dataDir,
-    close: async () => {
-      await agent.close();
-      if (ownDir) await rm(dataDir, { recursive: true, force: true });
-    },
-  };
+  return startRecordedAgent(agent, { user, name, dataDir }, async () => {
+    if (ownDir) await rm(dataDir, { recursive: true, force: true });
+  });
 }
 
 /** A test file's lab network and the agents started on it. */

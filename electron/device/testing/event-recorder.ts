@@ -46,3 +46,28 @@ export function recordEvents(agent: Pick<DeviceAgent, 'on'>, name: string): Even
     waitUntil(`${name}: ${type}`, () => of(type).find(match), timeoutMs);
   return { events, of, until };
 }
+
+/**
+ * Record `agent`'s events, start it and wait until it is registered. `cleanUp` runs after the agent closes
+ * (removing its data folder, closing its history…): from the returned `close`, or at once when the start
+ * fails, before the error is passed on.
+ */
+export async function startRecordedAgent(
+  agent: DeviceAgent,
+  who: { user: string; name: string; dataDir: string },
+  cleanUp: () => Promise<void> = async () => undefined,
+): Promise<RecordedAgent> {
+  const log = recordEvents(agent, who.name);
+  const close = async (): Promise<void> => {
+    await agent.close();
+    await cleanUp();
+  };
+  try {
+    await agent.start();
+    await log.until('registrationState', (s) => s.state === 'registered');
+  } catch (error) {
+    await close().catch(() => undefined);
+    throw error;
+  }
+  return { ...log, ...who, agent, close };
+}

@@ -14,7 +14,7 @@ import { DeviceApiError } from '../../api/device-api';
 import type { ChatMessage } from '../../api/payloads';
 import { DeviceAgent, sqliteHistory } from '../device-agent';
 import type { WsSocketTrace } from '../sip/ws-socket';
-import { recordEvents, type RecordedAgent } from './event-recorder';
+import { startRecordedAgent, type RecordedAgent } from './event-recorder';
 import { labAccount, type LabDescriptionLike } from './lab-accounts';
 
 export { waitUntil } from './wait-until';
@@ -49,26 +49,7 @@ export async function startParty(lab: LabLike, user: string, name: string, optio
     ...(options.joinPromptMs !== undefined ? { joinPromptMs: options.joinPromptMs } : {}),
     ...(options.traced === false ? {} : { sipTrace: lab.trace.device(name) }),
   });
-  const log = recordEvents(agent, name);
-  try {
-    await agent.start();
-    await log.until('registrationState', (s) => s.state === 'registered');
-  } catch (error) {
-    await agent.close();
-    await rm(dataDir, { recursive: true, force: true });
-    throw error;
-  }
-  return {
-    ...log,
-    agent,
-    user,
-    name,
-    dataDir,
-    close: async () => {
-      await agent.close();
-      await rm(dataDir, { recursive: true, force: true });
-    },
-  };
+  return startRecordedAgent(agent, { user, name, dataDir }, () => rm(dataDir, { recursive: true, force: true }));
 }
 
 /** Every message of a conversation on a device, oldest first (the thread as the UI shows it). */

@@ -1,5 +1,6 @@
 import { describe, expect, it, vi, type Mock } from 'vitest';
 import { createCommandDispatcher, createDeviceApiClient, createEventSender, type DeviceApiTransport } from './bridge';
+import { createInProcessTransport } from './in-process-transport';
 import { COMMAND_CHANNELS, EVENT_CHANNELS, SHELL_COMMAND_CHANNELS, commandForChannel, eventForChannel, shellCommandForChannel } from './channels';
 import {
   DEVICE_COMMAND_NAMES,
@@ -31,20 +32,11 @@ function fakeAgent(): FakeAgent {
 /** Client and dispatcher wired back to back through an in-memory transport, as preload + ipcMain would be. */
 function loopback(agent: DeviceCommands, shell: Partial<ShellCommands> = {}) {
   const dispatch = createCommandDispatcher(agent, shell);
-  const listeners = new Map<string, Set<(payload: unknown) => void>>();
+  const inner = createInProcessTransport(dispatch);
   const invoke = vi.fn((channel: string, args: unknown[]) => dispatch(channel, args));
-  const transport: DeviceApiTransport = {
-    invoke,
-    subscribe(channel, listener) {
-      const set = listeners.get(channel) ?? new Set();
-      set.add(listener);
-      listeners.set(channel, set);
-      return () => set.delete(listener);
-    },
-  };
-  const send = createEventSender((channel, payload) => listeners.get(channel)?.forEach((l) => l(payload)));
-  const raw = (channel: string, payload: unknown) => listeners.get(channel)?.forEach((l) => l(payload));
-  return { transport, invoke, send, raw };
+  const transport: DeviceApiTransport = { invoke, subscribe: inner.subscribe };
+  const send = createEventSender(inner.publish);
+  return { transport, invoke, send, raw: inner.publish };
 }
 
 describe('channels', () => {

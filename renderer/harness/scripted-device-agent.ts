@@ -5,6 +5,7 @@
  * (createCommandDispatcher ↔ createDeviceApiClient), so arguments and events are validated as in the app.
  */
 import { createCommandDispatcher, createDeviceApiClient, createEventSender, type DeviceEventSender } from '../../electron/api/bridge';
+import { createInProcessTransport, type InProcessTransport } from '../../electron/api/in-process-transport';
 import type { DeviceApi, DeviceCommands, ShellCommands } from '../../electron/api/device-api';
 import type { AccountInfo, ChatMessage, ConversationSummary, DeviceInfo, MessagePage } from '../../electron/api/payloads';
 
@@ -71,11 +72,9 @@ export function createScriptedDevice(seed: HarnessSeed): ScriptedDevice {
   if (bulk && seed.bulkConversationId) messages.set(seed.bulkConversationId, bulk);
   let nextId = 1;
 
-  const listeners = new Map<string, Set<(payload: unknown) => void>>();
-  const send = (channel: string, payload: unknown): void => {
-    for (const listener of [...(listeners.get(channel) ?? [])]) listener(payload);
-  };
-  const emit = createEventSender(send);
+  // created below, once the agent it dispatches to exists; events are only emitted after that
+  let transport: InProcessTransport | undefined;
+  const emit = createEventSender((channel, payload) => transport?.publish(channel, payload));
 
   const record = (name: string, args: unknown[]): void => {
     calls.push({ name, args });
@@ -153,16 +152,8 @@ export function createScriptedDevice(seed: HarnessSeed): ScriptedDevice {
     },
   };
 
-  const dispatch = createCommandDispatcher(agent, shell);
-  const client = createDeviceApiClient({
-    invoke: (channel, args) => dispatch(channel, args),
-    subscribe: (channel, listener) => {
-      const set = listeners.get(channel) ?? new Set();
-      set.add(listener);
-      listeners.set(channel, set);
-      return () => set.delete(listener);
-    },
-  });
+  transport = createInProcessTransport(createCommandDispatcher(agent, shell));
+  const client = createDeviceApiClient(transport);
   const { tryLocally: _shellCommand, ...olderPreload } = client;
   const api: ScriptedDevice['api'] = seed.withTryLocally ? client : olderPreload;
 

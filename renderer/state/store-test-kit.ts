@@ -4,6 +4,7 @@
  * test raises itself and a clock it moves by hand. Nothing here ships: only tests import it.
  */
 import { createCommandDispatcher, createDeviceApiClient, createEventSender, type DeviceEventSender } from '../../electron/api/bridge';
+import { createInProcessTransport } from '../../electron/api/in-process-transport';
 import { DEVICE_COMMAND_NAMES, type DeviceCommandName, type DeviceCommands, type ShellCommands } from '../../electron/api/device-api';
 import { type AppStore, connectDeviceEvents, createAppStore } from './app-store';
 
@@ -35,18 +36,9 @@ export interface StoreOverBridge {
 
 /** A store whose DeviceApi calls reach `agent` through the real client and dispatcher, and whose events the test raises. */
 export function storeOverBridge(agent: DeviceCommands, options: StoreOverBridgeOptions = {}): StoreOverBridge {
-  const dispatch = createCommandDispatcher(agent, options.shell ?? {});
-  const listeners = new Map<string, Set<(payload: unknown) => void>>();
-  const api = createDeviceApiClient({
-    invoke: (channel, args) => dispatch(channel, args),
-    subscribe: (channel, listener) => {
-      const set = listeners.get(channel) ?? new Set();
-      set.add(listener);
-      listeners.set(channel, set);
-      return () => set.delete(listener);
-    },
-  });
-  const emit = createEventSender((channel, payload) => listeners.get(channel)?.forEach((listener) => listener(payload)));
+  const transport = createInProcessTransport(createCommandDispatcher(agent, options.shell ?? {}));
+  const api = createDeviceApiClient(transport);
+  const emit = createEventSender(transport.publish);
   let clock = options.clockStart ?? 1_000;
   const store = createAppStore(api, () => clock);
   connectDeviceEvents(api, store);

@@ -6,10 +6,10 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll } from 'vitest';
 import { DeviceAgent } from '../../electron/device/device-agent';
 import { startRecordedAgent, type RecordedAgent } from '../../electron/device/testing/event-recorder';
-import { LabNetwork, type LabOptions } from '../../server/lab/lab-network';
+import type { LabNetwork } from '../../server/lab/lab-network';
+import { useLab, type LabHandle, type UseLabOptions } from './use-lab';
 
 /** A running agent and what it raised. */
 export type LabAgent = RecordedAgent;
@@ -52,9 +52,7 @@ export async function startLabAgent(lab: LabNetwork, user: string, name: string,
 }
 
 /** A test file's lab network and the agents started on it. */
-export interface LabWithAgents {
-  /** The running lab (inside tests and hooks that run after this file's `beforeAll`). */
-  readonly lab: LabNetwork;
+export interface LabWithAgents extends LabHandle {
   /** Every agent started through `agent`, in the order they were started. */
   readonly agents: readonly LabAgent[];
   /** Start an agent on the lab (`startLabAgent`); `afterAll` closes it before the lab. */
@@ -65,32 +63,18 @@ export interface LabWithAgents {
  * Start a lab network in this file's `beforeAll` (its SIP trace enabled when `trace` is set), and in its
  * `afterAll` close every agent started through the returned `agent`, then the lab.
  */
-export function useLabWithAgents(options: LabOptions & { trace?: boolean } = {}): LabWithAgents {
-  const { trace, ...labOptions } = options;
-  let lab: LabNetwork | undefined;
+export function useLabWithAgents(options: UseLabOptions = {}): LabWithAgents {
   const agents: LabAgent[] = [];
-  const running = (): LabNetwork => {
-    if (!lab) throw new Error('lab: not started (use it inside a test or a later hook)');
-    return lab;
-  };
-
-  beforeAll(async () => {
-    lab = await LabNetwork.start(labOptions);
-    if (trace) lab.trace.enable();
-  });
-
-  afterAll(async () => {
+  const handle = useLab(options, async () => {
     await Promise.all(agents.map((a) => a.close()));
-    await lab?.close();
   });
-
   return {
     get lab() {
-      return running();
+      return handle.lab;
     },
     agents,
     async agent(user, name, agentOptions = {}) {
-      const a = await startLabAgent(running(), user, name, agentOptions);
+      const a = await startLabAgent(handle.lab, user, name, agentOptions);
       agents.push(a);
       return a;
     },

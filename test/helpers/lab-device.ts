@@ -4,10 +4,10 @@
  * lab and stops every device started on it.
  */
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll } from 'vitest';
 import { CpmUserAgent } from '../../electron/device/sip/cpm-user-agent';
 import { WsSocket } from '../../electron/device/sip/ws-socket';
-import { LabNetwork, type LabOptions } from '../../server/lab/lab-network';
+import type { LabNetwork } from '../../server/lab/lab-network';
+import { useLab, type LabHandle, type UseLabOptions } from './use-lab';
 
 /** A test device. */
 export interface LabDevice {
@@ -64,9 +64,7 @@ export function startLabDevice(options: LabDeviceOptions): LabDevice {
 }
 
 /** A test file's lab network and the devices started on it. */
-export interface LabWithDevices {
-  /** The running lab (inside tests and hooks that run after this file's `beforeAll`). */
-  readonly lab: LabNetwork;
+export interface LabWithDevices extends LabHandle {
   /** Every device started through `device`, in the order they were started. */
   readonly devices: readonly LabDevice[];
   /** Start a device on the lab (`startLabDevice`); `afterAll` stops it before closing the lab. */
@@ -77,31 +75,19 @@ export interface LabWithDevices {
  * Start a lab network in this file's `beforeAll`, and in its `afterAll` stop every device started through
  * the returned `device`, give their un-REGISTERs 100 ms, and close the lab.
  */
-export function useLabWithDevices(options: LabOptions = {}): LabWithDevices {
-  let lab: LabNetwork | undefined;
+export function useLabWithDevices(options: UseLabOptions = {}): LabWithDevices {
   const devices: LabDevice[] = [];
-  const running = (): LabNetwork => {
-    if (!lab) throw new Error('lab: not started (use it inside a test or a later hook)');
-    return lab;
-  };
-
-  beforeAll(async () => {
-    lab = await LabNetwork.start(options);
-  });
-
-  afterAll(async () => {
+  const handle = useLab(options, async () => {
     for (const d of devices) d.stop();
     await new Promise((r) => setTimeout(r, 100));
-    await lab?.close();
   });
-
   return {
     get lab() {
-      return running();
+      return handle.lab;
     },
     devices,
     device(user, name, deviceOptions = {}) {
-      const d = startLabDevice({ lab: running(), user, device: name, ...deviceOptions });
+      const d = startLabDevice({ lab: handle.lab, user, device: name, ...deviceOptions });
       devices.push(d);
       return d;
     },

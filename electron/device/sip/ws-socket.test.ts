@@ -73,6 +73,17 @@ function track(socket: WsSocket) {
   return { states, data, disconnects, errors, connected: connectedP, disconnected: disconnectedP };
 }
 
+/** A socket connected to a fresh server (tracked), with the server's end of the connection. */
+async function connectedSocket() {
+  const server = await startServer();
+  const socket = new WsSocket({ url: server.url });
+  const t = track(socket);
+  socket.connect();
+  const peer = await server.nextConnection();
+  await t.connected;
+  return { server, socket, t, peer };
+}
+
 const until = async (predicate: () => boolean): Promise<void> => {
   while (!predicate()) await new Promise((r) => setTimeout(r, 5));
 };
@@ -103,12 +114,7 @@ describe('WsSocket', () => {
   });
 
   it('reports an abrupt close by the peer as an error disconnect, so that JsSIP recovers', async () => {
-    const server = await startServer();
-    const socket = new WsSocket({ url: server.url });
-    const t = track(socket);
-    socket.connect();
-    const peer = await server.nextConnection();
-    await t.connected;
+    const { socket, t, peer } = await connectedSocket();
     peer.terminate();
     await t.disconnected;
     expect(t.disconnects).toEqual([{ error: true, code: 1006 }]);
@@ -117,12 +123,7 @@ describe('WsSocket', () => {
   });
 
   it('reports a clean close by the peer (1000) as a non-error disconnect', async () => {
-    const server = await startServer();
-    const socket = new WsSocket({ url: server.url });
-    const t = track(socket);
-    socket.connect();
-    const peer = await server.nextConnection();
-    await t.connected;
+    const { t, peer } = await connectedSocket();
     peer.close(1000, 'bye');
     await t.disconnected;
     expect(t.disconnects).toEqual([{ error: false, code: 1000 }]);
@@ -152,12 +153,7 @@ describe('WsSocket', () => {
   });
 
   it('closes cleanly on disconnect() without calling ondisconnect, and can connect again', async () => {
-    const server = await startServer();
-    const socket = new WsSocket({ url: server.url });
-    const t = track(socket);
-    socket.connect();
-    const peer = await server.nextConnection();
-    await t.connected;
+    const { server, socket, t, peer } = await connectedSocket();
     const closeCode = new Promise<number>((resolve) => peer.once('close', (code) => resolve(code)));
     socket.disconnect();
     expect(socket.state).toBe(WsSocketState.Closing);

@@ -308,14 +308,7 @@ describe.each(['proxy', 'in-path'] as const)('a move that fails mid-way, both Co
     await s.laptop.until('sessionState', (x) => x.conversationId === s.conversationId && x.state === 'ended', 15_000);
     // The user accepts the prompt after the chat ended: there is nothing to join.
     await s.desktop.agent.acceptJoin(prompt.joinId).catch(() => undefined);
-    const outcome = await s.laptop.until('transferProgress', (p) => p.transferId === transferId && FINAL.includes(p.phase), 15_000);
-    expect(outcome.phase).not.toBe('completed');
-    expect(s.desktop.of('transferProgress').filter((p) => p.phase === 'replaced')).toEqual([]);
-    expect((await s.desktop.agent.listConversations()).filter((c) => c.id === s.conversationId && c.activeSessionId !== null)).toEqual([]);
-    expect(load.sent.length).toBeGreaterThanOrEqual(5);
-    // Every message bob sent before the BYE reached Laptop, once and in order, unless bob was told it failed.
-    expect(await reportOn(s.laptop, s.conversationId, notFailed(s.bob, load.sent))).toMatchObject({ lost: 0, duplicated: 0, outOfOrder: 0 });
-    await waitUntil('no transfer left at CS A', () => running.domain('a.example').conversation.transfers.activeCount() === 0);
+    await expectFailedMoveKeptEverything(running, s, transferId, load);
   });
 
   it('the source ends the chat mid-move (BYE before the release): the move fails and Laptop has every message bob sent', async () => {
@@ -334,13 +327,25 @@ describe.each(['proxy', 'in-path'] as const)('a move that fails mid-way, both Co
     await s.laptop.agent.endSession(laptopSession);
     await s.bob.until('sessionState', (x) => x.conversationId === s.conversationId && x.state === 'ended', 15_000);
     await s.desktop.agent.acceptJoin(prompt.joinId).catch(() => undefined);
-    const outcome = await s.laptop.until('transferProgress', (p) => p.transferId === transferId && FINAL.includes(p.phase), 15_000);
-    expect(outcome.phase).not.toBe('completed');
-    expect(s.desktop.of('transferProgress').filter((p) => p.phase === 'replaced')).toEqual([]);
-    expect((await s.desktop.agent.listConversations()).filter((c) => c.id === s.conversationId && c.activeSessionId !== null)).toEqual([]);
-    expect(load.sent.length).toBeGreaterThanOrEqual(5);
-    // Every message bob sent before the BYE reached Laptop, once and in order, unless bob was told it failed.
-    expect(await reportOn(s.laptop, s.conversationId, notFailed(s.bob, load.sent))).toMatchObject({ lost: 0, duplicated: 0, outOfOrder: 0 });
-    await waitUntil('no transfer left at CS A', () => running.domain('a.example').conversation.transfers.activeCount() === 0);
+    await expectFailedMoveKeptEverything(running, s, transferId, load);
   });
 });
+
+/**
+ * After a chat ended mid-move: the move did not complete, Desktop neither joined nor holds a session, and every
+ * message bob sent before the BYE reached Laptop, once and in order, unless bob was told it failed.
+ */
+async function expectFailedMoveKeptEverything(
+  running: Awaited<ReturnType<typeof startLab>>,
+  s: Awaited<ReturnType<typeof setUpChat>>,
+  transferId: string,
+  load: BobSender,
+): Promise<void> {
+  const outcome = await s.laptop.until('transferProgress', (p) => p.transferId === transferId && FINAL.includes(p.phase), 15_000);
+  expect(outcome.phase).not.toBe('completed');
+  expect(s.desktop.of('transferProgress').filter((p) => p.phase === 'replaced')).toEqual([]);
+  expect((await s.desktop.agent.listConversations()).filter((c) => c.id === s.conversationId && c.activeSessionId !== null)).toEqual([]);
+  expect(load.sent.length).toBeGreaterThanOrEqual(5);
+  expect(await reportOn(s.laptop, s.conversationId, notFailed(s.bob, load.sent))).toMatchObject({ lost: 0, duplicated: 0, outOfOrder: 0 });
+  await waitUntil('no transfer left at CS A', () => running.domain('a.example').conversation.transfers.activeCount() === 0);
+}

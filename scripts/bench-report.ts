@@ -529,13 +529,21 @@ const renderer: AreaSpec = {
       },
     },
     {
+      measure: 'scrolling the history at 60 Hz: frames that missed a vsync',
+      source: 'renderer',
+      read: (json) => {
+        const value = rendererMedian(json, 'scroll at 60 Hz: missed frames');
+        return value === undefined ? undefined : { text: grouped(Math.round(value)) };
+      },
+    },
+    {
       measure: 'scrolling the history: long tasks (≥ 50 ms)',
       source: 'renderer',
       target: { text: 'none', holds: (v) => v === 0 },
       read: (json) => {
-        const count = rendererMedian(json, 'scroll: long tasks');
+        const count = rendererMedian(json, 'scroll at 60 Hz: long tasks');
         if (count === undefined) return undefined;
-        const longest = rendererMedian(json, 'scroll: longest main-thread task');
+        const longest = rendererMedian(json, 'scroll at 60 Hz: longest main-thread task');
         return { text: `${grouped(Math.round(count))}${longest === undefined ? '' : ` (longest task ${ms(longest)})`}`, value: count };
       },
     },

@@ -57,12 +57,13 @@ export interface ChromiumSession {
 /**
  * Launch Chromium. Playwright gives each launch a fresh temporary profile (user data dir) and removes it
  * when the browser closes. The browser runs as a server so that its process can be killed if closing hangs.
+ * `extraArgs` are added after CHROMIUM_ARGS (the renderer benchmark's unpaced frames, for one).
  */
-export async function launchChromium(): Promise<ChromiumSession> {
+export async function launchChromium(extraArgs: readonly string[] = []): Promise<ChromiumSession> {
   const server: BrowserServer = await chromium.launchServer({
     executablePath: CHROMIUM_EXECUTABLE,
     headless: true,
-    args: [...CHROMIUM_ARGS],
+    args: [...CHROMIUM_ARGS, ...extraArgs],
   });
   let browser: Browser;
   try {

@@ -15,6 +15,7 @@ const LOAD = [
   'scripts/start-fallback.test.ts',
   'test/transfer-failures.test.ts',
   'test/transfer-delay.test.ts',
+  'test/transfer-wire.test.ts',
 ];
 
 const common = {

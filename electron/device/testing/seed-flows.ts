@@ -1,7 +1,8 @@
 /**
  * The seed's two flows as PROFILE.md's table maps them onto SIP, hop by hop: flow 1 (Conversation Server A in
- * the media path) and flow 2 (neither Conversation Server in the media path), and a matcher that finds each
- * numbered step in a lab trace (`lab.trace.hops()`).
+ * the media path) and flow 2 (CS A not in the media path; it ends at CS B when CS B is, else at B-D1), the flow
+ * a pair of modes follows (`flowOfModes`), and a matcher that finds each numbered step in a lab trace
+ * (`lab.trace.hops()`) and any hop the flow does not have.
  *
  * Steps that happen in parallel in the network (CS A's NOTIFY 100 to the source and its Join REFER to the
  * target) are not ordered against each other: each causal chain is checked in order, and each chain must
@@ -16,6 +17,8 @@ export interface TraceHopLike {
   readonly method: string;
   readonly status?: number;
   readonly callId?: string;
+  /** The CSeq as written (`1 INVITE`), when known: tells a retransmission from a new request. */
+  readonly cseq?: string;
   readonly summary: string;
   readonly timestampNs: bigint;
 }
@@ -139,22 +142,58 @@ export const FLOW2_CHAINS: readonly ChainSpec[] = [
   },
 ];
 
-/** One step found in the trace. */
-export interface MatchedStep {
+/**
+ * Flow 2 when Conversation Server B is in the media path (CS A proxying): T's far side is CS B, which answers
+ * INVITE J and A-D1's BYE itself and leaves B-D1's leg untouched (PROFILE.md: "If the far side is CS B
+ * in-path…"), so the hops between CS B and B-D1 (the seed's steps 15–18 and 37–40) do not happen. Every other
+ * hop keeps its number in the seed's flow 2.
+ */
+export const FLOW2_FAR_CS_B_CHAINS: readonly ChainSpec[] = FLOW2_CHAINS.map((chain) => ({
+  ...chain,
+  steps: chain.steps.filter((step) => !['15', '16', '17', '18', '37', '38', '39', '40'].includes(step.label)),
+}));
+
+/** A Conversation Server's mode (structural: `ConversationMode` of server/conversation). */
+export type ServerMode = 'in-path' | 'proxy';
+
+/** Which flow of PROFILE.md's table a pair of modes follows, and which element is T's far side. */
+export interface FlowOfModes {
+  /** `flow 1` when CS A is in-path, `flow 2` otherwise. */
+  name: 'flow 1' | 'flow 2';
+  chains: readonly ChainSpec[];
+  /** The element that terminates T opposite A-D1 (PROFILE.md "The transfer, step by step"). */
+  far: 'csA' | 'csB' | 'far';
+}
+
+/** The flow the move follows with CS A in `modeA` and CS B in `modeB`. */
+export function flowOfModes(modeA: ServerMode, modeB: ServerMode): FlowOfModes {
+  if (modeA === 'in-path') return { name: 'flow 1', chains: FLOW1_CHAINS, far: 'csA' };
+  if (modeB === 'in-path') return { name: 'flow 2', chains: FLOW2_FAR_CS_B_CHAINS, far: 'csB' };
+  return { name: 'flow 2', chains: FLOW2_CHAINS, far: 'far' };
+}
+
+/** One step found in the trace (`H`: the hop type given, such as the lab's `SipTraceHop`). */
+export interface MatchedStep<H extends TraceHopLike = TraceHopLike> {
   label: string;
   chain: string;
   /** Index of the hop in the list given. */
   index: number;
-  hop: TraceHopLike;
+  hop: H;
 }
 
 /** The result of matching the trace against a flow. */
-export interface FlowMatch {
-  steps: MatchedStep[];
+export interface FlowMatch<H extends TraceHopLike = TraceHopLike> {
+  steps: MatchedStep<H>[];
   /** What is missing or out of order; empty when the trace follows the table. */
   problems: string[];
   /** The Call-IDs the steps were matched on. */
   callIds: Partial<Record<Dialogs, string>>;
+  /**
+   * Requests (but ACK) and final responses on those Call-IDs that no step matched: a hop the flow does not
+   * have (empty when the trace is exactly the flow, give or take provisional responses, ACKs and
+   * retransmissions of a matched hop, such as a 2xx to INVITE resent until its ACK, RFC 3261 §13.3.1.4).
+   */
+  extra: H[];
 }
 
 /**
@@ -162,7 +201,7 @@ export interface FlowMatch {
  * are recognised by their first message: the source's REFER (transfer), CS A's REFER (Join), the target's
  * INVITE (J) and the source's BYE (T).
  */
-export function matchFlow(hops: readonly TraceHopLike[], names: FlowElements, chains: readonly ChainSpec[] = FLOW2_CHAINS): FlowMatch {
+export function matchFlow<H extends TraceHopLike>(hops: readonly H[], names: FlowElements, chains: readonly ChainSpec[] = FLOW2_CHAINS): FlowMatch<H> {
   const first = (pred: (h: TraceHopLike) => boolean): string | undefined => hops.find(pred)?.callId;
   const isRequest = (h: TraceHopLike, method: string): boolean => h.method === method && h.status === undefined;
   const callIds: Partial<Record<Dialogs, string>> = {
@@ -172,7 +211,7 @@ export function matchFlow(hops: readonly TraceHopLike[], names: FlowElements, ch
     t: first((h) => isRequest(h, 'BYE') && h.from === names.source),
   };
   const problems: string[] = [];
-  const steps: MatchedStep[] = [];
+  const steps: MatchedStep<H>[] = [];
   const byLabel = new Map<string, number>();
   for (const chain of chains) {
     let cursor = -1;
@@ -205,7 +244,15 @@ export function matchFlow(hops: readonly TraceHopLike[], names: FlowElements, ch
       steps.push({ label: spec.label, chain: chain.name, index, hop: hops[index]! });
     }
   }
-  return { steps, problems, callIds };
+  const matched = new Set(steps.map((m) => m.index));
+  const ours = new Set(Object.values(callIds));
+  const key = (h: TraceHopLike): string => [h.from, h.to, h.method, h.status ?? '', h.callId ?? '', h.cseq ?? ''].join('\u0000');
+  const resent = new Set(steps.map((m) => key(m.hop)));
+  const extra = hops.filter(
+    (h, i) =>
+      !matched.has(i) && h.callId !== undefined && ours.has(h.callId) && (h.status === undefined ? h.method !== 'ACK' : h.status >= 200) && !resent.has(key(h)),
+  );
+  return { steps, problems, callIds, extra };
 }
 
 /**

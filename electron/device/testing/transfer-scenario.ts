@@ -1,8 +1,9 @@
 /**
  * The move scenario shared by the system tests (`test/transfer-*.test.ts`), the demo (`scripts/demo.ts`) and
  * the bench (`bench/transfer.bench.ts`): DeviceAgents on a lab network with SQLite history and the Message
- * Store, a chat under load (bob every 10 ms, alice every 25 ms on whichever device holds the conversation),
- * and the accounting of what arrived where: lost, duplicated, out of order, delivery delays.
+ * Store, a chat under load (bob every 10 ms, alice every 25 ms on whichever device holds the conversation,
+ * by default), moves back and forth between Laptop and Desktop (`moveBackAndForth`), and the accounting of
+ * what arrived where: lost, duplicated, out of order, delivery delays, messages sent during each move.
  *
  * Structural on the lab (`LabLike`): it never imports `server/`.
  */
@@ -11,13 +12,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { DeviceApiError } from '../../api/device-api';
-import type { ChatMessage } from '../../api/payloads';
+import type { ChatMessage, TransferProgress } from '../../api/payloads';
 import { DeviceAgent, sqliteHistory } from '../device-agent';
 import type { WsSocketTrace } from '../sip/ws-socket';
 import { startRecordedAgent, type RecordedAgent } from './event-recorder';
 import { labAccount, type LabDescriptionLike } from './lab-accounts';
+import { waitUntil } from './wait-until';
 
-export { waitUntil } from './wait-until';
+export { waitUntil };
 
 /** What the scenario needs of a running lab. */
 export interface LabLike {
@@ -260,4 +262,136 @@ export function interruptionMs(sent: readonly SentMessage[], arrived: ReadonlyMa
   }
   if (during.length === 0) return 0;
   return Math.max(0, Math.max(...during) - median(outside));
+}
+
+/** The phases that end a move on its source. */
+const FINAL_PHASES: readonly TransferProgress['phase'][] = ['completed', 'declined', 'timed-out', 'failed'];
+
+/** One move of a back-and-forth run: from the source's REFER to its release (monotonic ms, `performance.now()`). */
+export interface MoveWindow {
+  /** 1 for the first move. */
+  move: number;
+  from: string;
+  to: string;
+  /** Just before the source was asked to move (its REFER follows at once). */
+  referAt: number;
+  /**
+   * When the source raised `completed`: it has the final NOTIFY and sends its BYE right after, so a message
+   * counted inside the window was sent before the BYE (a lower bound of what the move overlapped).
+   */
+  releasedAt: number;
+}
+
+/** A move of a back-and-forth run that did not complete, and why. */
+export interface MoveFailure {
+  move: number;
+  from: string;
+  to: string;
+  /** The source's final progress of the move, when it had one. */
+  progress?: TransferProgress;
+  reason: string;
+}
+
+/** The result of `moveBackAndForth`. */
+export interface BackAndForthRun {
+  /** Every move that completed, in order. */
+  windows: MoveWindow[];
+  /** The device that holds the conversation at the end. */
+  holder: Party;
+  /** The move that did not complete (the run stops there). */
+  failure?: MoveFailure;
+}
+
+/** Options of `moveBackAndForth`. */
+export interface BackAndForthOptions {
+  /** Moves to make at most. */
+  maxMoves: number;
+  /** Stop starting moves once this much time has passed (ms; default: no limit). */
+  budgetMs?: number;
+  /** How long a move may take to end on its source (default 15 000 ms). */
+  moveTimeoutMs?: number;
+}
+
+/**
+ * Move the conversation back and forth between Laptop and Desktop (Laptop → Desktop first), each move
+ * started once the previous one is over on both devices (the target joined and carries the conversation).
+ * Whatever chat load runs meanwhile is not told about the moves. Stops at the first move that does not
+ * complete and says why, rather than throwing, so that the caller can report it with a trace excerpt.
+ */
+export async function moveBackAndForth(setup: ChatSetup, options: BackAndForthOptions): Promise<BackAndForthRun> {
+  const parties = [setup.laptop, setup.desktop] as const;
+  const windows: MoveWindow[] = [];
+  const began = performance.now();
+  const timeoutMs = options.moveTimeoutMs ?? 15_000;
+  let holder: Party = setup.laptop;
+  for (let i = 0; i < options.maxMoves; i++) {
+    if (options.budgetMs !== undefined && performance.now() - began >= options.budgetMs) break;
+    const from = parties[i % 2]!;
+    const to = parties[(i + 1) % 2]!;
+    const move = i + 1;
+    const fail = (reason: string, progress?: TransferProgress): BackAndForthRun => ({
+      windows,
+      holder,
+      failure: { move, from: from.name, to: to.name, reason, ...(progress ? { progress } : {}) },
+    });
+    const before = to.of('transferProgress').length;
+    const referAt = performance.now();
+    let transferId: string;
+    try {
+      transferId = await from.agent.moveConversation(setup.conversationId, instanceOf(to));
+    } catch (error) {
+      return fail(`the move was not started: ${(error as Error).message}`);
+    }
+    const ends = (p: TransferProgress): boolean => p.transferId === transferId && FINAL_PHASES.includes(p.phase);
+    try {
+      await from.until('transferProgress', ends, timeoutMs);
+    } catch {
+      return fail(`${from.name} saw no end of the move in ${timeoutMs} ms`, from.of('transferProgress').filter((p) => p.transferId === transferId).at(-1));
+    }
+    const end = from.events.find((e) => e.type === 'transferProgress' && ends(e.payload));
+    if (!end || end.type !== 'transferProgress' || end.payload.phase !== 'completed') {
+      const progress = end?.type === 'transferProgress' ? end.payload : undefined;
+      return fail(`the move ended ${progress?.phase ?? 'without a final event'}`, progress);
+    }
+    try {
+      await waitUntil(`move ${move}: ${to.name} joined`, () => to.of('transferProgress').slice(before).some((p) => p.phase === 'replaced'), timeoutMs);
+      await waitUntil(
+        `move ${move}: ${to.name} carries the conversation`,
+        async () => (await to.agent.listConversations()).some((c) => c.id === setup.conversationId && c.activeSessionId !== null),
+        timeoutMs,
+      );
+    } catch (error) {
+      return fail((error as Error).message, end.payload);
+    }
+    holder = to;
+    windows.push({ move, from: from.name, to: to.name, referAt, releasedAt: end.at });
+  }
+  return { windows, holder };
+}
+
+/** How many of `sender`'s messages were sent inside each move's window (REFER to release). */
+export function sentDuringMoves(windows: readonly MoveWindow[], sent: readonly SentMessage[], sender: SentMessage['sender'] = 'bob'): { move: number; count: number }[] {
+  const times = sent.filter((m) => m.sender === sender).map((m) => m.at);
+  return windows.map((w) => ({ move: w.move, count: times.filter((at) => at >= w.referAt && at <= w.releasedAt).length }));
+}
+
+/** What bob and the device holding the conversation have at the end of a run. */
+export interface SettledReports {
+  /** alice's messages (from either device) in bob's thread. */
+  atBob: DeliveryReport;
+  /** Everyone's messages in the holder's thread (with what reached the other device during a move). */
+  atHolder: DeliveryReport;
+}
+
+/**
+ * Once `load` has stopped: wait (up to `timeoutMs` each) until bob has every message alice sent and `holder`
+ * every message anyone sent, then report what each has. The reports say what is missing; nothing throws.
+ */
+export async function settledReports(setup: ChatSetup, load: ChatLoad, holder: Party, timeoutMs = 20_000): Promise<SettledReports> {
+  const alice = load.sent.filter((m) => m.sender === 'alice');
+  const atBob = async (): Promise<DeliveryReport> => deliveryReport(alice, await allMessages(setup.bob, setup.conversationId));
+  const atHolder = async (): Promise<DeliveryReport> => deliveryReport(load.sent, await allMessages(holder, setup.conversationId));
+  await waitUntil('bob has all of alice', async () => (await atBob()).lost === 0, timeoutMs).catch(() => undefined);
+  await waitUntil(`${holder.name} has the whole conversation`, async () => (await atHolder()).lost === 0, timeoutMs).catch(() => undefined);
+  return { atBob: await atBob(), atHolder: await atHolder() };
 }

@@ -14,7 +14,7 @@
 import { performance } from 'node:perf_hooks';
 import { isConversationMode, type ConversationMode } from '../server/conversation/conversation-mode';
 import { LabNetwork } from '../server/lab/lab-network';
-import { FLOW1_CHAINS, FLOW2_CHAINS, matchFlow, numberLadder, type FlowElements } from '../electron/device/testing/seed-flows';
+import { flowOfModes, matchFlow, numberLadder, type FlowElements } from '../electron/device/testing/seed-flows';
 import {
   allMessages,
   arrivals,
@@ -96,7 +96,7 @@ async function main(options: DemoOptions): Promise<void> {
     lab.trace.disable();
 
     const hops = lab.trace.hops().filter((h) => COLUMNS.includes(h.from) && COLUMNS.includes(h.to));
-    const match = matchFlow(hops, ELEMENTS, options.modeA === 'in-path' ? FLOW1_CHAINS : FLOW2_CHAINS);
+    const match = matchFlow(hops, ELEMENTS, flowOfModes(options.modeA, options.modeB).chains);
     say('');
     say(`the move, as the lab traced it (seed flow ${options.modeA === 'in-path' ? 1 : 2}; unnumbered rows: 100 Trying, 180 Ringing, ACK, relayed media legs):`);
     say(numberLadder(lab.trace.ladder({ elements: COLUMNS }), hops, match).trimEnd());

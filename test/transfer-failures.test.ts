@@ -8,15 +8,18 @@
  * - The target crashes after accepting the Join REFER and before its INVITE: the CLI runs with `/autoaccept off`
  *   and is killed on its `join` line (its 202 and NOTIFY 100 are out, its INVITE cannot be: nobody answered the
  *   prompt). With auto-accept on the INVITE leaves in the same tick as the 202, so that timing cannot be hit.
- * - The source crashes right after its REFER left (its `moving` line). Its process takes its MSRP connection with
- *   it, so T's far side (bob in proxy mode, CS A in-path) ends T at once, well before PROFILE.md's release
- *   time-outs (5 s in-path, 32 s otherwise), and usually before the target's INVITE names T: then the Join is
- *   refused and bob's next message opens a new session, which the target accepts. Either way the test proves:
- *   the target ends up holding the conversation; its thread has no duplicate and keeps bob's order; every
- *   message bob's device took and did not report failed is on the target, or in the Message Store (a device of
- *   alice's that signs in afterwards sees it), or reached the dead source's process (it printed it, or, in proxy
- *   mode, answered its MSRP 200) and may have died with it undeposited; in-path, everything is at least in the
- *   Message Store; after a join, what the store holds is on the target too.
+ * - The source crashes right after its REFER left (its `moving` line), with all four mode pairs. Its process takes
+ *   its MSRP connection with it. When T's far side is bob (both proxies) or CS B in-path, that side ends T at once,
+ *   well before PROFILE.md's release time-outs, and usually before the target's INVITE names T: the Join is
+ *   refused with 481 and bob's next message opens a new session, which the target accepts (and resyncs from the
+ *   Message Store). With CS A in-path (T's far side), CS A keeps T while the move is under way, holds what bob
+ *   sends for the target and replays it when the target joins; if the move failed it would end T and send a
+ *   failure REPORT for what it held. Either way the test proves: the target ends up holding the conversation;
+ *   its thread has no duplicate and keeps bob's order; with CS A in-path, every message bob's device took and
+ *   did not report failed is on the target and in the Message Store; with CS A proxying, such a message is on
+ *   the target, or in the Message Store (a device of alice's that signs in afterwards sees it), or reached the
+ *   dead source's process (it printed it, or acknowledged it: bob shows it `sent` and never `failed`) and may
+ *   have died with it undeposited; after a join, what the store holds is on the target too.
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -213,85 +216,6 @@ describe.each(['proxy', 'in-path'] as const)('a move that fails mid-way, both Co
     await waitUntil('no transfer left at CS A', () => running.domain('a.example').conversation.transfers.activeCount() === 0);
   });
 
-  // In-path the same scenario loses a message now and then (about one run in two): a message bob's device sent
-  // while Laptop died is acknowledged hop by hop by CS B, then dropped when CS A ends the session, and bob's device
-  // has no handler that turns the failure REPORT into "failed". Open bug, stated in the closing note; until it is
-  // fixed this scenario runs for proxy mode only rather than as a flaky test.
-  if (mode === 'proxy') it('the source crashes right after its REFER: the target ends up with the conversation, missing only what reached the dead source undeposited', async () => {
-    const running = await startLab(mode);
-    const [desktop, bob] = await Promise.all([party(running, 'sip:alice@a.example', 'Desktop'), party(running, 'sip:bob@b.example', 'Bob')]);
-    const laptop = await spawnDevice(running, 'sip:alice@a.example', 'Laptop');
-    await laptop.line('devices', (l) => (l['devices'] as Array<{ name: string }>).some((d) => d.name === 'Desktop'), 20_000);
-    laptop.send('/chat sip:bob@b.example');
-    const incoming = await bob.until('incomingSession');
-    const conversationId = incoming.conversationId;
-    await bob.agent.acceptSession(incoming.sessionId);
-    await laptop.line('session', (l) => l['state'] === 'active');
-    await bob.until('sessionState', (x) => x.sessionId === incoming.sessionId && x.state === 'active');
-
-    const load = new BobSender(bob, conversationId);
-    load.start();
-    let joined: TransferProgress;
-    try {
-      await new Promise((r) => setTimeout(r, 100));
-      laptop.send('/move Desktop');
-      await laptop.line('moving', (l) => l['conversationId'] === conversationId);
-      laptop.crash();
-      joined = await desktop.until('transferProgress', (p) => p.role === 'target' && TARGET_FINAL.includes(p.phase), 15_000);
-      await new Promise((r) => setTimeout(r, 300));
-    } finally {
-      load.stop();
-    }
-    // What reached the source's process: what it printed (its last lines may die with it, unflushed) and, in proxy
-    // mode where bob's MSRP peer is the source itself, every message it answered 200 (bob shows it `sent`).
-    const reachedSource = new Set(laptop.lines.filter((l) => l['type'] === 'message').map((l) => String(l['id'])));
-    if (mode === 'proxy') {
-      // T's far side is bob: the source's MSRP connection vanished with its process, so bob ends T at once
-      // (well before PROFILE.md's 32 s release time-out).
-      expect(await bob.until('sessionState', (x) => x.sessionId === incoming.sessionId && x.state !== 'active' && x.state !== 'connecting' && x.state !== 'ringing', 15_000)).toMatchObject({
-        state: 'ended',
-        cause: 'MSRP connection lost',
-      });
-    }
-    if (joined.phase === 'replaced') {
-      // The target got there first: it holds the conversation, and bob was not prompted again.
-      expect(bob.of('incomingSession')).toHaveLength(1);
-    } else {
-      // T ended (the source's connections died) before the target's INVITE named it: the Join is refused (481
-      // in proxy mode; in-path sometimes 500, see the report) and bob's next message opens a new session to
-      // alice, which Desktop takes.
-      expect(joined.phase).toBe('failed');
-      const again = await desktop.until('incomingSession', (x) => x.conversationId === conversationId, 15_000);
-      await desktop.agent.acceptSession(again.sessionId);
-    }
-    const failedAtBob = new Set(bob.of('messageStatus').filter((st) => st.status === 'failed').map((st) => st.messageId));
-    if (mode === 'proxy') for (const st of bob.of('messageStatus')) if (st.status === 'sent') reachedSource.add(st.messageId);
-    const mustArrive = load.sent.filter((m) => !failedAtBob.has(m.id));
-    // Wait past the target's resync after the join (1.5 s and 5 s) for what the Message Store has.
-    await reportOn(desktop, conversationId, mustArrive, 8_000);
-    const thread: ChatMessage[] = await allMessages(desktop, conversationId);
-    expect(deliveryReport(mustArrive, thread)).toMatchObject({ duplicated: 0, outOfOrder: 0 });
-    const onTarget = new Set(thread.map((m) => m.id));
-    const missing = mustArrive.filter((m) => !onTarget.has(m.id));
-    // What the Message Store holds: a device of alice's that signs in now fetches the whole conversation.
-    const tablet = await party(running, 'sip:alice@a.example', 'Tablet');
-    const inStore = new Set(
-      (await waitUntil('Tablet fetched the conversation', async () => {
-        const got = await allMessages(tablet, conversationId);
-        return got.length > 0 ? got : undefined;
-      })).map((m) => m.id),
-    );
-    // Every message bob's device took and never reported failed is on the target, or in the Message Store, or
-    // reached the dead source's process (which may have died before depositing it): nothing vanished in between.
-    const vanished = missing.filter((m) => !inStore.has(m.id) && !reachedSource.has(m.id)).map((m) => `b${m.seq}`);
-    expect(vanished, `${mode}, join ${joined.phase}: accepted from bob, then neither delivered, stored nor failed`).toEqual([]);
-    // After a join the target resyncs from the Message Store: what the source deposited is on the target too.
-    if (joined.phase === 'replaced') expect(missing.filter((m) => inStore.has(m.id)).map((m) => `b${m.seq}`)).toEqual([]);
-    // The conversation goes on on the target.
-    const after = await bob.agent.sendMessage(conversationId, 'after the crash');
-    await desktop.until('message', (m) => m.id === after.id);
-  });
-
   it('bob ends the chat mid-move: the move fails, nobody holds a session, and Laptop has every message bob sent', async () => {
     const running = await startLab(mode);
     const s = await setUpChat(running, { desktopAutoAccept: false });
@@ -349,3 +273,103 @@ async function expectFailedMoveKeptEverything(
   expect(await reportOn(s.laptop, s.conversationId, notFailed(s.bob, load.sent))).toMatchObject({ lost: 0, duplicated: 0, outOfOrder: 0 });
   await waitUntil('no transfer left at CS A', () => running.domain('a.example').conversation.transfers.activeCount() === 0);
 }
+
+/**
+ * The source crashes right after its REFER, with each pair of Conversation Server modes. T's far side (PROFILE.md)
+ * is CS A when it is in-path, else CS B when it is in-path, else bob's device.
+ */
+describe.each([
+  ['proxy', 'proxy'],
+  ['in-path', 'in-path'],
+  ['in-path', 'proxy'],
+  ['proxy', 'in-path'],
+] as const)('the source crashes right after its REFER, CS A %s and CS B %s', (modeA, modeB) => {
+  const farSide = modeA === 'in-path' ? 'cs-a' : modeB === 'in-path' ? 'cs-b' : 'bob';
+  it(
+    modeA === 'in-path'
+      ? 'the target ends up with the conversation and with every message bob’s device took and did not report failed'
+      : 'the target ends up with the conversation, missing only what reached the dead source undeposited',
+    async () => {
+      const running = (lab = await LabNetwork.start({ modeA, modeB }));
+      const [desktop, bob] = await Promise.all([party(running, 'sip:alice@a.example', 'Desktop'), party(running, 'sip:bob@b.example', 'Bob')]);
+      const laptop = await spawnDevice(running, 'sip:alice@a.example', 'Laptop');
+      await laptop.line('devices', (l) => (l['devices'] as Array<{ name: string }>).some((d) => d.name === 'Desktop'), 20_000);
+      laptop.send('/chat sip:bob@b.example');
+      const incoming = await bob.until('incomingSession');
+      const conversationId = incoming.conversationId;
+      await bob.agent.acceptSession(incoming.sessionId);
+      await laptop.line('session', (l) => l['state'] === 'active');
+      await bob.until('sessionState', (x) => x.sessionId === incoming.sessionId && x.state === 'active');
+
+      const load = new BobSender(bob, conversationId);
+      load.start();
+      let joined: TransferProgress;
+      try {
+        await new Promise((r) => setTimeout(r, 100));
+        laptop.send('/move Desktop');
+        await laptop.line('moving', (l) => l['conversationId'] === conversationId);
+        laptop.crash();
+        joined = await desktop.until('transferProgress', (p) => p.role === 'target' && TARGET_FINAL.includes(p.phase), 15_000);
+        await new Promise((r) => setTimeout(r, 300));
+      } finally {
+        load.stop();
+      }
+      if (farSide === 'bob') {
+        // The source's MSRP connection vanished with its process, so bob ends T at once (well before PROFILE.md's
+        // 32 s release time-out).
+        expect(await bob.until('sessionState', (x) => x.sessionId === incoming.sessionId && x.state !== 'active' && x.state !== 'connecting' && x.state !== 'ringing', 15_000)).toMatchObject({
+          state: 'ended',
+          cause: 'MSRP connection lost',
+        });
+      }
+      if (joined.phase === 'replaced') {
+        // The target got there first: it holds the conversation, and bob was not prompted again.
+        expect(bob.of('incomingSession')).toHaveLength(1);
+      } else {
+        // T ended before the target's INVITE named it: the Join is refused with 481 (never 500), and bob's next
+        // message opens a new session to alice, which Desktop takes. (With CS A in-path T waits for the target,
+        // so this branch needs the source's MSRP loss to reach CS A before its REFER did.)
+        expect(joined).toMatchObject({ phase: 'failed', statusCode: 481 });
+        const again = await desktop.until('incomingSession', (x) => x.conversationId === conversationId, 15_000);
+        await desktop.agent.acceptSession(again.sessionId);
+      }
+      const failedAtBob = new Set(bob.of('messageStatus').filter((st) => st.status === 'failed').map((st) => st.messageId));
+      const mustArrive = load.sent.filter((m) => !failedAtBob.has(m.id));
+      // Wait past the target's resync after the join or the new session (at once, 1.5 s, 5 s) for what the store has.
+      await reportOn(desktop, conversationId, mustArrive, 8_000);
+      const thread: ChatMessage[] = await allMessages(desktop, conversationId);
+      expect(deliveryReport(mustArrive, thread)).toMatchObject({ duplicated: 0, outOfOrder: 0 });
+      const onTarget = new Set(thread.map((m) => m.id));
+      const missing = mustArrive.filter((m) => !onTarget.has(m.id));
+      // What the Message Store holds: a device of alice's that signs in now fetches the whole conversation, once,
+      // page by page (wait until it has what it should, or 5 s). An in-path server writes what it relays in
+      // batches every 100 ms: bob's last messages land first.
+      await new Promise((r) => setTimeout(r, 300));
+      const tablet = await party(running, 'sip:alice@a.example', 'Tablet');
+      await reportOn(tablet, conversationId, modeA === 'in-path' ? mustArrive : missing, 5_000);
+      const inStore = new Set((await allMessages(tablet, conversationId)).map((m) => m.id));
+      const seqs = (list: readonly SentMessage[]): string[] => list.map((m) => `b${m.seq}`);
+      if (modeA === 'in-path') {
+        // CS A is T's far side: it held what bob sent while the target was on its way and replayed it, and it
+        // records everything it relays in the Message Store. Nothing bob's device took and did not report failed
+        // may be missing from the target, nor from the store.
+        expect(seqs(missing), `join ${joined.phase}: accepted from bob, not failed, not on the target`).toEqual([]);
+        expect(seqs(mustArrive.filter((m) => !inStore.has(m.id))), 'not in the Message Store').toEqual([]);
+      } else {
+        // CS A proxies: only the source's device deposits alice's side. What reached the source's process may
+        // have died with it undeposited: what it printed (its last lines may die unflushed too), and what bob's
+        // device shows `sent` and never `failed` (bob's MSRP peer is the source itself, or CS B in-path, whose
+        // relay sends a failure REPORT for every message the source did not acknowledge).
+        const reachedSource = new Set(laptop.lines.filter((l) => l['type'] === 'message').map((l) => String(l['id'])));
+        for (const st of bob.of('messageStatus')) if (st.status === 'sent') reachedSource.add(st.messageId);
+        const vanished = missing.filter((m) => !inStore.has(m.id) && !reachedSource.has(m.id));
+        expect(seqs(vanished), `join ${joined.phase}: accepted from bob, then neither delivered, stored nor failed`).toEqual([]);
+        // After a join the target resyncs from the Message Store: what the store holds is on the target too.
+        if (joined.phase === 'replaced') expect(seqs(missing.filter((m) => inStore.has(m.id)))).toEqual([]);
+      }
+      // The conversation goes on on the target.
+      const after = await bob.agent.sendMessage(conversationId, 'after the crash');
+      await desktop.until('message', (m) => m.id === after.id);
+    },
+  );
+});

@@ -5,7 +5,12 @@
  * - A conversation is keyed by its `Conversation-ID`; starting a chat with a peer we already talk to reuses
  *   that conversation (and its Conversation-ID) in a new session.
  * - Outgoing messages go `pending` → `sent` (MSRP accepted every chunk) → `delivered` / `displayed` only when
- *   the recipient's IMDN says so (PROFILE.md: MSRP 200s are hop by hop); `failed` when MSRP refused them.
+ *   the recipient's IMDN says so (PROFILE.md: MSRP 200s are hop by hop); `failed` when MSRP refused them, when
+ *   their session ended before the 200, or when a failure REPORT (RFC 4975 §7.1.2) came back from a hop further
+ *   on (an in-path server that had accepted the message and then could not deliver it) — unless an IMDN said
+ *   it was delivered.
+ * - A new incoming session on a conversation this device already had is announced to `onSessionResumed`
+ *   listeners (the transfers resync such a conversation from the Message Store).
  * - Incoming messages are dropped when their `imdn.Message-ID` is already in the conversation; a delivery
  *   notification is sent at once when asked for, a display notification on `markDisplayed`.
  * - Several sessions may be up at once, each for its own conversation.
@@ -84,6 +89,7 @@ export class ChatService extends EventEmitter {
   /** Old dialogs superseded by a continuation (we are T's far side), by session id. */
   private readonly continuations = new Map<string, RemoteContinuation>();
   private readonly previewLength: number;
+  private readonly resumedListeners = new Set<(conversationId: string) => void>();
 
   constructor(private readonly options: ChatServiceOptions) {
     super();
@@ -142,6 +148,16 @@ export class ChatService extends EventEmitter {
     return this.invite(request.conversationId, request.target, request.extraHeaders);
   }
 
+  /**
+   * Call `listener` each time an incoming session (not a continuation, PROFILE.md steps 10–23) becomes active
+   * on a conversation this device already had before its INVITE: what was said in between (a move that failed,
+   * a source that crashed) may be in the Message Store. Returns the function that removes the listener.
+   */
+  onSessionResumed(listener: (conversationId: string) => void): () => void {
+    this.resumedListeners.add(listener);
+    return () => this.resumedListeners.delete(listener);
+  }
+
   /** Every conversation, most recently updated first. */
   listConversations(): ConversationSummary[] {
     return this.options.history.conversations().map((r) => ({ ...r, activeSessionId: this.carrying.get(r.id)?.id ?? null }));
@@ -190,7 +206,7 @@ export class ChatService extends EventEmitter {
     this.options.history.append(message);
     this.touch(conversationId, text, encoded.timestamp);
     this.emit('message', message);
-    void session.send(encoded.bytes).then((outcome) => this.setStatus(conversationId, message.id, outcome.ok ? 'sent' : 'failed'));
+    void session.send(encoded.bytes, message.id).then((outcome) => this.setStatus(conversationId, message.id, outcome.ok ? 'sent' : 'failed'));
     return message;
   }
 
@@ -276,6 +292,7 @@ export class ChatService extends EventEmitter {
     const peer = session.peer;
     const peerUri = normalizeUri(peer.uri);
     const record = this.options.history.conversation(conversationId);
+    if (record) this.announceWhenActive(session);
     this.saveConversation({
       id: conversationId,
       peerUri: record?.peerUri ?? peerUri,
@@ -340,6 +357,23 @@ export class ChatService extends EventEmitter {
     return session;
   }
 
+  /** Tell `onSessionResumed` listeners once `session` is active (a session that never gets there is not told). */
+  private announceWhenActive(session: ChatSession): void {
+    const onState = (to: ChatSessionState): void => {
+      if (to !== ChatSessionState.Active && to !== ChatSessionState.Ended && to !== ChatSessionState.Failed) return;
+      session.off('stateChange', onState);
+      if (to !== ChatSessionState.Active) return;
+      for (const listener of [...this.resumedListeners]) {
+        try {
+          listener(session.conversationId);
+        } catch {
+          // a listener's failure is its own
+        }
+      }
+    };
+    session.on('stateChange', onState);
+  }
+
   private invite(conversationId: string, peerUri: string, extraHeaders: string[] = []): ChatSession {
     let session: ChatSession | undefined;
     const contributionId = newContributionId();
@@ -382,6 +416,7 @@ export class ChatService extends EventEmitter {
     });
     session.on('text', (text) => this.received(session, text));
     session.on('notification', (imdn) => this.notified(session, imdn));
+    session.on('deliveryFailed', (messageId) => this.setStatus(session.conversationId, messageId, 'failed'));
     session.on('payloadError', (error) => this.emit('error', { code: 'invalid-argument', message: `from ${session.peer.uri}: ${error.message}`, conversationId: session.conversationId }));
   }
 

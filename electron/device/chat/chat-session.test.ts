@@ -1,6 +1,7 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { newLocalMsrpUri } from '../../../protocol/msrp/msrp-ids';
-import type { MsrpSession } from '../../../protocol/msrp/msrp-session';
+import { MsrpHeaders } from '../../../protocol/msrp/msrp-message';
+import { MsrpSession, type OutgoingMessage } from '../../../protocol/msrp/msrp-session';
 import { ChatSession, ChatSessionState, EndCause } from './chat-session';
 import type { ChatMediaTransport } from './msrp-transport';
 import { FakeDialog, FakeSignalling } from './testing/fake-signalling';
@@ -115,5 +116,35 @@ describe('ChatSession state machine', () => {
     expect(t.dialog).toBeInstanceOf(FakeDialog);
     expect(t.dialog.offer).toMatch(/^m=message 40000 TCP\/MSRP \*$/m);
     expect(t.dialog.offer).toContain('a=setup:actpass');
+  });
+
+  it('names the message a failure REPORT is about by the ref it was sent with, also one queued before the SDP exchange (RFC 4975 §7.1.2)', () => {
+    const sends = vi.spyOn(MsrpSession.prototype, 'send');
+    try {
+      const t = incoming(transport('pending'));
+      const failed: Array<[string, number, string]> = [];
+      t.caller.on('deliveryFailed', (ref, status, comment) => failed.push([ref, status, comment]));
+      void t.caller.send(new TextEncoder().encode('queued before the answer'), 'chat-early');
+      t.callee.accept(); // the SDP exchange: the queued message goes to the caller's MSRP session
+      void t.caller.send(new TextEncoder().encode('sent on the session'), 'chat-late');
+      void t.caller.send(new TextEncoder().encode('an IMDN, nobody to tell'));
+      const media = t.callerMedia.bound[0]!;
+      const ids = sends.mock.results.map((r) => (r.value as OutgoingMessage).messageId);
+      expect(ids).toHaveLength(3);
+      const report = (messageId: string, status: string): void =>
+        media.receiveReport({ kind: 'request', transactionId: `t${status}`, method: 'REPORT', headers: new MsrpHeaders([{ name: 'Message-ID', value: messageId }, { name: 'Status', value: status }]), body: undefined, continuation: '$' });
+      report(ids[1]!, '000 200 OK'); // success: nothing to say
+      report(ids[0]!, '000 481 Session ended before delivery');
+      report(ids[2]!, '000 481 Session ended before delivery'); // sent without a ref
+      report('unknown-id', '000 408 Request Timeout');
+      report(ids[1]!, '000 408 Request Timeout');
+      report(ids[1]!, '000 408 Request Timeout'); // told once
+      expect(failed).toEqual([
+        ['chat-early', 481, 'Session ended before delivery'],
+        ['chat-late', 408, 'Request Timeout'],
+      ]);
+    } finally {
+      sends.mockRestore();
+    }
   });
 });

@@ -26,7 +26,7 @@ import { EventEmitter } from 'node:events';
 import { randomUUID } from 'node:crypto';
 import type { Imdn } from '../../../protocol/imdn/imdn';
 import { mediaTypeEssence } from '../../../protocol/msrp/msrp-headers';
-import { MsrpSession, MsrpSessionState, type MsrpSendOutcome, type ReceivedMsrpMessage } from '../../../protocol/msrp/msrp-session';
+import { MsrpSession, MsrpSessionState, type MsrpReport, type MsrpSendOutcome, type ReceivedMsrpMessage } from '../../../protocol/msrp/msrp-session';
 import type { MsrpUri } from '../../../protocol/msrp/msrp-uri';
 import { CPM_ACCEPT_TYPES, CPM_ACCEPT_WRAPPED_TYPES } from '../../../protocol/sdp/msrp-sdp';
 import type { CpmInviteDialog, CpmInviteTermination, PeerIdentity } from '../sip/cpm-invite-session';
@@ -57,6 +57,8 @@ export const EndCause = {
   RemoteBye: 'ended by the peer',
   MsrpLost: 'MSRP connection lost',
   MsrpFailed: 'MSRP connection could not be set up',
+  /** The peer refused our binding SEND, or answered 481 (RFC 4975 §5.4, §10): it has no such session (any more). */
+  MsrpRefused: 'MSRP session refused by the peer',
   Declined: 'declined',
   Cancelled: 'cancelled by the caller',
   AnsweredElsewhere: 'answered on another device',
@@ -72,7 +74,15 @@ export interface ChatSessionEvents {
   notification: (imdn: Imdn) => void;
   /** Something the peer sent could not be used (the session goes on). */
   payloadError: (error: Error) => void;
+  /**
+   * A failure REPORT (RFC 4975 §7.1.2) came back for a message sent with a `ref` (see `send`): a hop past
+   * the first accepted it (its 200 is hop by hop) and then could not deliver it.
+   */
+  deliveryFailed: (ref: string, status: number, comment: string) => void;
 }
+
+/** How many sent messages' MSRP Message-IDs a session remembers for failure REPORTs (the most recent). */
+const TRACKED_SENDS = 4096;
 
 /** Options of a chat session. */
 export interface ChatSessionOptions {
@@ -99,7 +109,9 @@ export class ChatSession extends EventEmitter {
   private endCause: string | null = null;
   private localUri: MsrpUri | null = null;
   private media: MsrpSession | null = null;
-  private backlog: Array<{ bytes: Uint8Array; resolve: (outcome: MsrpSendOutcome) => void }> = [];
+  private backlog: Array<{ bytes: Uint8Array; ref: string | undefined; resolve: (outcome: MsrpSendOutcome) => void }> = [];
+  /** MSRP Message-ID → the `ref` its sender gave, for failure REPORTs (most recent `TRACKED_SENDS`). */
+  private readonly sentRefs = new Map<string, string>();
   /** The SIP side (dialog identifiers for a transfer's Target-Dialog, INVITE headers). */
   readonly sip: CpmInviteDialog;
   private readonly transport: ChatMediaTransport;
@@ -182,12 +194,14 @@ export class ChatSession extends EventEmitter {
 
   /**
    * Queue a CPIM payload on the session's MSRP session (held until the SDP exchange has made one).
-   * Resolves (never rejects) when MSRP acknowledged every chunk or one failed.
+   * Resolves (never rejects) when MSRP acknowledged every chunk or one failed; the session ending first is a
+   * failure (status 0). With a `ref` (the chat message's id), a failure REPORT for it later raises
+   * `deliveryFailed(ref, …)`.
    */
-  send(bytes: Uint8Array): Promise<MsrpSendOutcome> {
+  send(bytes: Uint8Array, ref?: string): Promise<MsrpSendOutcome> {
     if (!this.usable) return Promise.resolve({ ok: false, messageId: '', status: 0, comment: `session ${this.current}` });
-    if (this.media && this.media.state !== MsrpSessionState.Closed) return this.media.send(bytes, CPIM_CONTENT_TYPE).done;
-    return new Promise((resolve) => this.backlog.push({ bytes, resolve }));
+    if (this.media && this.media.state !== MsrpSessionState.Closed) return this.sendNow(this.media, bytes, ref);
+    return new Promise((resolve) => this.backlog.push({ bytes, ref, resolve }));
   }
 
   override on<E extends keyof ChatSessionEvents>(event: E, listener: ChatSessionEvents[E]): this {
@@ -209,9 +223,29 @@ export class ChatSession extends EventEmitter {
       else if (state === MsrpSessionState.Closed) this.mediaClosed();
     });
     media.on('message', (message) => this.mediaMessage(message));
+    media.on('report', (report) => this.mediaReport(report));
     // Queued now, sent once bound (the active side's binding SEND may carry the first chunk).
-    for (const { bytes, resolve } of this.backlog.splice(0)) void media.send(bytes, CPIM_CONTENT_TYPE).done.then(resolve);
+    for (const { bytes, ref, resolve } of this.backlog.splice(0)) void this.sendNow(media, bytes, ref).then(resolve);
     this.transport.bind(media, negotiation.setup).catch(() => undefined); // a failure closes the session: mediaClosed
+  }
+
+  private sendNow(media: MsrpSession, bytes: Uint8Array, ref: string | undefined): Promise<MsrpSendOutcome> {
+    const out = media.send(bytes, CPIM_CONTENT_TYPE);
+    if (ref !== undefined) {
+      this.sentRefs.set(out.messageId, ref);
+      if (this.sentRefs.size > TRACKED_SENDS) this.sentRefs.delete(this.sentRefs.keys().next().value!);
+    }
+    return out.done;
+  }
+
+  /** A REPORT for one of our messages: a failure (any status but 2xx, RFC 4975 §7.1.2) is told to the owner. */
+  private mediaReport(report: MsrpReport): void {
+    const code = report.status.code;
+    if (code >= 200 && code < 300) return;
+    const ref = this.sentRefs.get(report.messageId);
+    if (ref === undefined) return;
+    this.sentRefs.delete(report.messageId);
+    this.emit('deliveryFailed', ref, code, report.status.comment);
   }
 
   private mediaMessage(message: ReceivedMsrpMessage): void {
@@ -240,7 +274,7 @@ export class ChatSession extends EventEmitter {
       this.transition(ChatSessionState.Ended, EndCause.MsrpLost);
       this.sip.terminate();
     } else if (this.current === ChatSessionState.Connecting) {
-      this.fail(EndCause.MsrpFailed);
+      this.fail(this.media?.closeInfo?.cause === 'refused' ? EndCause.MsrpRefused : EndCause.MsrpFailed);
       this.sip.terminate();
     }
   }

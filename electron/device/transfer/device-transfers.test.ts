@@ -1,10 +1,10 @@
 import { EventEmitter } from 'node:events';
 import { describe, expect, it, vi } from 'vitest';
 import type { DeviceEventMap } from '../../api/device-api';
-import type { DeviceInfo } from '../../api/payloads';
+import type { ChatMessage, DeviceInfo } from '../../api/payloads';
 import { encodeSessionTransfer, SESSION_TRANSFER_CONTENT_TYPE } from '../../../protocol/cpm/session-transfer';
 import { formatReferTo } from '../../../protocol/sip/refer-to';
-import { ChatSessionState, type ChatSession } from '../chat/chat-session';
+import { ChatSessionState, EndCause, type ChatSession } from '../chat/chat-session';
 import type { IncomingRefer } from '../sip/cpm-user-agent';
 import { ReferNotifierState, type ReferNotifier } from '../sip/refer-notifier';
 import { ReferSubscriberState, type OutgoingReferOptions, type ReferSubscriber } from '../sip/refer-subscriber';
@@ -43,12 +43,13 @@ class FakeSubscriber extends EventEmitter {
   termination: ReferSubscriber['termination'] = null;
 }
 
-function harness(options: { autoAccept?: boolean; deposit?: () => Promise<void> } = {}) {
+function harness(options: { autoAccept?: boolean; deposit?: () => Promise<void>; resyncMs?: readonly number[]; stored?: ChatMessage[] } = {}) {
   const log: string[] = [];
   const events: Array<{ type: string; payload: unknown }> = [];
   const session = new FakeSession();
   const refers: Array<{ options: OutgoingReferOptions; subscriber: FakeSubscriber }> = [];
   const joined: FakeSession[] = [];
+  const resumed = new Set<(conversationId: string) => void>();
   const chat: TransferChat = {
     carrier: (id) => (id === CONV && session.state === ChatSessionState.Active ? (session as unknown as ChatSession) : undefined),
     markMoved: (id, name) => log.push(`moved ${id} to ${name}`),
@@ -58,6 +59,10 @@ function harness(options: { autoAccept?: boolean; deposit?: () => Promise<void> 
       s.state = ChatSessionState.Connecting;
       joined.push(s);
       return s as unknown as ChatSession;
+    },
+    onSessionResumed: (listener) => {
+      resumed.add(listener);
+      return () => resumed.delete(listener);
     },
   };
   const transfers = new DeviceTransfers({
@@ -76,15 +81,15 @@ function harness(options: { autoAccept?: boolean; deposit?: () => Promise<void> 
       deposit: options.deposit ?? (async () => void log.push('deposit')),
       syncConversation: async (id) => {
         log.push(`sync ${id}`);
-        return [];
+        return (options.stored ?? []).splice(0);
       },
     },
     emit: (type, payload) => events.push({ type, payload }),
     autoAccept: options.autoAccept ?? false,
-    resyncAfterJoinMs: [],
+    resyncAfterJoinMs: options.resyncMs ?? [],
   });
   const progress = () => events.filter((e) => e.type === 'transferProgress').map((e) => e.payload as DeviceEventMap['transferProgress']);
-  return { transfers, session, refers, joined, log, events, progress };
+  return { transfers, session, refers, joined, log, events, progress, resumed };
 }
 
 describe('DeviceTransfers, the source: "move this conversation to Desktop"', () => {
@@ -242,6 +247,32 @@ describe('DeviceTransfers, the target: a Join REFER from Conversation Server A',
     expect(h.progress().at(-1)).toMatchObject({ phase: 'failed', statusCode: 481 });
   });
 
+  it.each([
+    ['its BYE', EndCause.RemoteBye],
+    ['a 481 to its MSRP binding', EndCause.MsrpRefused],
+  ])('tells Conversation Server A 481, not 500, when the far side ended the joined session before it was up (%s)', async (_how, cause) => {
+    const h = harness({ autoAccept: true });
+    const r = refer(X);
+    await h.transfers.authorize(r);
+    const notifier = new FakeNotifier();
+    h.transfers.accepted(r, notifier as unknown as ReferNotifier);
+    await vi.waitFor(() => expect(h.joined).toHaveLength(1));
+    h.joined[0]!.become(cause === EndCause.RemoteBye ? ChatSessionState.Ended : ChatSessionState.Failed, cause);
+    await vi.waitFor(() => expect(notifier.sent).toEqual(['481 Call/Transaction Does Not Exist (terminated)']));
+    expect(h.progress().at(-1)).toMatchObject({ phase: 'failed', statusCode: 481 });
+  });
+
+  it('a local failure of the INVITE J is a 500', async () => {
+    const h = harness({ autoAccept: true });
+    const r = refer(X);
+    await h.transfers.authorize(r);
+    const notifier = new FakeNotifier();
+    h.transfers.accepted(r, notifier as unknown as ReferNotifier);
+    await vi.waitFor(() => expect(h.joined).toHaveLength(1));
+    h.joined[0]!.become(ChatSessionState.Failed, EndCause.MsrpFailed);
+    await vi.waitFor(() => expect(notifier.sent).toEqual([`500 ${EndCause.MsrpFailed} (terminated)`]));
+  });
+
   it('declines with 603, and withdraws the prompt when Conversation Server A ends the subscription', async () => {
     const h = harness();
     const first = refer(X);
@@ -262,5 +293,28 @@ describe('DeviceTransfers, the target: a Join REFER from Conversation Server A',
     n2.emit('stateChange', ReferNotifierState.Terminated, ReferNotifierState.Active);
     expect(h.progress().at(-1)).toMatchObject({ transferId: p2.joinId, phase: 'timed-out', statusCode: 408 });
     expect(() => h.transfers.acceptJoin(p2.joinId)).toThrow(/no Join request/);
+  });
+});
+
+describe('DeviceTransfers: the Join did not happen, and the far side opened a new session', () => {
+  it('resyncs a conversation a new incoming session resumed from the Message Store, at once and when the source’s deposit is due', async () => {
+    vi.useFakeTimers();
+    try {
+      const held: ChatMessage = { id: 'm-held', conversationId: CONV, direction: 'incoming', senderUri: 'sip:bob@b.example', text: 'sent while the source died', timestamp: 1, status: 'delivered' };
+      const h = harness({ resyncMs: [1_500, 5_000], stored: [held] });
+      expect(h.resumed.size).toBe(1);
+      for (const listener of h.resumed) listener(CONV);
+      await vi.advanceTimersByTimeAsync(0);
+      expect(h.log).toEqual([`sync ${CONV}`]);
+      // What the store had (in-path: recorded by Conversation Server A while it held it) reaches the thread.
+      expect(h.events.filter((e) => e.type === 'message').map((e) => (e.payload as ChatMessage).id)).toEqual(['m-held']);
+      await vi.advanceTimersByTimeAsync(5_000);
+      expect(h.log).toEqual([`sync ${CONV}`, `sync ${CONV}`, `sync ${CONV}`]);
+      // Signed out: no more listening, no more syncs.
+      h.transfers.close();
+      expect(h.resumed.size).toBe(0);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });

@@ -12,6 +12,9 @@
  *   `Referred-By` (steps 10–13); the Join NOTIFY says 200 once the session is up (steps 14–17). The history is
  *   fetched from the Message Store on accept, once joined, and again after the release (shortly after joining:
  *   the target is not told when the source released, so it looks again when the source's BYE is due).
+ * - When the Join did not happen (the move failed, e.g. the source crashed and T ended first) and the far side's
+ *   next message opens a new incoming session on the conversation, the device resyncs it the same way: what
+ *   the Message Store holds (in-path, everything the server relayed) reaches the thread.
  *
  * Every step is reported as a `transferProgress` event.
  */
@@ -21,7 +24,7 @@ import { DeviceApiError } from '../../api/device-api';
 import type { ChatMessage, DeviceInfo, TransferPhase } from '../../api/payloads';
 import { formatTargetDialog } from '../../../protocol/sip/refer-headers';
 import type { ChatService } from '../chat/chat-service';
-import { ChatSessionState, type ChatSession } from '../chat/chat-session';
+import { ChatSessionState, EndCause, type ChatSession } from '../chat/chat-session';
 import type { IncomingRefer, IncomingReferHandler, ReferVerdict } from '../sip/cpm-user-agent';
 import { ReferNotifierState, type ReferNotifier } from '../sip/refer-notifier';
 import { ReferSubscriberState, type OutgoingReferOptions, type ReferSubscriber } from '../sip/refer-subscriber';
@@ -43,7 +46,7 @@ export interface TransferHistory {
 }
 
 /** What the transfers need of the chat layer (ChatService). */
-export type TransferChat = Pick<ChatService, 'carrier' | 'markMoved' | 'join'>;
+export type TransferChat = Pick<ChatService, 'carrier' | 'markMoved' | 'join' | 'onSessionResumed'>;
 
 /** Options of the device's transfers. */
 export interface DeviceTransfersOptions {
@@ -62,7 +65,10 @@ export interface DeviceTransfersOptions {
   joinPromptMs?: number;
   /** Longest wait for the deposit before the BYE (default 3 000 ms; the outbox retries on its own after). */
   depositTimeoutMs?: number;
-  /** When the target looks in the Message Store again after joining (default 1 500 and 5 000 ms). */
+  /**
+   * When the device looks in the Message Store again after joining, or after a new incoming session started on
+   * a conversation it already had (default 1 500 and 5 000 ms; it also looks at once).
+   */
   resyncAfterJoinMs?: readonly number[];
 }
 
@@ -85,9 +91,12 @@ export class DeviceTransfers implements IncomingReferHandler {
   private readonly timers = new Set<NodeJS.Timeout>();
   private auto: boolean;
   private closed = false;
+  private readonly stopResumed: () => void;
 
   constructor(private readonly options: DeviceTransfersOptions) {
     this.auto = options.autoAccept ?? false;
+    // The "Join refused, the far side's next message opens a new session" branch: resync like after a join.
+    this.stopResumed = options.chat.onSessionResumed((conversationId) => this.resyncSoon(conversationId));
   }
 
   /** Whether Join requests are accepted without prompting. */
@@ -281,7 +290,7 @@ export class DeviceTransfers implements IncomingReferHandler {
       if (to === TargetJoinState.Inviting) progress('joining', null);
       else if (to === TargetJoinState.Joined) {
         progress('replaced', 200);
-        this.afterJoin(conversationId);
+        this.resyncSoon(conversationId);
       } else if (to === TargetJoinState.Declined) progress(withdrawn ? 'timed-out' : 'declined', withdrawn ? 408 : 603);
       else if (to === TargetJoinState.Failed) progress('failed', lastInviteStatus);
       if (to !== TargetJoinState.Inviting) this.joins.delete(joinId);
@@ -343,8 +352,12 @@ export class DeviceTransfers implements IncomingReferHandler {
     });
   }
 
-  /** Joined: look in the Message Store now, and again when the source's deposit and BYE are due. */
-  private afterJoin(conversationId: string): void {
+  /**
+   * Joined, or a new session resumed a conversation we had: look in the Message Store now, and again when the
+   * source's deposit and BYE are due (a source that is alive deposits before its BYE).
+   */
+  private resyncSoon(conversationId: string): void {
+    if (this.closed) return;
     void this.sync(conversationId);
     for (const ms of this.options.resyncAfterJoinMs ?? [1_500, 5_000]) {
       const timer = setTimeout(() => {
@@ -370,6 +383,7 @@ export class DeviceTransfers implements IncomingReferHandler {
   /** Sign-out: decline open prompts, stop timers. */
   close(): void {
     this.closed = true;
+    this.stopResumed();
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
     for (const join of this.joins.values()) join.decline('Decline');
@@ -394,9 +408,14 @@ function clampStatus(status: number): number | null {
   return Number.isInteger(status) && status >= 100 && status <= 699 ? status : null;
 }
 
-/** `486 Busy Here` → 486; anything else (a local failure) → 500. */
+/**
+ * The INVITE J's outcome for Conversation Server A's NOTIFY: `486 Busy Here` → 486; the far side ending the new
+ * session before it was up (its BYE, or a 481 to our MSRP binding: T had ended, e.g. its source crashed) →
+ * 481, as a Join INVITE arriving after T ended gets (PROFILE.md); anything else (a local failure) → 500.
+ */
 function statusOfCause(cause: string | null): { status: number; reason: string } {
   const m = /^([3-6]\d\d)\s*(.*)$/.exec(cause ?? '');
   if (m) return { status: Number(m[1]), reason: m[2] || 'Failed' };
+  if (cause === EndCause.RemoteBye || cause === EndCause.MsrpRefused) return { status: 481, reason: 'Call/Transaction Does Not Exist' };
   return { status: 500, reason: (cause ?? 'INVITE failed').slice(0, 60) };
 }

@@ -13,11 +13,15 @@
  * - Media: our own `a=path` on each leg, `a=setup:passive` (devices connect to us); the relay keeps each
  *   chunk's Message-ID and body (CPIM with `imdn.Message-ID` is opaque to it).
  * - Robustness: an MSRP leg lost, no ACK (§13.3.1.4), a 408 or 481 to an in-dialog request (§12.2.1.2), or a
- *   refresher gone silent (RFC 4028 §10) ends the session on both legs; no state outlives a session.
+ *   refresher gone silent (RFC 4028 §10) ends the session on both legs; no state outlives a session. What the
+ *   relay held and never delivered gets a failure REPORT to its sender (RFC 4975 §7.1.2, status 481).
  * - Transfers (PROFILE.md steps 10–13, 22–25): a Join INVITE to one of our leg URIs, naming that leg's
  *   dialog in Target-Dialog (RFC 4538), gets a new leg on the same side; the relay switches to it as soon as
  *   its MSRP connection is up, replaying what the old leg had not acknowledged, and the old leg is served
- *   until its BYE (or `releaseLeg`'s fallback). The transfer-specific code is in the "transfers" section.
+ *   until its BYE (or `releaseLeg`'s fallback). While a move is under way (`moveStarted` … `moveEnded`), the
+ *   moved leg's MSRP going away does not end the session: the relay holds what the far side sends for the
+ *   target (PROFILE.md: "A-D1 keeps the session and nothing is lost"; a crashed source loses nothing either),
+ *   and the session ends only if the move fails. The transfer-specific code is in the "transfers" section.
  */
 import { checkRequest, type RequestCheckOptions } from '../../sip/message/request-check';
 import { EventEmitter } from 'node:events';
@@ -200,7 +204,7 @@ export class InPathHandler extends EventEmitter<InPathHandlerEvents> implements 
    * one of our legs, described through that leg (the device on one side, our leg on the other).
    */
   findByDialog(callId: string, tagA: string, tagB: string): CpmSessionInfo | undefined {
-    const leg = this.legsByDialog.get(dialogKey({ callId, localTag: tagA, remoteTag: tagB })) ?? this.legsByDialog.get(dialogKey({ callId, localTag: tagB, remoteTag: tagA }));
+    const leg = this.legOfDialog(callId, tagA, tagB);
     if (!leg || leg.retired || leg.session.ending) return undefined;
     return leg.session.infoOf(leg);
   }
@@ -599,7 +603,7 @@ export class InPathHandler extends EventEmitter<InPathHandlerEvents> implements 
   /** We are the refresher on `leg`: UPDATE when the peer allows it, else a re-INVITE with the same SDP. */
   private refresh(leg: InPathLeg): void {
     const dialog = leg.dialog;
-    if (!dialog || dialog.state !== DialogState.Confirmed || leg.session.ending) return;
+    if (!dialog || dialog.state !== DialogState.Confirmed || leg.session.ending || leg.msrpLost) return;
     const method = leg.peerAllowsUpdate ? 'UPDATE' : 'INVITE';
     const request = dialog.createRequest(method, method === 'INVITE' ? { type: 'application/sdp', content: leg.sdp } : undefined);
     request.headers.append('Supported', 'timer');
@@ -808,11 +812,28 @@ export class InPathHandler extends EventEmitter<InPathHandlerEvents> implements 
   private newRelay(session: InPathSession, a: MsrpSession, b: MsrpSession): MsrpRelay {
     const relay = new MsrpRelay({ legA: a, legB: b, readControl: this.readControl });
     // Only a current leg's closing is reported (a replaced stand-in or a retired leg is not).
-    relay.on('legClosed', (side, _closed, reason) => {
-      this.env.log(`in-path: session ${session.id}: MSRP on side ${side} lost (${reason})`);
-      this.endSession(session, 'msrp-lost', undefined);
-    });
+    relay.on('legClosed', (side, _closed, reason) => this.onMsrpLost(session, side, reason));
     return relay;
+  }
+
+  /**
+   * The current leg of `side` lost its MSRP session (its device crashed, its connection broke). With no move
+   * of that leg under way the session ends (the relay's close sends a failure REPORT for every message it held).
+   * During a move (the Join REFER is out, the target not joined yet) only that leg is given up: the relay
+   * keeps what the other side sends for this side as unacknowledged (it cannot be delivered: the side's leg is
+   * closed), and the switch to the target's leg replays it; the lost leg's dialog ends with the release
+   * time-out once the target joined (its device will never send BYE), or with the session if the move fails.
+   */
+  private onMsrpLost(session: InPathSession, side: RelaySide, reason: string): void {
+    const leg = session.legs[side];
+    if (session.ending) return;
+    if (leg?.moveUnderWay) {
+      leg.msrpLost = true; // we stop refreshing its dialog (`refresh`); the move decides its fate
+      this.env.log(`in-path: session ${session.id}: MSRP on side ${side} lost (${reason}) during a move: holding what the far side sends for the target`);
+      return;
+    }
+    this.env.log(`in-path: session ${session.id}: MSRP on side ${side} lost (${reason})`);
+    this.endSession(session, 'msrp-lost', undefined);
   }
 
   /** The session's history, for this server's own user: the caller when originating, the callee when terminating. */
@@ -911,9 +932,12 @@ export class InPathHandler extends EventEmitter<InPathHandlerEvents> implements 
       () => {
         session.joining.delete(leg);
         if (session.ending) return this.forgetLeg(leg, false);
-        this.env.log(`in-path: session ${session.id}: the Join leg's device never connected; the old leg stays`);
+        // With the old leg's MSRP lost too (its device crashed during the move) nobody is left on this side.
+        const nobodyLeft = old.msrpLost && session.legs[old.side] === old;
+        this.env.log(`in-path: session ${session.id}: the Join leg's device never connected; ${nobodyLeft ? "the old leg's MSRP is lost: ending the session" : 'the old leg stays'}`);
         if (leg.dialog?.state === DialogState.Confirmed) this.sendBye(leg);
         else this.forgetLeg(leg, false);
+        if (nobodyLeft) this.endSession(session, 'msrp-lost', undefined);
       },
     );
   }
@@ -936,11 +960,45 @@ export class InPathHandler extends EventEmitter<InPathHandlerEvents> implements 
   }
 
   /**
+   * The transfer controller sent the Join REFER for the leg whose dialog is (Call-ID, tags in either order):
+   * until `moveEnded`, that leg losing its MSRP does not end the session (see `onMsrpLost`). Returns false for
+   * a dialog that is not a live leg of ours.
+   */
+  moveStarted(callId: string, tagA: string, tagB: string): boolean {
+    const leg = this.legOfDialog(callId, tagA, tagB);
+    if (!leg || leg.retired || leg.session.ending) return false;
+    leg.moveUnderWay = true;
+    return true;
+  }
+
+  /**
+   * The move of that leg is over: `replaced` (the target's session is up: the relay switched to it) or
+   * `failed` (declined, no answer in 60 s, the target's INVITE failed, …). A failed move of a leg whose MSRP
+   * was lost meanwhile ends the session: nobody holds it any more, and the relay's close sends a failure
+   * REPORT (481, RFC 4975 §7.1.2) for every message it held and did not deliver.
+   */
+  moveEnded(callId: string, tagA: string, tagB: string, outcome: 'replaced' | 'failed'): void {
+    const leg = this.legOfDialog(callId, tagA, tagB);
+    if (!leg) return;
+    leg.moveUnderWay = false;
+    const session = leg.session;
+    if (outcome === 'failed' && leg.msrpLost && !leg.retired && !session.ending && session.legs[leg.side] === leg) {
+      this.env.log(`in-path: session ${session.id}: the move failed and side ${leg.side}'s MSRP is lost: ending the session`);
+      this.endSession(session, 'msrp-lost', undefined);
+    }
+  }
+
+  /** The leg whose dialog is (Call-ID, tags in either order), current or retired. */
+  private legOfDialog(callId: string, tagA: string, tagB: string): InPathLeg | undefined {
+    return this.legsByDialog.get(dialogKey({ callId, localTag: tagA, remoteTag: tagB })) ?? this.legsByDialog.get(dialogKey({ callId, localTag: tagB, remoteTag: tagA }));
+  }
+
+  /**
    * The transfer controller released the source (its release NOTIFY, PROFILE.md steps 18–21): unless its BYE
    * comes first, we end the old leg ourselves after `releaseMs` (5 s). Returns false for an unknown dialog.
    */
   releaseLeg(callId: string, tagA: string, tagB: string): boolean {
-    const leg = this.legsByDialog.get(dialogKey({ callId, localTag: tagA, remoteTag: tagB })) ?? this.legsByDialog.get(dialogKey({ callId, localTag: tagB, remoteTag: tagA }));
+    const leg = this.legOfDialog(callId, tagA, tagB);
     if (!leg?.retired) return false;
     leg.session.after(this.options.releaseMs ?? 5_000, () => {
       if (leg.session.retired.has(leg)) this.endRetiredLeg(leg, false);

@@ -11,15 +11,19 @@
  *      Calling ─────────────────────────────► Answered ─────────────────► Established
  *          │                                     │                            │
  *          │ final failure on b, CANCEL on a,    │ BYE, no ACK, leg lost      │ BYE on either leg, a leg's
- *          │ no answer (→ 4xx–6xx on a)          │                            │ MSRP lost, session timer,
- *          │                                     ▼                            │ 408/481 to an in-dialog request
+ *          │ no answer (→ 4xx–6xx on a)          │                            │ MSRP lost (no move of that
+ *          │                                     │                            │ leg under way, or it failed),
+ *          │                                     │                            │ session timer, 408/481 to an
+ *          │                                     ▼                            │ in-dialog request
  *          │                                Terminating ◄─────────────────────┘
  *          │                                     │ every BYE we sent answered (or timed out)
  *          ▼                                     ▼
  *      Terminated ◄──────────────────────────────┘
  * ```
  * A leg moved by a transfer (a Join INVITE, PROFILE.md steps 10–13) stays served as a *retired* leg until
- * its own BYE (or the release fallback) and never ends the session.
+ * its own BYE (or the release fallback) and never ends the session. A leg whose MSRP is lost while a move of
+ * it is under way does not end the session either (the Established state stays): the relay holds what the
+ * other side sends until the move's target joins, and the session ends (`msrp-lost`) only if the move fails.
  */
 import { EventEmitter } from 'node:events';
 import type { MsrpSession } from '../../../protocol/msrp/msrp-session';
@@ -100,6 +104,13 @@ export class InPathLeg {
   readonly timer = new SessionTimer();
   /** A leg a transfer replaced: still served until its BYE, never ends the session. */
   retired = false;
+  /** A move of this leg's dialog is under way (the transfer controller sent the Join REFER; not yet over). */
+  moveUnderWay = false;
+  /**
+   * Its MSRP session went away while a move of it was under way: the session waits for the move's target
+   * instead of ending (what the other side sends is held for it), and ends if the move fails.
+   */
+  msrpLost = false;
   /** Our tag on a UAS leg, chosen at its first response (before the dialog exists). */
   localTag: string | undefined;
 

@@ -38,6 +38,7 @@ afterEach(() => {
 });
 
 function setup(options: { targetAnswerMs?: number } = {}) {
+  const moves: string[] = [];
   const transport = new FakeTransport([{ protocol: 'tls', host: '127.0.0.1', port: 6000 }]);
   const layer = new TransactionLayer(transport, { timers: { t1: 10, t2: 40, t4: 50 } });
   const registry = new DeviceRegistry();
@@ -53,14 +54,18 @@ function setup(options: { targetAnswerMs?: number } = {}) {
     core: CORE,
     serviceUri: 'sip:cpm-transfer@a.example',
     registry,
-    sessions: { findByDialog: (c, a, b) => (c === session.callId && [a, b].sort().join() === 'bob,lap' ? session : undefined) },
+    sessions: {
+      findByDialog: (c, a, b) => (c === session.callId && [a, b].sort().join() === 'bob,lap' ? session : undefined),
+      moveStarted: (c, a, b) => moves.push(`started ${c} ${a} ${b}`) > 0,
+      moveEnded: (c, a, b, outcome) => void moves.push(`ended ${c} ${a} ${b} ${outcome}`),
+    },
     ...(options.targetAnswerMs !== undefined ? { targetAnswerMs: options.targetAnswerMs } : {}),
   });
   controllers.push(controller);
   layer.on('request', (tx, received) => {
     if (controller.wants(received.message as SipRequest)) controller.handleRequest(tx, received);
   });
-  return { transport, layer, controller, registry };
+  return { transport, layer, controller, registry, moves };
 }
 
 let cseq = 1;
@@ -195,6 +200,46 @@ describe('Alice moves the chat with Bob from Laptop to Desktop (CS A in proxy mo
     answerJoin(transport, requests(transport, 'REFER')[0]!, 480);
     expect(parseSipfragStatus(bodyText(requests(transport, 'NOTIFY').at(-1)!)).status).toBe(480);
     expect(controller.activeCount()).toBe(0);
+  });
+});
+
+describe('the session table hears when a move starts and ends (in-path: a source that crashes mid-move)', () => {
+  it('started on the 202; ended once, `replaced`, on the target’s NOTIFY 200, and not again when T ends', () => {
+    const { transport, controller, moves } = setup();
+    transport.deliver(transferRefer(), CORE);
+    expect(moves).toEqual(['started T-call@a bob lap']);
+    const join = requests(transport, 'REFER')[0]!;
+    answerJoin(transport, join, 202);
+    expect(moves).toHaveLength(1);
+    notifyFromTarget(transport, join, 200, 'terminated;reason=noresource', 2);
+    controller.sessionEnded('T-call@a', 'lap', 'bob', true);
+    expect(moves).toEqual(['started T-call@a bob lap', 'ended T-call@a bob lap replaced']);
+  });
+
+  it('ended `failed` when the target declines, does not answer in time, or cannot be reached', async () => {
+    const declined = setup();
+    declined.transport.deliver(transferRefer(), CORE);
+    const join = requests(declined.transport, 'REFER')[0]!;
+    answerJoin(declined.transport, join, 202);
+    notifyFromTarget(declined.transport, join, 603, 'terminated;reason=noresource', 2);
+    expect(declined.moves.at(-1)).toBe('ended T-call@a bob lap failed');
+
+    const silent = setup({ targetAnswerMs: 30 });
+    silent.transport.deliver(transferRefer(), CORE);
+    answerJoin(silent.transport, requests(silent.transport, 'REFER')[0]!, 202);
+    await new Promise((r) => setTimeout(r, 60));
+    expect(silent.moves).toEqual(['started T-call@a bob lap', 'ended T-call@a bob lap failed']);
+
+    const gone = setup();
+    gone.transport.deliver(transferRefer(), CORE);
+    answerJoin(gone.transport, requests(gone.transport, 'REFER')[0]!, 480);
+    expect(gone.moves).toEqual(['started T-call@a bob lap', 'ended T-call@a bob lap failed']);
+  });
+
+  it('a refused REFER starts nothing', () => {
+    const { transport, moves } = setup();
+    transport.deliver(transferRefer({ referTo: `<${PRINTER}>` }), CORE);
+    expect(moves).toEqual([]);
   });
 });
 

@@ -12,6 +12,9 @@
  * - Failures: the target declines (603), does not answer in 60 s (we end the Join subscription, tell the
  *   source 408, and refuse a late INVITE J with 481), its REFER fails, or the session ends: the source is told,
  *   keeps its session, and nothing else changes.
+ * - The session table hears when a move starts and ends (`moveStarted` / `moveEnded`): in-path, a source whose
+ *   MSRP leg vanishes mid-move (it crashed right after its REFER) does not take T down with it while the target
+ *   may still join; T ends if the move then fails.
  */
 import { randomBytes } from 'node:crypto';
 import { encodeSessionTransfer, SESSION_TRANSFER_CONTENT_TYPE } from '../../../protocol/cpm/session-transfer';
@@ -43,6 +46,14 @@ export interface TransferSessionDirectory {
    * the source's leg itself if no BYE comes (PROFILE.md: 5 s). Absent in proxy mode (the far side has 32 s).
    */
   releaseLeg?(callId: string, tagA: string, tagB: string): boolean;
+  /**
+   * In-path: a move of T is under way (authorized, the Join REFER going out). Until `moveEnded`, the source's
+   * MSRP leg going away (the source crashed right after its REFER) does not end T: the far side's messages are
+   * held for the target. Absent in proxy mode (T's far side is not this server).
+   */
+  moveStarted?(callId: string, tagA: string, tagB: string): boolean;
+  /** In-path: the move of T is over, the target's session `replaced` T or the move `failed` (T goes on or ends). */
+  moveEnded?(callId: string, tagA: string, tagB: string, outcome: 'replaced' | 'failed'): void;
 }
 
 /** Options of the controller. */
@@ -101,6 +112,8 @@ export class TransferController {
   private readonly byJoin = new Map<string, TransferRecord>();
   /** Dialog keys of transfers that ended by time-out: a late INVITE J is refused with 481. */
   private readonly expired = new Map<string, number>();
+  /** Transfers whose end the session table was told of (`moveEnded`). */
+  private readonly movesOver = new WeakSet<TransferRecord>();
   private readonly log: (line: string) => void;
 
   constructor(private readonly options: TransferControllerOptions) {
@@ -268,6 +281,7 @@ export class TransferController {
     this.byT.set(key, record);
     this.byJoin.set(joinKey(record.joinCallId, record.joinLocalTag), record);
     record.machine.on('stateChange', (from, to, why) => this.log(`transfer ${record.id}: ${from} → ${to} (${why})`));
+    this.options.sessions.moveStarted?.(td.callId, td.localTag, td.remoteTag);
     this.notifySource(record, 100, 'Trying', false);
     this.sendJoinRefer(record);
     record.timer = setTimeout(() => this.onTargetTimeout(record), this.options.targetAnswerMs ?? 60_000);
@@ -373,6 +387,7 @@ export class TransferController {
     if (record.machine.state === TransferState.Replaced || record.machine.state === TransferState.Releasing) return;
     record.machine.transition(TransferState.Replaced, 'target NOTIFY 200 (Session Replaced)');
     if (record.timer) clearTimeout(record.timer);
+    this.moveEnded(record, 'replaced');
     this.notifySource(record, 200, 'OK', true);
     record.machine.transition(TransferState.Releasing, 'release NOTIFY sent');
     const td = record.targetDialog;
@@ -412,6 +427,23 @@ export class TransferController {
     const key = tKey(record.targetDialog.callId, record.targetDialog.localTag, record.targetDialog.remoteTag);
     if (this.byT.get(key) === record) this.byT.delete(key);
     this.byJoin.delete(joinKey(record.joinCallId, record.joinLocalTag));
+    // Last: a failed move of a source whose MSRP is gone ends T, and that comes back here as `sessionEnded`.
+    this.moveEnded(record, 'failed');
+  }
+
+  /**
+   * Tell the session table, once per transfer, that the move of T is over (in-path: a source leg whose MSRP was
+   * lost meanwhile then ends T if the move failed). A move that reached Replaced was told so already.
+   */
+  private moveEnded(record: TransferRecord, outcome: 'replaced' | 'failed'): void {
+    if (this.movesOver.has(record)) return;
+    this.movesOver.add(record);
+    const td = record.targetDialog;
+    try {
+      this.options.sessions.moveEnded?.(td.callId, td.localTag, td.remoteTag, outcome);
+    } catch (error) {
+      this.log(`transfer ${record.id}: ending the move in the session table failed: ${error instanceof Error ? error.message : String(error)}`);
+    }
   }
 
   /** A NOTIFY on the source's subscription (RFC 3515 §2.4.5, PROFILE.md "Subscriptions"). */

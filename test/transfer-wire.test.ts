@@ -288,13 +288,17 @@ const WIRE: readonly WireRow[] = [
     want: (f) => `${f.conversationId} ${f.peerAor} ${NAMES.source}`,
   },
   {
+    // The lab gives CS A a Message Store in every mode (in-path it records the chat; in proxy mode the devices
+    // deposit it): by the Join, under load, it holds some of the conversation.
     step: JOIN,
     message: 'request',
-    what: 'body: history cursor',
+    what: 'body: history cursor (the Message Store’s, opaque)',
     where: (r) => r.spec.to === 'target',
-    read: (m) => typeof transferBody(m)?.['historyCursor'],
-    want: () => 'string',
-    deviation: 'the Join REFER body has no "historyCursor" (PROFILE.md: the body carries … history cursor)',
+    read: (m) => {
+      const cursor = transferBody(m)?.['historyCursor'];
+      return typeof cursor === 'string' ? cursor : `(${typeof cursor})`;
+    },
+    want: () => ({ says: 'a non-empty history cursor', test: (v) => v !== undefined && !v.startsWith('(') && v.trim() !== '' }),
   },
   // Steps 8–9: 202 from A-Dn (Contact: its pub-gruu), NOTIFY 100 Trying on the Join subscription.
   { step: JOIN, message: 'response', what: 'status', read: (m) => (m.type === 'response' ? String(m.status) : undefined), want: () => '202' },

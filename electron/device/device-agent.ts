@@ -398,6 +398,7 @@ export class DeviceAgent implements DeviceApi {
                 await deviceHistory.depositor?.drain();
               },
               syncConversation: (id: string) => deviceHistory.syncConversation(id),
+              storeCursor: (id: string) => deviceHistory.history.storeCursor(id),
             },
           }
         : {}),

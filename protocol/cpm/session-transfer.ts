@@ -22,8 +22,28 @@ export interface SessionTransfer {
   peer: { uri: string; displayName?: string };
   /** The human name of the device the session moves from. */
   sourceDeviceName: string;
-  /** Opaque Message Store position up to which the source had the history, if known. */
+  /**
+   * Opaque Message Store position: the store's paging cursor of the conversation (for the transferring user)
+   * when the Join went out; the store held at least this much. Absent when unknown. Compare with
+   * {@link isHistoryBehind}, never by arithmetic.
+   */
   historyCursor?: string;
+}
+
+/** A Message Store cursor as the store sends it: its decimal arrival `seq` (protocol/store, store-types.ts). */
+const STORE_CURSOR = /^(0|[1-9]\d{0,14})$/;
+
+/**
+ * Whether a device whose store cursor for the conversation is `deviceCursor` (null: nothing fetched yet) has
+ * not yet fetched up to the Join body's `historyCursor`: the store had more than the device got. Store cursors
+ * are the conversation's arrival sequence (`StoredMessage.seq`), so they order as numbers; this is the one place
+ * a device compares them (store-wire.ts: no arithmetic). A cursor of any other form cannot be judged: false.
+ */
+export function isHistoryBehind(deviceCursor: string | null, historyCursor: string): boolean {
+  if (!STORE_CURSOR.test(historyCursor)) return false;
+  if (deviceCursor === null) return Number(historyCursor) > 0;
+  if (!STORE_CURSOR.test(deviceCursor)) return false;
+  return Number(deviceCursor) < Number(historyCursor);
 }
 
 /** Thrown for a body that is not a valid transfer body; `field` names the culprit. */

@@ -56,7 +56,10 @@ export interface ConversationServerOptions {
   core?: Endpoint;
   /** How long a transfer's target may take to answer (PROFILE.md: 60 s). */
   transferTargetAnswerMs?: number;
-  /** The domain's Message Store, for an in-path server to record what it relays. */
+  /**
+   * The domain's Message Store: an in-path server records what it relays there, and in either mode a move's
+   * Join REFER carries its history cursor.
+   */
   messageSink?: MessageSink;
 }
 
@@ -115,6 +118,7 @@ export class ConversationServer {
       serviceUri: options.transferServiceUri ?? `sip:cpm-transfer@${options.domain}`,
       registry: this.registry,
       sessions: this.sessions,
+      ...(options.messageSink ? { history: options.messageSink } : {}),
       ...(options.transferTargetAnswerMs !== undefined ? { targetAnswerMs: options.transferTargetAnswerMs } : {}),
       coreAddress: () => this.core,
       log: (line) => this.log(line),

@@ -29,7 +29,10 @@ export interface LabMessageStore {
   domain: string;
   store: MessageStore;
   api: StoreHttpApi;
-  /** Where an in-path Conversation Server of this domain writes what it relays. */
+  /**
+   * The domain's Conversation Server's view of the store: in-path it writes what it relays there; in either
+   * mode a move's Join REFER carries the conversation's cursor read from it.
+   */
   sink: MessageSink;
 }
 

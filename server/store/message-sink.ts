@@ -18,6 +18,13 @@ export interface MessageSink {
    * fetches the history later shows "delivered" / "displayed" as the sender's other devices did. Never throws.
    */
   delivery?(owner: string, updates: readonly DeliveryUpdate[]): void;
+  /**
+   * The store's position in one of an owner's conversations: its paging cursor after the newest message held
+   * (the conversation's arrival `seq`, as the HTTP API sends cursors: an opaque decimal string), or undefined
+   * when the store does not have the conversation or cannot be read. A transfer's Join REFER carries it
+   * (PROFILE.md steps 6–9, `historyCursor`). Never throws.
+   */
+  cursor?(owner: string, conversationId: string): string | undefined;
 }
 
 /** A sink writing straight into a `MessageStore` (same process), reporting failures to `onError`. */
@@ -37,6 +44,16 @@ export function messageStoreSink(store: MessageStore, onError: (error: unknown) 
         store.updateDelivery(owner, updates);
       } catch (error) {
         onError(error);
+      }
+    },
+    cursor(owner, conversationId) {
+      try {
+        // The newest message first: its seq is the `before` page's cursor (store-types.ts MessagePage).
+        const newest = store.fetchBefore(owner, conversationId, { limit: 1 }).cursor;
+        return newest === null ? undefined : String(newest);
+      } catch (error) {
+        onError(error);
+        return undefined;
       }
     },
   };

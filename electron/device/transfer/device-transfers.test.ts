@@ -8,7 +8,7 @@ import { ChatSessionState, EndCause, type ChatSession } from '../chat/chat-sessi
 import type { IncomingRefer } from '../sip/cpm-user-agent';
 import { ReferNotifierState, type ReferNotifier } from '../sip/refer-notifier';
 import { ReferSubscriberState, type OutgoingReferOptions, type ReferSubscriber } from '../sip/refer-subscriber';
-import { DeviceTransfers, type TransferChat } from './device-transfers';
+import { DeviceTransfers, type TransferChat, type TransferHistory } from './device-transfers';
 
 const X = 'sip:cpm-transfer@a.example';
 const LAPTOP = 'sip:alice@a.example;gr=urn:uuid:aaaa';
@@ -43,7 +43,16 @@ class FakeSubscriber extends EventEmitter {
   termination: ReferSubscriber['termination'] = null;
 }
 
-function harness(options: { autoAccept?: boolean; deposit?: () => Promise<void>; resyncMs?: readonly number[]; stored?: ChatMessage[] } = {}) {
+interface HarnessOptions {
+  autoAccept?: boolean;
+  deposit?: () => Promise<void>;
+  resyncMs?: readonly number[];
+  stored?: ChatMessage[];
+  /** Replaces the history's fetch and adds its store cursor (the target's catch-up to a Join's history cursor). */
+  ledger?: Pick<TransferHistory, 'syncConversation' | 'storeCursor'>;
+}
+
+function harness(options: HarnessOptions = {}) {
   const log: string[] = [];
   const events: Array<{ type: string; payload: unknown }> = [];
   const session = new FakeSession();
@@ -81,8 +90,10 @@ function harness(options: { autoAccept?: boolean; deposit?: () => Promise<void>;
       deposit: options.deposit ?? (async () => void log.push('deposit')),
       syncConversation: async (id) => {
         log.push(`sync ${id}`);
+        if (options.ledger) return options.ledger.syncConversation(id);
         return (options.stored ?? []).splice(0);
       },
+      ...(options.ledger?.storeCursor ? { storeCursor: options.ledger.storeCursor } : {}),
     },
     emit: (type, payload) => events.push({ type, payload }),
     autoAccept: options.autoAccept ?? false,
@@ -181,9 +192,9 @@ describe('DeviceTransfers, the target: a Join REFER from Conversation Server A',
   });
   const body = encodeSessionTransfer({ version: 1, conversationId: CONV, peer: { uri: 'sip:bob@b.example', displayName: 'Bob' }, sourceDeviceName: 'Laptop' });
 
-  function refer(asserted: string, referredBy = LAPTOP, target = referTo): IncomingRefer {
+  function refer(asserted: string, referredBy = LAPTOP, target = referTo, transferBody = body): IncomingRefer {
     const headers: Record<string, string> = { 'p-asserted-identity': `<${asserted}>`, 'content-type': SESSION_TRANSFER_CONTENT_TYPE };
-    const request = { body, getHeader: (name: string) => headers[name.toLowerCase()] } as unknown as IncomingRefer['request'];
+    const request = { body: transferBody, getHeader: (name: string) => headers[name.toLowerCase()] } as unknown as IncomingRefer['request'];
     return { request, referTo: target, referredBy: `<${referredBy}>`, targetDialog: null, cseq: 1 };
   }
 
@@ -271,6 +282,122 @@ describe('DeviceTransfers, the target: a Join REFER from Conversation Server A',
     await vi.waitFor(() => expect(h.joined).toHaveLength(1));
     h.joined[0]!.become(ChatSessionState.Failed, EndCause.MsrpFailed);
     await vi.waitFor(() => expect(notifier.sent).toEqual([`500 ${EndCause.MsrpFailed} (terminated)`]));
+  });
+
+  describe('catching up to the Join’s history cursor (the store held at least that much when the Join went out)', () => {
+    const bodyWithCursor = (historyCursor: string) =>
+      encodeSessionTransfer({ version: 1, conversationId: CONV, peer: { uri: 'sip:bob@b.example' }, sourceDeviceName: 'Laptop', historyCursor });
+    const message = (seq: number): ChatMessage => ({
+      id: `m${seq}`, conversationId: CONV, direction: 'incoming', senderUri: 'sip:bob@b.example', text: `#${seq}`, timestamp: seq, status: 'delivered',
+    });
+
+    /**
+     * This device's view of the Message Store, which holds `held` messages of CONV: each fetch gets what the
+     * next entry of `reaches` says it saw (a fetch already under way saw fewer; `fail`: the store did not
+     * answer), and moves the device's cursor there.
+     */
+    function ledger(held: number, reaches: (number | 'fail')[], cursor: string | null = null) {
+      let mine = cursor === null ? 0 : Number(cursor);
+      let device: string | null = cursor;
+      return {
+        storeCursor: () => device,
+        syncConversation: async (): Promise<ChatMessage[]> => {
+          const reach = reaches.shift() ?? held;
+          if (reach === 'fail') throw new Error('store unreachable');
+          const added: ChatMessage[] = [];
+          for (; mine < Math.min(reach, held); ) added.push(message(++mine));
+          if (mine > 0) device = String(mine);
+          return added;
+        },
+      };
+    }
+
+    async function acceptJoin(h: ReturnType<typeof harness>, transferBody: string): Promise<void> {
+      const r = refer(X, LAPTOP, referTo, transferBody);
+      await h.transfers.authorize(r);
+      h.transfers.accepted(r, new FakeNotifier() as unknown as ReferNotifier);
+    }
+
+    const shown = (h: ReturnType<typeof harness>) => h.events.filter((e) => e.type === 'message').map((e) => (e.payload as ChatMessage).id);
+
+    it('the fetch on accept saw less than the store held (it joined a fetch already under way): fetches again promptly, without holding up the INVITE', async () => {
+      vi.useFakeTimers();
+      try {
+        const h = harness({ autoAccept: true, resyncMs: [1_500, 5_000], ledger: ledger(5, [3]) });
+        await acceptJoin(h, bodyWithCursor('5'));
+        await vi.advanceTimersByTimeAsync(0);
+        expect(h.log).toEqual([`sync ${CONV}`, expect.stringMatching(/^INVITE /)]);
+        expect(shown(h)).toEqual(['m1', 'm2', 'm3']);
+        await vi.advanceTimersByTimeAsync(100);
+        expect(h.log.filter((l) => l.startsWith('sync'))).toHaveLength(2);
+        expect(shown(h)).toEqual(['m1', 'm2', 'm3', 'm4', 'm5']);
+        // Caught up: no more fetches until the session is up (its resyncs are the joined session's).
+        await vi.advanceTimersByTimeAsync(1_400);
+        expect(h.log.filter((l) => l.startsWith('sync'))).toHaveLength(2);
+      } finally {
+        vi.useRealTimers();
+      }
+    });
+
+    it('a store that does not answer: a bounded number of prompt retries, then it is left to the resyncs', async () => {
+      vi.useFakeTimers();
+      try {
+        const h = harness({ autoAccept: true, ledger: ledger(5, ['fail', 'fail', 'fail', 'fail', 'fail']) });
+        await acceptJoin(h, bodyWithCursor('5'));
+        await vi.advanceTimersByTimeAsync(10_000);
+        expect(h.log.filter((l) => l.startsWith('sync'))).toHaveLength(4); // on accept, then 3 retries
+        expect(h.joined).toHaveLength(1);
+        expect(shown(h)).toEqual([]);
+      } finally {
+        vi.useRealTimers();
+      }
+    });
+
+    it('compares cursors as the store orders them: a device at 9 is behind 10, though "9" > "10" as text', async () => {
+      vi.useFakeTimers();
+      try {
+        const h = harness({ autoAccept: true, ledger: ledger(10, [9, 10], '8') });
+        await acceptJoin(h, bodyWithCursor('10'));
+        await vi.advanceTimersByTimeAsync(1_000);
+        expect(h.log.filter((l) => l.startsWith('sync'))).toHaveLength(2);
+        expect(shown(h)).toEqual(['m9', 'm10']);
+      } finally {
+        vi.useRealTimers();
+      }
+    });
+
+    it.each([
+      ['already has what the store held', bodyWithCursor('5'), ledger(5, [])],
+      ['is ahead of the cursor (messages came after the Join)', bodyWithCursor('5'), ledger(7, [])],
+      ['got no cursor in the Join', body, ledger(5, [3])],
+      ['got a cursor it cannot judge', bodyWithCursor('opaque-token'), ledger(5, [3])],
+      ['cannot read its own cursor', bodyWithCursor('5'), { syncConversation: ledger(5, [3]).syncConversation }],
+    ])('fetches once, on accept, when the device %s', async (_what, transferBody, history) => {
+      vi.useFakeTimers();
+      try {
+        const h = harness({ autoAccept: true, ledger: history });
+        await acceptJoin(h, transferBody);
+        await vi.advanceTimersByTimeAsync(10_000);
+        expect(h.log.filter((l) => l.startsWith('sync'))).toHaveLength(1);
+        expect(h.joined).toHaveLength(1);
+      } finally {
+        vi.useRealTimers();
+      }
+    });
+
+    it('stops catching up when the account signs out', async () => {
+      vi.useFakeTimers();
+      try {
+        const h = harness({ autoAccept: true, ledger: ledger(5, ['fail', 'fail', 'fail', 'fail']) });
+        await acceptJoin(h, bodyWithCursor('5'));
+        await vi.advanceTimersByTimeAsync(0);
+        h.transfers.close();
+        await vi.advanceTimersByTimeAsync(10_000);
+        expect(h.log.filter((l) => l.startsWith('sync'))).toHaveLength(1);
+      } finally {
+        vi.useRealTimers();
+      }
+    });
   });
 
   it('declines with 603, and withdraws the prompt when Conversation Server A ends the subscription', async () => {

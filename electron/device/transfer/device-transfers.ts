@@ -11,7 +11,10 @@
  *   then `INVITE J` with the offer's embedded headers, the same Conversation-ID, a new Contribution-ID and
  *   `Referred-By` (steps 10–13); the Join NOTIFY says 200 once the session is up (steps 14–17). The history is
  *   fetched from the Message Store on accept, once joined, and again after the release (shortly after joining:
- *   the target is not told when the source released, so it looks again when the source's BYE is due).
+ *   the target is not told when the source released, so it looks again when the source's BYE is due). The Join
+ *   body's `historyCursor` says how much the store held when the Join went out: if the fetch on accept left
+ *   this device behind it (the store could not be read, or the fetch was one already running), the device
+ *   fetches again promptly, a few times, without holding up the INVITE.
  * - When the Join did not happen (the move failed, e.g. the source crashed and T ended first) and the far side's
  *   next message opens a new incoming session on the conversation, the device resyncs it the same way: what
  *   the Message Store holds (in-path, everything the server relayed) reaches the thread.
@@ -22,6 +25,7 @@ import { randomUUID } from 'node:crypto';
 import type { DeviceEventMap } from '../../api/device-api';
 import { DeviceApiError } from '../../api/device-api';
 import type { ChatMessage, DeviceInfo, TransferPhase } from '../../api/payloads';
+import { isHistoryBehind } from '../../../protocol/cpm/session-transfer';
 import { formatTargetDialog } from '../../../protocol/sip/refer-headers';
 import type { ChatService } from '../chat/chat-service';
 import { ChatSessionState, EndCause, type ChatSession } from '../chat/chat-session';
@@ -43,6 +47,11 @@ export interface TransferHistory {
   deposit(): Promise<void>;
   /** Fetch a conversation's news from the Message Store; the messages new to this device. */
   syncConversation(conversationId: string): Promise<ChatMessage[]>;
+  /**
+   * This device's store cursor for a conversation (null: nothing fetched yet), to compare with a Join's
+   * `historyCursor`. Without it the device does not check that its history caught up.
+   */
+  storeCursor?(conversationId: string): string | null;
 }
 
 /** What the transfers need of the chat layer (ChatService). */
@@ -70,6 +79,11 @@ export interface DeviceTransfersOptions {
    * a conversation it already had (default 1 500 and 5 000 ms; it also looks at once).
    */
   resyncAfterJoinMs?: readonly number[];
+  /**
+   * When the fetch on accepting a Join left this device behind the Join's `historyCursor`, the waits before
+   * each further fetch, stopping once caught up (default 50, 250 and 750 ms: before the first resync).
+   */
+  catchUpRetryMs?: readonly number[];
 }
 
 /** A move's target as the source names it. */
@@ -327,6 +341,8 @@ export class DeviceTransfers implements IncomingReferHandler {
   /** Steps 10–13: fetch the history, then INVITE J; resolves with the INVITE's final status. */
   private async inviteJoin(offer: JoinOffer): Promise<{ status: number; reason: string }> {
     await this.sync(offer.conversationId);
+    const historyCursor = offer.details.historyCursor;
+    if (historyCursor !== undefined) void this.catchUp(offer.conversationId, historyCursor);
     const headers = offer.inviteHeaders.filter((h) => !NEVER_EMBEDDED.has(h.name.toLowerCase())).map((h) => `${h.name}: ${h.value}`);
     headers.push(`Referred-By: <${offer.referredBy}>`);
     let session: ChatSession;
@@ -367,6 +383,41 @@ export class DeviceTransfers implements IncomingReferHandler {
       timer.unref();
       this.timers.add(timer);
     }
+  }
+
+  /**
+   * The store held at least `historyCursor` of the conversation when the Join went out (PROFILE.md steps 6–9):
+   * while this device's store cursor is behind it, fetch again after each of `catchUpRetryMs`. Never rejects.
+   */
+  private async catchUp(conversationId: string, historyCursor: string): Promise<void> {
+    const ledger = this.options.history;
+    if (!ledger?.storeCursor) return;
+    const behind = (): boolean => {
+      if (this.closed) return false;
+      try {
+        return isHistoryBehind(ledger.storeCursor?.(conversationId) ?? null, historyCursor);
+      } catch {
+        return false; // the history is closing
+      }
+    };
+    for (const ms of this.options.catchUpRetryMs ?? [50, 250, 750]) {
+      if (!behind()) return;
+      await this.wait(ms);
+      if (!behind()) return;
+      await this.sync(conversationId);
+    }
+  }
+
+  /** Resolves after `ms`, unless the device signs out first (then never). */
+  private wait(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.timers.delete(timer);
+        resolve();
+      }, ms);
+      timer.unref();
+      this.timers.add(timer);
+    });
   }
 
   /** Fetch a conversation from the Message Store; raise `message` for what is new here. Never rejects. */

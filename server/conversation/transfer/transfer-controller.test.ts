@@ -7,6 +7,9 @@ import { bodyText, type SipRequest, type SipResponse } from '../../sip/message/s
 import { decodedUriHeaders, parseSipUri } from '../../sip/message/sip-uri';
 import { FakeTransport } from '../../sip/transaction/fake-transport';
 import { TransactionLayer } from '../../sip/transaction/transaction-layer';
+import { messageStoreSink, type MessageSink } from '../../store/message-sink';
+import { SqliteMessageStore } from '../../store/sqlite-message-store';
+import { messages } from '../../store/test-fixtures';
 import { DeviceRegistry } from '../registry/device-registry';
 import type { CpmSessionInfo } from '../session-handler';
 import { TransferController } from './transfer-controller';
@@ -37,7 +40,7 @@ afterEach(() => {
   controllers = [];
 });
 
-function setup(options: { targetAnswerMs?: number } = {}) {
+function setup(options: { targetAnswerMs?: number; history?: Pick<MessageSink, 'cursor'>; log?: (line: string) => void } = {}) {
   const moves: string[] = [];
   const transport = new FakeTransport([{ protocol: 'tls', host: '127.0.0.1', port: 6000 }]);
   const layer = new TransactionLayer(transport, { timers: { t1: 10, t2: 40, t4: 50 } });
@@ -60,6 +63,8 @@ function setup(options: { targetAnswerMs?: number } = {}) {
       moveEnded: (c, a, b, outcome) => void moves.push(`ended ${c} ${a} ${b} ${outcome}`),
     },
     ...(options.targetAnswerMs !== undefined ? { targetAnswerMs: options.targetAnswerMs } : {}),
+    ...(options.history ? { history: options.history } : {}),
+    ...(options.log ? { log: options.log } : {}),
   });
   controllers.push(controller);
   layer.on('request', (tx, received) => {
@@ -269,3 +274,70 @@ function notifyFromTarget(transport: FakeTransport, join: SipRequest, status: nu
     CORE,
   );
 }
+
+describe('the Join REFER body tells Desktop how far the history goes (PROFILE.md steps 6–9: history cursor)', () => {
+  let store: SqliteMessageStore | undefined;
+  afterEach(() => {
+    store?.close();
+    store = undefined;
+  });
+
+  /** Domain a's Message Store, holding `count` messages of alice's conversation `conversationId`. */
+  function storeWith(owner: string, conversationId: string, count: number): MessageSink {
+    store = SqliteMessageStore.open({ path: ':memory:' });
+    const sink = messageStoreSink(store);
+    sink.record(owner, messages(count, { conversationId }));
+    return sink;
+  }
+
+  const bodyOfJoin = (transport: FakeTransport) => parseSessionTransfer(requests(transport, 'REFER')[0]!.body);
+
+  it('carries the store’s cursor of alice’s conversation as the Join goes out', () => {
+    const history = storeWith('sip:alice@a.example', session.conversationId, 7);
+    const { transport } = setup({ history });
+    transport.deliver(transferRefer(), CORE);
+    const body = bodyOfJoin(transport);
+    expect(body.historyCursor).toBe(history.cursor?.('sip:alice@a.example', session.conversationId));
+    expect(body.historyCursor).toBe('7');
+    // What a device fetching from the store after that cursor gets: nothing the store held at the Join.
+    expect(store!.fetchAfter('sip:alice@a.example', session.conversationId, { after: Number(body.historyCursor) }).messages).toEqual([]);
+  });
+
+  it('has no cursor when the store does not have the conversation, or has it only for bob', () => {
+    const { transport } = setup({ history: storeWith('sip:alice@a.example', 'conv-another-one', 3) });
+    transport.deliver(transferRefer(), CORE);
+    expect(bodyOfJoin(transport)).not.toHaveProperty('historyCursor');
+    store?.close();
+
+    const second = setup({ history: storeWith('sip:bob@b.example', session.conversationId, 3) });
+    second.transport.deliver(transferRefer(), CORE);
+    expect(bodyOfJoin(second.transport)).not.toHaveProperty('historyCursor');
+  });
+
+  it('has no cursor when the domain has no store, and the move goes on the same', () => {
+    const { transport } = setup();
+    transport.deliver(transferRefer(), CORE);
+    expect(responses(transport).map((r) => r.status)).toEqual([202]);
+    expect(bodyOfJoin(transport)).not.toHaveProperty('historyCursor');
+  });
+
+  it('leaves out a cursor unfit for the body (or a store that throws), logs why, and still sends the Join', () => {
+    for (const history of [
+      { cursor: () => 'x'.repeat(300) },
+      { cursor: () => 'seq\n7' },
+      {
+        cursor: (): string => {
+          throw new Error('disk gone');
+        },
+      },
+    ]) {
+      const lines: string[] = [];
+      const { transport, controller } = setup({ history, log: (line) => lines.push(line) });
+      transport.deliver(transferRefer(), CORE);
+      expect(bodyOfJoin(transport)).toMatchObject({ conversationId: session.conversationId, sourceDeviceName: 'Laptop' });
+      expect(bodyOfJoin(transport)).not.toHaveProperty('historyCursor');
+      expect(lines.some((l) => /history cursor/.test(l))).toBe(true);
+      controller.close();
+    }
+  });
+});

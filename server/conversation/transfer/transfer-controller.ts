@@ -7,7 +7,8 @@
  *   `NOTIFY` sipfrag `100 Trying` (RFC 3515 §2.4.4, RFC 6665).
  * - Steps 6–9: the Join REFER to the target's GRUU, with Refer-To J carrying the embedded Target-Dialog,
  *   `Require: tdialog`, Conversation-ID and InReplyTo-Contribution-ID (RFC 3261 §19.1.1 escaping), the
- *   `application/vnd.cpm.session-transfer+json` body, and our identity X asserted.
+ *   `application/vnd.cpm.session-transfer+json` body (with the Message Store's history cursor of the
+ *   conversation, when the domain has a store that holds it), and our identity X asserted.
  * - Steps 14–21: the target's NOTIFY sipfrag `200 OK` (Session Replaced) → the release NOTIFY to the source.
  * - Failures: the target declines (603), does not answer in 60 s (we end the Join subscription, tell the
  *   source 408, and refuse a late INVITE J with 481), its REFER fails, or the session ends: the source is told,
@@ -17,7 +18,7 @@
  *   may still join; T ends if the move then fails.
  */
 import { randomBytes } from 'node:crypto';
-import { encodeSessionTransfer, SESSION_TRANSFER_CONTENT_TYPE } from '../../../protocol/cpm/session-transfer';
+import { encodeSessionTransfer, SESSION_TRANSFER_CONTENT_TYPE, SessionTransferError, type SessionTransfer } from '../../../protocol/cpm/session-transfer';
 import { CpmHeader } from '../../../protocol/cpm/cpm-headers';
 import { formatReferTo } from '../../../protocol/sip/refer-to';
 import { formatSipfrag, formatTargetDialog, parseSipfragStatus, parseSubscriptionState, parseTargetDialog, type TargetDialog } from '../../../protocol/sip/refer-headers';
@@ -29,6 +30,7 @@ import { targetFromUri } from '../../sip/proxy/next-hop';
 import { buildResponse } from '../../sip/transaction/response-builder';
 import type { ServerTransaction, TransactionLayer } from '../../sip/transaction/transaction-layer';
 import type { Endpoint, ReceivedMessage, SendTarget } from '../../sip/transport/transport-types';
+import type { MessageSink } from '../../store/message-sink';
 import type { DeviceRegistry } from '../registry/device-registry';
 import type { CpmSessionInfo, SessionParty } from '../session-handler';
 import { TransferState, TransferStateMachine } from './transfer-state';
@@ -74,6 +76,11 @@ export interface TransferControllerOptions {
   sessions: TransferSessionDirectory;
   /** How long the target may take to answer (PROFILE.md: 60 s). */
   targetAnswerMs?: number;
+  /**
+   * The domain's Message Store, read for the Join REFER body's `historyCursor` (PROFILE.md steps 6–9); absent
+   * when the domain has none (the body then has no cursor).
+   */
+  history?: Pick<MessageSink, 'cursor'>;
   /** How long a finished transfer's dialog stays known, so a late INVITE J gets 481 (default 64 s). */
   tombstoneMs?: number;
   log?: (line: string) => void;
@@ -301,7 +308,7 @@ export class TransferController {
       ],
     });
     const peer = record.far === session.caller ? session.caller : session.callee;
-    const body = encodeSessionTransfer({
+    const body = this.transferBody(record, {
       version: 1,
       conversationId: session.conversationId,
       peer: { uri: peer.aor },
@@ -339,6 +346,33 @@ export class TransferController {
         this.fail(record, response.status, response.reason, `Join REFER answered ${response.status}`);
       }
     });
+  }
+
+  /**
+   * The Join REFER body: `details`, and `historyCursor`, the Message Store's position in the conversation of
+   * our user (the source's AOR) as the Join goes out, for the target to know when its history has caught up.
+   * It means "the store held at least this much": in-path, this server records what it relays in batches
+   * (RelayHistory, ~100 ms), so messages relayed just before the Join may be written just after it, beyond
+   * this cursor; in proxy mode the store holds what the devices deposited. Left out without a store, when the
+   * store does not have the conversation, or when the store's cursor is not fit for the body (the move goes
+   * on without it).
+   */
+  private transferBody(record: TransferRecord, details: SessionTransfer): string {
+    let historyCursor: string | undefined;
+    try {
+      historyCursor = this.options.history?.cursor?.(record.source.aor, record.session.conversationId);
+    } catch (error) {
+      // `cursor` never throws by contract; a sink that does must not stop the move.
+      this.log(`transfer ${record.id}: no history cursor: ${error instanceof Error ? error.message : String(error)}`);
+    }
+    if (historyCursor === undefined) return encodeSessionTransfer(details);
+    try {
+      return encodeSessionTransfer({ ...details, historyCursor });
+    } catch (error) {
+      if (!(error instanceof SessionTransferError) || error.field !== 'historyCursor') throw error;
+      this.log(`transfer ${record.id}: the store's history cursor is unfit for the Join body (${error.message}); left out`);
+      return encodeSessionTransfer(details);
+    }
   }
 
   // -- the Join subscription (steps 8–9, 14–17) ------------------------------------------------------------

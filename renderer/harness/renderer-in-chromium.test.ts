@@ -193,9 +193,9 @@ describe('renderer in Chromium, over a scripted DeviceApi (test double)', () => 
     expect(pages[1]?.args).toEqual(['conv-bob', { before: 'm99900', limit: 100 }]);
     expect(pages[2]?.args).toEqual(['conv-bob', { before: 'm99800', limit: 100 }]);
     expect(await feed.getByRole('article').count()).toBeLessThan(80);
-    // The viewport stays on what the user was reading while older pages arrive above it.
-    const scrollTop = await feed.evaluate((el) => el.scrollTop);
-    expect(scrollTop).toBeGreaterThan(0);
+    // The viewport stays on what the user was reading while older pages arrive above it (once the last page
+    // asked for has arrived and been laid out: the request is seen before its rows are).
+    await expect.poll(() => feed.evaluate((el) => el.scrollTop), { timeout: 5_000 }).toBeGreaterThan(0);
     await finish(page);
   });
 

@@ -1,3 +1,4 @@
+import { createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { NONCE_LENGTH, NonceSigner } from './digest-nonce';
 
@@ -32,6 +33,21 @@ describe('NonceSigner', () => {
     for (const junk of ['', 'x', '!'.repeat(NONCE_LENGTH), 'A'.repeat(NONCE_LENGTH), 'A'.repeat(1000)]) {
       expect(s.check(junk, 0).valid).toBe(false);
     }
+  });
+
+  it.each([32, 64, 100])('signs with HMAC-SHA-256 exactly as node:crypto computes it (a %i-byte secret)', (size) => {
+    const key = new Uint8Array(size).map((_, i) => (i * 31 + 5) & 0xff);
+    const s = new NonceSigner(key, 'a.example', 60_000);
+    const raw = Buffer.from(s.issue(1_700_000_000_000), 'base64url');
+    const body = raw.subarray(0, 16);
+    const expected = createHmac('sha256', key).update('nonce\0').update('a.example').update('\0').update(body).digest().subarray(0, 16);
+    expect(raw.subarray(16).equals(expected)).toBe(true);
+  });
+
+  it('draws fresh random bytes for every nonce, across refills of its random pool', () => {
+    const s = new NonceSigner(secret, 'a.example', 60_000);
+    const randoms = new Set(Array.from({ length: 1500 }, () => Buffer.from(s.issue(1_000_000), 'base64url').subarray(8, 16).toString('hex')));
+    expect(randoms.size).toBe(1500);
   });
 
   it('refuses a short secret', () => {

@@ -29,6 +29,16 @@ function setup(algorithms: DigestAlgorithm[] = ['MD5'], start = 1_700_000_000_00
 }
 
 describe('a client answering our challenge', () => {
+  it('is not told its nonce was forgotten when thousands of others were answered since it was challenged', () => {
+    // 20,000 clients challenged and answering within the same second: far more than the tracker's count alone.
+    const { server } = setup();
+    const path = 'sip:a.example';
+    const clients = Array.from({ length: 20_000 }, () => new DigestResponder(selectDigestChallenge(parseDigestChallenges(server.challenges()))!, 'bob', 'builder'));
+    const first = clients[0]!;
+    for (const c of clients.slice(1)) expect(server.verify({ method: 'REGISTER', uri: path, authorization: [c.authorize('REGISTER', path)] }, lookup).ok).toBe(true);
+    expect(server.verify({ method: 'REGISTER', uri: path, authorization: [first.authorize('REGISTER', path)] }, lookup)).toMatchObject({ ok: true });
+  });
+
   it.each<DigestAlgorithm>(['MD5', 'SHA-256', 'SHA-512-256', 'MD5-sess'])('is accepted with %s', (algorithm) => {
     const { server, session } = setup([algorithm]);
     const auth = session().authorize('REGISTER', 'sip:a.example');

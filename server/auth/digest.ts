@@ -69,6 +69,18 @@ export class DigestCredentialsError extends Error {
 
 const MAX_FIELD = 1024;
 
+/** `^[0-9a-f]{n}$` for each algorithm's digest length, compiled once rather than for every request. */
+const HEX_DIGEST_PATTERNS = new Map<DigestAlgorithm, RegExp>();
+
+function hexDigestPattern(algorithm: DigestAlgorithm): RegExp {
+  let pattern = HEX_DIGEST_PATTERNS.get(algorithm);
+  if (pattern === undefined) {
+    pattern = new RegExp(`^[0-9a-f]{${DIGEST_HEX_LENGTH[algorithm]}}$`);
+    HEX_DIGEST_PATTERNS.set(algorithm, pattern);
+  }
+  return pattern;
+}
+
 /**
  * Parse an `Authorization` or `Proxy-Authorization` value holding Digest credentials. Throws
  * `DigestCredentialsError` on malformed input, a scheme other than Digest, missing or oversize
@@ -103,7 +115,7 @@ export function parseDigestCredentials(value: string): DigestCredentials {
     response: need('response').toLowerCase(),
     algorithm,
   };
-  if (!new RegExp(`^[0-9a-f]{${DIGEST_HEX_LENGTH[algorithm]}}$`).test(creds.response)) {
+  if (!hexDigestPattern(algorithm).test(creds.response)) {
     throw new DigestCredentialsError(`response is not a ${algorithm} digest`);
   }
   const opaque = p.get('opaque');
@@ -150,8 +162,16 @@ export interface DigestServerOptions {
   algorithms?: readonly DigestAlgorithm[];
   /** How long a nonce stays fresh. Default 5 minutes. */
   nonceLifetimeMs?: number;
-  /** How many nonces the replay tracker remembers. Default 10,000. */
+  /** How many nonces the replay tracker remembers whatever their age. Default 10,000. */
   replayCapacity?: number;
+  /**
+   * Beyond `replayCapacity`, nonces issued less than this long ago (ms) are still remembered, so that a client
+   * answering its challenge within that time is never told its nonce was forgotten however busy the server is.
+   * Default 32 s: 64·T1, the life of the client's REGISTER transaction (RFC 3261 §17.1.2.2, Timer F).
+   */
+  replayRetainMs?: number;
+  /** Hard bound on the nonces remembered, whatever their age (memory: about 150 bytes each). Default 500,000. */
+  replayMaxEntries?: number;
   /** Clock, for tests. */
   now?: () => number;
 }
@@ -193,7 +213,12 @@ export class DigestAuthenticator {
     const secret = options.secret ?? randomBytes(32);
     this.lifetimeMs = options.nonceLifetimeMs ?? 300_000;
     this.nonces = new NonceSigner(secret, this.realm, this.lifetimeMs);
-    this.tracker = new NonceCountTracker(options.replayCapacity ?? 10_000);
+    const capacity = options.replayCapacity ?? 10_000;
+    this.tracker = new NonceCountTracker({
+      capacity,
+      retainMs: options.replayRetainMs ?? 32_000,
+      maxEntries: Math.max(capacity, options.replayMaxEntries ?? 500_000),
+    });
     this.now = options.now ?? Date.now;
     // A fixed opaque per realm and secret: the client must echo it (RFC 7616 §3.3); it carries no state.
     this.opaque = createHmac('sha256', secret).update('opaque\0').update(this.realm, 'utf8').digest().subarray(0, 16).toString('base64url');
@@ -267,7 +292,7 @@ export class DigestAuthenticator {
     }, nodeDigestHash);
     if (!digestEquals(expected, c.response) || password === undefined) return fail('bad-credentials', 'wrong username or password');
     if (nonce.stale) return fail('stale-nonce', 'nonce expired', true);
-    const verdict = this.tracker.accept(c.nonce, nonce.issuedAt, Number.parseInt(c.nc, 16));
+    const verdict = this.tracker.accept(c.nonce, nonce.issuedAt, Number.parseInt(c.nc, 16), now);
     if (verdict !== 'fresh') return fail('replay', `nonce count ${verdict}`, true);
     return { ok: true, username: c.username, algorithm: c.algorithm, credentials: c };
   }

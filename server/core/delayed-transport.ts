@@ -7,10 +7,16 @@ import type { SipMessage } from '../sip/message/sip-message';
 
 /** Wraps a transport layer, delaying each send by `delayMs`. */
 export class DelayedTransport implements SipTransportLayer {
+  /** Present when the inner transport has it; delayed like `send`. */
+  readonly sendSerialized?: (bytes: Uint8Array, target: SendTarget) => Promise<SendResult>;
+
   constructor(
     private readonly inner: SipTransportLayer,
     private readonly delayMs: number,
-  ) {}
+  ) {
+    const sendSerialized = inner.sendSerialized?.bind(inner);
+    if (sendSerialized !== undefined) this.sendSerialized = (bytes, target) => this.later(() => sendSerialized(bytes, target));
+  }
 
   on<E extends keyof SipTransportEvents>(event: E, listener: SipTransportEvents[E]): this {
     this.inner.on(event, listener);
@@ -23,8 +29,12 @@ export class DelayedTransport implements SipTransportLayer {
   }
 
   send(message: SipMessage, target: SendTarget): Promise<SendResult> {
+    return this.later(() => this.inner.send(message, target));
+  }
+
+  private later(send: () => Promise<SendResult>): Promise<SendResult> {
     return new Promise((resolve, reject) => {
-      setTimeout(() => this.inner.send(message, target).then(resolve, reject), this.delayMs);
+      setTimeout(() => send().then(resolve, reject), this.delayMs);
     });
   }
 

@@ -217,7 +217,10 @@ export class DomainCore {
     }
     try {
       const result = this.registrar.register(request, received);
-      tx.respond(result.response);
+      // The core never looks at a REGISTER's transaction again: over UDP the transaction layer keeps only the
+      // response bytes for Timer J (32 s of retransmissions absorbed) and the transaction object goes at once.
+      if (tx.kind === 'non-invite-server') tx.respond(result.response, { forget: true });
+      else tx.respond(result.response);
       // removals were already reported by the location service
       this.location.emit(result.changes.filter((c) => c.binding.expiresAt !== 0));
     } catch {

@@ -7,7 +7,7 @@
  */
 import { DigestAuthenticator, type DigestAlgorithm } from '../auth/digest';
 import { getParam, getParamText } from '../sip/message/header-params';
-import { parseContactList, parseNameAddr, type NameAddr } from '../sip/message/name-addr';
+import { sharedContactList, sharedNameAddr, type NameAddr } from '../sip/message/name-addr';
 import { SipParseError } from '../sip/message/parse-error';
 import type { SipHeader, SipRequest, SipResponse } from '../sip/message/sip-message';
 import { serializeUri, type SipUri } from '../sip/message/sip-uri';
@@ -89,9 +89,10 @@ export class Registrar {
     }
 
     // Step 5: the AOR from To; step 4: the authenticated user may register only their own AOR.
-    let to: NameAddr;
+    // The UAS checks parsed To and Contact moments ago: the shared parses are not repeated.
+    let to: Readonly<NameAddr>;
     try {
-      to = parseNameAddr(request.headers.get('To') ?? '');
+      to = sharedNameAddr(request.headers.get('To') ?? '');
     } catch (error) {
       return reply(400, [], error instanceof SipParseError ? `Bad To: ${error.reason}` : 'Bad To');
     }
@@ -106,11 +107,11 @@ export class Registrar {
 
     // Step 6: Contacts.
     const contactLines = request.headers.getAll('Contact');
-    const contacts: NameAddr[] = [];
+    const contacts: Readonly<NameAddr>[] = [];
     let wildcard = false;
     try {
       for (const line of contactLines) {
-        const parsed = parseContactList(line);
+        const parsed = sharedContactList(line);
         if (parsed === '*') wildcard = true;
         else contacts.push(...parsed);
       }
@@ -139,7 +140,7 @@ export class Registrar {
     const minExpires = this.options.minExpires ?? 60;
     const maxExpires = this.options.maxExpires ?? 7200;
     const supportsGruu = request.headers.values('Supported').some((t) => t.toLowerCase() === 'gruu');
-    const plans: { contact: NameAddr; expires: number; instance?: string; regId?: number }[] = [];
+    const plans: { contact: Readonly<NameAddr>; expires: number; instance?: string; regId?: number }[] = [];
     for (const contact of contacts) {
       if (contact.uri.kind === 'absolute') return reply(400, [], 'Bad Contact: unsupported URI scheme');
       const expParam = getParam(contact.params, 'expires');

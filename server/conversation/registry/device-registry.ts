@@ -116,27 +116,22 @@ export class DeviceRegistry {
           if (n !== 'expires' && n !== 'pub-gruu' && n !== 'temp-gruu' && n !== 'q') params[p.name] = p.value;
         }
         const icsi = getParam(c.params, '+g.3gpp.icsi-ref');
-        const fields = {
+        // `"Laptop"`, or RFC 3840 §9's string form `"<Laptop>"`
+        const name = getParamText(c.params, '+cpm.device-name')?.replace(/^<(.*)>$/s, '$1');
+        const pubGruu = getParamText(c.params, 'pub-gruu');
+        const tempGruu = getParamText(c.params, 'temp-gruu');
+        // Plain assignments (one object, no spread of temporaries): this runs for every registration refresh.
+        const fields: Omit<Device, 'id'> = {
           aor,
           contact,
-          ...(instance ? { instance } : {}),
-          ...(() => {
-            // `"Laptop"`, or RFC 3840 §9's string form `"<Laptop>"`
-            const name = getParamText(c.params, '+cpm.device-name')?.replace(/^<(.*)>$/s, '$1');
-            return name ? { name } : {};
-          })(),
-          ...(() => {
-            const g = getParamText(c.params, 'pub-gruu');
-            return g ? { pubGruu: g } : {};
-          })(),
-          ...(() => {
-            const g = getParamText(c.params, 'temp-gruu');
-            return g ? { tempGruu: g } : {};
-          })(),
           cpmCapable: typeof icsi === 'string' && icsi.toLowerCase().includes('oma.cpm.session'),
           params,
           expiresAt: now + expires * 1000,
         };
+        if (instance) fields.instance = instance;
+        if (name) fields.name = name;
+        if (pubGruu) fields.pubGruu = pubGruu;
+        if (tempGruu) fields.tempGruu = tempGruu;
         if (existing) {
           const moved = existing.contact !== contact;
           const shortened = fields.expiresAt < existing.expiresAt;

@@ -4,7 +4,7 @@
  */
 import { isToken, isWord, skipWsp, scanToken } from './abnf';
 import { type HeaderParam, getParam, scanHeaderParams } from './header-params';
-import { parseNameAddr } from './name-addr';
+import { sharedNameAddr } from './name-addr';
 import { SipParseError } from './parse-error';
 import { clip } from './sip-uri';
 import type { SipMessage } from './sip-message';
@@ -28,13 +28,13 @@ export function isCallId(value: string): boolean {
 /** The From tag (RFC 3261 §19.3), undefined when absent (RFC 2543 peers send none). */
 export function fromTag(message: SipMessage): string | undefined {
   const value = message.headers.get('From');
-  return value === undefined ? undefined : (getParam(parseNameAddr(value).params, 'tag') ?? undefined);
+  return value === undefined ? undefined : (getParam(sharedNameAddr(value).params, 'tag') ?? undefined);
 }
 
 /** The To tag, undefined outside a dialog. */
 export function toTag(message: SipMessage): string | undefined {
   const value = message.headers.get('To');
-  return value === undefined ? undefined : (getParam(parseNameAddr(value).params, 'tag') ?? undefined);
+  return value === undefined ? undefined : (getParam(sharedNameAddr(value).params, 'tag') ?? undefined);
 }
 
 /** Max-Forwards (RFC 3261 §20.22: 0–255; leading zeros allowed). */

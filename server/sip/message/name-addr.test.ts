@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { getParam, getParamText, paramValue, serializeHeaderParams } from './header-params';
-import { parseContactList, parseNameAddr, parseNameAddrList, serializeNameAddr, tagOf } from './name-addr';
+import { parseContactList, parseNameAddr, parseNameAddrList, serializeNameAddr, tagOf, sharedNameAddr, sharedContactList } from './name-addr';
 import { SipParseError } from './parse-error';
 
 describe('parseNameAddr', () => {
@@ -82,5 +82,23 @@ describe('editing a parsed address', () => {
     na.uri.params = na.uri.params.filter((p) => p.name !== 'transport');
     na.params.push({ name: 'expires', value: '0' });
     expect(serializeNameAddr(na)).toBe('<sip:alice@a.example>;tag=1;expires=0');
+  });
+});
+
+describe('shared parses (one request\'s To and Contact read by several layers)', () => {
+  it('hands every reader of the same text the one parse, equal to a fresh one', () => {
+    const to = '"Alice" <sip:alice@a.example>;tag=1928301774';
+    const first = sharedNameAddr(to);
+    expect(sharedNameAddr(to)).toBe(first);
+    expect(first).toEqual(parseNameAddr(to));
+    const contact = '<sip:alice@192.0.2.4:5060>;expires=3600, <sip:alice@192.0.2.5>;q=0.5';
+    expect(sharedContactList(contact)).toBe(sharedContactList(contact));
+    expect(sharedContactList('*')).toBe('*');
+  });
+
+  it('parses a different text anew, and refuses a bad one every time it is asked', () => {
+    expect(sharedNameAddr('<sip:bob@b.example>').uri).toMatchObject({ user: 'bob', host: 'b.example' });
+    expect(sharedNameAddr('<sip:carol@c.example>').uri).toMatchObject({ user: 'carol' });
+    for (let i = 0; i < 2; i++) expect(() => sharedNameAddr('<sip:broken')).toThrow(SipParseError);
   });
 });

@@ -56,6 +56,47 @@ export function parseContactList(text: string): NameAddr[] | '*' {
 }
 
 /**
+ * The last few values parsed by {@link sharedNameAddr} / {@link sharedContactList}. One received request has its
+ * To, From and Contact read by several layers in turn (the UAS checks, the registrar's own checks, the
+ * registrar), each of which would parse the same text again; a handful of entries covers that, without keeping
+ * anything per message.
+ */
+const SHARED_SLOTS = 4;
+
+class LastParsed<T> {
+  private readonly texts: (string | undefined)[] = new Array<string | undefined>(SHARED_SLOTS).fill(undefined);
+  private readonly values: (T | undefined)[] = new Array<T | undefined>(SHARED_SLOTS).fill(undefined);
+  private next = 0;
+
+  constructor(private readonly parse: (text: string) => T) {}
+
+  get(text: string): T {
+    for (let k = 0; k < SHARED_SLOTS; k++) if (this.texts[k] === text) return this.values[k] as T;
+    const value = this.parse(text); // throws before anything is remembered
+    this.texts[this.next] = text;
+    this.values[this.next] = value;
+    this.next = (this.next + 1) % SHARED_SLOTS;
+    return value;
+  }
+}
+
+const lastNameAddrs = new LastParsed<Readonly<NameAddr>>(parseNameAddr);
+const lastContactLists = new LastParsed<readonly Readonly<NameAddr>[] | '*'>(parseContactList);
+
+/**
+ * {@link parseNameAddr}, shared: a value parsed moments ago is not parsed again. The result may be handed to
+ * other callers of this function: read it, never change it. Throws {@link SipParseError} like `parseNameAddr`.
+ */
+export function sharedNameAddr(text: string): Readonly<NameAddr> {
+  return lastNameAddrs.get(text);
+}
+
+/** {@link parseContactList}, shared like {@link sharedNameAddr}: read the result, never change it. */
+export function sharedContactList(text: string): readonly Readonly<NameAddr>[] | '*' {
+  return lastContactLists.get(text);
+}
+
+/**
  * Serialize a name-addr from its parsed parts (so changes to `uri` or `params` show); angle brackets are
  * used when it had them, carries a display name, or the URI contains `;`, `,` or `?` (§20.10).
  */

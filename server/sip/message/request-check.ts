@@ -19,7 +19,7 @@ import {
   acceptRanges, deltaSeconds, isCallId, maxForwards, mediaTypeMatches, mediaTypeName, optionTags, parseMediaType,
 } from './header-fields';
 import { getParam } from './header-params';
-import { type NameAddr, parseContactList, parseNameAddr, parseNameAddrList } from './name-addr';
+import { type NameAddr, parseNameAddr, parseNameAddrList, sharedContactList, sharedNameAddr } from './name-addr';
 import { type ParseOptions, parseMessage } from './parse';
 import { SipParseError } from './parse-error';
 import { type SipHeader, type SipHeaders, type SipRequest, type SipResponse, reasonPhrase } from './sip-message';
@@ -79,6 +79,10 @@ export interface RequestRejection {
 }
 
 const UAS_METHODS = ['INVITE', 'ACK', 'BYE', 'CANCEL', 'OPTIONS'];
+const UAS_BODY_TYPES: readonly string[] = ['application/sdp'];
+const NO_TYPES: readonly string[] = [];
+const UAS_ANSWER_TYPES: Readonly<Record<string, string>> = { INVITE: 'application/sdp' };
+const NO_ANSWER_TYPES: Readonly<Record<string, string>> = {};
 const REGISTRAR_METHODS = ['REGISTER', 'OPTIONS'];
 
 /** Check a parsed request. Returns undefined when it may be processed. Never throws. */
@@ -108,31 +112,35 @@ function checkUas(request: SipRequest, options: RequestCheckOptions): RequestRej
   const scheme = uriScheme(request.uri);
   if (!(options.uriSchemes ?? ['sip', 'sips']).includes(scheme)) return reject(416, `Request-URI scheme ${clip(scheme)}: is not supported`);
   // ---- §8.2.2.3 Require (never for CANCEL, nor ACK)
-  if (request.method !== 'CANCEL' && request.method !== 'ACK') {
+  if (request.method !== 'CANCEL' && request.method !== 'ACK' && request.headers.has('Require')) {
     const unsupported = unsupportedTags(optionTags(request, 'Require'), options.supportedExtensions);
     if (unsupported.length > 0) {
       return reject(420, `unsupported extension(s) required: ${unsupported.join(', ')}`, [{ name: 'Unsupported', value: unsupported.join(', ') }]);
     }
   }
   // ---- §8.2.3 content processing
-  const accepted = options.acceptedBodyTypes ?? (role === 'uas' ? ['application/sdp'] : []);
-  const acceptHeaders: SipHeader[] = [{ name: 'Accept', value: accepted.join(', ') }];
+  // (The Accept lines of a 415 are built only for a 415: this runs for every request.)
+  const accepted = options.acceptedBodyTypes ?? (role === 'uas' ? UAS_BODY_TYPES : NO_TYPES);
+  const acceptHeaders = (): SipHeader[] => [{ name: 'Accept', value: accepted.join(', ') }];
   const type = request.headers.get('Content-Type');
   if (type === undefined && request.body.length > 0) return reject(400, 'a body needs a Content-Type (RFC 3261 §20.15)');
   if (type !== undefined && request.body.length > 0) {
     const name = mediaTypeName(parseMediaType(type));
-    if (!accepted.includes(name)) return reject(415, `body type ${clip(name)} is not understood`, acceptHeaders);
+    if (!accepted.includes(name)) return reject(415, `body type ${clip(name)} is not understood`, acceptHeaders());
   }
-  const encodings = request.headers.values('Content-Encoding').map((e) => e.toLowerCase());
-  const knownEncodings = options.acceptedEncodings ?? ['identity'];
-  const badEncoding = encodings.find((e) => !knownEncodings.includes(e));
-  if (badEncoding !== undefined) {
-    return reject(415, `content coding ${clip(badEncoding)} is not understood`, [...acceptHeaders, { name: 'Accept-Encoding', value: knownEncodings.join(', ') }]);
+  if (request.headers.has('Content-Encoding')) {
+    const encodings = request.headers.values('Content-Encoding').map((e) => e.toLowerCase());
+    const knownEncodings = options.acceptedEncodings ?? ['identity'];
+    const badEncoding = encodings.find((e) => !knownEncodings.includes(e));
+    if (badEncoding !== undefined) {
+      return reject(415, `content coding ${clip(badEncoding)} is not understood`, [...acceptHeaders(), { name: 'Accept-Encoding', value: knownEncodings.join(', ') }]);
+    }
   }
   // ---- §21.4.7: the answer's body type must be acceptable to the requester
-  const answerTypes = options.answerBodyTypes ?? (role === 'uas' ? { INVITE: 'application/sdp' } : {});
-  const answerType = answerTypes[request.method];
-  const ranges = acceptRanges(request);
+  const answerTypes = options.answerBodyTypes ?? (role === 'uas' ? UAS_ANSWER_TYPES : NO_ANSWER_TYPES);
+  const answerType = Object.hasOwn(answerTypes, request.method) ? answerTypes[request.method] : undefined; // a method named "toString" is not a key
+  // (checkSyntax has already checked that Accept parses.)
+  const ranges = answerType === undefined ? undefined : acceptRanges(request);
   if (answerType !== undefined && ranges !== undefined && ranges.length > 0 && !mediaTypeMatches(ranges, answerType)) {
     return reject(406, `Accept excludes ${answerType}, the type of our answer`, [{ name: 'Accept', value: answerType }]);
   }
@@ -178,6 +186,9 @@ export function checkResponse(response: SipResponse, role: ReceiverRole): { drop
   return undefined;
 }
 
+/** Headers every request carries exactly once (RFC 3261 §8.1.1). */
+const MANDATORY_ONCE: readonly string[] = ['To', 'From', 'Call-ID', 'CSeq'];
+
 function checkSyntax(request: SipRequest, options: RequestCheckOptions): RequestRejection | undefined {
   const h = request.headers;
   const role = options.role;
@@ -186,19 +197,19 @@ function checkSyntax(request: SipRequest, options: RequestCheckOptions): Request
     const uri = parseUri(request.uri);
     if (uri.kind === 'sip' && uri.headers.length > 0) return reject(400, 'escaped headers are not allowed in a Request-URI (RFC 3261 §19.1.1)');
     // mandatory headers, each exactly once except Via (§8.1.1; Max-Forwards may be absent, RFC 4475 §3.4)
-    for (const name of ['To', 'From', 'Call-ID', 'CSeq']) {
-      const n = h.getAll(name).length;
+    for (const name of MANDATORY_ONCE) {
+      const n = h.count(name);
       if (n === 0) return reject(400, `missing ${name} header`);
       if (n > 1) return reject(400, `more than one ${name} header`);
     }
-    if (h.getAll('Max-Forwards').length > 1) return reject(400, 'more than one Max-Forwards header');
+    if (h.count('Max-Forwards') > 1) return reject(400, 'more than one Max-Forwards header');
     const vias = parseVias(h.getAll('Via'));
     if (vias.length === 0) return reject(400, 'missing Via header');
     if ((options.rejectEmptyBranch ?? true) && vias[0]!.branch === MAGIC_COOKIE) {
       return reject(400, 'Via branch is the magic cookie alone (RFC 4475 §3.2.1)');
     }
-    parseNameAddr(h.get('From')!);
-    parseNameAddr(h.get('To')!);
+    sharedNameAddr(h.get('From')!);
+    sharedNameAddr(h.get('To')!);
     if (!isCallId(h.get('Call-ID')!)) return reject(400, 'invalid Call-ID');
     const cseq = parseCSeq(h.get('CSeq')!);
     if (cseq.method !== request.method) {
@@ -212,7 +223,7 @@ function checkSyntax(request: SipRequest, options: RequestCheckOptions): Request
     optionTags(request, 'Require');
     if (role !== 'proxy') {
       for (const line of h.getAll('Contact')) {
-        const contacts = parseContactList(line);
+        const contacts = sharedContactList(line);
         if (contacts !== '*') for (const c of contacts) checkContactParams(c);
       }
       const expires = h.get('Expires');
@@ -228,7 +239,7 @@ function checkSyntax(request: SipRequest, options: RequestCheckOptions): Request
   return undefined;
 }
 
-function checkContactParams(contact: NameAddr): void {
+function checkContactParams(contact: Readonly<NameAddr>): void {
   const expires = getParam(contact.params, 'expires');
   if (expires !== undefined) {
     if (expires === null) throw new SipParseError('Contact expires parameter without a value');
@@ -259,9 +270,9 @@ function checkProxy(request: SipRequest, options: RequestCheckOptions): RequestR
 }
 
 function checkRegister(request: SipRequest): RequestRejection | undefined {
-  const to = parseNameAddr(request.headers.get('To')!);
+  const to = sharedNameAddr(request.headers.get('To')!);
   if (to.uri.kind !== 'sip') return reject(400, 'the To of a REGISTER must be a SIP or SIPS URI (RFC 3261 §10.2, RFC 4475 §3.3.4)');
-  const contacts = request.headers.getAll('Contact').map(parseContactList);
+  const contacts = request.headers.getAll('Contact').map(sharedContactList);
   if (contacts.includes('*')) {
     const expires = request.headers.get('Expires');
     if (contacts.length > 1 || expires === undefined || deltaSeconds(expires, 'Expires') !== 0) {

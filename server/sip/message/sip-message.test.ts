@@ -30,10 +30,27 @@ describe('SipHeaders', () => {
     ]);
     expect([...h].map((x) => x.name)).toEqual(['Via', 'Max-Forwards', 'Via']);
     expect(h.getAll('via')).toHaveLength(2);
+    expect([h.count('VIA'), h.count('v'), h.count('Max-Forwards'), h.count('Route')]).toEqual([2, 2, 1, 0]);
     expect(h.values('Via')).toEqual(['SIP/2.0/UDP a;branch=z9hG4bK1', 'SIP/2.0/UDP b;branch=z9hG4bK2', 'SIP/2.0/UDP c;branch=z9hG4bK3']);
     expect(h.first('v')).toBe('SIP/2.0/UDP a;branch=z9hG4bK1');
     expect(h.has('max-forwards')).toBe(true);
     expect(h.get('Route')).toBeUndefined();
+  });
+
+  it('replaceFirst swaps the topmost value of a list header, in a line of its own or inside a comma list', () => {
+    const single = new SipHeaders([
+      { name: 'Via', value: 'SIP/2.0/UDP a;branch=z9hG4bK1' },
+      { name: 'Max-Forwards', value: '70' },
+      { name: 'Via', value: 'SIP/2.0/UDP b;branch=z9hG4bK2' },
+    ]);
+    single.replaceFirst('v', 'SIP/2.0/UDP a;branch=z9hG4bK1;received=192.0.2.1');
+    expect([...single].map((h) => `${h.name}: ${h.value}`)).toEqual([
+      'Via: SIP/2.0/UDP a;branch=z9hG4bK1;received=192.0.2.1', 'Max-Forwards: 70', 'Via: SIP/2.0/UDP b;branch=z9hG4bK2',
+    ]);
+    const listed = new SipHeaders([{ name: 'Via', value: 'SIP/2.0/UDP a;branch=z9hG4bK1, SIP/2.0/UDP b;branch=z9hG4bK2' }]);
+    listed.replaceFirst('Via', 'SIP/2.0/UDP a;branch=z9hG4bK1;rport=5060');
+    expect(listed.values('Via')).toEqual(['SIP/2.0/UDP a;branch=z9hG4bK1;rport=5060', 'SIP/2.0/UDP b;branch=z9hG4bK2']);
+    expect(() => listed.replaceFirst('Via', 'x\r\nInjected: 1')).toThrow(TypeError);
   });
 
   it('set replaces every line where the first one stood; prepend goes before the first of its name', () => {

@@ -182,6 +182,14 @@ export class SipHeaders implements Iterable<Readonly<SipHeader>> {
     return at < 0 ? undefined : this.list[at]!.value;
   }
 
+  /** Number of lines of `name` (what `getAll(name).length` says, without building the array). */
+  count(name: string): number {
+    const key = nameInfo(name).key;
+    let n = 0;
+    for (let i = 0; i < this.keys.length; i++) if (this.keys[i] === key) n++;
+    return n;
+  }
+
   /** Every line's whole value, in order (lists not split). */
   getAll(name: string): string[] {
     const key = nameInfo(name).key;
@@ -275,6 +283,23 @@ export class SipHeaders implements Iterable<Readonly<SipHeader>> {
       this.list[at] = { name: line.name, value: parts.join(', ') };
     }
     return head;
+  }
+
+  /**
+   * Replace the first value of a list header (the topmost Via) with `value`, every other value and line kept
+   * where it stands: `shift` then `prepend`, in place when that first line holds one value only.
+   */
+  replaceFirst(name: string, value: string): this {
+    const info = checkedName(name);
+    checkValue(value, info.canonical);
+    const at = this.keys.indexOf(info.key);
+    const line = at < 0 ? undefined : this.list[at]!;
+    if (line !== undefined && line.value.indexOf(',') < 0) {
+      this.list[at] = { name: line.name, value };
+      return this;
+    }
+    this.shift(name);
+    return this.prepend(name, value);
   }
 
   clone(): SipHeaders {

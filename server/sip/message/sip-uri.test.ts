@@ -1,9 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { SipParseError } from './parse-error';
-import {
-  type SipUri, bareHost, decodedUriHeaders, escapeUriHeaderValue, escapeUriParam, escapeUriUser, formatUriHeaders, getUriParam, hostKind, isIpv6,
-  parseSipUri, parseUri, serializeUri, uriEquals, withoutHeaders,
-} from './sip-uri';
+import { type SipUri, bareHost, decodedUriHeaders, escapeUriHeaderValue, escapeUriParam, escapeUriUser, formatUriHeaders, getUriParam, hostKind, isIpv6, parseSipUri, parseUri, serializeUri, uriEquals, withoutHeaders, isIpv4 } from './sip-uri';
 
 const sip = (text: string): SipUri => parseSipUri(text);
 
@@ -153,4 +150,17 @@ describe('escaping for other URI parts', () => {
     expect(escapeUriParam('x y;z=1:2')).toBe('x%20y%3Bz%3D1:2');
     expect(parseSipUri(`sip:${escapeUriUser('I have spaces@home')}@example.net`).user).toBe('I%20have%20spaces%40home');
   });
+});
+
+describe('isIpv4 (RFC 3261 §25.1 IPv4address)', () => {
+  it.each(['127.0.0.1', '0.0.0.0', '255.255.255.255', '192.0.2.10', '010.0.0.1'])('accepts %s', (text) => {
+    expect(isIpv4(text)).toBe(true);
+  });
+
+  it.each(['', '1.2.3', '1.2.3.4.5', '256.1.1.1', '1..2.3', '.1.2.3', '1.2.3.', '1.2.3.4a', '1234.1.1.1', 'a.example', '1.2.3.-4'])(
+    'refuses %j',
+    (text) => {
+      expect(isIpv4(text)).toBe(false);
+    },
+  );
 });

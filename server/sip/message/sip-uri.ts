@@ -268,9 +268,24 @@ function isAlnum(c: number): boolean {
 
 /** True for a dotted-quad IPv4 address (RFC 3261 §25.1 IPv4address, each part 0–255). */
 export function isIpv4(s: string): boolean {
-  const parts = s.split('.');
-  if (parts.length !== 4) return false;
-  return parts.every((p) => /^[0-9]{1,3}$/.test(p) && Number(p) <= 255);
+  // One pass over the characters (every host of every URI and Via comes here): four groups of 1–3 digits, each ≤ 255.
+  let groups = 0;
+  let digits = 0;
+  let value = 0;
+  for (let i = 0; i <= s.length; i++) {
+    const c = i < s.length ? s.charCodeAt(i) : 0x2e;
+    if (c >= 0x30 && c <= 0x39) {
+      if (++digits > 3) return false;
+      value = value * 10 + (c - 0x30);
+    } else if (c === 0x2e) {
+      if (digits === 0 || value > 255 || ++groups > 4) return false;
+      digits = 0;
+      value = 0;
+    } else {
+      return false;
+    }
+  }
+  return groups === 4;
 }
 
 /** True for an IPv6 address without brackets (RFC 3261 §25.1 IPv6address, RFC 4291 §2.2 text forms). */

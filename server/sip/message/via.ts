@@ -79,23 +79,16 @@ function scanVia(text: string, start: number, list: boolean): { via: Via; end: n
   if (i >= text.length || (list && text.charCodeAt(i) === 0x2c)) {
     throw new SipParseError(list ? 'empty element in Via list' : 'empty Via', { offset: i });
   }
-  const token = (what: string): string => {
-    const end = scanToken(text, i);
-    if (end === i) throw new SipParseError(`expected ${what} in Via, found ${describe(text, i)}`, { offset: i });
-    const t = text.slice(i, end);
-    i = end;
-    return t;
-  };
-  const slash = (): void => {
-    i = skipWsp(text, i);
-    if (text.charCodeAt(i) !== 0x2f) throw new SipParseError(`expected "/" in Via sent-protocol, found ${describe(text, i)}`, { offset: i });
-    i = skipWsp(text, i + 1);
-  };
-  const protocolName = token('protocol name');
-  slash();
-  const protocolVersion = token('protocol version');
-  slash();
-  const transport = token('transport');
+  // No closures here: this runs for every message (a closure per call would be an allocation per message).
+  let end = tokenEnd(text, i, 'protocol name');
+  const protocolName = text.slice(i, end);
+  i = slashEnd(text, end);
+  end = tokenEnd(text, i, 'protocol version');
+  const protocolVersion = text.slice(i, end);
+  i = slashEnd(text, end);
+  end = tokenEnd(text, i, 'transport');
+  const transport = text.slice(i, end);
+  i = end;
   if (!isWsp(text.charCodeAt(i))) throw new SipParseError(`expected whitespace before Via sent-by, found ${describe(text, i)}`, { offset: i });
   i = skipWsp(text, i);
   const hostStart = i;
@@ -121,7 +114,7 @@ function scanVia(text: string, start: number, list: boolean): { via: Via; end: n
     port = portValue(text.slice(digitsStart, i), digitsStart, 'Via sent-by port');
   }
   const params: HeaderParam[] = [];
-  const end = scanHeaderParams(text, i, params, list);
+  end = scanHeaderParams(text, i, params, list);
   const via: Via = {
     protocolName, protocolVersion, transport, host, port, params,
     branch: undefined, received: undefined, rport: undefined, maddr: undefined, ttl: undefined,
@@ -149,6 +142,20 @@ function scanVia(text: string, start: number, list: boolean): { via: Via; end: n
     via.ttl = Number(ttl);
   }
   return { via, end };
+}
+
+/** End of the token at `i` (what the sent-protocol expects there); throws when there is none. */
+function tokenEnd(text: string, i: number, what: string): number {
+  const end = scanToken(text, i);
+  if (end === i) throw new SipParseError(`expected ${what} in Via, found ${describe(text, i)}`, { offset: i });
+  return end;
+}
+
+/** Past the "/" (with optional whitespace around it) of a sent-protocol; throws when it is missing. */
+function slashEnd(text: string, i: number): number {
+  i = skipWsp(text, i);
+  if (text.charCodeAt(i) !== 0x2f) throw new SipParseError(`expected "/" in Via sent-protocol, found ${describe(text, i)}`, { offset: i });
+  return skipWsp(text, i + 1);
 }
 
 function portValue(digits: string, offset: number, what: string): number {

@@ -3,6 +3,7 @@
  * It records every send and lets a test deliver messages as if they came off the wire. System tests use the
  * real transport layer instead.
  */
+import { parseMessage } from '../message/parse';
 import type { SipMessage } from '../message/sip-message';
 import type {
   Endpoint, ReceivedMessage, SendResult, SendTarget, SipTransportEvents, SipTransportLayer, TransportProtocol,
@@ -35,6 +36,17 @@ export class FakeTransport implements SipTransportLayer {
   off<E extends keyof SipTransportEvents>(event: E, listener: SipTransportEvents[E]): this {
     (this.listeners[event] as Set<SipTransportEvents[E]>).delete(listener);
     return this;
+  }
+
+  /** Bytes are parsed back, so that `sent` shows every message alike however it was handed over. */
+  sendSerialized(bytes: Uint8Array, target: SendTarget): Promise<SendResult> {
+    let message: SipMessage;
+    try {
+      message = parseMessage(bytes);
+    } catch (error) {
+      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+    }
+    return this.send(message, target);
   }
 
   send(message: SipMessage, target: SendTarget): Promise<SendResult> {

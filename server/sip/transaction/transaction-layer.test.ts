@@ -173,4 +173,82 @@ describe('TransactionLayer', () => {
     expect(layer.size()).toBe(0);
     expect(transport.messageListenerCount()).toBe(0);
   });
+
+  describe('a completed non-INVITE server transaction over UDP (Timer J = 64·T1, §17.2.2)', () => {
+    it('answers retransmissions with the same final response until Timer J, then lets its TU see Terminated', async () => {
+      const { transport, layer, requests } = setup();
+      const register = sampleRequest('REGISTER');
+      transport.deliver(register, PEER);
+      const tx = requests[0]!;
+      tx.respond(sampleResponse(register, 401));
+      transport.deliver(register, PEER);
+      transport.deliver(register, PEER);
+      await vi.advanceTimersByTimeAsync(0);
+      expect(requests).toHaveLength(1); // absorbed, not passed up again
+      expect(transport.sentResponses(401)).toHaveLength(3);
+      expect(transport.sent.every((s) => s.target.host === '192.0.2.1' && s.target.port === 5070)).toBe(true);
+      expect(tx.state).toBe('Completed');
+      expect(layer.size()).toBe(1);
+      await vi.advanceTimersByTimeAsync(64 * T1);
+      expect(tx.state).toBe('Terminated');
+      expect(layer.size()).toBe(0);
+      // After Timer J the same request is a new request (§17.2.3 finds no transaction).
+      transport.deliver(register, PEER);
+      expect(requests).toHaveLength(2);
+    });
+
+    it('when the TU forgets the transaction: it ends at once, and the layer still absorbs retransmissions for Timer J', async () => {
+      const { transport, layer, requests } = setup();
+      const register = sampleRequest('REGISTER');
+      transport.deliver(register, PEER);
+      const tx = requests[0]!;
+      const states: string[] = [];
+      tx.on('stateChange', (_from, to) => states.push(to));
+      if (tx.kind !== 'non-invite-server') throw new Error('expected a non-INVITE server transaction');
+      tx.respond(sampleResponse(register, 200), { forget: true });
+      expect(states).toEqual(['Completed', 'Terminated']);
+      expect(layer.size()).toBe(1); // the layer's record of it
+      await vi.advanceTimersByTimeAsync(64 * T1 - 1);
+      transport.deliver(register, PEER);
+      await vi.advanceTimersByTimeAsync(0);
+      expect(requests).toHaveLength(1);
+      expect(transport.sentResponses(200)).toHaveLength(2);
+      await vi.advanceTimersByTimeAsync(1);
+      expect(layer.size()).toBe(0);
+    });
+
+    it('over a reliable transport keeps nothing after the final response (Timer J = 0)', () => {
+      const { transport, layer, requests } = setup();
+      const register = sampleRequest('REGISTER', { via: 'SIP/2.0/TCP 192.0.2.1:5070' });
+      transport.deliver(register, { protocol: 'tcp', host: '192.0.2.1', port: 5070 }, 'flow-1');
+      requests[0]!.respond(sampleResponse(register, 200));
+      expect(requests[0]!.state).toBe('Terminated');
+      expect(layer.size()).toBe(0);
+    });
+
+    it('is ended by close(), its TU told', () => {
+      const { transport, layer, requests } = setup();
+      const register = sampleRequest('REGISTER');
+      transport.deliver(register, PEER);
+      requests[0]!.respond(sampleResponse(register, 200));
+      layer.close();
+      expect(requests[0]!.state).toBe('Terminated');
+      expect(layer.size()).toBe(0);
+    });
+
+    it('a failed retransmission ends it and is reported like any transport failure (§17.2.4)', async () => {
+      const { transport, layer, requests } = setup();
+      const failures: Error[] = [];
+      layer.on('transportError', (_tx, error) => failures.push(error));
+      const register = sampleRequest('REGISTER');
+      transport.deliver(register, PEER);
+      requests[0]!.respond(sampleResponse(register, 200));
+      transport.failWith = new Error('ICMP unreachable');
+      transport.deliver(register, PEER);
+      await vi.advanceTimersByTimeAsync(0);
+      expect(failures.map((e) => e.message)).toEqual(['ICMP unreachable']);
+      expect(requests[0]!.state).toBe('Terminated');
+      expect(layer.size()).toBe(0);
+    });
+  });
 });

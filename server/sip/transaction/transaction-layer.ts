@@ -9,9 +9,10 @@ import { responseTarget, topVia } from '../transport/via-routing';
 import { InviteClientTransaction } from './invite-client-transaction';
 import { InviteServerTransaction } from './invite-server-transaction';
 import { NonInviteClientTransaction } from './non-invite-client-transaction';
-import { NonInviteServerTransaction } from './non-invite-server-transaction';
+import { COARSE_MIN_MS, COARSE_SLOT_MS } from './coarse-timers';
+import { NonInviteServerTransaction, type RetireHandler } from './non-invite-server-transaction';
 import { buildResponse } from './response-builder';
-import type { TimerConfig } from './timers';
+import { timerValues, type TimerConfig } from './timers';
 import { clientTransactionKey, cseqOf, rfc2543AckKeyForInvite, rfc3261Branch, serverTransactionKey } from './transaction-key';
 
 /** Any client transaction. */
@@ -50,6 +51,22 @@ export type TransactionLayerEvents = {
 };
 
 /**
+ * A non-INVITE server transaction over UDP in Completed (RFC 3261 §17.2.2), reduced to what is left to do:
+ * answer a retransmission of the request with the same bytes until Timer J fires. The transaction object is at
+ * most weakly held, so that its request and parsed response go as soon as its TU lets go of it; if the TU
+ * still holds it, it is moved to Terminated when Timer J fires, as it would have moved itself. A transaction
+ * whose TU forgot it (`respond(r, { forget: true })`) is not held at all: it has ended already.
+ */
+interface RetiredTransaction {
+  readonly key: string;
+  readonly finalResponse: Uint8Array;
+  readonly target: SendTarget;
+  readonly transaction: WeakRef<NonInviteServerTransaction> | undefined;
+  /** When Timer J fires (ms since epoch). */
+  readonly expiresAt: number;
+}
+
+/**
  * Owns every transaction of one element over one transport layer.
  *
  * Incoming requests either match a server transaction (retransmissions, ACK for non-2xx: absorbed there) or
@@ -63,6 +80,15 @@ export class TransactionLayer extends EventEmitter<TransactionLayerEvents> {
   /** RFC 2543 INVITEs: the key their ACK will carry → the transaction. */
   private readonly rfc2543Acks = new Map<string, InviteServerTransaction>();
   private readonly onMessage = (received: ReceivedMessage): void => this.receive(received);
+  /** Completed non-INVITE server transactions over UDP (see {@link RetiredTransaction}), by key. */
+  private readonly retired = new Map<string, RetiredTransaction>();
+  /** The same, in the order their Timer J fires (one duration for the whole layer): a queue from `retiredHead`. */
+  private retiredQueue: RetiredTransaction[] = [];
+  private retiredHead = 0;
+  private retiredTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Timer J over UDP (64·T1). */
+  private readonly timerJ: number;
+  private readonly retire: RetireHandler = (transaction, finalResponse, keep) => this.onRetire(transaction, finalResponse, keep);
   private closed = false;
 
   constructor(
@@ -70,17 +96,18 @@ export class TransactionLayer extends EventEmitter<TransactionLayerEvents> {
     private readonly options: TransactionLayerOptions = {},
   ) {
     super();
+    this.timerJ = timerValues(options.timers, false).j;
     transport.on('message', this.onMessage);
   }
 
   /** Number of live transactions, client and server. */
   size(): number {
-    return this.clients.size + this.servers.size;
+    return this.clients.size + this.servers.size + this.retired.size;
   }
 
   /** Live client / server transaction counts, for diagnostics. */
   counts(): { client: number; server: number } {
-    return { client: this.clients.size, server: this.servers.size };
+    return { client: this.clients.size, server: this.servers.size + this.retired.size };
   }
 
   /**
@@ -139,6 +166,9 @@ export class TransactionLayer extends EventEmitter<TransactionLayerEvents> {
     this.transport.off('message', this.onMessage);
     for (const t of [...this.clients.values()]) t.terminate();
     for (const t of [...this.servers.values()]) t.terminate();
+    const retired = [...this.retired.values()];
+    this.clearRetired();
+    for (const r of retired) r.transaction?.deref()?.terminate();
     this.clients.clear();
     this.servers.clear();
     this.rfc2543Acks.clear();
@@ -163,6 +193,11 @@ export class TransactionLayer extends EventEmitter<TransactionLayerEvents> {
 
   private receiveRequest(request: SipRequest, received: ReceivedMessage): void {
     const key = serverTransactionKey(request);
+    const retired = this.retired.get(key);
+    if (retired !== undefined) {
+      this.retransmitRetired(retired);
+      return;
+    }
     const existing = this.servers.get(key) ?? (request.method === 'ACK' ? this.rfc2543Acks.get(key) : undefined);
     if (existing) {
       const disposition = existing.receiveRequest(request);
@@ -189,7 +224,7 @@ export class TransactionLayer extends EventEmitter<TransactionLayerEvents> {
       });
       transaction = invite;
     } else {
-      const other = new NonInviteServerTransaction(key, request, target, this.transport, timers);
+      const other = new NonInviteServerTransaction(key, request, target, this.transport, timers, this.retire);
       other.on('stateChange', () => {
         if (other.terminated) this.forgetServer(key, other);
       });
@@ -218,5 +253,106 @@ export class TransactionLayer extends EventEmitter<TransactionLayerEvents> {
 
   private forgetServer(key: string, transaction: ServerTransaction): void {
     if (this.servers.get(key) === transaction) this.servers.delete(key);
+    // Terminated early (a failed send): retransmissions no longer belong to it.
+    const retired = this.retired.get(key);
+    if (retired !== undefined && retired.transaction?.deref() === transaction) this.retired.delete(key);
   }
+
+  // ---- Completed non-INVITE server transactions over UDP (see RetiredTransaction)
+
+  private onRetire(transaction: NonInviteServerTransaction, finalResponse: Uint8Array, keep: boolean): void {
+    const key = transaction.key;
+    if (this.closed || this.servers.get(key) !== transaction) {
+      // not one of ours (or we are closing): it must not wait for a Timer J nobody runs
+      if (keep) queueMicrotask(() => transaction.timerJFired());
+      return;
+    }
+    this.servers.delete(key);
+    // What the record keeps must not keep the received message alive: the key is built from pieces cut from it,
+    // and the bytes may share an 8 KB pool buffer with other messages. Both are copied to their own memory.
+    const own = ownKey(key);
+    const entry: RetiredTransaction = {
+      key: own,
+      finalResponse: Uint8Array.prototype.slice.call(finalResponse),
+      target: transaction.target,
+      transaction: keep ? new WeakRef(transaction) : undefined,
+      expiresAt: Date.now() + this.timerJ,
+    };
+    this.retired.set(own, entry);
+    this.retiredQueue.push(entry);
+    if (this.retiredTimer === undefined) this.armRetiredTimer();
+  }
+
+  /**
+   * §17.2.2: a retransmission of the request gets the final response again. A failed send ends the record; the
+   * transaction, if its TU still holds it, reports it (`transportError`, §17.2.4) and terminates. A forgotten
+   * transaction has no one left to tell.
+   */
+  private retransmitRetired(entry: RetiredTransaction): void {
+    const send = this.transport.sendSerialized;
+    if (send === undefined) return; // cannot happen: a transaction retires only over a transport that has it
+    send.call(this.transport, entry.finalResponse, entry.target).catch((error: unknown) => {
+      if (this.retired.get(entry.key) === entry) this.retired.delete(entry.key);
+      entry.transaction?.deref()?.retransmissionFailed(error instanceof Error ? error : new Error(String(error)));
+    });
+  }
+
+  /**
+   * One Node timer for every retired transaction: set for the oldest one's Timer J. Like the coarse timers of
+   * the transactions themselves, a Timer J of a second or more fires at most one slot late, with its neighbours.
+   */
+  private armRetiredTimer(): void {
+    const next = this.retiredQueue[this.retiredHead];
+    if (next === undefined) return;
+    const coarse = this.timerJ >= COARSE_MIN_MS;
+    const due = coarse ? Math.ceil(next.expiresAt / COARSE_SLOT_MS) * COARSE_SLOT_MS : next.expiresAt;
+    const timer = setTimeout(() => this.expireRetired(), Math.max(0, due - Date.now()));
+    if (typeof timer === 'object' && 'unref' in timer) timer.unref();
+    this.retiredTimer = timer;
+  }
+
+  private expireRetired(): void {
+    this.retiredTimer = undefined;
+    const now = Date.now();
+    const queue = this.retiredQueue;
+    let head = this.retiredHead;
+    const due: NonInviteServerTransaction[] = [];
+    while (head < queue.length && queue[head]!.expiresAt <= now) {
+      const entry = queue[head]!;
+      head++;
+      if (this.retired.get(entry.key) !== entry) continue; // already gone (terminated early)
+      this.retired.delete(entry.key);
+      const transaction = entry.transaction?.deref();
+      if (transaction !== undefined) due.push(transaction);
+    }
+    if (head === queue.length) {
+      this.retiredQueue = [];
+      head = 0;
+    } else if (head > 1024 && head * 2 > queue.length) {
+      this.retiredQueue = queue.slice(head);
+      head = 0;
+    }
+    this.retiredHead = head;
+    this.armRetiredTimer();
+    for (const transaction of due) {
+      try {
+        transaction.timerJFired();
+      } catch (error) {
+        this.report(error, undefined);
+      }
+    }
+  }
+
+  private clearRetired(): void {
+    if (this.retiredTimer !== undefined) clearTimeout(this.retiredTimer);
+    this.retiredTimer = undefined;
+    this.retired.clear();
+    this.retiredQueue = [];
+    this.retiredHead = 0;
+  }
+}
+
+/** A flat copy of a transaction key, sharing no memory with the message it was built from. */
+function ownKey(key: string): string {
+  return JSON.parse(JSON.stringify(key)) as string;
 }

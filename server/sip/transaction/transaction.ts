@@ -46,15 +46,32 @@ function asError(error: unknown): Error {
 }
 
 /**
+ * Timer values are the same for every transaction of a layer: computed once per configuration object and
+ * transport reliability, and shared (read-only), rather than one object per transaction.
+ */
+const DEFAULT_TIMERS: readonly [Readonly<TimerValues>, Readonly<TimerValues>] = [timerValues(undefined, false), timerValues(undefined, true)];
+const timersByConfig = new WeakMap<Partial<TimerConfig>, readonly [Readonly<TimerValues>, Readonly<TimerValues>]>();
+
+function sharedTimerValues(config: Partial<TimerConfig> | undefined, reliable: boolean): Readonly<TimerValues> {
+  let pair = config === undefined ? DEFAULT_TIMERS : timersByConfig.get(config);
+  if (pair === undefined) {
+    pair = [timerValues(config, false), timerValues(config, true)];
+    timersByConfig.set(config as Partial<TimerConfig>, pair);
+  }
+  return reliable ? pair[1] : pair[0];
+}
+
+/**
  * The base of every transaction. `S` is the state enum, `N` the names of the machine's timers.
  * Subclasses describe their states with `enter` and start timers with `during`, `after` and `retransmit`.
  */
 export abstract class Transaction<S extends string, N extends string> extends EventEmitter<TransactionEvents<S>> {
-  /** Every timer duration for this transaction's transport (Table 4 of RFC 3261). */
-  protected readonly t: TimerValues;
-  private readonly timers = new TimerSet<N>();
-  /** For each running timer that must stop when the machine leaves some states: the states it lives in. */
-  private readonly lifetimes = new Map<N, readonly S[]>();
+  /** Every timer duration for this transaction's transport (Table 4 of RFC 3261); shared, read-only. */
+  protected readonly t: Readonly<TimerValues>;
+  /** Created with the first timer: many transactions end without one (Timer J or K of 0, a forgotten one). */
+  private timerSet: TimerSet<N> | undefined;
+  /** For each running timer that must stop when the machine leaves some states: the states it lives in (lazily). */
+  private lifetimeMap: Map<N, readonly S[]> | undefined;
   private current: S;
   /** A move a zero-length timer asked for, taken right after the current state change. */
   private queued: S | undefined;
@@ -67,7 +84,7 @@ export abstract class Transaction<S extends string, N extends string> extends Ev
    * @param target where messages go: the request's destination (client), or where responses go (server,
    *   `responseTarget`, §18.2.2)
    * @param transport the transport layer to send on
-   * @param config T1/T2/T4
+   * @param config T1/T2/T4 (read once per configuration object: do not change it afterwards)
    */
   protected constructor(
     private readonly spec: MachineSpec<S>,
@@ -79,7 +96,7 @@ export abstract class Transaction<S extends string, N extends string> extends Ev
   ) {
     super();
     this.current = spec.initial;
-    this.t = timerValues(config, isReliable(target.protocol));
+    this.t = sharedTimerValues(config, isReliable(target.protocol));
   }
 
   /** Current state. */
@@ -114,13 +131,16 @@ export abstract class Transaction<S extends string, N extends string> extends Ev
     this.current = to;
     this.queued = undefined; // a move asked for in an earlier state is void once the machine moved on
     if (to === this.spec.terminated) {
-      this.timers.stopAll();
-      this.lifetimes.clear();
+      this.timerSet?.stopAll();
+      this.lifetimeMap?.clear();
     } else {
-      for (const [name, states] of this.lifetimes) {
-        if (states.includes(to)) continue;
-        this.timers.stop(name);
-        this.lifetimes.delete(name);
+      const lifetimes = this.lifetimeMap;
+      if (lifetimes !== undefined) {
+        for (const [name, states] of lifetimes) {
+          if (states.includes(to)) continue;
+          this.timers.stop(name);
+          lifetimes.delete(name);
+        }
       }
       this.enter(to, from);
     }
@@ -130,14 +150,19 @@ export abstract class Transaction<S extends string, N extends string> extends Ev
     if (next !== undefined) this.transition(next);
   }
 
+  private get timers(): TimerSet<N> {
+    return (this.timerSet ??= new TimerSet<N>());
+  }
+
   /** The entry actions of `to` (Terminated has none: its timers are stopped by `transition`). */
   protected abstract enter(to: S, from: S): void;
 
   /** Start timer `name` that runs `fire` after `ms` unless the machine left `states` first. */
   protected during(name: N, ms: number, states: readonly S[], fire: () => void): void {
-    this.lifetimes.set(name, states);
+    const lifetimes = (this.lifetimeMap ??= new Map());
+    lifetimes.set(name, states);
     this.timers.start(name, ms, () => {
-      this.lifetimes.delete(name);
+      lifetimes.delete(name);
       fire();
     });
   }
@@ -171,12 +196,34 @@ export abstract class Transaction<S extends string, N extends string> extends Ev
     );
   }
 
+  /**
+   * Send bytes made by `serializeMessage` (the transport must have `sendSerialized`: check with
+   * `canSendSerialized`), with the same connection reuse and failure handling as `send`.
+   */
+  protected sendSerialized(bytes: Uint8Array): void {
+    const transport = this.transport;
+    if (transport.sendSerialized === undefined) throw new Error('the transport cannot send serialized messages');
+    const target = this.flowId === undefined ? this.target : { ...this.target, flowId: this.flowId };
+    transport.sendSerialized(bytes, target).then(
+      (result) => {
+        if (this.flowId === undefined && result.flowId !== undefined) this.flowId = result.flowId;
+      },
+      (error: unknown) => this.sendFailed(asError(error)),
+    );
+  }
+
+  /** Whether the transport takes serialized messages (`sendSerialized`). */
+  protected get canSendSerialized(): boolean {
+    return this.transport.sendSerialized !== undefined;
+  }
+
   /** Timer B, F or H: tell the TU, then terminate. */
   protected timeOut(): void {
     this.endWith(() => this.emit('timeout'));
   }
 
-  private sendFailed(error: Error): void {
+  /** A send failed (§17.1.1.2, §17.1.2.2, §17.2.4): tell the TU if the state says so, then terminate. */
+  protected sendFailed(error: Error): void {
     if (this.terminated) return;
     const report = this.spec.reportFailureIn.includes(this.current);
     this.endWith(() => {

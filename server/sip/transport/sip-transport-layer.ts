@@ -165,7 +165,18 @@ export class SipTransport implements SipTransportLayer {
 
   async send(message: SipMessage, target: SendTarget): Promise<SendResult> {
     if (this.closing) throw new TransportError('closed', 'transport layer is closed');
-    const bytes = this.serialize(message);
+    return this.route(this.serialize(message), target);
+  }
+
+  async sendSerialized(bytes: Uint8Array, target: SendTarget): Promise<SendResult> {
+    if (this.closing) throw new TransportError('closed', 'transport layer is closed');
+    if (bytes.length > this.limits.maxMessageSize) {
+      throw new TransportError('message-too-large', `message of ${bytes.length} bytes exceeds maxMessageSize ${this.limits.maxMessageSize}`);
+    }
+    return this.route(bytes, target);
+  }
+
+  private route(bytes: Uint8Array, target: SendTarget): Promise<SendResult> {
     if (target.flowId !== undefined) {
       const connection = this.connections.get(target.flowId);
       if (connection === undefined || !connection.usable) {
@@ -218,7 +229,8 @@ export class SipTransport implements SipTransportLayer {
       this.report(new TransportError('message-too-large', `datagram of ${bytes.length} bytes exceeds maxMessageSize`), { source });
       return;
     }
-    const raw = bytes.slice();
+    // Node gives every datagram a buffer of its own: keep it rather than copy it, unless it is a view into more.
+    const raw = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes : bytes.slice();
     this.trace('in', raw, { local, remote: source });
     this.deliver(raw, source, local, undefined);
   }
@@ -384,6 +396,10 @@ export class SipTransport implements SipTransportLayer {
     const protocol = target.protocol;
     const socket = new Socket();
     socket.setNoDelay(true);
+    // Connect before wrapping: a socket that is already connecting has its native TCP handle, which TLS then
+    // drives directly from C++. An unconnected socket would be wrapped in a JS stream adapter, and every TLS
+    // record would cross into JavaScript and back (several times the CPU per message).
+    socket.connect({ host: target.host, port: target.port });
     const tlsSocket = isSecure(protocol)
       ? tlsConnect({
           socket,
@@ -424,7 +440,6 @@ export class SipTransport implements SipTransportLayer {
         }),
       );
     }
-    socket.connect({ host: target.host, port: target.port });
     return connection;
   }
 

@@ -139,6 +139,20 @@ describe('SIP over TCP', () => {
     expect(server.connectionCount()).toBe(1);
   });
 
+  it('delivers every message of a burst written at once, whole and in order', async () => {
+    const server = await layer();
+    const client = await layer();
+    const events = recordEvents(server);
+    const target = server.listeningPoint('tcp')!;
+    await client.send(optionsRequest(client.listeningPoint('tcp')!, { callId: 'first' }), target);
+    // Twenty writes in one turn of the event loop: the channel gathers them into one write to the socket.
+    const callIds = Array.from({ length: 20 }, (_, i) => `burst-${i}`);
+    await Promise.all(callIds.map((callId) => client.send(optionsRequest(client.listeningPoint('tcp')!, { callId }), target)));
+    await until(() => events.messages.length === 21, 'the whole burst');
+    expect(events.messages.slice(1).map((m) => m.message.headers.get('Call-ID'))).toEqual(callIds);
+    expect(server.connectionCount()).toBe(1);
+  });
+
   it('rejects a send on a flow that is gone', async () => {
     const client = await layer();
     await expect(client.send(optionsRequest('SIP/2.0/TCP 127.0.0.1:1'), { protocol: 'tcp', host: '127.0.0.1', port: 1, flowId: 'tcp-nope-1' }))

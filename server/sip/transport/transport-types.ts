@@ -69,6 +69,12 @@ export interface SipTransportLayer {
    * Rejects with an Error when the message cannot be sent.
    */
   send(message: SipMessage, target: SendTarget): Promise<SendResult>;
+  /**
+   * Send a message serialized beforehand with `serializeMessage` (what a transaction keeps to retransmit a
+   * final response without keeping the parsed message); otherwise exactly like `send`. Optional: without it,
+   * callers send messages.
+   */
+  sendSerialized?(bytes: Uint8Array, target: SendTarget): Promise<SendResult>;
   /** Every bound listening point, with its real port (ports may be ephemeral). */
   listeningPoints(): Endpoint[];
   /** The listening point for a protocol (the first bound one), for Via and Record-Route. */

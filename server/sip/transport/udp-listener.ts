@@ -3,6 +3,7 @@
  * on the same bound socket so that responses and NATs see a stable source port (RFC 3581).
  */
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
+import { lookup as dnsLookup, type LookupOneOptions } from 'node:dns';
 import { isIP } from 'node:net';
 import type { Endpoint } from './transport-types';
 import { normalizeIp } from './endpoint';
@@ -12,6 +13,17 @@ import type { UdpBufferSizes } from './transport-options';
 /** Largest UDP payload: 65535 minus the IP and UDP headers (IPv4: 20 + 8; IPv6: 40 + 8 without jumbograms). */
 export function maxDatagramSize(family: 4 | 6): number {
   return family === 4 ? 65_507 : 65_487;
+}
+
+/**
+ * The address lookup of our sockets. The transport sends only to IP literals (`validateEndpoint`), which
+ * `dns.lookup` answers on the next tick: every datagram would wait a tick and allocate for it. An IP literal is
+ * answered at once; anything else still goes to `dns.lookup`.
+ */
+function literalLookup(hostname: string, options: LookupOneOptions, callback: (error: NodeJS.ErrnoException | null, address: string, family: number) => void): void {
+  const family = isIP(hostname);
+  if (family !== 0) callback(null, hostname, family);
+  else dnsLookup(hostname, options, callback);
 }
 
 /** Callbacks of a UDP listener. */
@@ -39,7 +51,7 @@ export class UdpListener {
    */
   static bind(host: string, port: number, buffers: UdpBufferSizes, handlers: UdpListenerHandlers): Promise<UdpListener> {
     const family = isIP(host) === 6 ? 6 : 4;
-    const socket = createSocket({ type: family === 6 ? 'udp6' : 'udp4', ipv6Only: family === 6 });
+    const socket = createSocket({ type: family === 6 ? 'udp6' : 'udp4', ipv6Only: family === 6, lookup: literalLookup });
     const listener = new UdpListener(socket, family);
     return new Promise((resolve, reject) => {
       const onBindError = (error: Error): void => {

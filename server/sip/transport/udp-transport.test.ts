@@ -3,6 +3,7 @@ import { createSocket, type Socket } from 'node:dgram';
 import { createTransportLayer, type SipTransport } from './sip-transport-layer';
 import { asRequest, nextEvent, nextMessage, optionsRequest, rawRequest, recordEvents, responseTo, statusOf } from './transport-test-kit';
 import { bodyText } from '../message/sip-message';
+import { serializeMessage } from '../message/serialize';
 import { topVia } from './via-routing';
 
 const open: SipTransport[] = [];
@@ -97,6 +98,25 @@ describe('SIP over UDP', () => {
     await good;
     expect(events.errors).toEqual([]);
     expect(events.messages).toHaveLength(1);
+  });
+
+  it('sends a message serialized beforehand exactly as it would send the message', async () => {
+    const server = await layer();
+    const client = await layer();
+    const request = optionsRequest(client.listeningPoint('udp')!, { body: 'kept as bytes' });
+    const arriving = nextMessage(server);
+    const bytes = serializeMessage(request);
+    await client.sendSerialized(bytes, server.listeningPoint('udp')!);
+    const received = await arriving;
+    expect(Buffer.from(received.raw).equals(Buffer.from(bytes))).toBe(true);
+    expect(bodyText(received.message)).toBe('kept as bytes');
+  });
+
+  it('refuses serialized bytes over its message size limit, like any message', async () => {
+    const client = await createTransportLayer({ listeners: [{ protocol: 'udp' }], limits: { maxMessageSize: 1000 } });
+    open.push(client);
+    const bytes = serializeMessage(optionsRequest(client.listeningPoint('udp')!, { body: 'x'.repeat(2000) }));
+    await expect(client.sendSerialized(bytes, { protocol: 'udp', host: '127.0.0.1', port: 9 })).rejects.toMatchObject({ code: 'message-too-large' });
   });
 
   it('refuses a message larger than a datagram can carry', async () => {

@@ -70,8 +70,7 @@ export function stampReceivedVia(request: SipRequest, source: Endpoint): void {
   }
   if (!changed) return;
   const text = serializeVia(via);
-  request.headers.shift('Via');
-  request.headers.prepend('Via', text);
+  request.headers.replaceFirst('Via', text);
   via.received = getParam(via.params, 'received') ?? undefined;
   const rport = getParam(via.params, 'rport');
   via.rport = rport === undefined ? undefined : rport === null ? null : Number(rport);

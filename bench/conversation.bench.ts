@@ -1,6 +1,8 @@
 /**
  * CPM sessions through the lab, for the four mode pairs of the two Conversation Servers:
- * `npx tsx --expose-gc bench/conversation.bench.ts` (a minute or two; `SETUPS=n`, `MESSAGES=n`, `ROUNDS=n`).
+ * `npx tsx --expose-gc bench/conversation.bench.ts` (a few minutes; `SETUPS=n`, `MESSAGES=n`, `ROUNDS=n`;
+ * `PARTS=heap` or another subset of `setups,throughput,heap`, or `PAIRS=proxy/proxy,in-path/proxy`, measures only
+ * those and writes no results file).
  *
  * Everything runs in this one process: the lab (two cores, two Conversation Servers) and two bench phones,
  * Alice on core A and Bob on core B, each a small SIP UA over TCP (the server's own SIP stack, registered with
@@ -11,8 +13,14 @@
  *   them, until the last arrives: messages/s and MB/s. The proxy/proxy pair is the direct device-to-device
  *   MSRP session of the same run; the in-path pairs go through one or two relays.
  * - **Heap per concurrent session**: the process heap after gc() with 1,000 then 2,000 sessions open, each
- *   time after every transaction has ended (they linger 32 s: steady state); the slope in bytes per session. It includes both phones' state, so the in-path servers' own cost is the difference
- *   to the proxy/proxy pair.
+ *   time after every transaction has ended (they linger 32 s: steady state); the slope in bytes per session.
+ *   It includes both phones' state, so the same phones are measured once more with no Conversation Server in
+ *   the path (the baseline: their INVITEs carry no CPM feature tag, so the cores route them straight from
+ *   Alice to Bob, and the phones hold the same dialog and MSRP sessions as in proxy/proxy). A pair's slope
+ *   minus the baseline is what its two Conversation Servers hold per session (plus the cores' `odi` Route
+ *   token of each server visit, some 100 B): proxy/proxy gives the proxy-mode server's own cost (half of it
+ *   each), in-path/in-path the in-path server's, and the mixed pairs each in-path server once the proxy-mode
+ *   server's cost is subtracted (in-path/proxy: the originating side, proxy/in-path: the terminating side).
  * The four pairs' labs run side by side and are measured in interleaved rounds (medians), so that load from
  * elsewhere on the machine hits them alike. Prints a markdown table and writes bench/results/conversation.json.
  */
@@ -42,12 +50,19 @@ const ROUNDS = Number(process.env.ROUNDS ?? 3);
 const MESSAGES = Number(process.env.MESSAGES ?? 10_000);
 const MESSAGE_BYTES = 1024;
 const HEAP_SESSIONS = [1000, 2000] as const;
-const PAIRS: [ConversationMode, ConversationMode][] = [
+/** What to measure: any of `setups`, `throughput`, `heap` (all by default; a subset writes no results file). */
+const PARTS = new Set((process.env.PARTS ?? 'setups,throughput,heap').split(',').map((p) => p.trim()));
+const ALL_PARTS = ['setups', 'throughput', 'heap'].every((p) => PARTS.has(p)) && process.env.PAIRS === undefined;
+/** Targets of issue 5 for a Conversation Server's own heap per open session (bytes). */
+const SERVER_HEAP_TARGETS = { 'in-path': 20_000, proxy: 4_000 } as const;
+const ALL_PAIRS: [ConversationMode, ConversationMode][] = [
   ['in-path', 'in-path'],
   ['in-path', 'proxy'],
   ['proxy', 'in-path'],
   ['proxy', 'proxy'],
 ];
+/** The mode pairs to measure (`PAIRS=a/b,…`; all by default). */
+const PAIRS = ALL_PAIRS.filter(([a, b]) => process.env.PAIRS === undefined || process.env.PAIRS.split(',').map((p) => p.trim()).includes(`${a}/${b}`));
 const ACCEPT_CONTACT = '*;+g.3gpp.icsi-ref="urn%3Aurn-7%3A3gpp-service.ims.icsi.oma.cpm.session"';
 
 /** A session of the bench: Alice's dialog and both phones' MSRP sessions. */
@@ -153,8 +168,12 @@ class Phone {
     return media;
   }
 
-  /** Place a session to `to`; resolves once Alice's MSRP session is bound (Bob's is `to.mediaOf`). */
-  async call(to: Phone): Promise<Call> {
+  /**
+   * Place a session to `to`; resolves once Alice's MSRP session is bound (Bob's is `to.mediaOf`). With
+   * `cpm: false` the INVITE carries no CPM feature tag, so the cores route it straight to Bob, past the
+   * Conversation Servers (the heap baseline: the same phones and dialogs, no server in the path).
+   */
+  async call(to: Phone, options: { cpm?: boolean } = {}): Promise<Call> {
     const localUri = this.msrp.newLocalUri();
     const invite = createRequest('INVITE', to.aor, [
       { name: 'Max-Forwards', value: '70' },
@@ -163,7 +182,7 @@ class Phone {
       { name: 'Call-ID', value: newCallId('bench') },
       { name: 'CSeq', value: '1 INVITE' },
       { name: 'Contact', value: this.contact },
-      { name: 'Accept-Contact', value: ACCEPT_CONTACT },
+      ...(options.cpm === false ? [] : [{ name: 'Accept-Contact', value: ACCEPT_CONTACT }]),
       { name: 'Conversation-ID', value: randomUUID() },
       { name: 'Contribution-ID', value: randomUUID() },
       { name: 'Content-Type', value: 'application/sdp' },
@@ -241,14 +260,14 @@ async function stopRig(rig: Rig): Promise<void> {
 }
 
 /** Open `count` sessions, CONCURRENCY at a time; resolves with them and the seconds it took. */
-async function openSessions(rig: Rig, count: number): Promise<{ calls: Call[]; seconds: number }> {
+async function openSessions(rig: Rig, count: number, options: { cpm?: boolean } = {}): Promise<{ calls: Call[]; seconds: number }> {
   const calls: Call[] = [];
   const started = process.hrtime.bigint();
   let next = 0;
   const worker = async (): Promise<void> => {
     while (next < count) {
       next++;
-      calls.push(await rig.alice.call(rig.bob));
+      calls.push(await rig.alice.call(rig.bob, options));
     }
   };
   await Promise.all(Array.from({ length: Math.min(CONCURRENCY, count) }, worker));
@@ -298,15 +317,16 @@ async function waitIdle(rigs: readonly Rig[]): Promise<void> {
 
 /**
  * Process heap after gc() with 1,000 then 2,000 of this rig's sessions open, each time once every transaction
- * has ended (steady state: what an open session costs, not its set-up); the slope per session.
+ * has ended (steady state: what an open session costs, not its set-up); the slope per session. `cpm: false`
+ * opens them past the Conversation Servers (see `Phone.call`).
  */
-async function measureHeap(rig: Rig, all: readonly Rig[]): Promise<PairResult['heap']> {
+async function measureHeap(rig: Rig, all: readonly Rig[], options: { cpm?: boolean } = {}): Promise<PairResult['heap']> {
   const gc = (globalThis as { gc?: () => void }).gc;
   if (!gc) return undefined;
   const open: Call[] = [];
   const heapUsed: number[] = [];
   for (const target of HEAP_SESSIONS) {
-    open.push(...(await openSessions(rig, target - open.length)).calls);
+    open.push(...(await openSessions(rig, target - open.length, options)).calls);
     await waitIdle(all);
     for (let i = 0; i < 3; i++) gc();
     heapUsed.push(process.memoryUsage().heapUsed);
@@ -323,36 +343,82 @@ function median(values: number[]): number {
   return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
-function table(results: PairResult[]): string {
+/** A Conversation Server's own heap per open session, derived from the pairs and the baseline. */
+interface ServerHeap {
+  mode: ConversationMode;
+  /** Which server of which run, e.g. `each of the two in proxy/proxy`. */
+  which: string;
+  /** How it is computed from the slopes. */
+  from: string;
+  bytesPerSession: number;
+  target: number;
+  met: boolean;
+}
+
+/** Each server's own cost: a pair's slope minus the phones' and cores' (baseline), split as the module comment says. */
+function serverHeaps(results: readonly PairResult[], baseline: number): ServerHeap[] {
+  const slope = (a: ConversationMode, b: ConversationMode): number | undefined => results.find((r) => r.modeA === a && r.modeB === b)?.heap?.bytesPerSession;
+  const out: ServerHeap[] = [];
+  const add = (mode: ConversationMode, which: string, from: string, bytes: number): void => {
+    const target = SERVER_HEAP_TARGETS[mode];
+    out.push({ mode, which, from, bytesPerSession: Math.round(bytes), target, met: bytes < target });
+  };
+  const pp = slope('proxy', 'proxy');
+  if (pp === undefined) return out;
+  const proxy = (pp - baseline) / 2;
+  add('proxy', 'each of the two in proxy/proxy', '(proxy/proxy − baseline) / 2', proxy);
+  const ii = slope('in-path', 'in-path');
+  if (ii !== undefined) add('in-path', 'each of the two in in-path/in-path', '(in-path/in-path − baseline) / 2', (ii - baseline) / 2);
+  const ip = slope('in-path', 'proxy');
+  if (ip !== undefined) add('in-path', 'originating (CS A of in-path/proxy)', 'in-path/proxy − baseline − proxy', ip - baseline - proxy);
+  const pi = slope('proxy', 'in-path');
+  if (pi !== undefined) add('in-path', 'terminating (CS B of proxy/in-path)', 'proxy/in-path − baseline − proxy', pi - baseline - proxy);
+  return out;
+}
+
+function table(results: PairResult[], baseline: PairResult['heap'], servers: readonly ServerHeap[]): string {
+  const n = (x: number, digits: number): string => (Number.isFinite(x) ? x.toFixed(digits) : '–');
   const lines = [
-    '| CS A | CS B | set-ups/s (media up) | messages/s (CPIM, 1 KiB of text) | MB/s | heap per open session |',
+    '| CS A | CS B | set-ups/s (media up) | messages/s (CPIM, 1 KiB of text) | MB/s | heap per open session (phones, cores, servers) |',
     '| --- | --- | --- | --- | --- | --- |',
   ];
   for (const r of results) {
     lines.push(
-      `| ${r.modeA} | ${r.modeB} | ${r.setupsPerSecond.toFixed(0)} | ${r.throughput.messagesPerSecond.toFixed(0)} | ${r.throughput.megabytesPerSecond.toFixed(1)} | ${r.heap ? `${(r.heap.bytesPerSession / 1024).toFixed(1)} KiB` : 'n/a (run with --expose-gc)'} |`,
+      `| ${r.modeA} | ${r.modeB} | ${n(r.setupsPerSecond, 0)} | ${n(r.throughput.messagesPerSecond, 0)} | ${n(r.throughput.megabytesPerSecond, 1)} | ${r.heap ? `${r.heap.bytesPerSession} B` : PARTS.has('heap') ? 'n/a (run with --expose-gc)' : '–'} |`,
     );
   }
+  if (baseline) lines.push(`| (no server in the path) | | | | | ${baseline.bytesPerSession} B: the baseline |`);
   const direct = results.find((r) => r.modeA === 'proxy' && r.modeB === 'proxy');
   const notes = results
-    .filter((r) => r !== direct && direct)
-    .map((r) => `- ${r.modeA}/${r.modeB}: ${((r.throughput.messagesPerSecond / direct!.throughput.messagesPerSecond) * 100).toFixed(0)} % of the direct device-to-device (proxy/proxy) throughput${r.heap && direct!.heap ? `, ${((r.heap.bytesPerSession - direct!.heap.bytesPerSession) / 1024).toFixed(1)} KiB more heap per session than proxy/proxy` : ''}`);
-  return `${lines.join('\n')}\n\n${notes.join('\n')}\n`;
+    .filter((r) => r !== direct && direct && Number.isFinite(r.throughput.messagesPerSecond))
+    .map((r) => `- ${r.modeA}/${r.modeB}: ${((r.throughput.messagesPerSecond / direct!.throughput.messagesPerSecond) * 100).toFixed(0)} % of the direct device-to-device (proxy/proxy) throughput`);
+  const serverLines =
+    servers.length === 0
+      ? []
+      : [
+          '',
+          '| Conversation Server | which | heap per open session, its own | from the slopes | target |',
+          '| --- | --- | ---: | --- | --- |',
+          ...servers.map((h) => `| ${h.mode} | ${h.which} | ${h.bytesPerSession} B | ${h.from} | < ${h.target} B: ${h.met ? 'met' : '**not met**'} |`),
+        ];
+  return `${lines.join('\n')}\n\n${notes.join('\n')}${serverLines.join('\n')}\n`;
 }
 
 async function main(): Promise<void> {
   const rigs: Rig[] = [];
   try {
+    if (PAIRS.length === 0) throw new Error(`PAIRS=${process.env.PAIRS ?? ''} names none of ${ALL_PAIRS.map(([a, b]) => `${a}/${b}`).join(', ')}`);
     for (const [a, b] of PAIRS) rigs.push(await startRig(a, b));
     for (const rig of rigs) await closeSessions(rig, (await openSessions(rig, 20)).calls); // warm-up
     // Interleaved rounds, so that load from elsewhere on the machine hits every pair alike; medians.
     const setups = rigs.map(() => [] as number[]);
     const throughput = rigs.map(() => [] as number[]);
     const byteRates = rigs.map(() => [] as number[]);
-    for (let round = 0; round < ROUNDS; round++) {
+    for (let round = 0; round < ROUNDS && (PARTS.has('setups') || PARTS.has('throughput')); round++) {
       for (const [i, rig] of rigs.entries()) {
         process.stderr.write(`round ${round + 1}/${ROUNDS}: ${rig.modeA}/${rig.modeB}…\n`);
-        setups[i]!.push(await measureSetups(rig, Math.ceil(SETUPS / ROUNDS)));
+        if (PARTS.has('setups')) setups[i]!.push(await measureSetups(rig, Math.ceil(SETUPS / ROUNDS)));
+        if (!PARTS.has('throughput')) continue;
         const rate = await measureThroughput(rig);
         throughput[i]!.push(rate.messages);
         byteRates[i]!.push(rate.bytes);
@@ -361,7 +427,7 @@ async function main(): Promise<void> {
     const results: PairResult[] = [];
     await waitIdle(rigs);
     for (const [i, rig] of rigs.entries()) {
-      process.stderr.write(`heap: ${rig.modeA}/${rig.modeB}…\n`);
+      if (PARTS.has('heap')) process.stderr.write(`heap: ${rig.modeA}/${rig.modeB}…\n`);
       const messagesPerSecond = median(throughput[i]!);
       results.push({
         modeA: rig.modeA,
@@ -369,17 +435,25 @@ async function main(): Promise<void> {
         setupsPerSecond: median(setups[i]!),
         throughput: { messagesPerSecond, megabytesPerSecond: median(byteRates[i]!) / 1e6 },
         rounds: { setupsPerSecond: setups[i]!, messagesPerSecond: throughput[i]! },
-        heap: await measureHeap(rig, rigs),
+        heap: PARTS.has('heap') ? await measureHeap(rig, rigs) : undefined,
       });
     }
-    const markdown = table(results);
+    let baseline: PairResult['heap'];
+    const direct = rigs.find((r) => r.modeA === 'proxy' && r.modeB === 'proxy');
+    if (PARTS.has('heap') && direct) {
+      process.stderr.write('heap: baseline (the proxy/proxy lab, INVITEs without the CPM feature tag: no server in the path)…\n');
+      baseline = await measureHeap(direct, rigs, { cpm: false });
+    }
+    const servers = baseline ? serverHeaps(results, baseline.bytesPerSession) : [];
+    const markdown = table(results, baseline, servers);
     process.stdout.write(markdown);
+    if (!ALL_PARTS) return;
     const out = join(fileURLToPath(new URL('.', import.meta.url)), 'results');
     mkdirSync(out, { recursive: true });
     const machine = { cpus: cpus().length, model: cpus()[0]?.model ?? '?', loadavg: loadavg(), node: process.version };
     writeFileSync(
       join(out, 'conversation.json'),
-      `${JSON.stringify({ date: new Date().toISOString(), machine, settings: { SETUPS, CONCURRENCY, MESSAGES, MESSAGE_BYTES, ROUNDS, HEAP_SESSIONS }, results }, null, 2)}\n`,
+      `${JSON.stringify({ date: new Date().toISOString(), machine, settings: { SETUPS, CONCURRENCY, MESSAGES, MESSAGE_BYTES, ROUNDS, HEAP_SESSIONS }, results, baseline, servers }, null, 2)}\n`,
     );
   } finally {
     for (const rig of rigs) await stopRig(rig);

@@ -1,5 +1,6 @@
 /**
- * MSRP benchmark: `npx tsx bench/msrp.bench.ts` (`ROUNDS=n` to change the number of rounds).
+ * MSRP benchmark: `npx tsx bench/msrp.bench.ts` (`ROUNDS=n` to change the number of rounds; `ONLY=directSmall,workerSmall`
+ * to run some measurements only, e.g. under a profiler, which then writes no results file).
  *
  * Device to device on loopback: MSRP SEND throughput with 100-byte bodies (messages/s) and with 1 MiB
  * messages (chunks of 2 KiB doubling up to 256 KiB, the session default; MiB/s), directly between two device endpoints in one process, and through the
@@ -7,10 +8,14 @@
  * the devices' thread and once in a worker thread (the server is its own process in production, so that
  * is the fair comparison), beside a bare Node `net` echo as the ceiling. The paths are measured in
  * interleaved rounds, so that load from elsewhere on the machine hits them alike; medians after a warm-up.
+ * Where Linux tells a thread's CPU time (`/proc/thread-self/schedstat`), the 100 B runs also report the CPU
+ * per message of the thread that ran both devices (direct) and of the relay's thread, and how long the relay
+ * thread waited for a CPU: figures that other load on the machine hardly moves. With the pipeline full, the
+ * relay's rate on an idle machine approaches direct × (direct CPU ÷ relay CPU) per message.
  * Prints a markdown table and writes bench/results/msrp.json. (Session set-up time and the full CPM path
  * come with the DeviceAgent.)
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, connect, type Socket } from 'node:net';
 import { cpus, loadavg } from 'node:os';
 import { isMainThread, parentPort, Worker } from 'node:worker_threads';
@@ -23,6 +28,8 @@ import { MsrpRelay } from '../server/conversation/in-path/msrp/msrp-relay';
 import { MsrpServerEndpoint } from '../server/conversation/in-path/msrp/msrp-server-endpoint';
 
 const ROUNDS = Number(process.env.ROUNDS ?? 5);
+/** Measurement names to run (see `main`); all when unset. */
+const ONLY = process.env.ONLY?.split(',').map((name) => name.trim()).filter((name) => name !== '');
 const SMALL_COUNT = 20_000;
 const SMALL_SIZE = 100;
 const LARGE_COUNT = 16;
@@ -91,8 +98,28 @@ async function relayPath(): Promise<Path & { relay: MsrpRelay }> {
 }
 
 /** Requests from the main thread to the relay worker, and its answers. */
-type WorkerRequest = { op: 'legs'; devices: [string, string] } | { op: 'close' };
-type WorkerAnswer = { op: 'legs'; legs: [string, string] } | { op: 'ready' } | { op: 'closed' } | { op: 'error'; message: string };
+type WorkerRequest = { op: 'legs'; devices: [string, string] } | { op: 'cpu' } | { op: 'close' };
+type WorkerAnswer =
+  | { op: 'legs'; legs: [string, string] }
+  | { op: 'ready' }
+  | { op: 'cpu'; cpu: ThreadCpu | undefined }
+  | { op: 'closed' }
+  | { op: 'error'; message: string };
+
+/** The calling thread's time on a CPU and waiting for one, in ns (Linux `schedstat`); undefined elsewhere. */
+interface ThreadCpu {
+  runNs: number;
+  waitNs: number;
+}
+
+function threadCpu(): ThreadCpu | undefined {
+  try {
+    const [run, wait] = readFileSync('/proc/thread-self/schedstat', 'utf8').split(' ').map(Number);
+    return run === undefined || wait === undefined || !Number.isFinite(run) || !Number.isFinite(wait) ? undefined : { runNs: run, waitNs: wait };
+  } catch {
+    return undefined;
+  }
+}
 
 /** The relay worker: a Conversation Server MSRP endpoint and relay in their own thread. */
 async function relayWorker(): Promise<void> {
@@ -101,6 +128,10 @@ async function relayWorker(): Promise<void> {
   await server.listen();
   let relay: MsrpRelay | undefined;
   port.on('message', (request: WorkerRequest) => {
+    if (request.op === 'cpu') {
+      port.postMessage({ op: 'cpu', cpu: threadCpu() } satisfies WorkerAnswer);
+      return;
+    }
     void (async () => {
       if (request.op === 'close') {
         relay?.close();
@@ -118,15 +149,24 @@ async function relayWorker(): Promise<void> {
   });
 }
 
-/** Two devices in this thread connected to a relay in a worker thread. */
-async function workerRelayPath(): Promise<Path> {
+/** Two devices in this thread connected to a relay in a worker thread, whose CPU time `relayCpu` tells. */
+async function workerRelayPath(): Promise<Path & { relayCpu(): Promise<ThreadCpu | undefined> }> {
   // Workers do not inherit tsx's loader: register it in the worker, then load this file there.
   const boot = `import('tsx/esm/api').then(({ register }) => { register(); return import(${JSON.stringify(import.meta.url)}); })`;
   const worker = new Worker(boot, { eval: true });
   const next = (): Promise<WorkerAnswer> =>
     new Promise((resolve, reject) => {
-      worker.once('message', (answer: WorkerAnswer) => (answer.op === 'error' ? reject(new Error(answer.message)) : resolve(answer)));
-      worker.once('error', reject);
+      const onError = (error: Error): void => {
+        worker.off('message', onMessage);
+        reject(error);
+      };
+      const onMessage = (answer: WorkerAnswer): void => {
+        worker.off('error', onError);
+        if (answer.op === 'error') reject(new Error(answer.message));
+        else resolve(answer);
+      };
+      worker.once('message', onMessage);
+      worker.once('error', onError);
     });
   const devices = [new MsrpEndpoint(), new MsrpEndpoint()] as const;
   await Promise.all(devices.map((d) => d.listen()));
@@ -143,6 +183,12 @@ async function workerRelayPath(): Promise<Path> {
   return {
     sender: sender!,
     receiver: receiver!,
+    relayCpu: async () => {
+      const answer = next();
+      worker.postMessage({ op: 'cpu' } satisfies WorkerRequest);
+      const got = await answer;
+      return got.op === 'cpu' ? got.cpu : undefined;
+    },
     close: async () => {
       const closed = next();
       worker.postMessage({ op: 'close' } satisfies WorkerRequest);
@@ -206,11 +252,29 @@ async function echo(count: number, size: number): Promise<number> {
   return seconds;
 }
 
+/** Run `run`, adding to `samples` the CPU time a thread (read by `read`) spent meanwhile, when it can be read. */
+async function withCpu(samples: ThreadCpu[], read: () => ThreadCpu | undefined | Promise<ThreadCpu | undefined>, run: () => Promise<number>): Promise<number> {
+  const before = await read();
+  const seconds = await run();
+  const after = await read();
+  if (before && after) samples.push({ runNs: after.runNs - before.runNs, waitNs: after.waitNs - before.waitNs });
+  return seconds;
+}
+
+/** Median per message of CPU samples taken over `count` messages each, leaving out the warm-up round's. */
+function cpuPerMessage(samples: readonly ThreadCpu[], count: number): ThreadCpu | undefined {
+  const rounds = samples.slice(1);
+  if (rounds.length === 0) return undefined;
+  return { runNs: median(rounds.map((c) => c.runNs)) / count, waitNs: median(rounds.map((c) => c.waitNs)) / count };
+}
+
 /** Run every measurement once per round, interleaved, after one warm-up round; medians of the seconds. */
 async function interleaved(runs: Record<string, () => Promise<number>>): Promise<Record<string, number>> {
   const samples: Record<string, number[]> = {};
+  const selected = Object.entries(runs).filter(([name]) => !ONLY || ONLY.includes(name));
+  if (selected.length === 0) throw new Error(`ONLY=${process.env.ONLY ?? ''} names none of ${Object.keys(runs).join(', ')}`);
   for (let round = -1; round < ROUNDS; round++) {
-    for (const [name, run] of Object.entries(runs)) {
+    for (const [name, run] of selected) {
       const seconds = await run();
       if (round >= 0) (samples[name] ??= []).push(seconds);
     }
@@ -225,14 +289,17 @@ async function main(): Promise<void> {
   const direct = await directPath();
   const inThread = await relayPath();
   const inWorker = await workerRelayPath();
+  const directCpu: ThreadCpu[] = [];
+  const relayCpu: ThreadCpu[] = [];
+  const devicesCpu: ThreadCpu[] = [];
   let t: Record<string, number>;
   try {
     t = await interleaved({
       echoSmall: () => echo(SMALL_COUNT, SMALL_SIZE),
       echoLarge: () => echo(LARGE_COUNT * 16, 64 * 1024),
-      directSmall: () => transfer(direct, SMALL_COUNT, SMALL_SIZE),
+      directSmall: () => withCpu(directCpu, threadCpu, () => transfer(direct, SMALL_COUNT, SMALL_SIZE)),
       threadSmall: () => transfer(inThread, SMALL_COUNT, SMALL_SIZE),
-      workerSmall: () => transfer(inWorker, SMALL_COUNT, SMALL_SIZE),
+      workerSmall: () => withCpu(devicesCpu, threadCpu, () => withCpu(relayCpu, () => inWorker.relayCpu(), () => transfer(inWorker, SMALL_COUNT, SMALL_SIZE))),
       directLarge: () => transfer(direct, LARGE_COUNT, LARGE_SIZE),
       threadLarge: () => transfer(inThread, LARGE_COUNT, LARGE_SIZE),
       workerLarge: () => transfer(inWorker, LARGE_COUNT, LARGE_SIZE),
@@ -259,9 +326,31 @@ async function main(): Promise<void> {
     rows.push({ name: `MSRP through the ${label}, 1 MiB messages`, value: round1(l), unit: 'MiB/s', detail: `${large}; ${ratio(l, directLarge)} of direct` });
   }
 
-  const table = ['| measurement | value | unit | detail |', '| --- | ---: | --- | --- |', ...rows.map((r) => `| ${r.name} | ${r.value} | ${r.unit} | ${r.detail} |`)].join('\n');
+  const directThread = cpuPerMessage(directCpu, SMALL_COUNT);
+  const relayThread = cpuPerMessage(relayCpu, SMALL_COUNT);
+  const devicesThread = cpuPerMessage(devicesCpu, SMALL_COUNT);
+  if (directThread && relayThread && devicesThread) {
+    const us = (ns: number): number => Math.round(ns / 10) / 100;
+    rows.push({
+      name: 'MSRP direct, 100 B SEND: CPU of the devices\' thread',
+      value: us(directThread.runNs),
+      unit: 'µs/msg',
+      detail: `sender and receiver in one thread; waited ${us(directThread.waitNs)} µs/msg for a CPU; median of ${ROUNDS}`,
+    });
+    rows.push({
+      name: 'MSRP through the relay in a worker thread, 100 B SEND: CPU of the relay thread',
+      value: us(relayThread.runNs),
+      unit: 'µs/msg',
+      detail:
+        `waited ${us(relayThread.waitNs)} µs/msg for a CPU; the devices' thread meanwhile ${us(devicesThread.runNs)} µs/msg; ` +
+        `direct CPU ÷ the busier thread's ${(directThread.runNs / Math.max(relayThread.runNs, devicesThread.runNs)).toFixed(2)} ` +
+        `(what the relay ÷ direct ratio approaches on an idle machine when the pipeline stays full); median of ${ROUNDS}`,
+    });
+  }
+  const table = ['| measurement | value | unit | detail |', '| --- | ---: | --- | --- |', ...rows.filter((r) => Number.isFinite(r.value)).map((r) => `| ${r.name} | ${r.value} | ${r.unit} | ${r.detail} |`)].join('\n');
   console.log(table);
   console.log(`\n1-minute load average at the start: ${load.toFixed(1)} on ${cpus().length} CPUs`);
+  if (ONLY) return;
   const here = fileURLToPath(new URL('.', import.meta.url));
   const out = join(here, 'results');
   mkdirSync(out, { recursive: true });

@@ -60,6 +60,26 @@ describe('MsrpConnectionPool', () => {
     pool.close();
   });
 
+  it('keeps up to maxOutstandingTransactions SENDs of a connection waiting for responses, then waits for one', async () => {
+    const pool = new MsrpConnectionPool({ limits: { maxOutstandingTransactions: 5 } });
+    expect(new MsrpConnectionPool().limits.maxOutstandingTransactions).toBe(1024);
+    const local = newLocalMsrpUri('127.0.0.1', 7000);
+    const peer = newLocalMsrpUri('127.0.0.1', 7001);
+    const opened = pool.openSession({ localUri: local, remotePath: [peer], setup: 'passive' });
+    const socket = new FakeSocket();
+    pool.accept(socket);
+    socket.feed(bindingSend(formatMsrpUri(local), formatMsrpUri(peer)));
+    const session = await opened;
+    socket.written = [];
+    for (let i = 0; i < 8; i++) session.send(utf8(`message ${i}`), 'text/plain');
+    const sends = (): string[] => socket.written.join('').match(/^MSRP \S+ SEND\r\n/gm) ?? [];
+    expect(sends()).toHaveLength(5);
+    const tid = /^MSRP (\S+) SEND/.exec(socket.written.join(''))![1]!;
+    socket.feed(`MSRP ${tid} 200 OK\r\nTo-Path: ${formatMsrpUri(local)}\r\nFrom-Path: ${formatMsrpUri(peer)}\r\n-------${tid}$\r\n`);
+    expect(sends()).toHaveLength(6); // one answered, one more sent
+    pool.close();
+  });
+
   it('answers 506 to a second connection naming a session bound to the first (RFC 4975 §7.3.1)', async () => {
     const pool = new MsrpConnectionPool();
     const local = newLocalMsrpUri('127.0.0.1', 7000);

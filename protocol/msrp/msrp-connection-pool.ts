@@ -22,6 +22,7 @@ import { MsrpConnection, MsrpConnectionState } from './msrp-connection';
 import { DEFAULT_PARSER_LIMITS } from './msrp-parser';
 import { MsrpSession, MsrpSessionState } from './msrp-session';
 import type { MsrpSocket } from './msrp-socket';
+import { compactString } from './msrp-strings';
 import { formatMsrpUri, msrpUriKey, type MsrpUri } from './msrp-uri';
 
 /** The port of an MSRP URI that names none (RFC 4975 §15). */
@@ -43,6 +44,14 @@ export interface MsrpEndpointLimits {
   maxChunkBytes: number;
   /** Largest message accepted for reassembly. Default 16 MiB. */
   maxMessageBytes: number;
+  /**
+   * Transactions awaiting a response at once, per connection (`MsrpConnectionOptions.maxOutstanding`).
+   * Default 1024: one 64 KiB socket read holds some 240 SENDs of 100 B, and a window of only one read makes
+   * the two hops of a relay take turns (the receiver answers a whole window while the relay waits, then
+   * the reverse); four reads' worth lets them overlap. Body bytes in flight stay bounded by the connection
+   * (1 MiB), so large chunks are unaffected.
+   */
+  maxOutstandingTransactions: number;
 }
 
 /** The default bounds. */
@@ -54,6 +63,7 @@ export const DEFAULT_ENDPOINT_LIMITS: Readonly<MsrpEndpointLimits> = {
   transactionTimeoutMs: 30_000,
   maxChunkBytes: DEFAULT_PARSER_LIMITS.maxBodyBytes,
   maxMessageBytes: 16 * 1024 * 1024,
+  maxOutstandingTransactions: 1024,
 };
 
 /** Why an endpoint operation failed. */
@@ -210,6 +220,7 @@ export class MsrpConnectionPool extends TypedEmitter<MsrpConnectionPoolEvents> {
       resolveSession: (uri) => this.waiting.get(msrpUriKey(uri))?.session ?? this.bound.get(msrpUriKey(uri)),
       transactionTimeoutMs: this.limits.transactionTimeoutMs,
       now: this.now,
+      maxOutstanding: this.limits.maxOutstandingTransactions,
       parserLimits: { maxBodyBytes: this.limits.maxChunkBytes },
     });
     const link = this.addLink(socket, connection, undefined);
@@ -339,16 +350,19 @@ export class MsrpConnectionPool extends TypedEmitter<MsrpConnectionPoolEvents> {
   }
 
   private waitForPeer(session: MsrpSession, waitMs: number): Promise<MsrpSession> {
-    const key = msrpUriKey(session.localUri);
+    const key = compactString(msrpUriKey(session.localUri));
     if (this.waiting.has(key) || this.bound.has(key)) throw new TypeError(`a session ${formatMsrpUri(session.localUri)} is already open`);
-    session.on('stateChange', (state) => {
+    const onState = (state: MsrpSessionState): void => {
+      // A passive session leaves Idle once, bound or closed: either way it waits no more.
+      session.off('stateChange', onState);
       // Closed by its owner while still waiting: stop waiting.
       const waiter = this.waiting.get(key);
       if (state !== MsrpSessionState.Closed || waiter?.session !== session) return;
       this.waiting.delete(key);
       clearTimeout(waiter.timer);
       waiter.reject(new MsrpEndpointError('closed', `MSRP session ${formatMsrpUri(session.localUri)} closed before its peer bound it`));
-    });
+    };
+    session.on('stateChange', onState);
     return new Promise<MsrpSession>((resolve, reject) => {
       const timer = setTimeout(() => {
         if (this.waiting.get(key)?.session !== session) return;
@@ -389,6 +403,7 @@ export class MsrpConnectionPool extends TypedEmitter<MsrpConnectionPoolEvents> {
       };
       this.activeWaiters.add(waiter);
       const settle = (state: MsrpSessionState): void => {
+        if (state === MsrpSessionState.Active || state === MsrpSessionState.Closed) session.off('stateChange', settle);
         if (!this.activeWaiters.has(waiter)) return;
         if (state === MsrpSessionState.Active) {
           this.activeWaiters.delete(waiter);
@@ -443,6 +458,7 @@ export class MsrpConnectionPool extends TypedEmitter<MsrpConnectionPoolEvents> {
         role: 'active',
         transactionTimeoutMs: this.limits.transactionTimeoutMs,
         now: this.now,
+        maxOutstanding: this.limits.maxOutstandingTransactions,
         parserLimits: { maxBodyBytes: this.limits.maxChunkBytes },
       });
       const link = this.addLink(socket, connection, key);
@@ -485,7 +501,7 @@ export class MsrpConnectionPool extends TypedEmitter<MsrpConnectionPoolEvents> {
 
   /** Keep `session` in `bound` while it is open. */
   private remember(session: MsrpSession): void {
-    const key = msrpUriKey(session.localUri);
+    const key = compactString(msrpUriKey(session.localUri));
     this.bound.set(key, session);
     session.on('stateChange', (state) => {
       if (state === MsrpSessionState.Closed && this.bound.get(key) === session) this.bound.delete(key);

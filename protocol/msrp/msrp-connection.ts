@@ -25,6 +25,7 @@ import { MsrpHeaders, msrpStatusComment, type MsrpHeader, type MsrpRequest, type
 import { MsrpParseError, MsrpStreamParser, type MsrpParserLimits } from './msrp-parser';
 import { bodyAllowsTransactionId, frameRequest, frameResponse, serializeMsrp } from './msrp-serializer';
 import { MsrpSessionState, type MsrpSession, type MsrpSessionCarrier, type SendTicket } from './msrp-session';
+import { compactString } from './msrp-strings';
 import { msrpUriKey, type MsrpUri } from './msrp-uri';
 
 /** The byte pipe under a connection. `write` may return `false` to ask for a pause (see `transportDrained`). */
@@ -149,7 +150,7 @@ export class MsrpConnection extends TypedEmitter<MsrpConnectionEvents> implement
     if (!session.remotePath) throw new TypeError('attach() needs the session remote path (from the SDP)');
     const key = msrpUriKey(session.localUri);
     if (this.sessions.has(key)) throw new TypeError('a session with this local URI is already on this connection');
-    this.sessions.set(key, session);
+    this.sessions.set(compactString(key), session);
     session.on('stateChange', (state) => {
       if (state === MsrpSessionState.Active) this.sessionBecameBound(session);
     });
@@ -334,20 +335,34 @@ export class MsrpConnection extends TypedEmitter<MsrpConnectionEvents> implement
       return;
     }
     const handling = session.receiveSend(request);
-    this.respond(request, toRaw, fromRaw, handling.status, handling.comment);
+    if (handling.holdResponse) {
+      // Framed now, so that the request (and its body) need not be kept for it.
+      const answer = this.answer(request, toRaw, fromRaw, handling.status, handling.comment);
+      if (answer) {
+        session.holdResponse(() => {
+          if (!this.isClosed()) this.write(answer);
+        });
+      }
+    } else this.respond(request, toRaw, fromRaw, handling.status, handling.comment);
     handling.afterResponse();
   }
 
   /** Answer a request unless it asked for no response of this kind (RFC 4975 §7.1.2); REPORTs never are. */
   private respond(request: MsrpRequest, toRaw: string, fromRaw: string, status: number, comment: string): void {
-    if (request.method === 'REPORT') return;
+    const answer = this.answer(request, toRaw, fromRaw, status, comment);
+    if (answer) this.write(answer);
+  }
+
+  /** The response to a request, framed; undefined when it asked for none of this kind (RFC 4975 §7.1.2). */
+  private answer(request: MsrpRequest, toRaw: string, fromRaw: string, status: number, comment: string): Uint8Array | undefined {
+    if (request.method === 'REPORT') return undefined;
     const failureReport = request.headers.get('Failure-Report');
     if (failureReport !== undefined) {
       const value = failureReport.trim().toLowerCase();
-      if (value === 'no' || (value === 'partial' && status < 300)) return;
+      if (value === 'no' || (value === 'partial' && status < 300)) return undefined;
     }
     // RFC 4975 §7.2: To-Path is the first URI of the request's From-Path, From-Path ours (its To-Path's first).
-    this.write(frameResponse(request.transactionId, status, comment, firstUri(fromRaw), firstUri(toRaw)));
+    return frameResponse(request.transactionId, status, comment, firstUri(fromRaw), firstUri(toRaw));
   }
 
   /** The session a request is for, or the status to answer with. Binds a waiting session on the passive side. */
@@ -360,7 +375,7 @@ export class MsrpConnection extends TypedEmitter<MsrpConnectionEvents> implement
     if (!waiting || waiting.state === MsrpSessionState.Closed) return 481;
     if (waiting.carrier !== undefined) return 506; // bound to another connection (RFC 4975 §7.3.1)
     if (!waiting.acceptsFromPath(fromPath)) return 481;
-    this.sessions.set(key, waiting);
+    this.sessions.set(compactString(key), waiting);
     waiting.bindPassive(this, fromPath);
     this.sessionBecameBound(waiting);
     return waiting;

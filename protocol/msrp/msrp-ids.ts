@@ -3,6 +3,7 @@
  * bits, session ids of at least 80 random bits (PROFILE.md), all within the `ident` grammar.
  */
 import { randomAlphanumeric } from '../common/random';
+import { compactString } from './msrp-strings';
 import type { MsrpUri } from './msrp-uri';
 
 /** A new transaction id: 72 random bits, 13 alphanumerics. */
@@ -17,7 +18,7 @@ export function newMsrpMessageId(): string {
 
 /** A new session id for an MSRP URI: 96 random bits (PROFILE.md asks for at least 80). */
 export function newSessionId(): string {
-  return randomAlphanumeric(96);
+  return compactString(randomAlphanumeric(96)); // kept for the session's life
 }
 
 /** A fresh local URI `msrp://host:port/<new session id>;tcp` for a session. `host` is unbracketed. */

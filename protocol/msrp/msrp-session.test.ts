@@ -86,6 +86,53 @@ describe('MsrpSession chunk-level relaying', () => {
     expect(settled).toBe(true);
   });
 
+  it('tells a stream owner the outcome through onDone, once and at once, with done still available later', async () => {
+    const t = joined();
+    const outcomes: unknown[] = [];
+    const stream = t.device.sendStream('text/plain', { messageId: 'relayed0002', onDone: (o) => outcomes.push(o) });
+    stream.push({ body: utf8('one'), byteRange: { start: 1, end: 3, total: 6 }, continuation: '+' });
+    t.run();
+    expect(outcomes).toEqual([]); // one chunk of two acknowledged: not done yet
+    stream.push({ body: utf8('two'), byteRange: { start: 4, end: 6, total: 6 }, continuation: '$' });
+    t.run();
+    // Called synchronously with the last acknowledgement, before any promise job ran.
+    expect(outcomes).toEqual([{ ok: true, messageId: 'relayed0002' }]);
+    expect(await stream.done).toEqual({ ok: true, messageId: 'relayed0002' });
+    expect(outcomes).toHaveLength(1);
+  });
+
+  it('reports a refused stream through onDone with the status of the refusal', () => {
+    const t = joined();
+    t.server.handleChunksWith(() => ({ status: 415, comment: 'not that' }));
+    const outcomes: unknown[] = [];
+    const stream = t.device.sendStream('application/x-odd', { messageId: 'relayed0003', onDone: (o) => outcomes.push(o) });
+    stream.push({ body: utf8('x'), byteRange: { start: 1, end: 1, total: 1 }, continuation: '$' });
+    t.run();
+    expect(outcomes).toEqual([{ ok: false, messageId: 'relayed0003', status: 415, comment: 'not that' }]);
+  });
+
+  it('holds back the 200 of a chunk whose handler says so until releaseHeldResponses, and drops it on close', async () => {
+    const t = joined();
+    t.server.handleChunksWith(() => ({ status: 200, holdResponse: true }));
+    let settled = false;
+    const first = t.device.send(utf8('one'), 'text/plain');
+    void first.done.then(() => (settled = true));
+    t.run();
+    await Promise.resolve();
+    expect(settled).toBe(false);
+    expect(t.server.heldResponseCount).toBe(1);
+    expect(t.server.releaseHeldResponses()).toBe(1);
+    t.run();
+    expect(await first.done).toMatchObject({ ok: true });
+    expect(t.server.heldResponseCount).toBe(0);
+    t.device.send(utf8('two'), 'text/plain');
+    t.run();
+    expect(t.server.heldResponseCount).toBe(1);
+    t.server.close();
+    expect(t.server.heldResponseCount).toBe(0);
+    expect(t.server.releaseHeldResponses()).toBe(0);
+  });
+
   it('hands every incoming chunk to a chunk handler as it arrives, answering with its verdict', async () => {
     const t = joined();
     const chunks: ReceivedMsrpChunk[] = [];

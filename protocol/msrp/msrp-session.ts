@@ -42,6 +42,7 @@ import {
 import { newMsrpMessageId } from './msrp-ids';
 import { IDENT, MsrpHeaders, msrpStatusComment, type ContinuationFlag, type MsrpHeader, type MsrpRequest } from './msrp-message';
 import { MsrpReassembler, type ReassemblerOptions } from './msrp-reassembler';
+import { compactString } from './msrp-strings';
 import { formatMsrpUri, msrpUrisEqual, type MsrpUri } from './msrp-uri';
 
 /** Session states; see the diagram in this module's comment. */
@@ -85,6 +86,17 @@ export interface MsrpSendOptions {
   successReport?: boolean;
   /** Failure-Report of the chunks. Default `yes`: every chunk is acknowledged by a response. */
   failureReport?: FailureReport;
+}
+
+/** Per-message options of `sendStream()`. */
+export interface MsrpStreamOptions extends MsrpSendOptions {
+  /** Merge chunks queued back to back up to this many bytes (see `ChunkStream`). Default 0: never. */
+  coalesceUpTo?: number;
+  /**
+   * Called once with the outcome, synchronously, as soon as it is known (when `done` would resolve): a relay
+   * forwarding many small messages then needs no promise per message. `done` stays available.
+   */
+  onDone?: (outcome: MsrpSendOutcome) => void;
 }
 
 /** How sending one message ended. Status 408 means no response in time, status 0 a local failure. */
@@ -135,10 +147,19 @@ export interface ReceivedMsrpChunk {
   body: Uint8Array;
   contentType: string;
   headers: MsrpHeaders;
+  /** Its Success-Report, parsed (RFC 4975 §7.1.2; absent: `no`). Set on the chunks a session hands out. */
+  successReport?: boolean;
+  /** Its Failure-Report, parsed (absent: `yes`). Set on the chunks a session hands out. */
+  failureReport?: FailureReport;
 }
 
-/** Decides the response to one incoming chunk: 200, or an error status of RFC 4975 §10. */
-export type MsrpChunkHandler = (chunk: ReceivedMsrpChunk) => { status: number; comment?: string };
+/**
+ * Decides the response to one incoming chunk: 200, or an error status of RFC 4975 §10. With `holdResponse`, a
+ * 200 is not sent until `releaseHeldResponses()`: the sender's window of unanswered requests then fills and it
+ * pauses, while the connection is still read (a relay's flow control when it must keep reading the sender's
+ * connection for the responses that come back on it).
+ */
+export type MsrpChunkHandler = (chunk: ReceivedMsrpChunk) => { status: number; comment?: string; holdResponse?: boolean };
 
 /** Why a session closed: `local` (its owner), `connection-lost`, or `refused` (the peer answered 481 or refused the binding). */
 export type MsrpSessionCloseCause = 'local' | 'connection-lost' | 'refused';
@@ -192,7 +213,36 @@ interface QueueEntry {
   settled: boolean;
   /** Dropped from the queue (lazily; see `removeEntry`). */
   removed: boolean;
-  resolve: (outcome: MsrpSendOutcome) => void;
+  /** The outcome, once settled. */
+  outcome: MsrpSendOutcome | undefined;
+  /** Resolves `done`, once something asked for it (see `outcomePromise`). */
+  resolve: ((outcome: MsrpSendOutcome) => void) | undefined;
+  /** `sendStream`'s `onDone`. */
+  onDone: ((outcome: MsrpSendOutcome) => void) | undefined;
+}
+
+/** The promise of an entry's outcome: made on demand, so that a stream whose owner passed `onDone` never makes one. */
+function outcomePromise(entry: QueueEntry): Promise<MsrpSendOutcome> {
+  if (entry.outcome) return Promise.resolve(entry.outcome);
+  return new Promise<MsrpSendOutcome>((resolve) => (entry.resolve = resolve));
+}
+
+/** What `sendStream` returns; `done` is made when first read. */
+class StreamHandle implements OutgoingStream {
+  private promise: Promise<MsrpSendOutcome> | undefined;
+
+  constructor(
+    private readonly entry: QueueEntry,
+    readonly push: (chunk: OutgoingChunk) => boolean,
+  ) {}
+
+  get messageId(): string {
+    return this.entry.messageId;
+  }
+
+  get done(): Promise<MsrpSendOutcome> {
+    return (this.promise ??= outcomePromise(this.entry));
+  }
 }
 
 /** The result of handing a session one incoming SEND: the response status, and what to do after responding. */
@@ -200,10 +250,17 @@ export interface SendHandling {
   status: number;
   comment: string;
   afterResponse: () => void;
+  /** Answer later: the carrier hands the session the answer with `holdResponse` instead of sending it. */
+  holdResponse?: boolean;
 }
 
 /** `afterResponse` when there is nothing to do after responding. */
 const nothing = (): void => undefined;
+
+/** A relayed chunk's usual handling (shared: a relay answers every chunk, and one object each would be garbage). */
+const RELAYED_OK: Readonly<SendHandling> = Object.freeze({ status: 200, comment: msrpStatusComment(200), afterResponse: nothing });
+/** The same, answered only at `releaseHeldResponses()`. */
+const RELAYED_OK_LATER: Readonly<SendHandling> = Object.freeze({ ...RELAYED_OK, holdResponse: true });
 
 /** An MSRP session endpoint. */
 export class MsrpSession extends TypedEmitter<MsrpSessionEvents> {
@@ -222,11 +279,16 @@ export class MsrpSession extends TypedEmitter<MsrpSessionEvents> {
   private bindingInFlight = false;
   readonly highWaterMark: number;
   readonly lowWaterMark: number;
-  private readonly reassembler: MsrpReassembler;
-  private readonly firstHeaders = new Map<string, MsrpHeaders>();
+  /** Made on the first chunk to reassemble: a relay's legs hand chunks on and never need one. */
+  private reassemblerRef: MsrpReassembler | undefined;
+  private readonly reassembly: ReassemblerOptions | undefined;
+  /** Headers of the first chunk of each message being reassembled (made with the reassembler). */
+  private firstHeadersRef: Map<string, MsrpHeaders> | undefined;
   private chunkHandler: MsrpChunkHandler | undefined;
   private parked: { chunks: ReceivedMsrpChunk[]; bytes: number } | undefined;
   private closedWith: { cause: MsrpSessionCloseCause; reason: string } | undefined;
+  /** Answers held back (see `holdResponse`). */
+  private held: Array<() => void> | undefined;
   /** `To-Path: …` and `From-Path: …` lines of what we send, formatted once per remote path. */
   private pathLines: string | undefined;
 
@@ -242,7 +304,7 @@ export class MsrpSession extends TypedEmitter<MsrpSessionEvents> {
     new MessageChunker(new Uint8Array(0), this.chunking); // RangeError now for bad sizes, not at the first send()
     this.highWaterMark = options.highWaterMark ?? 1024 * 1024;
     this.lowWaterMark = Math.min(this.highWaterMark, options.lowWaterMark ?? Math.floor(this.highWaterMark / 2));
-    this.reassembler = new MsrpReassembler(options.reassembly);
+    this.reassembly = options.reassembly;
   }
 
   /** Current state. */
@@ -285,25 +347,26 @@ export class MsrpSession extends TypedEmitter<MsrpSessionEvents> {
     if (this.current === MsrpSessionState.Closed) throw new TypeError('send() on a closed MSRP session');
     if (/[\r\n\0]/.test(contentType) || !contentType.includes('/')) throw new TypeError(`bad content type ${JSON.stringify(contentType)}`);
     const accepted = !this.needsDrain;
-    const { messageId, done } = this.enqueue(new MessageChunker(body, this.chunking), contentType, options);
+    const entry = this.enqueue(new MessageChunker(body, this.chunking), contentType, options, undefined);
+    const done = outcomePromise(entry);
     this.queued += body.length;
     if (this.needsDrain) this.drainPending = true;
     this.wakeCarrier();
-    return { messageId, accepted, done };
+    return { messageId: entry.messageId, accepted, done };
   }
 
   /**
    * Queue a message whose chunks will be pushed as they become known (a relay forwarding chunks as they
    * arrive, RFC 4975 §7.1.1): each pushed chunk is sent with its own Byte-Range and continuation flag, in
    * push order (chunks queued back to back merge up to `coalesceUpTo` bytes, see `ChunkStream`), and the
-   * message ends with the `$` (or `#`) chunk. `done` resolves when every chunk was
+   * message ends with the `$` (or `#`) chunk. `done` resolves (and `onDone` is called) when every chunk was
    * acknowledged or one failed. Throws `TypeError` on a closed session or invalid arguments.
    */
-  sendStream(contentType: string, options: MsrpSendOptions & { coalesceUpTo?: number } = {}): OutgoingStream {
+  sendStream(contentType: string, options: MsrpStreamOptions = {}): OutgoingStream {
     if (this.current === MsrpSessionState.Closed) throw new TypeError('sendStream() on a closed MSRP session');
     if (/[\r\n\0]/.test(contentType) || !contentType.includes('/')) throw new TypeError(`bad content type ${JSON.stringify(contentType)}`);
     const stream = new ChunkStream(options.coalesceUpTo !== undefined ? { coalesceUpTo: options.coalesceUpTo } : {});
-    const { messageId, done } = this.enqueue(stream, contentType, options);
+    const entry = this.enqueue(stream, contentType, options, options.onDone);
     const push = (chunk: OutgoingChunk): boolean => {
       if (this.current === MsrpSessionState.Closed || !stream.open) return false;
       stream.push(chunk);
@@ -312,7 +375,7 @@ export class MsrpSession extends TypedEmitter<MsrpSessionEvents> {
       this.wakeCarrier();
       return !this.needsDrain;
     };
-    return { messageId, done, push };
+    return new StreamHandle(entry, push);
   }
 
   /**
@@ -322,7 +385,7 @@ export class MsrpSession extends TypedEmitter<MsrpSessionEvents> {
    * a relay forwards `Success-Report` and relays the REPORT it gets back.
    */
   handleChunksWith(handler: MsrpChunkHandler | undefined): void {
-    if (handler && this.reassembler.pendingCount > 0) throw new TypeError('handleChunksWith() while messages are being reassembled');
+    if (handler && (this.reassemblerRef?.pendingCount ?? 0) > 0) throw new TypeError('handleChunksWith() while messages are being reassembled');
     this.chunkHandler = handler;
     const parked = this.parked;
     this.parked = undefined;
@@ -355,6 +418,20 @@ export class MsrpSession extends TypedEmitter<MsrpSessionEvents> {
       parked.bytes += chunk.body.length;
       return { status: 200 };
     };
+  }
+
+  /** 200s held back by the chunk handler (`holdResponse`), not yet sent. */
+  get heldResponseCount(): number {
+    return this.held?.length ?? 0;
+  }
+
+  /** Send the 200s the chunk handler held back, in the order of their requests. Returns how many. */
+  releaseHeldResponses(): number {
+    const held = this.held;
+    if (!held) return 0;
+    this.held = undefined;
+    for (const respond of held) respond();
+    return held.length;
   }
 
   /** Why the session closed: by `close()` (`local`), its connection going away, or the peer refusing it. */
@@ -405,6 +482,12 @@ export class MsrpSession extends TypedEmitter<MsrpSessionEvents> {
 
   // ---- called by the connection ----
 
+  /** The answer to a request whose handling said `holdResponse`, to send at `releaseHeldResponses()`. */
+  holdResponse(respond: () => void): void {
+    if (this.current === MsrpSessionState.Closed) return;
+    (this.held ??= []).push(respond);
+  }
+
   /** Attach to a carrier on the active side: the session will send its binding SEND at once. */
   attachActive(carrier: MsrpSessionCarrier): void {
     if (!this.remote) throw new TypeError('attach needs the remote path (from the SDP)');
@@ -444,7 +527,7 @@ export class MsrpSession extends TypedEmitter<MsrpSessionEvents> {
   /** The next request to send, or undefined. */
   nextRequest(): PreparedRequest | undefined {
     if (!this.hasOutput() || !this.remote) return undefined;
-    this.pathLines ??= `To-Path: ${formatPath(this.remote)}\r\nFrom-Path: ${formatMsrpUri(this.localUri)}\r\n`;
+    this.pathLines ??= compactString(`To-Path: ${formatPath(this.remote)}\r\nFrom-Path: ${formatMsrpUri(this.localUri)}\r\n`);
     const binding = this.current === MsrpSessionState.Binding;
     const aborted = this.abortChunks.shift();
     const entry = aborted?.entry ?? this.firstReady();
@@ -513,9 +596,11 @@ export class MsrpSession extends TypedEmitter<MsrpSessionEvents> {
     const messageId = headers.get('Message-ID');
     if (messageId === undefined || !IDENT.test(messageId)) return { status: 400, comment: 'missing or bad Message-ID', afterResponse: nothing };
     let byteRange: ByteRange;
+    let successReport: boolean;
+    let failureReport: FailureReport;
     try {
-      parseSuccessReport(headers.get('Success-Report'));
-      parseFailureReport(headers.get('Failure-Report'));
+      successReport = parseSuccessReport(headers.get('Success-Report')) === 'yes';
+      failureReport = parseFailureReport(headers.get('Failure-Report'));
       const br = headers.get('Byte-Range');
       byteRange = br === undefined ? { start: 1, end: undefined, total: undefined } : parseByteRange(br);
     } catch (e) {
@@ -528,29 +613,30 @@ export class MsrpSession extends TypedEmitter<MsrpSessionEvents> {
       // A bodiless SEND: binds or keeps alive, carries no message.
       return { status: 200, comment: 'OK', afterResponse: nothing };
     }
-    if (this.chunkHandler) return this.relayChunk(this.chunkHandler, request, messageId, byteRange, contentType, request.body);
+    if (this.chunkHandler) return this.relayChunk(this.chunkHandler, request, request.body, messageId, byteRange, contentType, successReport, failureReport);
     return this.reassemble({ messageId, byteRange, continuation: request.continuation, body: request.body, contentType, headers });
   }
 
   /** Add one chunk to its message; the response and, for a complete message, its delivery. */
   private reassemble(chunk: ReceivedMsrpChunk): SendHandling {
     const { messageId, headers, contentType } = chunk;
-    const result = this.reassembler.add(chunk);
+    const result = (this.reassemblerRef ??= new MsrpReassembler(this.reassembly)).add(chunk);
+    const firstHeaders = (this.firstHeadersRef ??= new Map<string, MsrpHeaders>());
     switch (result.kind) {
       case 'error':
-        this.firstHeaders.delete(messageId);
+        firstHeaders.delete(messageId);
         return { status: result.status, comment: result.reason, afterResponse: nothing };
       case 'duplicate':
         return { status: 200, comment: 'OK', afterResponse: nothing };
       case 'partial':
-        if (!this.firstHeaders.has(messageId)) this.firstHeaders.set(messageId, headers);
+        if (!firstHeaders.has(messageId)) firstHeaders.set(messageId, headers);
         return { status: 200, comment: 'OK', afterResponse: nothing };
       case 'aborted':
-        this.firstHeaders.delete(messageId);
+        firstHeaders.delete(messageId);
         return { status: 200, comment: 'OK', afterResponse: () => this.emit('messageAborted', messageId) };
       case 'complete': {
-        const first = this.firstHeaders.get(messageId) ?? headers;
-        this.firstHeaders.delete(messageId);
+        const first = firstHeaders.get(messageId) ?? headers;
+        firstHeaders.delete(messageId);
         const total = result.body.length;
         const wantsReport = headers.get('Success-Report')?.trim().toLowerCase() === 'yes';
         const fromPath = headers.get('From-Path');
@@ -574,7 +660,17 @@ export class MsrpSession extends TypedEmitter<MsrpSessionEvents> {
     }
   }
 
-  private relayChunk(handler: MsrpChunkHandler, request: MsrpRequest, messageId: string, byteRange: ByteRange, contentType: string, body: Uint8Array): SendHandling {
+  private relayChunk(
+    handler: MsrpChunkHandler,
+    request: MsrpRequest,
+    body: Uint8Array,
+    messageId: string,
+    byteRange: ByteRange,
+    contentType: string,
+    successReport: boolean,
+    failureReport: FailureReport,
+  ): SendHandling {
+    // Positional, not an options object: this runs for every relayed chunk.
     const continuation = request.continuation;
     // The checks the reassembler would make on one chunk (RFC 4975 §7.1.1): a complete chunk matches its range.
     if (byteRange.end !== undefined) {
@@ -585,7 +681,8 @@ export class MsrpSession extends TypedEmitter<MsrpSessionEvents> {
     }
     const end = byteRange.start - 1 + body.length;
     if (byteRange.total !== undefined && end > byteRange.total) return { status: 400, comment: `chunk ends at ${end} beyond the total ${byteRange.total}`, afterResponse: nothing };
-    const verdict = handler({ messageId, byteRange, continuation, body, contentType, headers: request.headers });
+    const verdict = handler({ messageId, byteRange, continuation, body, contentType, headers: request.headers, successReport, failureReport });
+    if (verdict.status === 200 && verdict.comment === undefined) return verdict.holdResponse ? RELAYED_OK_LATER : RELAYED_OK;
     return { status: verdict.status, comment: verdict.comment ?? msrpStatusComment(verdict.status), afterResponse: nothing };
   }
 
@@ -614,18 +711,17 @@ export class MsrpSession extends TypedEmitter<MsrpSessionEvents> {
     this.removedCount = 0;
     this.abortChunks.length = 0;
     this.queued = 0;
+    this.held = undefined; // nobody to answer any more
     for (const entry of pending) this.settle(entry, { ok: false, messageId: entry.messageId, status: 0, comment: reason });
     const carrier = this.carrierRef;
     this.transition(MsrpSessionState.Closed);
     if (notifyCarrier && carrier) carrier.detach(this);
   }
 
-  private enqueue(chunker: ChunkSource, contentType: string, options: MsrpSendOptions): { messageId: string; done: Promise<MsrpSendOutcome> } {
+  private enqueue(chunker: ChunkSource, contentType: string, options: MsrpSendOptions, onDone: ((outcome: MsrpSendOutcome) => void) | undefined): QueueEntry {
     const messageId = options.messageId ?? newMsrpMessageId();
     if (!IDENT.test(messageId)) throw new TypeError(`bad Message-ID ${JSON.stringify(messageId)}`);
-    let resolve!: (outcome: MsrpSendOutcome) => void;
-    const done = new Promise<MsrpSendOutcome>((r) => (resolve = r));
-    this.queue.push({
+    const entry: QueueEntry = {
       messageId,
       contentType,
       chunker,
@@ -634,9 +730,12 @@ export class MsrpSession extends TypedEmitter<MsrpSessionEvents> {
       inFlight: 0,
       settled: false,
       removed: false,
-      resolve,
-    });
-    return { messageId, done };
+      outcome: undefined,
+      resolve: undefined,
+      onDone,
+    };
+    this.queue.push(entry);
+    return entry;
   }
 
   private wakeCarrier(): void {
@@ -646,7 +745,9 @@ export class MsrpSession extends TypedEmitter<MsrpSessionEvents> {
   private settle(entry: QueueEntry, outcome: MsrpSendOutcome): void {
     if (entry.settled) return;
     entry.settled = true;
-    entry.resolve(outcome);
+    entry.outcome = outcome;
+    entry.resolve?.(outcome);
+    entry.onDone?.(outcome);
   }
 
   /** The first entry with a chunk to send now, in queue order. */

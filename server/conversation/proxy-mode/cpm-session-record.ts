@@ -16,8 +16,12 @@
  *                         └────────────────────────────────────────────► Terminated
  * ```
  * Established and Terminating also end in Terminated on shutdown.
+ *
+ * A record lives as long as its session, so it keeps copies of its strings: a header value cut from a received
+ * message would keep that whole message's text alive (the INVITE's and the 2xx's, some 2 KB per session).
  */
 import { EventEmitter } from 'node:events';
+import { ownString } from '../../core/compact-text';
 import { assertTransition, type TransitionTable } from '../../sip/transaction/state-machine';
 import type { CpmSessionInfo, SessionParty } from '../session-handler';
 import type { ServiceRole } from './service-control';
@@ -83,13 +87,13 @@ export class CpmSessionRecord extends EventEmitter<CpmSessionEvents> implements 
   constructor(init: CpmSessionInit) {
     super();
     this.served = [init.role];
-    this.callId = init.callId;
-    this.conversationId = init.conversationId;
-    this.contributionId = init.contributionId;
-    this.assertedIdentity = init.assertedIdentity;
-    this.caller = { ...init.caller };
-    this.callee = { ...init.callee };
-    this.recordRoute = [...init.recordRoute];
+    this.callId = ownString(init.callId);
+    this.conversationId = ownString(init.conversationId);
+    this.contributionId = ownString(init.contributionId);
+    this.assertedIdentity = ownString(init.assertedIdentity);
+    this.caller = ownParty(init.caller);
+    this.callee = ownParty(init.callee);
+    this.recordRoute = init.recordRoute.map(ownString);
   }
 
   /** The service control applied, originating first. */
@@ -131,7 +135,7 @@ export class CpmSessionRecord extends EventEmitter<CpmSessionEvents> implements 
   /** A target refresh (re-INVITE / UPDATE 2xx, RFC 3261 §12.2) moved one side's device address. */
   refreshTarget(tag: string, target: string): void {
     const party = this.partyByTag(tag);
-    if (party) party.target = target;
+    if (party) party.target = ownString(target);
   }
 
   /** The one transition function: throws IllegalTransitionError on a move the diagram does not have. */
@@ -142,4 +146,9 @@ export class CpmSessionRecord extends EventEmitter<CpmSessionEvents> implements 
     if (to === S.Terminated) this.ended = reason ?? 'shutdown';
     this.emit('stateChange', from, to);
   }
+}
+
+/** A party with strings of its own (see the module comment). */
+function ownParty(party: SessionParty): SessionParty {
+  return { aor: ownString(party.aor), tag: ownString(party.tag), target: ownString(party.target) };
 }

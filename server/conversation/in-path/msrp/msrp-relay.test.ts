@@ -236,6 +236,62 @@ describe('MsrpRelay between two device legs on loopback', () => {
     expect(relay.isPaused('b')).toBe(false);
   });
 
+  it('holds the sender back once maxPendingMessages wait on the receiver, and lets it go at half that', async () => {
+    const server = await serverEndpoint();
+    const a = await leg(server, await device());
+    const slow = await rawDevice(server);
+    const relay = new MsrpRelay({ legA: a.server, legB: slow.session, readControl: server, maxPendingMessages: 40 });
+    cleanups.push(() => relay.close());
+    const total = 2000; // some 540 KB: many socket reads, so the pause has something to stop
+    for (let i = 0; i < total; i++) a.device.send(workloadBody(i, 100), 'application/octet-stream');
+    await until(() => relay.isPaused('b'));
+    expect(server.isReadingPaused(a.server)).toBe(true); // nothing goes the other way: its socket is paused
+    const held = relay.unacknowledged('b').length;
+    expect(held).toBeGreaterThanOrEqual(40);
+    expect(held).toBeLessThan(40 + 300); // the bound plus what one socket read held: the rest waits at the sender or in TCP
+    await until(() => slow.sends.length >= held);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(slow.sends.length).toBe(held); // still held back
+    slow.answerWaiting(held - 20); // down to half: released, and more comes (until the bound again)
+    await until(() => slow.sends.length > held);
+    slow.setAutoAnswer(true);
+    await until(() => new Set(slow.messageIds()).size === total);
+    const firstChunks = slow.sends.filter((r) => r.body !== undefined);
+    expect(firstChunks.map((r) => indexOf(r.body!))).toEqual(Array.from({ length: total }, (_, i) => i));
+  });
+
+  it('keeps both directions moving when both lag at once: it holds back 200s rather than stop a socket whose 200s the other way needs', async () => {
+    // Each direction soon holds more than maxStalledBytes. Stopping both devices' sockets would stop the very 200s
+    // each direction waits for (a deadlock); the relay holds back its own 200s to the sender instead.
+    const t = await relayed({ maxStalledBytes: 2000 });
+    const count = 5000;
+    let bothHeldBack = false;
+    t.relay.on('relayed', () => (bothHeldBack ||= t.relay.isPaused('a') && t.relay.isPaused('b')));
+    const flood = async (from: MsrpSession, to: MsrpSession): Promise<number[]> => {
+      const got: number[] = [];
+      const all = new Promise<void>((resolve) =>
+        to.on('message', (m) => {
+          got.push(indexOf(m.body));
+          if (got.length === count) resolve();
+        }),
+      );
+      for (let i = 0; i < count; i++) {
+        if (from.needsDrain) await new Promise<void>((r) => from.once('drain', r));
+        from.send(workloadBody(i, 100), 'application/octet-stream');
+      }
+      await all;
+      return got;
+    };
+    const [atB, atA] = await Promise.all([flood(t.a.device, t.b.device), flood(t.b.device, t.a.device)]);
+    const inOrder = Array.from({ length: count }, (_, i) => i);
+    expect(atB).toEqual(inOrder);
+    expect(atA).toEqual(inOrder);
+    expect(bothHeldBack).toBe(true);
+    await until(() => t.relay.bufferedBytes === 0);
+    expect([t.relay.isPaused('a'), t.relay.isPaused('b')]).toEqual([false, false]);
+    expect([t.a.server.heldResponseCount, t.b.server.heldResponseCount]).toEqual([0, 0]);
+  });
+
   it('replaceLeg replays exactly what the old leg had not acknowledged, aborting a half-sent message there', async () => {
     const server = await serverEndpoint();
     // Fixed 2 KiB chunks, so that the large message below is still streaming when the switch happens.

@@ -12,9 +12,15 @@
  *   asked for failure reports (RFC 4975 §7.1.2; the hop-by-hop 200 was already sent).
  * - **REPORT**s from the receiving leg (a success report the sender asked for) are relayed to the sender.
  * - **Flow control**: while the receiving leg's queue is at its high-water mark, or the relay holds more
- *   than `maxStalledBytes` of complete-but-unacknowledged messages for it, the relay stops reading the
- *   sending leg's socket (`MsrpReadControl`) and reads again once it drains: a slow receiver costs the
- *   server bounded memory, and TCP pushes back on the sender.
+ *   than `maxStalledBytes` of complete-but-unacknowledged messages for it, or more than
+ *   `maxPendingMessages` unacknowledged messages, the relay holds the sender back
+ *   until it drains: a slow receiver costs the server bounded memory. It stops reading the sending leg's
+ *   socket (`MsrpReadControl`), so that TCP pushes back on the sender; but while messages also go the other
+ *   way, to the sender, that socket carries their 200s too, and the other direction may in turn be holding
+ *   back the receiver: stopping both sockets would leave each direction waiting for responses the other
+ *   stopped (a deadlock). Then the relay keeps reading and holds back its 200s to the sender instead
+ *   (`holdResponse`): the sender's window of unanswered requests fills and it stops, within its window (a
+ *   sender that ignores its window is stopped at the socket after `MAX_HELD_RESPONSES`).
  * - **Bookkeeping for transfers**: per direction, which messages were relayed and whether the receiving
  *   leg acknowledged them (every chunk answered 200). `replaceLeg(side, newSession)` moves a side to a new
  *   session (the transfer target's leg), replays to it what the old leg had not acknowledged, in order,
@@ -96,6 +102,14 @@ export interface MsrpRelayOptions {
   maxIncompleteMessages?: number;
   /** Complete but unacknowledged bytes held per direction before the sender is paused. Default 4 MiB. */
   maxStalledBytes?: number;
+  /**
+   * Messages relayed and not yet acknowledged per direction before the sender is held back (released at half).
+   * Default 4096: four windows of the receiving connection (1024 requests), so that one window is in flight and
+   * another queued behind it even at the release. A deeper queue of small messages (the leg's 1 MiB high-water
+   * mark is 10,000 of 100 B) costs memory and garbage-collector time: what waits that long survives
+   * young-generation collections, each of which copies it (some 0.4 µs of relay CPU per 100 B message).
+   */
+  maxPendingMessages?: number;
   /** Settled records kept per direction for `relayed()`. Default 1000. */
   historySize?: number;
   /**
@@ -151,17 +165,30 @@ interface Direction {
   readonly pending: Set<Relayed>;
   readonly history: Relayed[];
   /** Incomplete messages by sending session and Message-ID. */
-  readonly incoming: Map<MsrpSession, Map<string, Relayed>>;
+  incoming: Map<MsrpSession, Map<string, Relayed>> | undefined;
   /** Bytes held for unsettled messages. */
   held: number;
   /** Of those, bytes that wait only on the receiver (complete or undelivered messages). */
   stalledBytes: number;
   /** Sending sessions whose reading is paused for this direction. */
-  readonly paused: Set<MsrpSession>;
+  paused: Set<MsrpSession> | undefined;
+  /** Sending sessions whose 200s are held back for this direction (see the module comment). */
+  holding: Set<MsrpSession> | undefined;
   readonly token: object;
 }
 
 const other = (side: RelaySide): RelaySide => (side === 'a' ? 'b' : 'a');
+
+/** The verdict on a chunk relayed or dropped without complaint (shared: one per chunk would be garbage). */
+const ACCEPTED: Readonly<{ status: number }> = Object.freeze({ status: 200 });
+/** The same, its 200 held back until the receiving side drains (flow control, see the module comment). */
+const ACCEPTED_LATER: Readonly<{ status: number; holdResponse: boolean }> = Object.freeze({ status: 200, holdResponse: true });
+
+/**
+ * 200s held back from one sender before its socket is paused anyway: four windows of our own devices (1024
+ * requests each). Only a sender that ignores its window of unanswered requests gets there.
+ */
+export const MAX_HELD_RESPONSES = 4096;
 
 /** Relays MSRP between two legs of an in-path Conversation Server session. */
 export class MsrpRelay extends TypedEmitter<MsrpRelayEvents> {
@@ -174,6 +201,7 @@ export class MsrpRelay extends TypedEmitter<MsrpRelayEvents> {
   private readonly maxMessageBytes: number;
   private readonly maxIncomplete: number;
   private readonly maxStalledBytes: number;
+  private readonly maxPending: number;
   private readonly historySize: number;
   private readonly coalesceChunkBytes: number;
   private readonly unsubscribe = new Map<MsrpSession, () => void>();
@@ -186,16 +214,18 @@ export class MsrpRelay extends TypedEmitter<MsrpRelayEvents> {
     this.maxMessageBytes = options.maxMessageBytes ?? 16 * 1024 * 1024;
     this.maxIncomplete = options.maxIncompleteMessages ?? 64;
     this.maxStalledBytes = options.maxStalledBytes ?? 4 * 1024 * 1024;
+    this.maxPending = options.maxPendingMessages ?? 4096;
     this.historySize = options.historySize ?? 1000;
     this.coalesceChunkBytes = options.coalesceChunkBytes ?? 64 * 1024;
     const direction = (towards: RelaySide): Direction => ({
       towards,
       pending: new Set(),
       history: [],
-      incoming: new Map(),
+      incoming: undefined, // made when a message comes in chunks (idle sessions are many: they cost no Map)
       held: 0,
       stalledBytes: 0,
-      paused: new Set(),
+      paused: undefined, // made when flow control first pauses a sender
+      holding: undefined,
       token: { relayTowards: towards },
     });
     this.directions = { a: direction('a'), b: direction('b') };
@@ -230,7 +260,8 @@ export class MsrpRelay extends TypedEmitter<MsrpRelayEvents> {
 
   /** Whether the relay is holding back the senders towards `towards` (flow control). */
   isPaused(towards: RelaySide): boolean {
-    return this.directions[towards].paused.size > 0;
+    const dir = this.directions[towards];
+    return (dir.paused?.size ?? 0) > 0 || (dir.holding?.size ?? 0) > 0;
   }
 
   /** Records of the messages relayed towards `towards`: recent settled ones, then the unsettled, in order. */
@@ -310,8 +341,10 @@ export class MsrpRelay extends TypedEmitter<MsrpRelayEvents> {
     if (this.current === MsrpRelayState.Closed) return;
     this.transition(MsrpRelayState.Closed);
     for (const dir of Object.values(this.directions)) {
-      for (const source of dir.paused) this.readControl?.resumeReading(source, dir.token);
-      dir.paused.clear();
+      for (const source of dir.paused ?? []) this.readControl?.resumeReading(source, dir.token);
+      dir.paused = undefined;
+      for (const source of dir.holding ?? []) source.releaseHeldResponses();
+      dir.holding = undefined;
       for (const rec of [...dir.pending]) {
         // Never lose a message silently (RFC 4975 §7.1.2): what was not acknowledged when the session ends gets a
         // failure REPORT on the sender's leg while that leg is still up, so the sender can tell its user.
@@ -320,7 +353,7 @@ export class MsrpRelay extends TypedEmitter<MsrpRelayEvents> {
         }
         this.release(dir, rec);
       }
-      dir.incoming.clear();
+      dir.incoming = undefined;
     }
     for (const [session, off] of [...this.unsubscribe]) {
       off();
@@ -350,11 +383,11 @@ export class MsrpRelay extends TypedEmitter<MsrpRelayEvents> {
   private onChunk(source: MsrpSession, fromSide: RelaySide, chunk: ReceivedMsrpChunk): { status: number; comment?: string } {
     if (this.current === MsrpRelayState.Closed) return { status: 481 };
     const dir = this.directions[other(fromSide)];
-    let incoming = dir.incoming.get(source);
+    let incoming = dir.incoming?.get(source);
     let rec = incoming?.get(chunk.messageId);
     const last = chunk.continuation !== '+';
     if (!rec) {
-      if (chunk.continuation === '#') return { status: 200 }; // nothing of it was relayed
+      if (chunk.continuation === '#') return ACCEPTED; // nothing of it was relayed
       if (incoming && incoming.size >= this.maxIncomplete) {
         // Forget refused messages first: their senders were told to stop.
         for (const [id, r] of incoming) if (r.refusal) incoming.delete(id);
@@ -365,8 +398,8 @@ export class MsrpRelay extends TypedEmitter<MsrpRelayEvents> {
       rec = {
         messageId: chunk.messageId,
         contentType: chunk.contentType,
-        successReport: chunk.headers.get('Success-Report')?.trim().toLowerCase() === 'yes',
-        failureReport: parseFailureReportLoosely(chunk.headers.get('Failure-Report')),
+        successReport: chunk.successReport ?? chunk.headers.get('Success-Report')?.trim().toLowerCase() === 'yes',
+        failureReport: chunk.failureReport ?? parseFailureReportLoosely(chunk.headers.get('Failure-Report')),
         source,
         chunks: [],
         bytes: 0,
@@ -380,11 +413,11 @@ export class MsrpRelay extends TypedEmitter<MsrpRelayEvents> {
       };
       dir.pending.add(rec);
       if (!last) {
-        if (!incoming) dir.incoming.set(source, (incoming = new Map()));
+        if (!incoming) (dir.incoming ??= new Map()).set(source, (incoming = new Map()));
         incoming.set(rec.messageId, rec);
       }
       this.deliver(dir, rec);
-      this.emit('relayed', dir.towards, rec.messageId);
+      if (this.listenerCount('relayed') > 0) this.emit('relayed', dir.towards, rec.messageId); // per message: no arguments array for nobody
     } else if (last) incoming?.delete(chunk.messageId);
     if (rec.refusal) return rec.refusal; // the receiver refused it: tell the sender to stop
     const end = chunk.byteRange.start - 1 + chunk.body.length;
@@ -400,7 +433,7 @@ export class MsrpRelay extends TypedEmitter<MsrpRelayEvents> {
       rec.stream?.push(out);
       rec.state = 'aborted';
       if (!rec.stream) this.release(dir, rec);
-      return { status: 200 };
+      return ACCEPTED;
     }
     rec.chunks.push(out);
     rec.bytes += out.body.length;
@@ -412,7 +445,11 @@ export class MsrpRelay extends TypedEmitter<MsrpRelayEvents> {
     }
     rec.stream?.push(out);
     this.updateFlow(dir);
-    return { status: 200 };
+    if (!dir.holding?.has(source)) return ACCEPTED;
+    if (source.heldResponseCount >= MAX_HELD_RESPONSES && !dir.paused?.has(source) && this.readControl?.pauseReading(source, dir.token)) {
+      (dir.paused ??= new Set()).add(source); // it ignores its window: stop it at the socket
+    }
+    return ACCEPTED_LATER;
   }
 
   /** Relay `rec` (from its first held chunk) to the current leg of its direction. */
@@ -420,12 +457,16 @@ export class MsrpRelay extends TypedEmitter<MsrpRelayEvents> {
     const target = this.legs[dir.towards];
     let stream: OutgoingStream | undefined;
     if (target.state !== MsrpSessionState.Closed) {
-      stream = target.sendStream(rec.contentType, {
+      const delivery = target.sendStream(rec.contentType, {
         messageId: rec.messageId,
         successReport: rec.successReport,
         failureReport: 'yes',
         coalesceUpTo: this.coalesceChunkBytes,
+        // An acknowledgement settles the record at once (no promise per message); a failure a moment later,
+        // once the session that reported it is done with its own bookkeeping (it may be closing).
+        onDone: (outcome) => (outcome.ok ? this.onDelivered(dir, rec, delivery, outcome) : queueMicrotask(() => this.onDelivered(dir, rec, delivery, outcome))),
       });
+      stream = delivery;
     }
     rec.target = stream ? target : undefined;
     rec.stream = stream;
@@ -441,7 +482,6 @@ export class MsrpRelay extends TypedEmitter<MsrpRelayEvents> {
       dir.stalledBytes -= rec.bytes;
     }
     for (const chunk of rec.chunks) stream.push(chunk);
-    void stream.done.then((outcome) => this.onDelivered(dir, rec, stream, outcome));
   }
 
   private onDelivered(dir: Direction, rec: Relayed, stream: OutgoingStream, outcome: MsrpSendOutcome): void {
@@ -451,7 +491,7 @@ export class MsrpRelay extends TypedEmitter<MsrpRelayEvents> {
     } else if (outcome.ok) {
       rec.state = 'acknowledged';
       this.release(dir, rec);
-      this.emit('acknowledged', dir.towards, rec.messageId);
+      if (this.listenerCount('acknowledged') > 0) this.emit('acknowledged', dir.towards, rec.messageId);
     } else if (outcome.status === 0 || outcome.status === 408 || outcome.status === 481) {
       // The leg went away or stopped answering: keep the message for a replay to a new leg.
       rec.state = 'undelivered';
@@ -505,10 +545,11 @@ export class MsrpRelay extends TypedEmitter<MsrpRelayEvents> {
     if (this.current === MsrpRelayState.Closed) return;
     // Messages it was still sending cannot complete: abort them where they were being relayed.
     const dir = this.directions[other(side)];
-    const incoming = dir.incoming.get(session);
-    dir.incoming.delete(session);
+    const incoming = dir.incoming?.get(session);
+    dir.incoming?.delete(session);
     for (const rec of incoming?.values() ?? []) this.abortRecord(dir, rec);
-    if (dir.paused.delete(session)) this.readControl?.resumeReading(session, dir.token);
+    if (dir.paused?.delete(session)) this.readControl?.resumeReading(session, dir.token);
+    dir.holding?.delete(session); // its held 200s went with it
     this.updateFlow(dir);
     if (this.legs[side] === session) this.emit('legClosed', side, session, session.closeInfo?.reason ?? 'closed');
   }
@@ -540,24 +581,32 @@ export class MsrpRelay extends TypedEmitter<MsrpRelayEvents> {
   }
 
   /**
-   * Pause the senders towards `dir` while its receiver is saturated (its leg at the high-water mark, or too
-   * many bytes waiting on it); resume them once it is down to the low marks (the leg's low-water mark, half
-   * the stalled-bytes bound), so that a busy receiver does not make the sender's socket flap.
+   * Hold back the senders towards `dir` while its receiver is saturated (its leg at the high-water mark, or
+   * too many bytes waiting on it): pause their sockets, or hold back their 200s while messages go the other
+   * way to them (see the module comment); release them once it is down to the low marks (the leg's low-water
+   * mark, half the stalled-bytes bound), so that a busy receiver does not make the sender's socket flap.
    */
   private updateFlow(dir: Direction): void {
     if (!this.readControl || this.current === MsrpRelayState.Closed) return;
     const target = this.legs[dir.towards];
     const gone = target.state === MsrpSessionState.Closed;
-    const saturated = gone ? dir.held > this.maxStalledBytes : target.needsDrain || dir.stalledBytes > this.maxStalledBytes;
-    const relieved = gone ? dir.held <= this.maxStalledBytes / 2 : target.bufferedAmount <= target.lowWaterMark && dir.stalledBytes <= this.maxStalledBytes / 2;
+    const count = dir.pending.size;
+    const saturated = count >= this.maxPending || (gone ? dir.held > this.maxStalledBytes : target.needsDrain || dir.stalledBytes > this.maxStalledBytes);
+    const relieved =
+      count <= this.maxPending / 2 &&
+      (gone ? dir.held <= this.maxStalledBytes / 2 : target.bufferedAmount <= target.lowWaterMark && dir.stalledBytes <= this.maxStalledBytes / 2);
     if (saturated) {
       for (const [source, side] of this.sides) {
-        if (side === dir.towards || source.state === MsrpSessionState.Closed || dir.paused.has(source)) continue;
-        if (this.readControl.pauseReading(source, dir.token)) dir.paused.add(source);
+        if (side === dir.towards || source.state === MsrpSessionState.Closed || dir.paused?.has(source) || dir.holding?.has(source)) continue;
+        // Messages pending towards the sender's side wait for 200s that come on the sender's socket: keep reading it.
+        if (this.directions[side].pending.size > 0) (dir.holding ??= new Set()).add(source);
+        else if (this.readControl.pauseReading(source, dir.token)) (dir.paused ??= new Set()).add(source);
       }
-    } else if (relieved && dir.paused.size > 0) {
-      for (const source of dir.paused) this.readControl.resumeReading(source, dir.token);
-      dir.paused.clear();
+    } else if (relieved) {
+      if (dir.paused) for (const source of dir.paused) this.readControl.resumeReading(source, dir.token);
+      dir.paused = undefined;
+      if (dir.holding) for (const source of dir.holding) source.releaseHeldResponses();
+      dir.holding = undefined;
     }
   }
 

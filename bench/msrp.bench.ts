@@ -30,9 +30,9 @@ import { MsrpServerEndpoint } from '../server/conversation/in-path/msrp/msrp-ser
 const ROUNDS = Number(process.env.ROUNDS ?? 5);
 /** Measurement names to run (see `main`); all when unset. */
 const ONLY = process.env.ONLY?.split(',').map((name) => name.trim()).filter((name) => name !== '');
-const SMALL_COUNT = 20_000;
+const SMALL_COUNT = 50_000;
 const SMALL_SIZE = 100;
-const LARGE_COUNT = 16;
+const LARGE_COUNT = 32;
 const LARGE_SIZE = 1024 * 1024;
 const MIB = 1024 * 1024;
 

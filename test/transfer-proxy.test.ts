@@ -1,7 +1,9 @@
 /**
  * The move on real DeviceAgents over the lab network (PROFILE.md "The transfer, step by step"; the seed's
  * flow 2 with both Conversation Servers proxying): alice on Laptop and Desktop, bob on one device; its failure
- * cases; and one move under load for each pair with an in-path server.
+ * cases (the declined, unanswered and refused ones both with CS A proxying and with both servers in-path; the
+ * target's INVITE failing at the far side, proxying only: in-path CS A answers INVITE J itself); and one move
+ * under load for each pair with an in-path server.
  *
  * Each message of the move checked on the wire, for all four pairs, and the 100 moves back and forth at delay 0
  * are `transfer-wire.test.ts`; at 20 ms per hop, `transfer-delay.test.ts`.
@@ -166,41 +168,6 @@ describe('moving a live chat Laptop → Desktop, both Conversation Servers proxy
     expect(bob.of('incomingSession')).toHaveLength(1);
   });
 
-  it('declined on the target: the source keeps its session and nothing is lost', async () => {
-    const s = await start({ desktopAutoAccept: false });
-    const sessionId = s.laptop.agent.chatService!.carrier(s.conversationId)!.id;
-    let joinId = '';
-    await losesNothing(s, async () => {
-      const transferId = await s.laptop.agent.moveConversation(s.conversationId, instanceOf(s.desktop));
-      const prompt = await s.desktop.until('joinRequest');
-      joinId = prompt.joinId;
-      expect(prompt).toMatchObject({ conversationId: s.conversationId, peerUri: 'sip:bob@b.example', sourceDeviceName: 'Laptop' });
-      await s.desktop.agent.declineJoin(prompt.joinId);
-      expect(await outcomeOf(s.laptop, transferId)).toMatchObject({ phase: 'declined', outcome: 'declined', statusCode: 603, description: 'Desktop declined' });
-    });
-    await expectSessionStillWorks(s, sessionId);
-    await expect(s.desktop.agent.acceptJoin(joinId)).rejects.toThrow(/no Join request/);
-  });
-
-  it('never answered: Conversation Server A gives up (408), withdraws the prompt, and the source keeps its session', async () => {
-    const s = await start({ desktopAutoAccept: false, transferTargetAnswerMs: 400 });
-    const sessionId = s.laptop.agent.chatService!.carrier(s.conversationId)!.id;
-    lab!.trace.enable();
-    let joinId = '';
-    await losesNothing(s, async () => {
-      const transferId = await s.laptop.agent.moveConversation(s.conversationId, instanceOf(s.desktop));
-      joinId = (await s.desktop.until('joinRequest')).joinId;
-      expect(await outcomeOf(s.laptop, transferId)).toMatchObject({ phase: 'timed-out', outcome: 'no-answer', statusCode: 408 });
-    });
-    const prompt = { joinId };
-    await s.desktop.until('transferProgress', (p) => p.transferId === prompt.joinId && p.phase === 'timed-out');
-    // Desktop took the unsubscribe (RFC 6665 §4.2.1.4): 200, then a last NOTIFY saying terminated.
-    await waitUntil('Desktop answered the unsubscribe', () => lab!.trace.hops({ methods: ['SUBSCRIBE'] }).find((h) => h.from === 'Desktop' && h.status === 200));
-    await waitUntil('Desktop ended the Join subscription', () => lab!.trace.hops({ methods: ['NOTIFY'] }).find((h) => h.from === 'Desktop' && h.status === undefined && h.timestampNs > 0n && lab!.trace.hops({ methods: ['SUBSCRIBE'] }).some((x) => x.timestampNs < h.timestampNs)));
-    await expect(s.desktop.agent.acceptJoin(prompt.joinId)).rejects.toThrow(/no Join request/);
-    await expectSessionStillWorks(s, sessionId);
-  });
-
   it("the target's INVITE fails: the source is told why and keeps its session", async () => {
     const s = await start();
     const sessionId = s.laptop.agent.chatService!.carrier(s.conversationId)!.id;
@@ -215,86 +182,6 @@ describe('moving a live chat Laptop → Desktop, both Conversation Servers proxy
       expect(await outcomeOf(s.laptop, transferId)).toMatchObject({ phase: 'failed', outcome: 'failed', statusCode: 500 });
     });
     await s.desktop.until('transferProgress', (p) => p.role === 'target' && p.phase === 'failed' && p.statusCode === 500);
-    await expectSessionStillWorks(s, sessionId);
-  });
-
-  it('a second move while one is under way is refused with 491', async () => {
-    const s = await start({ desktopAutoAccept: false });
-    const sessionId = s.laptop.agent.chatService!.carrier(s.conversationId)!.id;
-    await losesNothing(s, async () => {
-      const first = await s.laptop.agent.moveConversation(s.conversationId, instanceOf(s.desktop));
-      const prompt = await s.desktop.until('joinRequest');
-      const second = await s.laptop.agent.moveConversation(s.conversationId, instanceOf(s.desktop));
-      expect(await outcomeOf(s.laptop, second)).toMatchObject({ phase: 'failed', outcome: 'refused', statusCode: 491 });
-      await s.desktop.agent.declineJoin(prompt.joinId);
-      expect(await outcomeOf(s.laptop, first)).toMatchObject({ phase: 'declined' });
-    });
-    await expectSessionStillWorks(s, sessionId);
-  });
-
-  it('a move to an unknown, unregistered, not-CPM or other user\'s device is refused and changes nothing', async () => {
-    const s = await start();
-    const running = lab!;
-    const sessionId = s.laptop.agent.chatService!.carrier(s.conversationId)!.id;
-    const move = async (gruu: string): Promise<TransferProgress> => outcomeOf(s.laptop, await s.laptop.agent.moveConversationToGruu(s.conversationId, gruu, 'Elsewhere'));
-
-    // Unknown GRUU: 404.
-    expect(await move(`sip:alice@a.example;gr=urn:uuid:${randomUUID()}`)).toMatchObject({ outcome: 'device-gone', statusCode: 404 });
-    // A device of alice's that has signed out: its GRUU is no longer registered.
-    const tablet = await startParty(running, 'sip:alice@a.example', 'Tablet', { traced: false });
-    const tabletGruu = pubGruuOf(tablet);
-    await tablet.close();
-    expect(await move(tabletGruu)).toMatchObject({ outcome: 'device-gone' });
-    // A device without the CPM feature tag: 480.
-    const plain = plainDevice(running, 'sip:alice@a.example');
-    extra.push({ close: () => plain.ua.stop() });
-    const plainGruu = await plain.gruu;
-    expect(await move(plainGruu)).toMatchObject({ outcome: 'device-gone', statusCode: 480 });
-    // Another user's device: 403 in its own domain (carol@a.example), 404 in another (CS A knows only its own).
-    const carol = await startParty(running, 'sip:carol@a.example', 'Carol', { traced: false });
-    extra.push(carol);
-    expect(await move(pubGruuOf(carol))).toMatchObject({ outcome: 'refused', statusCode: 403 });
-    expect(await move(pubGruuOf(s.bob))).toMatchObject({ outcome: 'device-gone', statusCode: 404 });
-    // The device list refuses what it does not know before anything is sent.
-    await expect(s.laptop.agent.moveConversation(s.conversationId, `urn:uuid:${randomUUID()}`)).rejects.toThrow(/no device/);
-    await expectSessionStillWorks(s, sessionId);
-  });
-
-  it("a REFER naming alice's session from bob, or from alice's other device, is refused with 403", async () => {
-    const s = await start();
-    const sessionId = s.laptop.agent.chatService!.carrier(s.conversationId)!.id;
-    const t = dialogOf(s.laptop, s.conversationId);
-    const asFarSide = formatTargetDialog({ callId: t.callId, localTag: t.remoteTag, remoteTag: t.localTag });
-    const x = 'sip:cpm-transfer@a.example';
-    // bob names the session (his own dialog) and asks to move it to alice's Desktop.
-    const fromBob = s.bob.agent.sipUserAgent!.sendOutOfDialogRefer({ target: x, referTo: pubGruuOf(s.desktop), referredBy: pubGruuOf(s.bob), targetDialog: asFarSide });
-    expect(await finalResponse(fromBob)).toBe(403);
-    // alice's Desktop names Laptop's session: Referred-By is not the device holding it.
-    const fromDesktop = s.desktop.agent.sipUserAgent!.sendOutOfDialogRefer({ target: x, referTo: pubGruuOf(s.desktop), referredBy: pubGruuOf(s.desktop), targetDialog: asFarSide });
-    expect(await finalResponse(fromDesktop)).toBe(403);
-    await expectSessionStillWorks(s, sessionId);
-  });
-
-  it('a forged Join REFER sent to a device by anyone but its Conversation Server is refused with 403', async () => {
-    const s = await start();
-    const sessionId = s.laptop.agent.chatService!.carrier(s.conversationId)!.id;
-    const t = dialogOf(s.laptop, s.conversationId);
-    const bobTarget = s.laptop.agent.chatService!.carrier(s.conversationId)!.sip.dialog!.remoteTarget.replace(/^<|>$/g, '');
-    const referTo = formatReferTo({
-      uri: bobTarget,
-      headers: [
-        { name: 'Target-Dialog', value: formatTargetDialog({ callId: t.callId, localTag: t.remoteTag, remoteTag: t.localTag }) },
-        { name: 'Require', value: 'tdialog' },
-        { name: 'Conversation-ID', value: s.conversationId },
-      ],
-    });
-    const body = { contentType: SESSION_TRANSFER_CONTENT_TYPE, text: encodeSessionTransfer({ version: 1, conversationId: s.conversationId, peer: { uri: 'sip:bob@b.example' }, sourceDeviceName: 'Laptop' }) };
-    for (const forger of [s.bob, s.laptop]) {
-      const refer = forger.agent.sipUserAgent!.sendOutOfDialogRefer({ target: pubGruuOf(s.desktop), referTo, referredBy: pubGruuOf(s.laptop), body });
-      expect(await finalResponse(refer)).toBe(403);
-    }
-    expect(s.desktop.of('joinRequest')).toEqual([]);
-    expect(s.desktop.of('transferProgress')).toEqual([]);
     await expectSessionStillWorks(s, sessionId);
   });
 });
@@ -323,6 +210,127 @@ function plainDevice(running: LabNetwork, user: string): { ua: UA; gruu: Promise
   ua.start();
   return { ua, gruu };
 }
+
+// The refusals and failures the controller and the target decide, with CS A proxying (flow 2) and in-path (flow 1).
+describe.each([
+  ['proxy', 'proxy'],
+  ['in-path', 'in-path'],
+] as const)('a move that is declined, unanswered or refused, CS A %s, CS B %s', (modeA, modeB) => {
+  it('declined on the target: the source keeps its session and nothing is lost', async () => {
+    const s = await start({ modeA, modeB, desktopAutoAccept: false });
+    const sessionId = s.laptop.agent.chatService!.carrier(s.conversationId)!.id;
+    let joinId = '';
+    await losesNothing(s, async () => {
+      const transferId = await s.laptop.agent.moveConversation(s.conversationId, instanceOf(s.desktop));
+      const prompt = await s.desktop.until('joinRequest');
+      joinId = prompt.joinId;
+      expect(prompt).toMatchObject({ conversationId: s.conversationId, peerUri: 'sip:bob@b.example', sourceDeviceName: 'Laptop' });
+      await s.desktop.agent.declineJoin(prompt.joinId);
+      expect(await outcomeOf(s.laptop, transferId)).toMatchObject({ phase: 'declined', outcome: 'declined', statusCode: 603, description: 'Desktop declined' });
+    });
+    await expectSessionStillWorks(s, sessionId);
+    await expect(s.desktop.agent.acceptJoin(joinId)).rejects.toThrow(/no Join request/);
+  });
+
+  it('never answered: Conversation Server A gives up (408), withdraws the prompt, and the source keeps its session', async () => {
+    const s = await start({ modeA, modeB, desktopAutoAccept: false, transferTargetAnswerMs: 400 });
+    const sessionId = s.laptop.agent.chatService!.carrier(s.conversationId)!.id;
+    lab!.trace.enable();
+    let joinId = '';
+    await losesNothing(s, async () => {
+      const transferId = await s.laptop.agent.moveConversation(s.conversationId, instanceOf(s.desktop));
+      joinId = (await s.desktop.until('joinRequest')).joinId;
+      expect(await outcomeOf(s.laptop, transferId)).toMatchObject({ phase: 'timed-out', outcome: 'no-answer', statusCode: 408 });
+    });
+    const prompt = { joinId };
+    await s.desktop.until('transferProgress', (p) => p.transferId === prompt.joinId && p.phase === 'timed-out');
+    // Desktop took the unsubscribe (RFC 6665 §4.2.1.4): 200, then a last NOTIFY saying terminated.
+    await waitUntil('Desktop answered the unsubscribe', () => lab!.trace.hops({ methods: ['SUBSCRIBE'] }).find((h) => h.from === 'Desktop' && h.status === 200));
+    await waitUntil('Desktop ended the Join subscription', () => lab!.trace.hops({ methods: ['NOTIFY'] }).find((h) => h.from === 'Desktop' && h.status === undefined && h.timestampNs > 0n && lab!.trace.hops({ methods: ['SUBSCRIBE'] }).some((x) => x.timestampNs < h.timestampNs)));
+    await expect(s.desktop.agent.acceptJoin(prompt.joinId)).rejects.toThrow(/no Join request/);
+    await expectSessionStillWorks(s, sessionId);
+  });
+
+  it('a second move while one is under way is refused with 491', async () => {
+    const s = await start({ modeA, modeB, desktopAutoAccept: false });
+    const sessionId = s.laptop.agent.chatService!.carrier(s.conversationId)!.id;
+    await losesNothing(s, async () => {
+      const first = await s.laptop.agent.moveConversation(s.conversationId, instanceOf(s.desktop));
+      const prompt = await s.desktop.until('joinRequest');
+      const second = await s.laptop.agent.moveConversation(s.conversationId, instanceOf(s.desktop));
+      expect(await outcomeOf(s.laptop, second)).toMatchObject({ phase: 'failed', outcome: 'refused', statusCode: 491 });
+      await s.desktop.agent.declineJoin(prompt.joinId);
+      expect(await outcomeOf(s.laptop, first)).toMatchObject({ phase: 'declined' });
+    });
+    await expectSessionStillWorks(s, sessionId);
+  });
+
+  it('a move to an unknown, unregistered, not-CPM or other user\'s device is refused and changes nothing', async () => {
+    const s = await start({ modeA, modeB });
+    const running = lab!;
+    const sessionId = s.laptop.agent.chatService!.carrier(s.conversationId)!.id;
+    const move = async (gruu: string): Promise<TransferProgress> => outcomeOf(s.laptop, await s.laptop.agent.moveConversationToGruu(s.conversationId, gruu, 'Elsewhere'));
+
+    // Unknown GRUU: 404.
+    expect(await move(`sip:alice@a.example;gr=urn:uuid:${randomUUID()}`)).toMatchObject({ outcome: 'device-gone', statusCode: 404 });
+    // A device of alice's that has signed out: its GRUU is no longer registered.
+    const tablet = await startParty(running, 'sip:alice@a.example', 'Tablet', { traced: false });
+    const tabletGruu = pubGruuOf(tablet);
+    await tablet.close();
+    expect(await move(tabletGruu)).toMatchObject({ outcome: 'device-gone' });
+    // A device without the CPM feature tag: 480.
+    const plain = plainDevice(running, 'sip:alice@a.example');
+    extra.push({ close: () => plain.ua.stop() });
+    const plainGruu = await plain.gruu;
+    expect(await move(plainGruu)).toMatchObject({ outcome: 'device-gone', statusCode: 480 });
+    // Another user's device: 403 in its own domain (carol@a.example), 404 in another (CS A knows only its own).
+    const carol = await startParty(running, 'sip:carol@a.example', 'Carol', { traced: false });
+    extra.push(carol);
+    expect(await move(pubGruuOf(carol))).toMatchObject({ outcome: 'refused', statusCode: 403 });
+    expect(await move(pubGruuOf(s.bob))).toMatchObject({ outcome: 'device-gone', statusCode: 404 });
+    // The device list refuses what it does not know before anything is sent.
+    await expect(s.laptop.agent.moveConversation(s.conversationId, `urn:uuid:${randomUUID()}`)).rejects.toThrow(/no device/);
+    await expectSessionStillWorks(s, sessionId);
+  });
+
+  it("a REFER naming alice's session from bob, or from alice's other device, is refused with 403", async () => {
+    const s = await start({ modeA, modeB });
+    const sessionId = s.laptop.agent.chatService!.carrier(s.conversationId)!.id;
+    const t = dialogOf(s.laptop, s.conversationId);
+    const asFarSide = formatTargetDialog({ callId: t.callId, localTag: t.remoteTag, remoteTag: t.localTag });
+    const x = 'sip:cpm-transfer@a.example';
+    // bob names the session (his own dialog) and asks to move it to alice's Desktop.
+    const fromBob = s.bob.agent.sipUserAgent!.sendOutOfDialogRefer({ target: x, referTo: pubGruuOf(s.desktop), referredBy: pubGruuOf(s.bob), targetDialog: asFarSide });
+    expect(await finalResponse(fromBob)).toBe(403);
+    // alice's Desktop names Laptop's session: Referred-By is not the device holding it.
+    const fromDesktop = s.desktop.agent.sipUserAgent!.sendOutOfDialogRefer({ target: x, referTo: pubGruuOf(s.desktop), referredBy: pubGruuOf(s.desktop), targetDialog: asFarSide });
+    expect(await finalResponse(fromDesktop)).toBe(403);
+    await expectSessionStillWorks(s, sessionId);
+  });
+
+  it('a forged Join REFER sent to a device by anyone but its Conversation Server is refused with 403', async () => {
+    const s = await start({ modeA, modeB });
+    const sessionId = s.laptop.agent.chatService!.carrier(s.conversationId)!.id;
+    const t = dialogOf(s.laptop, s.conversationId);
+    const bobTarget = s.laptop.agent.chatService!.carrier(s.conversationId)!.sip.dialog!.remoteTarget.replace(/^<|>$/g, '');
+    const referTo = formatReferTo({
+      uri: bobTarget,
+      headers: [
+        { name: 'Target-Dialog', value: formatTargetDialog({ callId: t.callId, localTag: t.remoteTag, remoteTag: t.localTag }) },
+        { name: 'Require', value: 'tdialog' },
+        { name: 'Conversation-ID', value: s.conversationId },
+      ],
+    });
+    const body = { contentType: SESSION_TRANSFER_CONTENT_TYPE, text: encodeSessionTransfer({ version: 1, conversationId: s.conversationId, peer: { uri: 'sip:bob@b.example' }, sourceDeviceName: 'Laptop' }) };
+    for (const forger of [s.bob, s.laptop]) {
+      const refer = forger.agent.sipUserAgent!.sendOutOfDialogRefer({ target: pubGruuOf(s.desktop), referTo, referredBy: pubGruuOf(s.laptop), body });
+      expect(await finalResponse(refer)).toBe(403);
+    }
+    expect(s.desktop.of('joinRequest')).toEqual([]);
+    expect(s.desktop.of('transferProgress')).toEqual([]);
+    await expectSessionStillWorks(s, sessionId);
+  });
+});
 
 describe('moving a live chat Laptop → Desktop with an in-path Conversation Server', () => {
   it.each([

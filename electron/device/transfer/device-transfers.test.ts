@@ -259,29 +259,19 @@ describe('DeviceTransfers, the target: a Join REFER from Conversation Server A',
   });
 
   it.each([
-    ['its BYE', EndCause.RemoteBye],
-    ['a 481 to its MSRP binding', EndCause.MsrpRefused],
-  ])('tells Conversation Server A 481, not 500, when the far side ended the joined session before it was up (%s)', async (_how, cause) => {
+    ['the far side ended it before it was up: its BYE', ChatSessionState.Ended, EndCause.RemoteBye, 481, '481 Call/Transaction Does Not Exist (terminated)'],
+    ['the far side ended it before it was up: a 481 to its MSRP binding', ChatSessionState.Failed, EndCause.MsrpRefused, 481, '481 Call/Transaction Does Not Exist (terminated)'],
+    ['a local failure of the INVITE J', ChatSessionState.Failed, EndCause.MsrpFailed, 500, `500 ${EndCause.MsrpFailed} (terminated)`],
+  ] as const)('tells Conversation Server A why the joined session did not come up: %s gives %i', async (_how, state, cause, status, sipfrag) => {
     const h = harness({ autoAccept: true });
     const r = refer(X);
     await h.transfers.authorize(r);
     const notifier = new FakeNotifier();
     h.transfers.accepted(r, notifier as unknown as ReferNotifier);
     await vi.waitFor(() => expect(h.joined).toHaveLength(1));
-    h.joined[0]!.become(cause === EndCause.RemoteBye ? ChatSessionState.Ended : ChatSessionState.Failed, cause);
-    await vi.waitFor(() => expect(notifier.sent).toEqual(['481 Call/Transaction Does Not Exist (terminated)']));
-    expect(h.progress().at(-1)).toMatchObject({ phase: 'failed', statusCode: 481 });
-  });
-
-  it('a local failure of the INVITE J is a 500', async () => {
-    const h = harness({ autoAccept: true });
-    const r = refer(X);
-    await h.transfers.authorize(r);
-    const notifier = new FakeNotifier();
-    h.transfers.accepted(r, notifier as unknown as ReferNotifier);
-    await vi.waitFor(() => expect(h.joined).toHaveLength(1));
-    h.joined[0]!.become(ChatSessionState.Failed, EndCause.MsrpFailed);
-    await vi.waitFor(() => expect(notifier.sent).toEqual([`500 ${EndCause.MsrpFailed} (terminated)`]));
+    h.joined[0]!.become(state, cause);
+    await vi.waitFor(() => expect(notifier.sent).toEqual([sipfrag]));
+    expect(h.progress().at(-1)).toMatchObject({ phase: 'failed', statusCode: status });
   });
 
   describe('catching up to the Join’s history cursor (the store held at least that much when the Join went out)', () => {

@@ -217,17 +217,7 @@ describe.each(['proxy', 'in-path'] as const)('a move that fails mid-way, both Co
   });
 
   it('bob ends the chat mid-move: the move fails, nobody holds a session, and Laptop has every message bob sent', async () => {
-    const running = await startLab(mode);
-    const s = await setUpChat(running, { desktopAutoAccept: false });
-    parties.push(s.laptop, s.desktop, s.bob);
-    const bobSession = s.bob.of('sessionState').find((x) => x.conversationId === s.conversationId && x.state === 'active')!.sessionId;
-    const load = new BobSender(s.bob, s.conversationId);
-    load.start();
-    await new Promise((r) => setTimeout(r, 200));
-    const transferId = await s.laptop.agent.moveConversation(s.conversationId, instanceOf(s.desktop));
-    const prompt = await s.desktop.until('joinRequest');
-    await new Promise((r) => setTimeout(r, 100));
-    load.stop();
+    const { running, s, transferId, prompt, load, bobSession } = await moveWaitingAtThePrompt(mode);
     await s.bob.agent.endSession(bobSession);
     await s.laptop.until('sessionState', (x) => x.conversationId === s.conversationId && x.state === 'ended', 15_000);
     // The user accepts the prompt after the chat ended: there is nothing to join.
@@ -236,17 +226,7 @@ describe.each(['proxy', 'in-path'] as const)('a move that fails mid-way, both Co
   });
 
   it('the source ends the chat mid-move (BYE before the release): the move fails and Laptop has every message bob sent', async () => {
-    const running = await startLab(mode);
-    const s = await setUpChat(running, { desktopAutoAccept: false });
-    parties.push(s.laptop, s.desktop, s.bob);
-    const laptopSession = s.laptop.agent.chatService!.carrier(s.conversationId)!.id;
-    const load = new BobSender(s.bob, s.conversationId);
-    load.start();
-    await new Promise((r) => setTimeout(r, 200));
-    const transferId = await s.laptop.agent.moveConversation(s.conversationId, instanceOf(s.desktop));
-    const prompt = await s.desktop.until('joinRequest');
-    await new Promise((r) => setTimeout(r, 100));
-    load.stop();
+    const { running, s, transferId, prompt, load, laptopSession } = await moveWaitingAtThePrompt(mode);
     await new Promise((r) => setTimeout(r, 100));
     await s.laptop.agent.endSession(laptopSession);
     await s.bob.until('sessionState', (x) => x.conversationId === s.conversationId && x.state === 'ended', 15_000);
@@ -254,6 +234,26 @@ describe.each(['proxy', 'in-path'] as const)('a move that fails mid-way, both Co
     await expectFailedMoveKeptEverything(running, s, transferId, load);
   });
 });
+
+/**
+ * The set-up of the two mid-move endings: a chat Laptop ↔ bob with bob sending every 10 ms, a move to Desktop
+ * (auto-accept off) held at Desktop's prompt, and bob's sending stopped 100 ms after the prompt came up.
+ */
+async function moveWaitingAtThePrompt(mode: ConversationMode) {
+  const running = await startLab(mode);
+  const s = await setUpChat(running, { desktopAutoAccept: false });
+  parties.push(s.laptop, s.desktop, s.bob);
+  const bobSession = s.bob.of('sessionState').find((x) => x.conversationId === s.conversationId && x.state === 'active')!.sessionId;
+  const laptopSession = s.laptop.agent.chatService!.carrier(s.conversationId)!.id;
+  const load = new BobSender(s.bob, s.conversationId);
+  load.start();
+  await new Promise((r) => setTimeout(r, 200));
+  const transferId = await s.laptop.agent.moveConversation(s.conversationId, instanceOf(s.desktop));
+  const prompt = await s.desktop.until('joinRequest');
+  await new Promise((r) => setTimeout(r, 100));
+  load.stop();
+  return { running, s, transferId, prompt, load, bobSession, laptopSession };
+}
 
 /**
  * After a chat ended mid-move: the move did not complete, Desktop neither joined nor holds a session, and every

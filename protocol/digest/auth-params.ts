@@ -31,10 +31,19 @@ export class AuthParamsError extends Error {
 /** Longest header value we parse; larger ones are refused rather than scanned. */
 export const MAX_AUTH_HEADER_LENGTH = 8192;
 
-const TCHAR = /[!#$%&'*+\-.^_`|~0-9A-Za-z]/;
+/** tchar (RFC 9110 §5.6.2) by character code, for the ASCII range. */
+const TCHAR_CODES: Uint8Array = (() => {
+  const table = new Uint8Array(128);
+  for (const ch of "!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz") table[ch.charCodeAt(0)] = 1;
+  return table;
+})();
+
+function isTcharCode(code: number): boolean {
+  return code < 128 && TCHAR_CODES[code] === 1;
+}
 
 function isTchar(ch: string | undefined): boolean {
-  return ch !== undefined && TCHAR.test(ch);
+  return ch !== undefined && ch.length === 1 && isTcharCode(ch.charCodeAt(0));
 }
 
 /** True for characters that may never appear in a header value (CTLs except HTAB, and DEL). */
@@ -69,31 +78,39 @@ class Cursor {
   }
 
   token(): string {
+    const text = this.text;
     const start = this.pos;
-    while (isTchar(this.peek())) this.pos++;
-    return this.text.slice(start, this.pos);
+    let end = start;
+    while (end < text.length && isTcharCode(text.charCodeAt(end))) end++;
+    this.pos = end;
+    return text.slice(start, end);
   }
 
   quotedString(): string {
-    // Caller has checked the opening quote.
-    this.pos++;
-    let out = '';
+    // Caller has checked the opening quote. Runs of plain qdtext are taken as slices (one string per value,
+    // not one per character: credentials are parsed on every authenticated request).
+    const text = this.text;
+    let pos = this.pos + 1;
+    let runStart = pos;
+    let out: string | undefined;
     for (;;) {
-      const ch = this.peek();
-      if (ch === undefined) throw new AuthParamsError('unterminated quoted-string');
-      const code = ch.charCodeAt(0);
+      if (pos >= text.length) throw new AuthParamsError('unterminated quoted-string');
+      const code = text.charCodeAt(pos);
       if (isForbiddenControl(code)) throw new AuthParamsError(`control character 0x${code.toString(16)} in quoted-string`);
-      this.pos++;
-      if (ch === '"') return out;
-      if (ch === '\\') {
-        const escaped = this.peek();
-        if (escaped === undefined) throw new AuthParamsError('quoted-pair at end of input');
-        if (isForbiddenControl(escaped.charCodeAt(0))) throw new AuthParamsError('control character in quoted-pair');
-        this.pos++;
-        out += escaped;
-      } else {
-        out += ch;
+      if (code === 0x22 /* " */) {
+        this.pos = pos + 1;
+        const run = text.slice(runStart, pos);
+        return out === undefined ? run : out + run;
       }
+      if (code === 0x5c /* \ */) {
+        if (pos + 1 >= text.length) throw new AuthParamsError('quoted-pair at end of input');
+        if (isForbiddenControl(text.charCodeAt(pos + 1))) throw new AuthParamsError('control character in quoted-pair');
+        out = (out ?? '') + text.slice(runStart, pos) + text[pos + 1]!;
+        pos += 2;
+        runStart = pos;
+        continue;
+      }
+      pos++;
     }
   }
 }

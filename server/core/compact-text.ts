@@ -35,3 +35,17 @@ export function paramsText(params: readonly HeaderParam[], skip: ReadonlySet<str
   }
   return out;
 }
+
+/** Whether `paramsText(params, skip)` would be exactly `text`, found without building it. */
+export function paramsTextEquals(params: readonly HeaderParam[], skip: ReadonlySet<string>, text: string): boolean {
+  let at = 0;
+  for (const p of params) {
+    if (skip.has(p.name.toLowerCase())) continue;
+    if (text.charCodeAt(at) !== 0x3b /* ; */ || !text.startsWith(p.name, at + 1)) return false;
+    at += 1 + p.name.length;
+    if (p.value === null) continue;
+    if (text.charCodeAt(at) !== 0x3d /* = */ || !text.startsWith(p.value, at + 1)) return false;
+    at += 1 + p.value.length;
+  }
+  return at === text.length;
+}

@@ -12,7 +12,10 @@
  *   Route that brings the request back; the transfer service URI and `reg` SUBSCRIBEs go to the
  *   Conversation Server.
  * - After every registration change the core sends the Conversation Server a third-party REGISTER carrying
- *   every binding of the AOR (and those just removed, with `expires=0`).
+ *   every binding of the AOR (and those just removed, with `expires=0`). A refresh that changes nothing the
+ *   server knows (same parameters) is a change only once what the server was told has less than
+ *   {@link REPORT_AGAIN_BELOW} of the new expiry left: a device refreshing at half-life, as UAs do, is reported
+ *   every time; one that re-registers every few seconds is not reported every time.
  */
 import { hasCpmFeatureTag } from '../../protocol/cpm/cpm-headers';
 import { getUriParam, parseUri, type SipUri } from '../sip/message/sip-uri';
@@ -127,9 +130,13 @@ export class DomainCore {
     // Every change to a binding reaches the Conversation Server: removals (un-REGISTER, expiry, a flow that
     // closed) are emitted by the location service itself, additions and refreshes by handleRegister.
     this.location.onChange((changes) => {
-      const aors = new Set(changes.map((c) => c.binding.aor));
+      if (!this.conversationServer) return;
+      const now = Date.now();
+      const reported = changes.filter((c) => c.event !== 'refreshed' || !alreadyReported(c.binding, now));
+      if (reported.length === 0) return;
+      const aors = new Set(reported.map((c) => c.binding.aor));
       for (const aor of aors) {
-        const removed = changes.filter((c) => c.binding.aor === aor && c.binding.expiresAt === 0).map((c) => c.binding);
+        const removed = reported.filter((c) => c.binding.aor === aor && c.binding.expiresAt === 0).map((c) => c.binding);
         this.thirdPartyRegister(aor, removed);
       }
     });
@@ -237,9 +244,18 @@ export class DomainCore {
     if (!cs || this.closed) return;
     const now = Date.now();
     const contacts: string[] = [];
-    for (const b of this.location.bindings(aor)) contacts.push(bindingContact(b, Math.max(1, Math.round((b.expiresAt - now) / 1000))));
+    const current = this.location.bindings(aor);
+    for (const b of current) {
+      contacts.push(bindingContact(b, Math.max(1, Math.round((b.expiresAt - now) / 1000))));
+      b.reportedUntil = b.expiresAt;
+      b.reportedParams = b.paramText;
+    }
     for (const b of removed) contacts.push(bindingContact(b, 0));
     if (contacts.length === 0) return;
+    // Unless the server takes it, it has not been told: the next refresh tells it again.
+    const untold = (): void => {
+      for (const b of current) b.reportedUntil = 0;
+    };
     const csUri = `sip:${hostPort(cs)};transport=tls`;
     const request = createRequest('REGISTER', csUri, [
       { name: 'Via', value: `SIP/2.0/TLS ${hostPort(this.internal)};branch=z9hG4bK${randomHex(10)};rport` },
@@ -253,10 +269,14 @@ export class DomainCore {
     ]);
     try {
       const tx = this.layer.sendRequest(request, { protocol: 'tls', host: cs.host, port: cs.port });
-      tx.on('transportError', () => undefined);
-      tx.on('timeout', () => undefined);
+      tx.on('transportError', untold);
+      tx.on('timeout', untold);
+      tx.on('response', (response) => {
+        if (response.status >= 300) untold();
+      });
     } catch {
       // the layer reports it; registration itself succeeded
+      untold();
     }
   }
 
@@ -494,3 +514,14 @@ function newTag(): string {
   return randomHex(6);
 }
 
+/**
+ * A refresh is reported again to the Conversation Server once what the server was last told has less than this
+ * share of the new expiry left (RFC 3261 §10.2.1: UAs refresh at about half-life, so their refreshes are all
+ * reported; the server's binding never lapses before the core's).
+ */
+export const REPORT_AGAIN_BELOW = 0.75;
+
+/** Whether the Conversation Server already knows all a refresh of `b` would tell it (see {@link REPORT_AGAIN_BELOW}). */
+function alreadyReported(b: Binding, now: number): boolean {
+  return b.reportedParams === b.paramText && b.reportedUntil - now >= REPORT_AGAIN_BELOW * (b.expiresAt - now);
+}

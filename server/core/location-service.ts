@@ -69,6 +69,14 @@ export class Binding {
   serial: number;
   /** @internal Temporary GRUUs minted so far; the newest is number `minted`. */
   minted = 0;
+  /**
+   * Until when the domain's Conversation Server was last told this binding lasts (ms since epoch; 0: not told,
+   * or the telling failed) and the parameters it was told then. The core's third-party registration keeps them
+   * (`domain-core.ts`), so that a refresh the server already knows of is not repeated to it.
+   */
+  reportedUntil = 0;
+  /** The `paramText` the Conversation Server was last told (see {@link reportedUntil}). */
+  reportedParams: string | undefined = undefined;
   /** @internal The table, for the derived GRUUs. */
   private readonly table: LocationService;
 
@@ -234,30 +242,31 @@ export class LocationService {
    * it has an instance. Returns the stored binding and what happened to it.
    */
   upsert(input: BindingInput): { binding: Binding; event: BindingEvent } {
-    const stored = ownBindingInput(input);
-    let list = this.liveList(stored.aor);
-    const existing = list?.find((b) => sameBinding(b, stored));
+    let list = this.liveList(input.aor);
+    const existing = list?.find((b) => sameBinding(b, input));
     let binding: Binding;
     let event: BindingEvent;
     if (existing) {
-      event = stored.expiresAt < existing.expiresAt ? 'shortened' : 'refreshed';
-      if (existing.flowId !== stored.flowId || existing.contact !== stored.contact) event = 'registered';
-      if (existing.contact !== stored.contact) {
+      // A refresh: strings that did not change are kept as they are (no copy per REGISTER), the rest copied.
+      event = input.expiresAt < existing.expiresAt ? 'shortened' : 'refreshed';
+      if (existing.flowId !== input.flowId || existing.contact !== input.contact) event = 'registered';
+      if (existing.contact !== input.contact) {
         this.unindexContact(existing);
-        existing.contact = stored.contact;
+        existing.contact = ownString(input.contact);
         this.indexContact(existing);
       }
-      existing.instance = stored.instance;
-      existing.regId = stored.regId;
-      existing.paramText = stored.paramText;
-      existing.flowId = stored.flowId;
-      existing.source = stored.source;
-      existing.callId = stored.callId;
-      existing.cseq = stored.cseq;
-      existing.expiresAt = stored.expiresAt;
-      existing.q = stored.q;
+      if (existing.instance !== input.instance) existing.instance = input.instance === undefined ? undefined : ownString(input.instance);
+      existing.regId = input.regId;
+      if (existing.paramText !== input.paramText) existing.paramText = ownString(input.paramText);
+      existing.flowId = input.flowId;
+      existing.source = input.source;
+      if (existing.callId !== input.callId) existing.callId = ownString(input.callId);
+      existing.cseq = input.cseq;
+      existing.expiresAt = input.expiresAt;
+      existing.q = input.q;
       binding = existing;
     } else {
+      const stored = ownBindingInput(input);
       if (!list) {
         list = [];
         this.byAor.set(stored.aor, list);

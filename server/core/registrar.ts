@@ -13,7 +13,7 @@ import type { SipHeader, SipRequest, SipResponse } from '../sip/message/sip-mess
 import { serializeUri, type SipUri } from '../sip/message/sip-uri';
 import { buildResponse } from '../sip/transaction/response-builder';
 import type { ReceivedMessage } from '../sip/transport/transport-types';
-import { paramsText } from './compact-text';
+import { paramsText, paramsTextEquals } from './compact-text';
 import type { Binding, BindingChange, LocationService } from './location-service';
 
 /** A user of the domain. */
@@ -140,7 +140,7 @@ export class Registrar {
     const minExpires = this.options.minExpires ?? 60;
     const maxExpires = this.options.maxExpires ?? 7200;
     const supportsGruu = request.headers.values('Supported').some((t) => t.toLowerCase() === 'gruu');
-    const plans: { contact: Readonly<NameAddr>; expires: number; instance?: string; regId?: number }[] = [];
+    const plans: { contact: Readonly<NameAddr>; expires: number; instance: string | undefined; regId: number | undefined }[] = [];
     for (const contact of contacts) {
       if (contact.uri.kind === 'absolute') return reply(400, [], 'Bad Contact: unsupported URI scheme');
       const expParam = getParam(contact.params, 'expires');
@@ -162,7 +162,7 @@ export class Registrar {
         // RFC 5626 §6: reg-id without +sip.instance is an error.
         if (!instance) return reply(400, [], 'reg-id without +sip.instance');
       }
-      plans.push({ contact, expires, ...(instance ? { instance } : {}), ...(regId !== undefined ? { regId } : {}) });
+      plans.push({ contact, expires, instance: instance || undefined, regId });
     }
 
     // Step 7: apply, honouring Call-ID/CSeq ordering.
@@ -180,13 +180,16 @@ export class Registrar {
         }
         continue;
       }
+      // A refresh usually repeats the parameters: then the binding's own text is reused, not rebuilt.
+      const params = plan.contact.params;
+      const paramText = existing !== undefined && paramsTextEquals(params, NOT_KEPT, existing.paramText) ? existing.paramText : paramsText(params, NOT_KEPT);
       const { binding, event } = location.upsert({
         aor,
         contact: contactUri,
-        ...(plan.instance ? { instance: plan.instance } : {}),
-        ...(plan.regId !== undefined ? { regId: plan.regId } : {}),
-        paramText: paramsText(plan.contact.params, NOT_KEPT),
-        ...(received.flowId ? { flowId: received.flowId } : {}),
+        instance: plan.instance,
+        regId: plan.regId,
+        paramText,
+        flowId: received.flowId || undefined,
         source: received.source,
         callId,
         cseq,

@@ -58,9 +58,33 @@ export function scanHeaderParams(text: string, i: number, params: HeaderParam[],
 
 /** A parameter's raw value (null when valueless, undefined when absent); names match case-insensitively. */
 export function getParam(params: readonly HeaderParam[], name: string): string | null | undefined {
-  const key = name.toLowerCase();
-  for (const p of params) if (p.name.toLowerCase() === key) return p.value;
+  const key = isLowerAscii(name) ? name : name.toLowerCase();
+  for (const p of params) if (p.name === key || equalsLowerAscii(p.name, key)) return p.value;
   return undefined;
+}
+
+/** True when `text` has no upper-case ASCII letter (then it is its own lower-case form). */
+function isLowerAscii(text: string): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c >= 0x41 && c <= 0x5a) return false;
+  }
+  return true;
+}
+
+/**
+ * `text.toLowerCase() === lower` for a token (ASCII) without making the lower-case copy: parameters are looked
+ * up by name several times per message.
+ */
+function equalsLowerAscii(text: string, lower: string): boolean {
+  if (text.length !== lower.length) return false;
+  for (let i = 0; i < text.length; i++) {
+    let c = text.charCodeAt(i);
+    if (c >= 0x41 && c <= 0x5a) c |= 0x20;
+    else if (c > 0x7f) return text.toLowerCase() === lower; // not a token: compare as before
+    if (c !== lower.charCodeAt(i)) return false;
+  }
+  return true;
 }
 
 /** A parameter's value with the quotes of a quoted-string removed and its quoted-pairs resolved. */

@@ -84,6 +84,8 @@ export class SipTransport implements SipTransportLayer {
   private readonly secureContext: SecureContext | undefined;
   private readonly credentials: TlsCredentials | undefined;
   private readonly udp: UdpListener[] = [];
+  /** Per UDP listener, the settled result its sends share (a datagram is sent, or not, at once). */
+  private readonly udpSent = new Map<UdpListener, Promise<SendResult>>();
   private readonly streams: StreamListener[] = [];
   private readonly connections = new Map<string, SipConnection>();
   private readonly byPeer = new Map<string, Set<SipConnection>>();
@@ -163,17 +165,26 @@ export class SipTransport implements SipTransportLayer {
     return n;
   }
 
-  async send(message: SipMessage, target: SendTarget): Promise<SendResult> {
-    if (this.closing) throw new TransportError('closed', 'transport layer is closed');
-    return this.route(this.serialize(message), target);
+  // Not `async`: a UDP send settles at once with a shared result, and each of these is called per message.
+  send(message: SipMessage, target: SendTarget): Promise<SendResult> {
+    try {
+      if (this.closing) throw new TransportError('closed', 'transport layer is closed');
+      return this.route(this.serialize(message), target);
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 
-  async sendSerialized(bytes: Uint8Array, target: SendTarget): Promise<SendResult> {
-    if (this.closing) throw new TransportError('closed', 'transport layer is closed');
-    if (bytes.length > this.limits.maxMessageSize) {
-      throw new TransportError('message-too-large', `message of ${bytes.length} bytes exceeds maxMessageSize ${this.limits.maxMessageSize}`);
+  sendSerialized(bytes: Uint8Array, target: SendTarget): Promise<SendResult> {
+    try {
+      if (this.closing) throw new TransportError('closed', 'transport layer is closed');
+      if (bytes.length > this.limits.maxMessageSize) {
+        throw new TransportError('message-too-large', `message of ${bytes.length} bytes exceeds maxMessageSize ${this.limits.maxMessageSize}`);
+      }
+      return this.route(bytes, target);
+    } catch (error) {
+      return Promise.reject(error);
     }
-    return this.route(bytes, target);
   }
 
   private route(bytes: Uint8Array, target: SendTarget): Promise<SendResult> {
@@ -470,14 +481,18 @@ export class SipTransport implements SipTransportLayer {
     return { flowId: connection.id, local };
   }
 
-  private async sendUdp(bytes: Uint8Array, target: Endpoint): Promise<SendResult> {
+  private sendUdp(bytes: Uint8Array, target: Endpoint): Promise<SendResult> {
     const family = target.host.includes(':') ? 6 : 4;
     const listener = this.udp.find((u) => u.family === family);
     if (listener === undefined) throw new TransportError('no-listener', `no IPv${family} UDP listening point to send to ${formatEndpoint(target)}`);
-    await listener.send(bytes, target.host, target.port);
-    const local = listener.local;
-    this.trace('out', bytes, { local, remote: target });
-    return { local };
+    listener.sendNow(bytes, target.host, target.port);
+    let sent = this.udpSent.get(listener);
+    if (sent === undefined) {
+      sent = Promise.resolve(Object.freeze({ local: Object.freeze(listener.local) }));
+      this.udpSent.set(listener, sent);
+    }
+    if (this.options.trace !== undefined) this.trace('out', bytes, { local: listener.local, remote: target });
+    return sent;
   }
 
   /**

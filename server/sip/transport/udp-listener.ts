@@ -94,7 +94,20 @@ export class UdpListener {
     return { receive: this.socket.getRecvBufferSize(), send: this.socket.getSendBufferSize() };
   }
 
-  /** Send one datagram. */
+  /**
+   * Send one datagram now and forget it: the kernel takes it or drops it, and UDP tells nothing more either way
+   * (Node reports no ICMP error on an unconnected socket; RFC 3261 §18.4 makes acting on them optional). Costs
+   * no callback, promise or tick per datagram, which a server sending tens of thousands a second notices.
+   * Throws a `TransportError` when the bytes cannot fit a datagram.
+   */
+  sendNow(bytes: Uint8Array, host: string, port: number): void {
+    if (bytes.length > maxDatagramSize(this.family)) {
+      throw new TransportError('message-too-large', `${bytes.length} bytes do not fit in one UDP datagram (RFC 3261 §18.1.1: use a reliable transport)`);
+    }
+    this.socket.send(bytes, port, host);
+  }
+
+  /** Send one datagram; resolves once the kernel took it. */
   send(bytes: Uint8Array, host: string, port: number): Promise<void> {
     if (bytes.length > maxDatagramSize(this.family)) {
       return Promise.reject(

@@ -16,6 +16,7 @@ const LOAD = [
   'test/transfer-failures.test.ts',
   'test/transfer-delay.test.ts',
   'test/transfer-wire.test.ts',
+  'test/conversation-server-process.test.ts',
 ];
 
 const common = {

@@ -3,10 +3,13 @@
  * users), then runs until SIGINT or SIGTERM and shuts down cleanly.
  *
  *   npm run lab -- [--config lab.json] [--delay-ms 20] [--host 127.0.0.1]
- *                  [--mode-a in-path|proxy] [--mode-b in-path|proxy] [--trace]
+ *                  [--mode-a in-path|proxy] [--mode-b in-path|proxy] [--trace] [--in-process]
  *
- * `--mode-a` / `--mode-b` set the mode of the first / second domain's Conversation Server (default proxy).
- * `--trace` records every SIP message of the lab and prints the ladder diagram to stderr on shutdown.
+ * Each domain's Conversation Server runs as its own process (server/conversation-server.ts, as in
+ * production), its log lines and trace entries coming to the lab over IPC; `--in-process` runs them in the
+ * lab's process instead. `--mode-a` / `--mode-b` set the mode of the first / second domain's Conversation
+ * Server (default proxy). `--trace` records every SIP message of the lab and prints the ladder diagram to
+ * stderr on shutdown.
  */
 import { parseArgs } from 'node:util';
 import { parseConversationMode } from './conversation/conversation-mode';
@@ -22,11 +25,15 @@ async function main(): Promise<void> {
       'mode-a': { type: 'string' },
       'mode-b': { type: 'string' },
       trace: { type: 'boolean' },
+      'in-process': { type: 'boolean' },
       help: { type: 'boolean' },
     },
   });
   if (values.help) {
-    process.stdout.write('usage: npm run lab -- [--config FILE] [--delay-ms N] [--host 127.0.0.1] [--mode-a in-path|proxy] [--mode-b in-path|proxy] [--trace]\n');
+    process.stdout.write(
+      'usage: npm run lab -- [--config FILE] [--delay-ms N] [--host 127.0.0.1] [--mode-a in-path|proxy] [--mode-b in-path|proxy] [--trace] [--in-process]\n' +
+        '  Each domain\'s Conversation Server runs as its own process (npm run conversation-server); --in-process runs them inside the lab.\n',
+    );
     return;
   }
   const modeA = values['mode-a'] === undefined ? undefined : parseConversationMode(values['mode-a'], '--mode-a');
@@ -39,6 +46,7 @@ async function main(): Promise<void> {
     ...(values.host ? { host: values.host } : {}),
     ...(modeA ? { modeA } : {}),
     ...(modeB ? { modeB } : {}),
+    conversationServers: values['in-process'] ? 'in-process' : 'process',
     log: (line: string) => process.stderr.write(`lab: ${line}\n`),
   });
   if (values.trace) lab.trace.enable();

@@ -1,0 +1,134 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { connect, type TLSSocket } from 'node:tls';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { generateDevCertificate } from '../sip/transport/dev-certificate';
+import type { Endpoint } from '../sip/transport/transport-types';
+import { waitUntil } from '../../electron/device/testing/wait-until';
+import { ConversationServerProcess, ProcessState } from './conversation-server-process';
+
+let dir: string;
+let config: Record<string, unknown>;
+let ca: string;
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'cpm-cs-process-'));
+  const certificate = await generateDevCertificate();
+  await writeFile(join(dir, 'key.pem'), certificate.key, { mode: 0o600 });
+  await writeFile(join(dir, 'cert.pem'), certificate.cert);
+  ca = certificate.cert;
+  // The core need not be up: the server reaches it only when it has something to send.
+  config = { domain: 'a.example', tlsKey: 'key.pem', tlsCert: 'cert.pem', tlsCa: 'cert.pem', core: '127.0.0.1:9' };
+});
+
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+async function configFile(name: string, settings: Record<string, unknown>): Promise<string> {
+  const file = join(dir, name);
+  await writeFile(file, JSON.stringify(settings));
+  return file;
+}
+
+/** A TLS connection to the server, as its core would open, that sends an OPTIONS and resolves with the status line of the answer. */
+async function optionsProbe(address: Endpoint, callId: string): Promise<string> {
+  const socket: TLSSocket = connect({ host: address.host, port: address.port, ca });
+  try {
+    await new Promise<void>((resolve, reject) => socket.once('secureConnect', resolve).once('error', reject));
+    const answer = new Promise<string>((resolve) => {
+      let text = '';
+      socket.setEncoding('utf8').on('data', (chunk: string) => {
+        text += chunk;
+        if (text.includes('\r\n\r\n')) resolve(text.slice(0, text.indexOf('\r\n')));
+      });
+    });
+    const local = `${socket.localAddress ?? '127.0.0.1'}:${socket.localPort ?? 0}`;
+    socket.write([
+      `OPTIONS sip:${address.host}:${address.port};transport=tls SIP/2.0`,
+      `Via: SIP/2.0/TLS ${local};branch=z9hG4bK-${callId};rport`,
+      'Max-Forwards: 70',
+      'From: <sip:probe@a.example>;tag=probe',
+      `To: <sip:${address.host}:${address.port}>`,
+      `Call-ID: ${callId}`,
+      'CSeq: 1 OPTIONS',
+      'Content-Length: 0',
+      '',
+      '',
+    ].join('\r\n'));
+    return await answer;
+  } finally {
+    socket.destroy();
+  }
+}
+
+describe('a Conversation Server forked by the lab', () => {
+  it('describes itself, runs in another process, and stops when closed (starting → running → stopping → exited)', async () => {
+    const logs: string[] = [];
+    const child = await ConversationServerProcess.start({ name: 'CS A', configFile: await configFile('in-path.json', { ...config, mode: 'in-path' }), log: (l) => logs.push(l) });
+    const states: string[] = [child.state];
+    child.on('stateChange', (state) => states.push(state));
+    let unexpected = false;
+    child.on('unexpectedExit', () => (unexpected = true));
+    expect(child.pid).not.toBe(process.pid);
+    expect(child.mode).toBe('in-path');
+    expect(child.description).toMatchObject({ domain: 'a.example', sip: `sip:127.0.0.1:${child.address.port};transport=tls`, msrp: { host: '127.0.0.1' } });
+    await Promise.all([child.close(), child.close()]);
+    expect(states).toEqual(['running', 'stopping', 'exited']);
+    expect(child.exitStatus).toEqual({ code: 0, signal: null, expected: true });
+    expect(unexpected).toBe(false);
+    expect(child.stderr).toContain('SIGTERM, shutting down');
+  }, 30_000);
+
+  it('sends its trace entries, the bytes as they went, only while asked to', async () => {
+    const entries: { direction: string; text: string; remote: Endpoint }[] = [];
+    const child = await ConversationServerProcess.start({
+      name: 'CS A',
+      configFile: await configFile('traced.json', config),
+      trace: (direction, bytes, endpoints) => entries.push({ direction, text: new TextDecoder().decode(bytes), remote: endpoints.remote }),
+    });
+    try {
+      expect(await optionsProbe(child.address, 'untraced')).toBe('SIP/2.0 200 OK');
+      child.setTracing(true);
+      // The channel is ordered: once an entry of a later probe is in, every earlier one is. Each attempt has its
+      // own Call-ID (the switch may land between an OPTIONS and its answer).
+      let attempt = 0;
+      const inOf = (): { direction: string; text: string; remote: Endpoint } | undefined => entries.find((e) => e.direction === 'in' && e.text.includes('Call-ID: traced-'));
+      await waitUntil('a traced OPTIONS', async () => {
+        if (inOf()) return true;
+        await optionsProbe(child.address, `traced-${++attempt}`);
+        return inOf() !== undefined;
+      }, 10_000);
+      const callId = /Call-ID: (traced-\d+)/.exec(inOf()!.text)![1]!;
+      await waitUntil('its traced 200 OK', () => entries.some((e) => e.direction === 'out' && e.text.includes(`Call-ID: ${callId}`)), 10_000);
+      // The untraced OPTIONS was taken in before its answer left, so before tracing was asked for. (An answer's
+      // `out` entry is recorded once its write completes, which may be after the switch.)
+      expect(entries.filter((e) => e.direction === 'in' && e.text.includes('Call-ID: untraced'))).toEqual([]);
+      const traced = entries.filter((e) => e.text.includes(`Call-ID: ${callId}`));
+      expect(traced.map((e) => [e.direction, e.text.split('\r\n')[0]])).toEqual([
+        ['in', `OPTIONS sip:127.0.0.1:${child.address.port};transport=tls SIP/2.0`],
+        ['out', 'SIP/2.0 200 OK'],
+      ]);
+      expect(traced[0]!.remote).toMatchObject({ protocol: 'tls', host: '127.0.0.1' });
+    } finally {
+      await child.close();
+    }
+  }, 30_000);
+
+  it('reports an end it was not asked for', async () => {
+    const child = await ConversationServerProcess.start({ name: 'CS B', configFile: await configFile('proxy.json', { ...config, domain: 'b.example' }) });
+    const ended = new Promise((resolve) => child.once('unexpectedExit', resolve));
+    process.kill(child.pid, 'SIGKILL');
+    expect(await ended).toEqual({ code: null, signal: 'SIGKILL', expected: false });
+    expect(child.state).toBe(ProcessState.Exited);
+    await child.close();
+  }, 30_000);
+
+  it('refuses to start with a setting the program refuses, saying what the program said', async () => {
+    const file = await configFile('bad.json', { ...config, core: undefined, mode: 'proxy' });
+    await expect(ConversationServerProcess.start({ name: 'CS A', configFile: file })).rejects.toThrow(
+      /^CS A: exited before it was ready \(code 2\); its stderr: conversation-server: --core: is required/,
+    );
+  }, 30_000);
+});

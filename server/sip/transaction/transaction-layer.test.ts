@@ -217,6 +217,23 @@ describe('TransactionLayer', () => {
       expect(layer.size()).toBe(0);
     });
 
+    it('when the TU forgot it and the answer to a retransmission cannot be sent: the layer keeps it no longer', async () => {
+      const { transport, layer, requests } = setup();
+      const register = sampleRequest('REGISTER');
+      transport.deliver(register, PEER);
+      const tx = requests[0]!;
+      if (tx.kind !== 'non-invite-server') throw new Error('expected a non-INVITE server transaction');
+      tx.respond(sampleResponse(register, 200), { forget: true });
+      expect(layer.size()).toBe(1);
+      transport.failWith = new Error('ICMP unreachable');
+      transport.deliver(register, PEER);
+      await vi.advanceTimersByTimeAsync(0);
+      expect(layer.size()).toBe(0);
+      transport.failWith = undefined;
+      transport.deliver(register, PEER); // a new request now: nothing absorbs it
+      expect(requests).toHaveLength(2);
+    });
+
     it('over a reliable transport keeps nothing after the final response (Timer J = 0)', () => {
       const { transport, layer, requests } = setup();
       const register = sampleRequest('REGISTER', { via: 'SIP/2.0/TCP 192.0.2.1:5070' });

@@ -12,6 +12,7 @@ import { NonInviteClientTransaction } from './non-invite-client-transaction';
 import { COARSE_MIN_MS, COARSE_SLOT_MS } from './coarse-timers';
 import { NonInviteServerTransaction, type RetireHandler } from './non-invite-server-transaction';
 import { buildResponse } from './response-builder';
+import { RetiredResponses } from './retired-responses';
 import { timerValues, type TimerConfig } from './timers';
 import { clientTransactionKey, cseqOf, rfc2543AckKeyForInvite, rfc3261Branch, serverTransactionKey } from './transaction-key';
 
@@ -86,6 +87,11 @@ export class TransactionLayer extends EventEmitter<TransactionLayerEvents> {
   private retiredQueue: RetiredTransaction[] = [];
   private retiredHead = 0;
   private retiredTimer: ReturnType<typeof setTimeout> | undefined;
+  /**
+   * Forgotten ones (`respond(r, { forget: true })`, the TU holds nothing) answering from a plain UDP address: kept
+   * without an object each (see `retired-responses.ts`), since a busy registrar has hundreds of thousands.
+   */
+  private readonly forgotten = new RetiredResponses();
   /** Timer J over UDP (64·T1). */
   private readonly timerJ: number;
   private readonly retire: RetireHandler = (transaction, finalResponse, keep) => this.onRetire(transaction, finalResponse, keep);
@@ -102,12 +108,12 @@ export class TransactionLayer extends EventEmitter<TransactionLayerEvents> {
 
   /** Number of live transactions, client and server. */
   size(): number {
-    return this.clients.size + this.servers.size + this.retired.size;
+    return this.clients.size + this.servers.size + this.retired.size + this.forgotten.size;
   }
 
   /** Live client / server transaction counts, for diagnostics. */
   counts(): { client: number; server: number } {
-    return { client: this.clients.size, server: this.servers.size + this.retired.size };
+    return { client: this.clients.size, server: this.servers.size + this.retired.size + this.forgotten.size };
   }
 
   /**
@@ -198,6 +204,11 @@ export class TransactionLayer extends EventEmitter<TransactionLayerEvents> {
       this.retransmitRetired(retired);
       return;
     }
+    const forgotten = this.forgotten.find(key);
+    if (forgotten >= 0) {
+      this.retransmitForgotten(forgotten, key);
+      return;
+    }
     const existing = this.servers.get(key) ?? (request.method === 'ACK' ? this.rfc2543Acks.get(key) : undefined);
     if (existing) {
       const disposition = existing.receiveRequest(request);
@@ -268,6 +279,11 @@ export class TransactionLayer extends EventEmitter<TransactionLayerEvents> {
       return;
     }
     this.servers.delete(key);
+    const target = transaction.target;
+    if (!keep && target.flowId === undefined && target.protocol === 'udp' && this.forgotten.add(key, finalResponse, target, Date.now() + this.timerJ)) {
+      if (this.retiredTimer === undefined) this.armRetiredTimer();
+      return;
+    }
     // What the record keeps must not keep the received message alive: the key is built from pieces cut from it,
     // and the bytes may share an 8 KB pool buffer with other messages. Both are copied to their own memory.
     const own = ownKey(key);
@@ -297,15 +313,25 @@ export class TransactionLayer extends EventEmitter<TransactionLayerEvents> {
     });
   }
 
+  /** {@link retransmitRetired} for a forgotten transaction: nobody is left to tell of a failure. */
+  private retransmitForgotten(handle: number, key: string): void {
+    const send = this.transport.sendSerialized;
+    if (send === undefined) return;
+    const { host, port } = this.forgotten.target(handle);
+    send.call(this.transport, this.forgotten.response(handle), { protocol: 'udp', host, port }).catch(() => {
+      if (this.forgotten.find(key) === handle) this.forgotten.delete(handle);
+    });
+  }
+
   /**
    * One Node timer for every retired transaction: set for the oldest one's Timer J. Like the coarse timers of
    * the transactions themselves, a Timer J of a second or more fires at most one slot late, with its neighbours.
    */
   private armRetiredTimer(): void {
-    const next = this.retiredQueue[this.retiredHead];
-    if (next === undefined) return;
+    const next = Math.min(this.retiredQueue[this.retiredHead]?.expiresAt ?? Infinity, this.forgotten.nextExpiry() ?? Infinity);
+    if (next === Infinity) return;
     const coarse = this.timerJ >= COARSE_MIN_MS;
-    const due = coarse ? Math.ceil(next.expiresAt / COARSE_SLOT_MS) * COARSE_SLOT_MS : next.expiresAt;
+    const due = coarse ? Math.ceil(next / COARSE_SLOT_MS) * COARSE_SLOT_MS : next;
     const timer = setTimeout(() => this.expireRetired(), Math.max(0, due - Date.now()));
     if (typeof timer === 'object' && 'unref' in timer) timer.unref();
     this.retiredTimer = timer;
@@ -314,6 +340,7 @@ export class TransactionLayer extends EventEmitter<TransactionLayerEvents> {
   private expireRetired(): void {
     this.retiredTimer = undefined;
     const now = Date.now();
+    this.forgotten.expire(now);
     const queue = this.retiredQueue;
     let head = this.retiredHead;
     const due: NonInviteServerTransaction[] = [];
@@ -347,6 +374,7 @@ export class TransactionLayer extends EventEmitter<TransactionLayerEvents> {
     if (this.retiredTimer !== undefined) clearTimeout(this.retiredTimer);
     this.retiredTimer = undefined;
     this.retired.clear();
+    this.forgotten.clear();
     this.retiredQueue = [];
     this.retiredHead = 0;
   }

@@ -87,8 +87,15 @@ export function computeHa1(input: Pick<DigestInput, 'algorithm' | 'username' | '
 /** The `response` value (RFC 7616 §3.4.1). Throws when qop is set without nc and cnonce. */
 export function computeDigestResponse(input: DigestInput, hash: DigestHash): string {
   const h = hashOf(input.algorithm);
-  const ha1 = computeHa1(input, hash);
-  const ha2 = hash(h, `${input.method}:${input.uri}`);
+  return digestResponseFromHashes(input, computeHa1(input, hash), hash(h, `${input.method}:${input.uri}`), hash);
+}
+
+/**
+ * The `response` value from H(A1) (with its -sess step done) and H(A2) (RFC 7616 §3.4.1): a server that sees the
+ * same user and request target again and again keeps those two and hashes only this last step.
+ */
+export function digestResponseFromHashes(input: Pick<DigestInput, 'algorithm' | 'nonce' | 'qop' | 'nc' | 'cnonce'>, ha1: string, ha2: string, hash: DigestHash): string {
+  const h = hashOf(input.algorithm);
   if (input.qop === undefined) return hash(h, `${ha1}:${input.nonce}:${ha2}`);
   if (input.nc === undefined || input.cnonce === undefined) throw new Error('qop=auth needs nc and cnonce');
   return hash(h, `${ha1}:${input.nonce}:${input.nc}:${input.cnonce}:${input.qop}:${ha2}`);

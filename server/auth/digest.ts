@@ -26,8 +26,10 @@ import { createHmac, randomBytes } from 'node:crypto';
 import { AuthParamsError, formatAuthHeader, parseAuthHeader, type AuthParamOut, type AuthParams } from '../../protocol/digest/auth-params';
 import type { DigestChallenge } from '../../protocol/digest/digest-challenge';
 import {
-  computeDigestResponse,
   DIGEST_HEX_LENGTH,
+  digestResponseFromHashes,
+  hashOf,
+  isSessionAlgorithm,
   parseDigestAlgorithm,
   type DigestAlgorithm,
 } from '../../protocol/digest/digest-computation';
@@ -204,6 +206,9 @@ export class DigestAuthenticator {
   private readonly now: () => number;
   private readonly lifetimeMs: number;
   private lastPrune = 0;
+  /** H(A1) by algorithm, user, realm and password; H(A2) by algorithm, method and uri (see `expectedResponse`). */
+  private readonly ha1s = new Map<string, string>();
+  private readonly ha2s = new Map<string, string>();
 
   constructor(options: DigestServerOptions) {
     if (options.realm === '' || /["\\\x00-\x1f\x7f]/.test(options.realm)) throw new Error('realm must be non-empty printable text without quotes or backslashes');
@@ -278,18 +283,7 @@ export class DigestAuthenticator {
 
     const password = lookup(c.username, this.realm);
     // Compute even for unknown users so that timing does not reveal which users exist.
-    const expected = computeDigestResponse({
-      algorithm: c.algorithm,
-      username: c.username,
-      realm: c.realm,
-      password: password ?? '\0unknown-user',
-      method: request.method,
-      uri: c.uri,
-      nonce: c.nonce,
-      qop: c.qop,
-      nc: c.nc,
-      cnonce: c.cnonce,
-    }, nodeDigestHash);
+    const expected = this.expectedResponse(c, request.method, password ?? '\0unknown-user');
     if (!digestEquals(expected, c.response) || password === undefined) return fail('bad-credentials', 'wrong username or password');
     if (nonce.stale) return fail('stale-nonce', 'nonce expired', true);
     const verdict = this.tracker.accept(c.nonce, nonce.issuedAt, Number.parseInt(c.nc, 16), now);
@@ -297,11 +291,42 @@ export class DigestAuthenticator {
     return { ok: true, username: c.username, algorithm: c.algorithm, credentials: c };
   }
 
+  /**
+   * The response the credentials should carry (RFC 7616 §3.4.1). H(A1) without its -sess step and H(A2) repeat
+   * from request to request (a user's password, a registrar's Request-URI): both are kept, in bounded tables.
+   */
+  private expectedResponse(c: DigestCredentials, method: string, password: string): string {
+    const h = hashOf(c.algorithm);
+    const a1 = `${h}\0${c.username}\0${c.realm}\0${password}`;
+    let ha1 = this.ha1s.get(a1);
+    if (ha1 === undefined) {
+      ha1 = nodeDigestHash(h, `${c.username}:${c.realm}:${password}`);
+      remember(this.ha1s, a1, ha1);
+    }
+    if (isSessionAlgorithm(c.algorithm)) ha1 = nodeDigestHash(h, `${ha1}:${c.nonce}:${c.cnonce ?? ''}`);
+    const a2 = `${h}\0${method}:${c.uri}`;
+    let ha2 = this.ha2s.get(a2);
+    if (ha2 === undefined) {
+      ha2 = nodeDigestHash(h, `${method}:${c.uri}`);
+      remember(this.ha2s, a2, ha2);
+    }
+    return digestResponseFromHashes(c, ha1, ha2, nodeDigestHash);
+  }
+
   private pruneNow(now: number): void {
     if (now - this.lastPrune < this.lifetimeMs / 4) return;
     this.lastPrune = now;
     this.tracker.prune(now - this.lifetimeMs);
   }
+}
+
+/** Entries a hash table of {@link DigestAuthenticator} holds before it starts over. */
+const MAX_REMEMBERED_HASHES = 10_000;
+
+function remember(table: Map<string, string>, key: string, value: string): void {
+  if (table.size >= MAX_REMEMBERED_HASHES) table.clear();
+  // The key is cut from a received message: a flat copy keeps that message collectable.
+  table.set(JSON.parse(JSON.stringify(key)) as string, value);
 }
 
 function fail(reason: DigestFailure, detail: string, stale = false): DigestVerification {

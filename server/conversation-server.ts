@@ -12,8 +12,9 @@
  * line on stderr and exit code 2.
  *
  * Forked with an IPC channel (the lab's `conversationServers: 'process'`), it also sends its log lines and,
- * while its supervisor asks for them, its SIP trace entries over the channel (`ConversationServerIpc`), and
- * shuts down when the channel closes (the parent went away).
+ * while its supervisor asks for them, its SIP trace entries, each stamped with when it saw the message, over
+ * the channel (server/conversation/conversation-server-ipc.ts), and shuts down when the channel closes (the
+ * parent went away).
  */
 import { readFileSync } from 'node:fs';
 import { ConversationServer } from './conversation/conversation-server';
@@ -84,7 +85,10 @@ async function main(): Promise<void> {
   // Trace entries go to the supervisor only while it asks for them (each costs a copy over the channel).
   let tracing = false;
   const trace: TransportTrace | undefined = process.send === undefined ? undefined : (direction, bytes, endpoints) => {
-    if (tracing) toParent({ type: 'trace', direction, bytes, local: endpoints.local, remote: endpoints.remote, ...(endpoints.flowId !== undefined ? { flowId: endpoints.flowId } : {}) });
+    if (!tracing) return;
+    // Stamped here, where the message was seen: the supervisor's own clock is the same on Linux (CLOCK_MONOTONIC).
+    const timestampNs = process.hrtime.bigint();
+    toParent({ type: 'trace', direction, bytes, local: endpoints.local, remote: endpoints.remote, ...(endpoints.flowId !== undefined ? { flowId: endpoints.flowId } : {}), timestampNs });
   };
   const serverLog = (line: string): void => {
     log(line);
@@ -142,7 +146,9 @@ async function main(): Promise<void> {
     process.on('disconnect', () => stop('supervisor gone (IPC channel closed)'));
     process.on('message', (message: unknown) => {
       if (!isToChild(message)) return;
-      if (message.type === 'trace') tracing = message.enabled;
+      if (message.type !== 'trace') return;
+      tracing = message.enabled;
+      toParent({ type: 'tracing', enabled: tracing });
     });
   }
 

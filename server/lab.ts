@@ -49,7 +49,7 @@ async function main(): Promise<void> {
     conversationServers: values['in-process'] ? 'in-process' : 'process',
     log: (line: string) => process.stderr.write(`lab: ${line}\n`),
   });
-  if (values.trace) lab.trace.enable();
+  if (values.trace) await lab.enableTrace();
   process.stdout.write(`${JSON.stringify(lab.description)}\n`);
   let stopping = false;
   const stop = (signal: string): void => {

@@ -4,9 +4,11 @@
  *
  * 1. For each of the four mode pairs: both servers are other processes; alice's Laptop and bob (DeviceAgents,
  *    JsSIP under Node) chat both ways; the lab trace, fed by the children over IPC, shows the INVITE passing
- *    core A → CS A → core A → core B → CS B → core B, each hop to or from a server recorded on both sides.
- *    With CS A in-path, the chat then moves from alice's Laptop to her Desktop under load with nothing lost,
- *    and what CS A (in its process) relayed is in the Message Store file the lab's own connection reads.
+ *    core A → CS A → core A → core B → CS B → core B, each hop to or from a server recorded on both sides, and
+ *    each element's receipt of it later than the one before (the servers stamp their own entries).
+ *    A server's trace entry is stamped by the server: one it read while the lab's process was busy is dated
+ *    then. With CS A in-path, the chat then moves from alice's Laptop to her Desktop under load with nothing
+ *    lost, and what CS A (in its process) relayed is in the Message Store file the lab's own connection reads.
  * 2. A server SIGKILLed mid-session: the lab logs it, both devices see the session end, a new chat gets a
  *    5xx from the core, the other domain's server runs on and the lab closes cleanly.
  * 3. The program with a bad setting: one line on stderr naming it, exit code 2, nothing on stdout.
@@ -15,11 +17,12 @@ import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { connect, type TLSSocket } from 'node:tls';
 import { fileURLToPath } from 'node:url';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { ConversationMode } from '../server/conversation/conversation-mode';
 import { ProcessState } from '../server/lab/conversation-server-process';
-import { LabNetwork, type ProcessLabDomain } from '../server/lab/lab-network';
+import type { Endpoint } from '../server/sip/transport/transport-types';
 import {
   ChatLoad,
   moveBackAndForth,
@@ -31,6 +34,7 @@ import {
   type Party,
 } from '../electron/device/testing/transfer-scenario';
 import { hopLines } from './helpers/lab-hops';
+import { useLab } from './helpers/use-lab';
 
 const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
 const PROGRAM = join(REPO_ROOT, 'server', 'conversation-server.ts');
@@ -45,27 +49,28 @@ const PAIRS: [ConversationMode, ConversationMode][] = [
   ['proxy', 'proxy'],
 ];
 
-let lab: LabNetwork<ProcessLabDomain> | undefined;
-let parties: Party[] = [];
-const logs: string[] = [];
-
-afterEach(async () => {
-  await Promise.allSettled(parties.map((p) => p.close()));
-  parties = [];
-  await lab?.close();
-  lab = undefined;
-  logs.length = 0;
-});
-
-async function startLab(modeA: ConversationMode, modeB: ConversationMode): Promise<LabNetwork<ProcessLabDomain>> {
-  lab = await LabNetwork.start({ conversationServers: 'process', modeA, modeB, log: (line) => logs.push(line) });
-  lab.trace.enable({ raw: true });
-  return lab;
-}
-
-function track(setup: ChatSetup): ChatSetup {
-  parties.push(setup.laptop, setup.desktop, setup.bob);
-  return setup;
+/**
+ * A lab with both Conversation Servers forked, for one describe block: its trace on with the messages' text
+ * (every forked server sending before the first test), its log lines kept, and the parties a test started
+ * closed before the lab.
+ */
+function useProcessLab(modeA: ConversationMode, modeB: ConversationMode) {
+  const parties: Party[] = [];
+  const logs: string[] = [];
+  const handle = useLab({ conversationServers: 'process', modeA, modeB, trace: { raw: true }, log: (line) => logs.push(line) }, async () => {
+    await Promise.allSettled(parties.splice(0).map((p) => p.close()));
+  });
+  return {
+    get lab() {
+      return handle.lab;
+    },
+    parties,
+    logs,
+    track(setup: ChatSetup): ChatSetup {
+      parties.push(setup.laptop, setup.desktop, setup.bob);
+      return setup;
+    },
+  };
 }
 
 /** `party` shows an incoming message of `text` in the conversation. */
@@ -74,15 +79,17 @@ function receives(party: Party, conversationId: string, text: string): Promise<u
 }
 
 describe.each(PAIRS)('both Conversation Servers as processes: CS A %s, CS B %s', (modeA, modeB) => {
+  const suite = useProcessLab(modeA, modeB);
+
   it('chats both ways through the two other processes, the INVITE visiting each server between its core’s hops', async () => {
-    const running = await startLab(modeA, modeB);
+    const running = suite.lab;
     const [a, b] = [running.domain('a.example').conversationProcess, running.domain('b.example').conversationProcess];
     expect([a.mode, b.mode]).toEqual([modeA, modeB]);
     expect([a.state, b.state]).toEqual([ProcessState.Running, ProcessState.Running]);
     expect(new Set([process.pid, a.pid, b.pid]).size).toBe(3);
     expect(running.description.domains.map((d) => d.conversationServer)).toEqual([a.description.sip, b.description.sip]);
 
-    const setup = track(await setUpChat(running));
+    const setup = suite.track(await setUpChat(running));
     const { laptop, bob, conversationId } = setup;
     const bobGets = receives(bob, conversationId, 'hello from the laptop');
     await laptop.agent.sendMessage(conversationId, 'hello from the laptop');
@@ -97,13 +104,82 @@ describe.each(PAIRS)('both Conversation Servers as processes: CS A %s, CS B %s',
     for (const hop of invites.filter((h) => h.from.startsWith('CS ') || h.to.startsWith('CS '))) {
       expect(hop.entries.map((e) => e.element).sort()).toEqual([hop.from, hop.to].sort());
     }
+    // Each element along the way received the INVITE before the next one did (it sent it on only then), the
+    // servers' receipts stamped by the servers themselves: their entries sit between their core's, by time.
+    const receipts = invites.map((h) => h.entries.find((e) => e.direction === 'in'));
+    expect(receipts.map((e) => e?.element)).toEqual(['core A', 'CS A', 'core A', 'core B', 'CS B', 'core B', 'Bob']);
+    for (let i = 1; i < receipts.length; i++) expect(receipts[i]!.timestampNs > receipts[i - 1]!.timestampNs).toBe(true);
+    // And the whole trace reads in time order, seq increasing.
+    const entries = running.trace.entries();
+    for (let i = 1; i < entries.length; i++) {
+      expect(entries[i]!.seq).toBe(entries[i - 1]!.seq + 1);
+      expect(entries[i]!.timestampNs >= entries[i - 1]!.timestampNs).toBe(true);
+    }
+  }, 30_000);
+});
+
+describe('the lab trace with the servers as processes', () => {
+  const suite = useProcessLab('proxy', 'proxy');
+
+  /** An OPTIONS to the server at `to`, as its core would send one over its TLS connection. */
+  function options(to: Endpoint, from: TLSSocket, callId: string): string {
+    return [
+      `OPTIONS sip:${to.host}:${to.port};transport=tls SIP/2.0`,
+      `Via: SIP/2.0/TLS ${from.localAddress ?? '127.0.0.1'}:${from.localPort ?? 0};branch=z9hG4bK-${callId};rport`,
+      'Max-Forwards: 70',
+      'From: <sip:probe@a.example>;tag=probe',
+      `To: <sip:${to.host}:${to.port}>`,
+      `Call-ID: ${callId}`,
+      'CSeq: 1 OPTIONS',
+      'Content-Length: 0',
+      '',
+      '',
+    ].join('\r\n');
+  }
+
+  it('has a server’s entry stamped when the server read the message, not when the lab heard of it', async () => {
+    const { lab } = suite;
+    const cs = lab.domain('a.example').conversationProcess;
+    // The lab's process stops reading (a busy loop) right after it wrote an OPTIONS to CS A, which reads it
+    // meanwhile. Stamped when its IPC message arrived, CS A's entry would be later than the loop; stamped by
+    // CS A, it falls inside the loop. (A server starved of CPU during the loop gets another try, longer.)
+    let inside: { sent: bigint; seen: bigint; resumed: bigint } | undefined;
+    for (let attempt = 1; attempt <= 5 && inside === undefined; attempt++) {
+      const callId = `blocked-${attempt}`;
+      const socket = connect({ host: cs.address.host, port: cs.address.port, ca: lab.certificate.cert });
+      try {
+        await new Promise<void>((resolve, reject) => socket.once('secureConnect', resolve).once('error', reject));
+        const answered = new Promise<void>((resolve) => {
+          let text = '';
+          socket.setEncoding('utf8').on('data', (chunk: string) => {
+            text += chunk;
+            if (text.includes('\r\n\r\n')) resolve();
+          });
+        });
+        const sent = process.hrtime.bigint();
+        socket.write(options(cs.address, socket, callId));
+        const resumed = sent + BigInt(attempt) * 100_000_000n;
+        while (process.hrtime.bigint() < resumed) {
+          // the lab's process does nothing else: no IPC message, no SIP message is read
+        }
+        await answered;
+        const entry = await waitUntil('CS A’s entry of the OPTIONS', () => lab.trace.entries({ callId }).find((e) => e.element === 'CS A' && e.direction === 'in'));
+        if (entry.timestampNs < resumed) inside = { sent, seen: entry.timestampNs, resumed };
+      } finally {
+        socket.destroy();
+      }
+    }
+    expect(inside).toBeDefined();
+    expect(inside!.sent < inside!.seen && inside!.seen < inside!.resumed).toBe(true);
   }, 30_000);
 });
 
 describe('a move between alice’s devices with both servers as processes (CS A in-path, CS B proxy)', () => {
+  const suite = useProcessLab('in-path', 'proxy');
+
   it('moves the chat from Laptop to Desktop under load with nothing lost, and CS A’s history is in the shared store file', async () => {
-    const running = await startLab('in-path', 'proxy');
-    const setup = track(await setUpChat(running));
+    const running = suite.lab;
+    const setup = suite.track(await setUpChat(running));
     const load = new ChatLoad(setup, { bobEveryMs: 20, aliceEveryMs: 50 });
     load.start();
     await waitUntil('some messages before the move', () => load.sent.length >= 10, 10_000);
@@ -125,8 +201,10 @@ describe('a move between alice’s devices with both servers as processes (CS A 
 });
 
 describe('a Conversation Server process that dies mid-session', () => {
+  const suite = useProcessLab('in-path', 'proxy');
+
   it('is logged by the lab, the devices see the session end, a new chat gets a 5xx, and the rest of the lab runs on', async () => {
-    const running = await startLab('in-path', 'proxy');
+    const { lab: running, parties, logs } = suite;
     const laptop = await startParty(running, 'sip:alice@a.example', 'Laptop', { autoAccept: true });
     parties.push(laptop);
     const bob = await startParty(running, 'sip:bob@b.example', 'Bob', { autoAccept: true });
@@ -160,10 +238,8 @@ describe('a Conversation Server process that dies mid-session', () => {
     // The rest of the lab runs on: CS B's process, core A (still registered), and a clean close.
     expect(running.domain('b.example').conversationProcess.state).toBe(ProcessState.Running);
     expect(laptop.of('registrationState').at(-1)?.state).toBe('registered');
-    await Promise.all(parties.map((p) => p.close()));
-    parties = [];
+    await Promise.all(parties.splice(0).map((p) => p.close()));
     await running.close();
-    lab = undefined;
     expect(running.domain('b.example').conversationProcess.exitStatus).toEqual({ code: 0, signal: null, expected: true });
   }, 45_000);
 });

@@ -1,12 +1,16 @@
 /**
- * The production core for real: Kamailio (Debian 5.6) runs the config of deploy/kamailio/ for a.example on
- * loopback and free ports, with our Conversation Server behind it. JsSIP devices register
+ * The production deployment for real: Kamailio (Debian 5.6) runs the config of deploy/kamailio/ for a.example
+ * on loopback and free ports, with our Conversation Server beside it as its own process, the way
+ * deploy/README.md runs it (server/conversation-server.ts with a JSON config file: its TLS files, Kamailio's
+ * internal listener, the domain's Message Store file), forked through the lab's `ConversationServerProcess`
+ * handle so that its SIP trace comes back over IPC. The test sees the server only as an operator would: its
+ * SIP (what devices receive from it, what its trace says it received) and its store file. JsSIP devices register
  * over WS with digest, get GRUUs (RFC 5627), and see each other by name in their `reg` subscription, which
  * the Conversation Server serves from Kamailio's third-party REGISTERs (also after an un-REGISTER and a lost
  * connection); a wrong password is refused; a P-Asserted-Identity a client forges never reaches another
  * device (RFC 3325 §9.1); a CPM chat visits the Conversation Server originating then terminating; and a live
  * chat moves between Alice's devices (PROFILE.md flow 2). An in-path Conversation Server (flow 1) anchors
- * chats and moves through the same config. Each describe block runs its tests in order on one Kamailio.
+ * chats (recording them in the store file) and moves through the same config. Each describe block runs its tests in order on one Kamailio.
  * Set KAMAILIO_TEST_LOG=/path to keep Kamailio's debug log of each block (`/path.proxy`, `/path.in-path`).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -24,8 +28,10 @@ import type { DeviceEventMap, DeviceEventName } from '../electron/api/device-api
 import { DeviceAgent } from '../electron/device/device-agent';
 import { CpmUserAgent } from '../electron/device/sip/cpm-user-agent';
 import { WsSocket } from '../electron/device/sip/ws-socket';
-import { ConversationServer } from '../server/conversation/conversation-server';
-import { inPathFactory } from '../server/conversation/in-path/in-path-factory';
+import { parseReginfo, unquoteParam, type RegContact } from '../protocol/reginfo/reginfo';
+import type { ConversationMode } from '../server/conversation/conversation-mode';
+import { ConversationServerProcess } from '../server/lab/conversation-server-process';
+import { SqliteMessageStore } from '../server/store/sqlite-message-store';
 import { generateDevCertificate } from '../server/sip/transport/dev-certificate';
 import { waitFor } from './helpers/lab-device';
 import { startTcpRelay } from './helpers/tcp-relay';
@@ -43,17 +49,21 @@ interface KamDevice {
   registered: Promise<void>;
 }
 
-/** One running Kamailio with its Conversation Server, and everything a test started against it. */
+/** One running Kamailio with its Conversation Server process, and everything a test started against it. */
 interface Stack {
   dir: string;
   kamailio: ChildProcess;
   /** Kamailio's stdout and stderr (the last 200 kB; everything with KAMAILIO_TEST_LOG). */
   log: string;
-  cs: ConversationServer;
+  /** The Conversation Server, in its own process. */
+  cs: ConversationServerProcess;
+  mode: ConversationMode;
+  /** The domain's Message Store file, which the server writes. */
+  storeFile: string;
   wsUrl: string;
   wssUrl: string;
   certificatePem: string;
-  /** Every SIP message the Conversation Server received, as text. */
+  /** Every SIP message the Conversation Server received, as text (its trace, over IPC). */
   atCs: string[];
   devices: KamDevice[];
   agents: DeviceAgent[];
@@ -65,8 +75,14 @@ interface KamAgent {
   until<E extends DeviceEventName>(type: E, match?: (payload: DeviceEventMap[E]) => boolean): Promise<DeviceEventMap[E]>;
 }
 
-/** `count` distinct TCP ports free right now on 127.0.0.1 (bound, then released); the first is free for UDP too. */
-async function freePorts(count: number): Promise<number[]> {
+/** Ports held on 127.0.0.1 until `release()`: nothing else binds them meanwhile (a server on port 0 included). */
+interface ReservedPorts {
+  ports: number[];
+  release(): Promise<void>;
+}
+
+/** `count` distinct TCP ports on 127.0.0.1, held until released; the first is held for UDP too. */
+async function reservePorts(count: number): Promise<ReservedPorts> {
   for (let attempt = 0; ; attempt++) {
     const servers = await Promise.all(
       Array.from({ length: count }, () => new Promise<Server>((resolve, reject) => {
@@ -80,13 +96,22 @@ async function freePorts(count: number): Promise<number[]> {
       if (a === null || typeof a === 'string') throw new Error('no port');
       return a.port;
     });
-    await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
-    const udpFree = await new Promise<boolean>((resolve) => {
-      const u = createSocket('udp4');
-      u.once('error', () => resolve(false));
-      u.bind(ports[0], '127.0.0.1', () => u.close(() => resolve(true)));
+    const closeTcp = (): Promise<unknown> => Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
+    const udp = createSocket('udp4');
+    const udpHeld = await new Promise<boolean>((resolve) => {
+      udp.once('error', () => resolve(false));
+      udp.bind(ports[0], '127.0.0.1', () => resolve(true));
     });
-    if (udpFree) return ports;
+    if (udpHeld) {
+      return {
+        ports,
+        release: async () => {
+          await closeTcp();
+          await new Promise<void>((r) => udp.close(() => r()));
+        },
+      };
+    }
+    await closeTcp();
     if (attempt === 5) throw new Error('no free UDP port found');
   }
 }
@@ -162,46 +187,77 @@ function others(d: KamDevice): string[] {
   return otherCpmDevices(d.watcher.devices).map((x) => x.name).sort();
 }
 
-/** Kamailio for a.example in the foreground on free loopback ports, our Conversation Server in `mode` behind it. */
-async function startStack(mode: 'proxy' | 'in-path'): Promise<Stack> {
+/**
+ * Kamailio for a.example in the foreground on free loopback ports, and our Conversation Server in `mode` beside
+ * it, as production runs it: `npm run conversation-server -- --config cs.json` (deploy/README.md), told
+ * Kamailio's internal listener; Kamailio's config is then rendered with the address the server describes.
+ */
+async function startStack(mode: ConversationMode): Promise<Stack> {
   const dir = await mkdtemp(join(tmpdir(), 'cpm-kamailio-'));
   const cert = await generateDevCertificate(2);
   const certFile = join(dir, 'cert.pem');
   const keyFile = join(dir, 'key.pem');
   await writeFile(certFile, cert.cert);
   await writeFile(keyFile, cert.key, { mode: 0o600 });
+  const storeFile = join(dir, `${DOMAIN}.sqlite`);
   const atCs: string[] = [];
-  const cs = await ConversationServer.start({
-    domain: DOMAIN,
-    mode,
-    ...(mode === 'in-path' ? { inPath: await inPathFactory({ host: '127.0.0.1' }) } : {}),
-    tls: { key: cert.key, cert: cert.cert },
-    tlsClient: { ca: cert.cert },
-    trace: (direction, bytes) => {
-      if (direction === 'in') atCs.push(new TextDecoder().decode(bytes));
-    },
-  });
-  const [sipPort, wsPort, wssPort, internalPort] = await freePorts(4);
-  const cfg = await writeKamailioConfig(
-    {
+  const csLog: string[] = [];
+  // Kamailio's ports stay held while the server picks its own (port 0), then are freed for Kamailio.
+  const reserved = await reservePorts(4);
+  const [sipPort, wsPort, wssPort, internalPort] = reserved.ports;
+  let cs: ConversationServerProcess | undefined;
+  let cfg: string;
+  try {
+    const configFile = join(dir, 'cs.json');
+    await writeFile(configFile, JSON.stringify({
       domain: DOMAIN,
-      users: [{ user: 'alice', password: PASSWORD }, { user: 'bob', password: BOB_PASSWORD }],
-      wsPort: wsPort!,
-      wssPort: wssPort!,
-      sipPort: sipPort!,
-      internalPort: internalPort!,
-      conversationServer: { host: cs.address.host, port: cs.address.port },
-      tls: { certFile, keyFile, caFile: certFile },
-      debugLevel: process.env.KAMAILIO_TEST_LOG ? 3 : 1,
-    },
-    join(dir, 'etc'),
-  );
+      mode,
+      host: '127.0.0.1',
+      tlsKey: keyFile,
+      tlsCert: certFile,
+      tlsCa: certFile,
+      core: `127.0.0.1:${internalPort!}`,
+      store: storeFile,
+    }, null, 2));
+    cs = await ConversationServerProcess.start({
+      name: `CS ${DOMAIN}`,
+      configFile,
+      trace: (direction, bytes) => {
+        if (direction === 'in') atCs.push(new TextDecoder().decode(bytes));
+      },
+      log: (line) => csLog.push(line),
+    });
+    // Every message the server receives from here on is in its trace.
+    await cs.setTracing(true);
+    cfg = await writeKamailioConfig(
+      {
+        domain: DOMAIN,
+        users: [{ user: 'alice', password: PASSWORD }, { user: 'bob', password: BOB_PASSWORD }],
+        wsPort: wsPort!,
+        wssPort: wssPort!,
+        sipPort: sipPort!,
+        internalPort: internalPort!,
+        conversationServer: { host: cs.address.host, port: cs.address.port },
+        tls: { certFile, keyFile, caFile: certFile },
+        debugLevel: process.env.KAMAILIO_TEST_LOG ? 3 : 1,
+      },
+      join(dir, 'etc'),
+    );
+  } catch (error) {
+    await cs?.close();
+    await rm(dir, { recursive: true, force: true });
+    throw error;
+  } finally {
+    await reserved.release();
+  }
   const kamailio = spawn('kamailio', ['-DD', '-E', '-f', cfg, '-Y', join(dir, 'run'), '-m', '32', '-M', '8'], { stdio: ['ignore', 'pipe', 'pipe'] });
   const stack: Stack = {
     dir,
     kamailio,
     log: '',
     cs,
+    mode,
+    storeFile,
     wsUrl: `ws://127.0.0.1:${wsPort}`,
     wssUrl: `wss://127.0.0.1:${wssPort}`,
     certificatePem: cert.cert,
@@ -215,19 +271,19 @@ async function startStack(mode: 'proxy' | 'in-path'): Promise<Stack> {
   };
   kamailio.stdout?.on('data', append);
   kamailio.stderr?.on('data', append);
+  cs.on('unexpectedExit', (exit) => append(Buffer.from(`\n[test] the Conversation Server exited unexpectedly (${exit.signal ?? `code ${String(exit.code)}`}): ${csLog.slice(-5).join(' | ')}\n`)));
   try {
     await tcpReady(stack, wsPort!, 10_000);
   } catch (error) {
     await stopStack(stack);
     throw error;
   }
-  cs.setCore({ protocol: 'tls', host: '127.0.0.1', port: internalPort! });
   return stack;
 }
 
 async function stopStack(stack: Stack | undefined): Promise<void> {
   if (!stack) return;
-  if (process.env.KAMAILIO_TEST_LOG) await writeFile(`${process.env.KAMAILIO_TEST_LOG}.${stack.cs.mode}`, stack.log);
+  if (process.env.KAMAILIO_TEST_LOG) await writeFile(`${process.env.KAMAILIO_TEST_LOG}.${stack.mode}`, stack.log);
   await Promise.all(stack.agents.map((a) => a.close()));
   for (const d of stack.devices) {
     d.watcher.stop();
@@ -243,6 +299,34 @@ async function stopStack(stack: Stack | undefined): Promise<void> {
     clearTimeout(timer);
   }
   await rm(stack.dir, { recursive: true, force: true });
+}
+
+/**
+ * The bindings of Alice the Conversation Server serves in its `reg` subscription, as `device` last saw them
+ * (RFC 3680 §5.2: a full document replaces what was known, a partial one changes the contacts it names): what
+ * the server learned from Kamailio's third-party REGISTERs, observed over SIP.
+ */
+function servedBindings(device: KamDevice): RegContact[] {
+  const contacts = new Map<string, RegContact>();
+  for (const message of device.wire) {
+    if (!message.startsWith('NOTIFY ') || !/^Event:\s*reg\b/im.test(message)) continue;
+    const body = message.slice(message.indexOf('\r\n\r\n') + 4);
+    if (body.trim() === '') continue;
+    const doc = parseReginfo(body);
+    if (doc.state === 'full') contacts.clear();
+    for (const registration of doc.registrations) {
+      for (const contact of registration.contacts) {
+        if (contact.state === 'active' && registration.state !== 'terminated') contacts.set(contact.id, contact);
+        else contacts.delete(contact.id);
+      }
+    }
+  }
+  return [...contacts.values()];
+}
+
+/** The device names among {@link servedBindings}, sorted. */
+function servedNames(device: KamDevice): string[] {
+  return servedBindings(device).map((c) => unquoteParam(c.params['+cpm.device-name']) ?? '?').sort();
 }
 
 /** `from` starts a chat with Bob, Bob accepts; resolves once both sides are active. */
@@ -272,6 +356,7 @@ describe('Kamailio as the SIP/IP core of a.example, with our Conversation Server
   afterAll(() => stopStack(stack), 15_000);
 
   it('two devices of Alice register with digest over WS and WSS, get pub-gruus, and see each other by name in their reg subscription', { timeout: 20_000 }, async () => {
+    expect(stack.cs.pid).not.toBe(process.pid); // the server is its own process
     laptop = startDevice(stack, 'Laptop');
     desktop = startDevice(stack, 'Desktop', PASSWORD, stack.wssUrl);
     await Promise.all([laptop.registered, desktop.registered]).catch((error: unknown) => {
@@ -286,15 +371,18 @@ describe('Kamailio as the SIP/IP core of a.example, with our Conversation Server
     expect(desk).toMatchObject({ instanceId: desktop.ua.instanceId, pubGruu: desktop.ua.pubGruu, cpmCapable: true, self: false });
   });
 
-  it('the Conversation Server learns every binding with the GRUUs Kamailio gave the device', () => {
-    const known = stack.cs.registry.devices(ALICE);
-    expect(known.map((d) => d.name).sort()).toEqual(['Desktop', 'Laptop']);
+  it('the Conversation Server learns every binding with the GRUUs Kamailio gave the device (as its reg NOTIFYs show)', () => {
+    const known = servedBindings(laptop);
+    expect(servedNames(laptop)).toEqual(['Desktop', 'Laptop']);
     for (const device of [laptop, desktop]) {
-      const entry = known.find((d) => d.instance === device.ua.instanceId);
+      const entry = known.find((c) => unquoteParam(c.params['+sip.instance']) === device.ua.instanceId);
       const contact = (device.ua as unknown as { contact: { temp_gruu?: string } }).contact;
       expect(entry?.pubGruu).toBe(device.ua.pubGruu);
-      expect(entry?.tempGruu).toBe(contact.temp_gruu);
+      expect(entry?.tempGruu?.uri).toBe(contact.temp_gruu);
     }
+    // It learned them from Kamailio's third-party REGISTERs, which its trace shows.
+    const thirdParty = stack.atCs.filter((m) => m.startsWith('REGISTER '));
+    for (const device of [laptop, desktop]) expect(thirdParty.some((m) => m.includes(device.ua.instanceId))).toBe(true);
   });
 
   it('a device that signs out leaves the other device’s list', { timeout: 15_000 }, async () => {
@@ -304,7 +392,7 @@ describe('Kamailio as the SIP/IP core of a.example, with our Conversation Server
     phone.watcher.stop();
     phone.ua.unregister();
     await waitFor('Phone gone from the Laptop', () => others(laptop).join() === 'Desktop', 10_000);
-    expect(stack.cs.registry.devices(ALICE).map((d) => d.name).sort()).toEqual(['Desktop', 'Laptop']);
+    expect(servedNames(laptop)).toEqual(['Desktop', 'Laptop']);
   });
 
   it('a device whose WebSocket connection breaks leaves the other device’s list (usrloc drops the lost flow on its timer)', { timeout: 30_000 }, async () => {
@@ -317,7 +405,7 @@ describe('Kamailio as the SIP/IP core of a.example, with our Conversation Server
       relay.cut();
       tablet.ua.stop(); // no reconnection, no un-REGISTER: only the closed connection can remove the binding
       await waitFor('Tablet gone from the Laptop', () => !others(laptop).includes('Tablet'), 20_000);
-      expect(stack.cs.registry.devices(ALICE).some((d) => d.name === 'Tablet')).toBe(false);
+      expect(servedNames(laptop)).not.toContain('Tablet');
     } finally {
       await relay.close();
     }
@@ -326,7 +414,8 @@ describe('Kamailio as the SIP/IP core of a.example, with our Conversation Server
   it('a wrong password is refused', { timeout: 15_000 }, async () => {
     const intruder = startDevice(stack, 'Intruder', 'not-the-password');
     await expect(intruder.registered).rejects.toThrow(/registration failed/);
-    expect(stack.cs.registry.devices(ALICE).some((d) => d.name === 'Intruder')).toBe(false);
+    expect(servedNames(laptop)).not.toContain('Intruder');
+    expect(stack.atCs.filter((m) => m.startsWith('REGISTER ') && m.includes('Intruder'))).toEqual([]);
   });
 
   it('a P-Asserted-Identity forged by a client never reaches the other device; the core asserts the authenticated user', { timeout: 15_000 }, async () => {
@@ -378,6 +467,13 @@ describe('Kamailio with our Conversation Server in in-path mode', () => {
     expect(new Set(callIds).size).toBe(2); // the B2BUA's second leg is a new dialog
     const sent = await alice.agent.sendMessage(conversationId, 'relayed by the Conversation Server');
     expect((await bob.until('message', (m) => m.id === sent.id)).text).toBe('relayed by the Conversation Server');
+    // In-path, the server records Alice's side of what it relays in the domain's Message Store file.
+    const store = SqliteMessageStore.open({ path: stack.storeFile });
+    try {
+      await waitFor('the relayed message in the store', () => store.fetchAfter(ALICE, conversationId).messages.some((m) => m.messageId === sent.id), 10_000);
+    } finally {
+      store.close();
+    }
   });
 
   it('Alice moves a live chat from her Laptop to her Desktop (PROFILE.md flow 1)', { timeout: 40_000 }, async () => {

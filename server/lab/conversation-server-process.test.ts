@@ -81,36 +81,41 @@ describe('a Conversation Server forked by the lab', () => {
     expect(child.stderr).toContain('SIGTERM, shutting down');
   }, 30_000);
 
-  it('sends its trace entries, the bytes as they went, only while asked to', async () => {
-    const entries: { direction: string; text: string; remote: Endpoint }[] = [];
+  it('sends its trace entries, the bytes as they went and when it saw them, only while asked to', async () => {
+    const entries: { direction: string; text: string; remote: Endpoint; timestampNs: bigint | undefined }[] = [];
     const child = await ConversationServerProcess.start({
       name: 'CS A',
       configFile: await configFile('traced.json', config),
-      trace: (direction, bytes, endpoints) => entries.push({ direction, text: new TextDecoder().decode(bytes), remote: endpoints.remote }),
+      trace: (direction, bytes, endpoints, timestampNs) => entries.push({ direction, text: new TextDecoder().decode(bytes), remote: endpoints.remote, timestampNs }),
     });
+    const ofCall = (callId: string): typeof entries => entries.filter((e) => e.text.includes(`Call-ID: ${callId}\r\n`));
     try {
       expect(await optionsProbe(child.address, 'untraced')).toBe('SIP/2.0 200 OK');
-      child.setTracing(true);
-      // The channel is ordered: once an entry of a later probe is in, every earlier one is. Each attempt has its
-      // own Call-ID (the switch may land between an OPTIONS and its answer).
-      let attempt = 0;
-      const inOf = (): { direction: string; text: string; remote: Endpoint } | undefined => entries.find((e) => e.direction === 'in' && e.text.includes('Call-ID: traced-'));
-      await waitUntil('a traced OPTIONS', async () => {
-        if (inOf()) return true;
-        await optionsProbe(child.address, `traced-${++attempt}`);
-        return inOf() !== undefined;
-      }, 10_000);
-      const callId = /Call-ID: (traced-\d+)/.exec(inOf()!.text)![1]!;
-      await waitUntil('its traced 200 OK', () => entries.some((e) => e.direction === 'out' && e.text.includes(`Call-ID: ${callId}`)), 10_000);
-      // The untraced OPTIONS was taken in before its answer left, so before tracing was asked for. (An answer's
-      // `out` entry is recorded once its write completes, which may be after the switch.)
-      expect(entries.filter((e) => e.direction === 'in' && e.text.includes('Call-ID: untraced'))).toEqual([]);
-      const traced = entries.filter((e) => e.text.includes(`Call-ID: ${callId}`));
+      // Once the child has confirmed, every message it sees is traced.
+      await child.setTracing(true);
+      const before = process.hrtime.bigint();
+      expect(await optionsProbe(child.address, 'traced')).toBe('SIP/2.0 200 OK');
+      const after = process.hrtime.bigint();
+      await waitUntil('its traced 200 OK', () => ofCall('traced').some((e) => e.direction === 'out'), 10_000);
+      // The untraced OPTIONS was taken in before tracing was asked for. (An answer's `out` entry is recorded
+      // once its write completes, which may be after the switch.)
+      expect(ofCall('untraced').filter((e) => e.direction === 'in')).toEqual([]);
+      const traced = ofCall('traced');
       expect(traced.map((e) => [e.direction, e.text.split('\r\n')[0]])).toEqual([
         ['in', `OPTIONS sip:127.0.0.1:${child.address.port};transport=tls SIP/2.0`],
         ['out', 'SIP/2.0 200 OK'],
       ]);
       expect(traced[0]!.remote).toMatchObject({ protocol: 'tls', host: '127.0.0.1' });
+      // Stamped in the child, on the clock we read here (system-wide on Linux): within the probe, in before out.
+      const [seenIn, seenOut] = traced.map((e) => e.timestampNs!);
+      expect(before < seenIn! && seenIn! <= seenOut! && seenOut! < after).toBe(true);
+
+      // Switched off: nothing of a later probe comes (its `in` entry would have preceded the confirmation of a
+      // second switch, the channel keeping order).
+      await child.setTracing(false);
+      expect(await optionsProbe(child.address, 'off-again')).toBe('SIP/2.0 200 OK');
+      await child.setTracing(false);
+      expect(ofCall('off-again').filter((e) => e.direction === 'in')).toEqual([]);
     } finally {
       await child.close();
     }
@@ -122,6 +127,7 @@ describe('a Conversation Server forked by the lab', () => {
     process.kill(child.pid, 'SIGKILL');
     expect(await ended).toEqual({ code: null, signal: 'SIGKILL', expected: false });
     expect(child.state).toBe(ProcessState.Exited);
+    await expect(child.setTracing(true)).rejects.toThrow('CS B: cannot set tracing, the process is exited');
     await child.close();
   }, 30_000);
 

@@ -5,9 +5,8 @@
  *
  * Over the channel the child's log lines come to `log`, and its SIP trace entries to the lab's trace while
  * that trace is enabled (`setTracing`): each is recorded as the child's element, the way the element's own
- * transport hook would have in-process. The parent stamps an entry when it arrives, a little later than the
- * child saw the message; the trace's hops stay in causal order because every hop of a Conversation Server has
- * its core, in the lab's own process, at the other end, and a hop takes the earlier of its two timestamps.
+ * transport hook would have in-process, with the time the child saw the message (its `process.hrtime.bigint()`,
+ * the same system-wide monotonic clock as the lab's on Linux), not the later time it arrived here.
  *
  * ```
  *   starting ──(description line)──► running ──(close)──► stopping ──(exit)──► exited
@@ -22,8 +21,8 @@ import { fileURLToPath } from 'node:url';
 import type { ConversationMode } from '../conversation/conversation-mode';
 import { parseConversationServerDescription, type ConversationServerDescription } from '../conversation/conversation-server-config';
 import { isFromChild, type ToChild } from '../conversation/conversation-server-ipc';
-import type { TransportTrace } from '../sip/transport/transport-options';
 import type { Endpoint } from '../sip/transport/transport-types';
+import type { TimedTransportTrace } from './sip-trace';
 
 /** The program, and the repository root it runs from (where `tsx` resolves). */
 const PROGRAM = fileURLToPath(new URL('../conversation-server.ts', import.meta.url));
@@ -58,8 +57,8 @@ export interface ConversationServerProcessOptions {
   name: string;
   /** The program's JSON config file. */
   configFile: string;
-  /** Where the child's trace entries go (the element's hook on the lab trace). */
-  trace?: TransportTrace;
+  /** Where the child's trace entries go, each with the child's timestamp (the element's hook on the lab trace). */
+  trace?: TimedTransportTrace;
   /** The child's log lines, and the lab's lines about the child. */
   log?: (line: string) => void;
   /** How long the child may take to describe itself (default 30 s: tsx compiles the server on first start). */
@@ -85,6 +84,8 @@ export class ConversationServerProcess extends EventEmitter<ConversationServerPr
   private exit: ProcessExit | undefined;
   private described: ConversationServerDescription | undefined;
   private readonly exited: Promise<ProcessExit>;
+  /** `setTracing` calls the child has not confirmed yet, oldest first (the channel keeps order). */
+  private readonly tracingAcks: { resolve: () => void; reject: (error: Error) => void }[] = [];
 
   private constructor(
     private readonly child: ChildProcess,
@@ -97,6 +98,7 @@ export class ConversationServerProcess extends EventEmitter<ConversationServerPr
         const expected = this.current === ProcessState.Stopping;
         this.exit = { code, signal, expected };
         this.transition(ProcessState.Exited);
+        for (const ack of this.tracingAcks.splice(0)) ack.reject(new Error(`${options.name}: exited before it confirmed the trace setting`));
         if (!expected) this.emit('unexpectedExit', this.exit);
         resolve(this.exit);
       });
@@ -170,9 +172,18 @@ export class ConversationServerProcess extends EventEmitter<ConversationServerPr
     return this.stderrTail;
   }
 
-  /** Ask the child to send (or stop sending) its SIP trace entries. */
-  setTracing(enabled: boolean): void {
-    this.send({ type: 'trace', enabled });
+  /**
+   * Ask the child to send (or stop sending) its SIP trace entries. Resolves once it confirms: every message it
+   * sees after that follows the setting. Rejects when the child is not running or exits first.
+   */
+  setTracing(enabled: boolean): Promise<void> {
+    if (this.current !== ProcessState.Running || !this.child.connected) {
+      return Promise.reject(new Error(`${this.options.name}: cannot set tracing, the process is ${this.current}`));
+    }
+    return new Promise((resolve, reject) => {
+      this.tracingAcks.push({ resolve, reject });
+      this.send({ type: 'trace', enabled });
+    });
   }
 
   /** Stop the child (SIGTERM, then SIGKILL after the grace period) and wait until it has exited. Idempotent. */
@@ -202,11 +213,16 @@ export class ConversationServerProcess extends EventEmitter<ConversationServerPr
       this.options.log?.(message.line);
       return;
     }
-    this.options.trace?.(message.direction, message.bytes, {
-      local: message.local,
-      remote: message.remote,
-      ...(message.flowId !== undefined ? { flowId: message.flowId } : {}),
-    });
+    if (message.type === 'tracing') {
+      this.tracingAcks.shift()?.resolve();
+      return;
+    }
+    this.options.trace?.(
+      message.direction,
+      message.bytes,
+      { local: message.local, remote: message.remote, ...(message.flowId !== undefined ? { flowId: message.flowId } : {}) },
+      message.timestampNs,
+    );
   }
 
   private readDescription(timeoutMs: number): Promise<ConversationServerDescription> {

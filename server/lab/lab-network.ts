@@ -6,10 +6,11 @@
  * default: `lab.domain(d).conversation` is the server itself) or, with `conversationServers: 'process'`, as
  * its own process (server/conversation-server.ts, forked: `lab.domain(d).conversationProcess`), as in
  * production. Every element feeds the lab-wide SIP trace (`lab.trace`), which records nothing until enabled;
- * a forked server sends its entries over IPC while it is. Elements are named after the first label of their
- * domain: `core A` and `CS A` for a.example (the whole domain when first labels clash).
+ * a forked server sends its entries over IPC while it is, each stamped with when the server saw the message
+ * (`enableTrace()` waits until every forked server has confirmed). Elements are named after the first label
+ * of their domain: `core A` and `CS A` for a.example (the whole domain when first labels clash).
  */
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateDevCertificate, type DevCertificate } from '../sip/transport/dev-certificate';
@@ -113,12 +114,13 @@ export type AnyLabDomain = LabDomain | ProcessLabDomain;
 
 /** A running lab network; `D` says where its Conversation Servers run (in-process unless started otherwise). */
 export class LabNetwork<D extends AnyLabDomain = LabDomain> {
+  private closing: Promise<void> | undefined;
+
   private constructor(
     readonly domains: D[],
     readonly description: LabDescription,
     readonly certificate: DevCertificate,
-    /** The lab-wide SIP trace (enable it to record). */
-    readonly trace: SipTrace,
+    private readonly labTrace: LabTrace,
     /** Every domain's Message Store. */
     readonly stores: MessageStores,
     /** The folder of the forked servers' config and PEM files (removed on close). */
@@ -232,6 +234,21 @@ export class LabNetwork<D extends AnyLabDomain = LabDomain> {
     return new LabNetwork(started, description, certificate, trace, stores, processDir);
   }
 
+  /** The lab-wide SIP trace (enable it to record; with forked servers, `enableTrace` waits until they send). */
+  get trace(): SipTrace {
+    return this.labTrace;
+  }
+
+  /**
+   * Enable the trace and wait until every forked Conversation Server has confirmed it sends its entries, so that
+   * nothing a test does next is missed (in-process elements record at once). A server that has exited is skipped
+   * (its end is logged).
+   */
+  async enableTrace(options?: SipTraceEnableOptions): Promise<void> {
+    this.labTrace.enable(options);
+    await this.labTrace.applied();
+  }
+
   /** The domain named `domain`; throws when the lab has none. */
   domain(domain: string): D {
     const d = this.domains.find((x) => x.domain === domain);
@@ -239,12 +256,15 @@ export class LabNetwork<D extends AnyLabDomain = LabDomain> {
     return d;
   }
 
-  /** Stop every element (and wait until each forked server has exited). */
-  async close(): Promise<void> {
-    // The forked servers have the store files open: they go first.
-    await closeDomains(this.domains);
-    await this.stores.close();
-    if (this.processDir !== undefined) rmSync(this.processDir, { recursive: true, force: true });
+  /** Stop every element (and wait until each forked server has exited). Idempotent. */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      // The forked servers have the store files open: they go first.
+      await closeDomains(this.domains);
+      await this.stores.close();
+      if (this.processDir !== undefined) rmSync(this.processDir, { recursive: true, force: true });
+    })();
+    return this.closing;
   }
 }
 
@@ -259,21 +279,31 @@ function conversationAddress(d: AnyLabDomain): Endpoint {
 
 /** The lab's trace: a SipTrace that tells the forked Conversation Servers when to send their entries. */
 class LabTrace extends SipTrace {
-  private readonly toggled = new Set<(enabled: boolean) => void>();
+  private readonly toggled = new Set<(enabled: boolean) => Promise<void>>();
+  private lastToggle: Promise<unknown> = Promise.resolve();
 
-  /** Call `listener` on every `enable()` / `disable()`. */
-  onToggle(listener: (enabled: boolean) => void): void {
+  /** Call `listener` on every `enable()` / `disable()`; it resolves once the setting is in effect. */
+  onToggle(listener: (enabled: boolean) => Promise<void>): void {
     this.toggled.add(listener);
+  }
+
+  /** Resolves once every listener has applied the last `enable()` / `disable()` (or failed to). */
+  async applied(): Promise<void> {
+    await this.lastToggle;
   }
 
   override enable(options?: SipTraceEnableOptions): void {
     super.enable(options);
-    for (const listener of this.toggled) listener(true);
+    this.toggle(true);
   }
 
   override disable(): void {
     super.disable();
-    for (const listener of this.toggled) listener(false);
+    this.toggle(false);
+  }
+
+  private toggle(enabled: boolean): void {
+    this.lastToggle = Promise.allSettled([...this.toggled].map((listener) => listener(enabled)));
   }
 }
 
@@ -333,9 +363,8 @@ async function startProcessDomains(context: ProcessDomainsContext): Promise<Proc
     const started = await Promise.allSettled(config.domains.map(async (d, index) => {
       const core = cores[index]!;
       const configFile = join(processDir, `${d.domain}.json`);
-      // message-stores.ts names each domain's file so; the server opens its own connection to it (WAL)
-      const storeFile = join(stores.directory, `${d.domain}.sqlite`);
-      if (!existsSync(storeFile)) throw new Error(`lab: the Message Store of ${d.domain} is not at ${storeFile}`);
+      // the server opens its own connection to the domain's store file (WAL lets both write)
+      const storeFile = stores.file(d.domain);
       writeFileSync(configFile, JSON.stringify({
         domain: d.domain,
         mode: modeOf(d, index),
@@ -372,6 +401,7 @@ async function startProcessDomains(context: ProcessDomainsContext): Promise<Proc
     core.setConversationServer(child.address);
     trace.nameEndpoint(child.address, names.conversationServer);
     for (const point of core.listeningPoints()) trace.nameEndpoint(point, names.core);
+    // A server that has exited cannot confirm; its end is reported below.
     trace.onToggle((enabled) => child.setTracing(enabled));
     child.on('unexpectedExit', (exit) => {
       report(

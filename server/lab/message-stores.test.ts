@@ -1,6 +1,8 @@
 import { existsSync, readdirSync } from 'node:fs';
+import { isAbsolute, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { StoreClient } from '../../electron/device/history/store-client';
+import { SqliteMessageStore } from '../store/sqlite-message-store';
 import { message } from '../store/test-fixtures';
 import { MessageStores } from './message-stores';
 
@@ -24,6 +26,15 @@ describe('the lab’s Message Stores', () => {
     await expect(bobAtA.listConversations()).rejects.toMatchObject({ status: 401 });
     const dir = stores.directory;
     expect(readdirSync(dir)).toContain('a.example.sqlite');
+    // The file a Conversation Server process is handed is the one the API writes to.
+    expect(stores.file('a.example')).toBe(join(dir, 'a.example.sqlite'));
+    expect(isAbsolute(stores.file('a.example'))).toBe(true);
+    const other = SqliteMessageStore.open({ path: stores.file('a.example'), synchronous: 'NORMAL' });
+    try {
+      expect(other.hasConversation('sip:alice@a.example', 'conv-1')).toBe(true);
+    } finally {
+      other.close();
+    }
     await stores.close();
     await stores.close();
     expect(existsSync(dir)).toBe(false);
@@ -39,5 +50,6 @@ describe('the lab’s Message Stores', () => {
   it('refuse an unknown domain with a clear error', async () => {
     stores = await MessageStores.start({ domains });
     expect(() => stores!.url('c.example')).toThrow(/no Message Store for c\.example/);
+    expect(() => stores!.file('c.example')).toThrow(/no Message Store for c\.example/);
   });
 });

@@ -6,7 +6,7 @@
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { messageStoreSink, type MessageSink } from '../store/message-sink';
 import type { MessageStore } from '../store/message-store';
 import { SqliteMessageStore } from '../store/sqlite-message-store';
@@ -27,6 +27,8 @@ export interface MessageStoresOptions {
 /** One domain's running Message Store. */
 export interface LabMessageStore {
   domain: string;
+  /** The SQLite file (absolute path): a Conversation Server in its own process opens it too (WAL lets both write). */
+  file: string;
   store: MessageStore;
   api: StoreHttpApi;
   /**
@@ -57,7 +59,8 @@ export class MessageStores {
       for (const d of options.domains) {
         const passwords = new Map(d.users.map((u) => [aorKey(`sip:${u.user}@${d.domain}`), u.password]));
         // The lab favours speed over surviving power loss: synchronous=NORMAL still survives a process crash.
-        const store = SqliteMessageStore.open({ path: join(dir, `${d.domain}.sqlite`), synchronous: 'NORMAL' });
+        const file = resolve(dir, `${d.domain}.sqlite`);
+        const store = SqliteMessageStore.open({ path: file, synchronous: 'NORMAL' });
         try {
           const api = await StoreHttpApi.start({
             store,
@@ -69,7 +72,7 @@ export class MessageStores {
             },
             ...(options.onError ? { onError: options.onError } : {}),
           });
-          started.set(d.domain, { domain: d.domain, store, api, sink: messageStoreSink(store, options.onError) });
+          started.set(d.domain, { domain: d.domain, file, store, api, sink: messageStoreSink(store, options.onError) });
         } catch (error) {
           store.close();
           throw error;
@@ -92,6 +95,11 @@ export class MessageStores {
   /** Base URL of the domain's Message Store HTTP API, e.g. `http://127.0.0.1:41234`. */
   url(domain: string): string {
     return this.domain(domain).api.url;
+  }
+
+  /** The domain's SQLite file (absolute path), for a Conversation Server process to open; throws when the lab has no such domain. */
+  file(domain: string): string {
+    return this.domain(domain).file;
   }
 
   /** Stop every API, close every database, remove the temporary directory. Idempotent. */

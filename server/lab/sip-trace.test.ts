@@ -156,7 +156,75 @@ describe('the lab SIP trace', () => {
     expect(trace.entries().map((e) => e.seq)).toEqual([2, 3, 4]);
     trace.clear();
     expect(trace.entries()).toEqual([]);
+    send(request('OPTIONS', 'c3'));
+    expect(trace.entries().map((e) => e.seq)).toEqual([5, 6]);
     expect(() => new SipTrace({ maxEntries: 0 })).toThrow('SipTrace: maxEntries must be a positive integer, got 0');
+  });
+});
+
+describe('entries an element in another process reports late, with the time it saw them', () => {
+  /**
+   * Core X (in our process) sends an INVITE to server Y (a forked process, reporting over IPC): Y's `in` entry,
+   * stamped by Y when it read the INVITE, reaches the trace only after X has already recorded Y's 100 Trying.
+   */
+  function lateChild(trace: SipTrace): { sawInvite: bigint } {
+    trace.nameEndpoint(tls(5061), 'X');
+    trace.nameEndpoint(tls(5071), 'Y');
+    const x = trace.hook('X');
+    const y = trace.hook('Y');
+    x('out', enc(request('INVITE', 'c1')), { local: tls(40000), remote: tls(5071) });
+    const sawInvite = process.hrtime.bigint();
+    const sawTryingSent = process.hrtime.bigint();
+    x('in', enc(response(100, 'Trying', 'INVITE', 'c1')), { local: tls(40000), remote: tls(5071) });
+    // now Y's two entries arrive, each with its own (earlier) time
+    y('in', enc(request('INVITE', 'c1')), { local: tls(5071), remote: tls(40000) }, sawInvite);
+    y('out', enc(response(100, 'Trying', 'INVITE', 'c1')), { local: tls(5071), remote: tls(40000) }, sawTryingSent);
+    return { sawInvite };
+  }
+
+  it('places each by its own time, before what it caused, with seq increasing in that order', () => {
+    const trace = new SipTrace();
+    trace.enable();
+    const { sawInvite } = lateChild(trace);
+    const entries = trace.entries();
+    expect(entries.map((e) => [e.seq, e.element, e.direction, e.summary])).toEqual([
+      [1, 'X', 'out', 'INVITE'],
+      [2, 'Y', 'in', 'INVITE'],
+      [3, 'Y', 'out', '100 Trying'],
+      [4, 'X', 'in', '100 Trying'],
+    ]);
+    expect(entries[1]!.timestampNs).toBe(sawInvite);
+    for (let i = 1; i < entries.length; i++) expect(entries[i]!.timestampNs >= entries[i - 1]!.timestampNs).toBe(true);
+    // The hops pair the late entries with their other sides and keep causal order.
+    expect(trace.hops().map((h) => `${h.from} → ${h.to}: ${h.summary} (${h.entries.length})`)).toEqual([
+      'X → Y: INVITE (2)',
+      'Y → X: 100 Trying (2)',
+    ]);
+    // A filtered read numbers its entries as the whole trace does.
+    expect(trace.entries({ methods: ['INVITE'] }).filter((e) => e.element === 'Y').map((e) => e.seq)).toEqual([2, 3]);
+  });
+
+  it('takes a time later than when the entry arrived as the arrival time', () => {
+    const trace = new SipTrace();
+    trace.enable();
+    const before = process.hrtime.bigint();
+    trace.hook('Y')('in', enc(request('OPTIONS', 'o1')), { local: tls(5071), remote: tls(40000) }, before + 3_600_000_000_000n);
+    const after = process.hrtime.bigint();
+    const stamped = trace.entries()[0]!.timestampNs;
+    expect(stamped >= before && stamped <= after).toBe(true);
+  });
+
+  it('drops a late entry older than everything kept when the trace is full', () => {
+    const trace = new SipTrace({ maxEntries: 2 });
+    trace.enable();
+    const longAgo = process.hrtime.bigint();
+    const { send } = twoElements(trace);
+    send(request('OPTIONS', 'c1'));
+    trace.hook('Z')('in', enc(request('OPTIONS', 'late')), { local: tls(5081), remote: tls(40001) }, longAgo);
+    expect(trace.entries().map((e) => [e.seq, e.callId])).toEqual([
+      [2, 'c1'],
+      [3, 'c1'],
+    ]);
   });
 });
 

@@ -6,6 +6,11 @@
  * Elements feed it through the transport `trace` hook they already take (`createTransportLayer({ trace })`):
  * `trace.hook('core a.example')`. Devices (JsSIP under Node) feed it through `trace.device('alice laptop')`.
  *
+ * Entries are kept in time order. An entry is stamped when it is recorded, unless its hook is given the time
+ * the element saw the message: a Conversation Server in another process reports its entries over IPC a little
+ * late, each with its own `process.hrtime.bigint()` reading, which on Linux is the system-wide monotonic clock
+ * (CLOCK_MONOTONIC), comparable with ours. Such an entry takes its place among those already recorded.
+ *
  * Endpoints are named after elements three ways:
  * 1. the lab names each element's listening points (`nameEndpoint`);
  * 2. every `local` endpoint an element reports is that element's (this covers the ephemeral ports of the
@@ -24,7 +29,10 @@ import type { Endpoint } from '../sip/transport/transport-types';
 
 /** One message as one element saw it. */
 export interface SipTraceEntry {
-  /** Recording order, from 1. */
+  /**
+   * Position in the trace's time order, from 1, counting the entries dropped or cleared before it. An entry
+   * recorded late with an earlier time (from another process) moves each entry after it up by one.
+   */
   readonly seq: number;
   /** The element that recorded it. */
   readonly element: string;
@@ -43,7 +51,10 @@ export interface SipTraceEntry {
   readonly from: string;
   /** The receiving element's name (or its endpoint text when unknown). */
   readonly to: string;
-  /** Monotonic clock (`process.hrtime.bigint()`) when the element recorded it, in nanoseconds. */
+  /**
+   * Monotonic clock (`process.hrtime.bigint()`, ns) when the element saw it: the element's own reading when
+   * its hook was given one (never later than when the trace recorded it), else when the trace recorded it.
+   */
   readonly timestampNs: bigint;
   /** The message text, when the trace was enabled with `raw: true`. */
   readonly raw?: string;
@@ -83,6 +94,12 @@ export interface LadderOptions extends SipTraceFilter {
   times?: boolean;
 }
 
+/**
+ * An element's hook: a {@link TransportTrace} that may also be told when the element saw the message
+ * (`process.hrtime.bigint()` in the element's process; default: now).
+ */
+export type TimedTransportTrace = (direction: 'in' | 'out', bytes: Uint8Array, endpoints: TraceEndpoints, timestampNs?: bigint) => void;
+
 /** What a device calls for each message it sends or receives. */
 export interface DeviceTraceHook {
   sent(message: string | Uint8Array): void;
@@ -102,7 +119,6 @@ export interface SipTraceEnableOptions {
 }
 
 interface Record {
-  readonly seq: number;
   readonly element: string;
   readonly direction: 'in' | 'out';
   readonly summary: string;
@@ -130,12 +146,14 @@ const PENDING_LIMIT = 512;
 
 /** The trace of a whole lab. */
 export class SipTrace {
+  /** In time order (ties in recording order). */
   private records: Record[] = [];
+  /** Records dropped (`maxEntries`) or cleared so far: the seq of `records[i]` is `dropped + i + 1`. */
+  private dropped = 0;
   private readonly names = new Map<string, string>();
   /** fingerprint → records not yet matched to their other side (device ↔ element), oldest first. */
   private readonly unmatched = new Map<string, Unmatched[]>();
   private unmatchedCount = 0;
-  private sequence = 0;
   private on = false;
   private keepRaw = false;
   private readonly maxEntries: number;
@@ -164,6 +182,7 @@ export class SipTrace {
 
   /** Forget every entry (endpoint names stay). */
   clear(): void {
+    this.dropped += this.records.length;
     this.records = [];
     this.unmatched.clear();
     this.unmatchedCount = 0;
@@ -174,11 +193,14 @@ export class SipTrace {
     this.names.set(endpointKey(endpoint), element);
   }
 
-  /** The hook to give an element's transport layer (`createTransportLayer({ trace })`). */
-  hook(element: string): TransportTrace {
-    return (direction, bytes, endpoints) => {
+  /**
+   * The hook to give an element's transport layer (`createTransportLayer({ trace })`); an element in another
+   * process passes the time it saw each message as the fourth argument.
+   */
+  hook(element: string): TimedTransportTrace {
+    return (direction, bytes, endpoints, timestampNs) => {
       if (!this.on) return;
-      this.fromElement(element, direction, bytes, endpoints);
+      this.fromElement(element, direction, bytes, endpoints, timestampNs);
     };
   }
 
@@ -195,9 +217,9 @@ export class SipTrace {
     };
   }
 
-  /** Every entry, in recording order. */
+  /** Every entry, in time order (`seq` increasing). */
   entries(filter: SipTraceFilter = {}): SipTraceEntry[] {
-    return this.records.filter((r) => matches(r, filter)).map((r) => this.entryOf(r));
+    return this.records.flatMap((r, i) => (matches(r, filter) ? [this.entryOf(r, this.dropped + i + 1)] : []));
   }
 
   /**
@@ -205,9 +227,13 @@ export class SipTrace {
    * same bytes at the element it was sent to become one hop. Sorted in causal order.
    */
   hops(filter: SipTraceFilter = {}): SipTraceHop[] {
-    const entries = this.records.filter((r) => matches(r, filter));
-    const fingerprints = new Map<number, string>(entries.map((r) => [r.seq, r.fingerprint]));
-    const views = entries.map((r) => this.entryOf(r));
+    const fingerprints = new Map<number, string>();
+    const views = this.records.flatMap((r, i) => {
+      if (!matches(r, filter)) return [];
+      const seq = this.dropped + i + 1;
+      fingerprints.set(seq, r.fingerprint);
+      return [this.entryOf(r, seq)];
+    });
     const waitingIn = new Map<string, SipTraceEntry[]>();
     for (const e of views) {
       if (e.direction !== 'in') continue;
@@ -236,12 +262,12 @@ export class SipTrace {
 
   // ---------------------------------------------------------------------------------------------------------
 
-  private fromElement(element: string, direction: 'in' | 'out', bytes: Uint8Array, endpoints: TraceEndpoints): void {
+  private fromElement(element: string, direction: 'in' | 'out', bytes: Uint8Array, endpoints: TraceEndpoints, timestampNs: bigint | undefined): void {
     // Whatever an element reports as its own address is its own (ephemeral ports of connections it opened).
     const localKey = endpointKey(endpoints.local);
     if (!this.names.has(localKey)) this.names.set(localKey, element);
     const peerKey = endpointKey(endpoints.remote);
-    const record = this.record(element, direction, bytes, peerKey, endpointText(endpoints.remote));
+    const record = this.record(element, direction, bytes, peerKey, endpointText(endpoints.remote), timestampNs);
     if (!this.names.has(peerKey)) this.match(record, 'element');
   }
 
@@ -251,23 +277,35 @@ export class SipTrace {
     this.match(record, 'device');
   }
 
-  private record(element: string, direction: 'in' | 'out', bytes: Uint8Array, peerKey: string, peerText: string): Record {
+  private record(element: string, direction: 'in' | 'out', bytes: Uint8Array, peerKey: string, peerText: string, seenAt?: bigint): Record {
     const head = summarize(bytes);
-    this.sequence += 1;
+    const now = process.hrtime.bigint();
     const record: Record = {
-      seq: this.sequence,
       element,
       direction,
       ...head,
       peerKey,
       peerText,
       fingerprint: createHash('sha1').update(bytes).digest('base64'),
-      timestampNs: process.hrtime.bigint(),
+      // An element cannot have seen a message after it reached us: a later reading is taken as now.
+      timestampNs: seenAt !== undefined && seenAt < now ? seenAt : now,
       raw: this.keepRaw ? new TextDecoder().decode(bytes) : undefined,
     };
-    this.records.push(record);
-    if (this.records.length > this.maxEntries) this.records.splice(0, this.records.length - this.maxEntries);
+    this.insert(record);
+    if (this.records.length > this.maxEntries) {
+      const excess = this.records.length - this.maxEntries;
+      this.records.splice(0, excess);
+      this.dropped += excess;
+    }
     return record;
+  }
+
+  /** Insert in time order, after every record of the same time; a late record is rarely far from the end. */
+  private insert(record: Record): void {
+    let at = this.records.length;
+    while (at > 0 && this.records[at - 1]!.timestampNs > record.timestampNs) at -= 1;
+    if (at === this.records.length) this.records.push(record);
+    else this.records.splice(at, 0, record);
   }
 
   /**
@@ -302,10 +340,10 @@ export class SipTrace {
     if (list.length === 0) this.unmatched.delete(key);
   }
 
-  private entryOf(r: Record): SipTraceEntry {
+  private entryOf(r: Record, seq: number): SipTraceEntry {
     const peer = this.names.get(r.peerKey) ?? r.peerText;
     return {
-      seq: r.seq,
+      seq,
       element: r.element,
       direction: r.direction,
       summary: r.summary,

@@ -12,8 +12,9 @@ import { StoreClient } from '../../electron/device/history/store-client';
 import { startRecordedAgent } from '../../electron/device/testing/event-recorder';
 import type { StoredMessage } from '../../protocol/store/store-types';
 import type { ConversationListResponse } from '../../protocol/store/store-wire';
-import type { LabDescription, LabNetwork } from '../../server/lab/lab-network';
+import type { LabDescription } from '../../server/lab/lab-network';
 import type { LabAgent } from './lab-agent';
+import type { LabView } from './use-lab';
 
 /** A running agent with its history. */
 export interface HistoryAgent extends LabAgent {
@@ -43,7 +44,7 @@ export interface HistoryAgentOptions {
 type LabDomainDescription = LabDescription['domains'][number];
 
 /** The lab domain of `user` (`sip:alice@a.example` → a.example); throws when the lab has none. */
-export function labDomainOf(lab: LabNetwork, user: string): LabDomainDescription {
+export function labDomainOf(lab: LabView<'description'>, user: string): LabDomainDescription {
   const domain = user.slice(user.lastIndexOf('@') + 1).toLowerCase();
   const d = lab.description.domains.find((x) => x.domain === domain);
   if (!d) throw new Error(`the lab has no domain for ${user}`);
@@ -51,14 +52,14 @@ export function labDomainOf(lab: LabNetwork, user: string): LabDomainDescription
 }
 
 /** The lab password of `user`; throws when the lab has no such user. */
-export function labPasswordOf(lab: LabNetwork, user: string): string {
+export function labPasswordOf(lab: LabView<'description'>, user: string): string {
   const password = lab.description.users.find((u) => u.uri === user)?.password;
   if (password === undefined) throw new Error(`the lab has no user ${user}`);
   return password;
 }
 
 /** A client of `user`'s Message Store, signed in as `user` (Digest with the SIP credentials). */
-export function storeClientOf(lab: LabNetwork, user: string, fetchImpl?: typeof fetch): StoreClient {
+export function storeClientOf(lab: LabView<'description'>, user: string, fetchImpl?: typeof fetch): StoreClient {
   return new StoreClient({
     baseUrl: labDomainOf(lab, user).store,
     username: user.replace(/^sips?:/i, ''),
@@ -71,7 +72,7 @@ export function storeClientOf(lab: LabNetwork, user: string, fetchImpl?: typeof 
  * Start a DeviceAgent for `user` whose history lives in `options.dataDir`, depositing when the user's
  * Conversation Server is a proxy, and wait until it is registered.
  */
-export async function startHistoryAgent(lab: LabNetwork, user: string, name: string, options: HistoryAgentOptions): Promise<HistoryAgent> {
+export async function startHistoryAgent(lab: LabView<'description'>, user: string, name: string, options: HistoryAgentOptions): Promise<HistoryAgent> {
   const d = labDomainOf(lab, user);
   const password = labPasswordOf(lab, user);
   const deposits = d.mode === 'proxy';
@@ -118,7 +119,7 @@ export async function readPages(agent: DeviceAgent, conversationId: string, limi
 }
 
 /** Everything `user`'s Message Store holds of a conversation, in store order, read over HTTP as the user. */
-export async function storedConversation(lab: LabNetwork, user: string, conversationId: string): Promise<StoredMessage[]> {
+export async function storedConversation(lab: LabView<'description'>, user: string, conversationId: string): Promise<StoredMessage[]> {
   const client = storeClientOf(lab, user);
   const all: StoredMessage[] = [];
   let after: string | undefined;
@@ -131,7 +132,7 @@ export async function storedConversation(lab: LabNetwork, user: string, conversa
 }
 
 /** Every conversation `user`'s Message Store holds, most recently active first, read over HTTP as the user. */
-export async function storedConversations(lab: LabNetwork, user: string): Promise<ConversationListResponse['conversations']> {
+export async function storedConversations(lab: LabView<'description'>, user: string): Promise<ConversationListResponse['conversations']> {
   const client = storeClientOf(lab, user);
   const all: ConversationListResponse['conversations'] = [];
   let before: string | undefined;

@@ -8,8 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DeviceAgent } from '../../electron/device/device-agent';
 import { startRecordedAgent, type RecordedAgent } from '../../electron/device/testing/event-recorder';
-import type { LabNetwork } from '../../server/lab/lab-network';
-import { useLab, type LabHandle, type UseLabOptions } from './use-lab';
+import type { LabNetwork, ProcessLabDomain } from '../../server/lab/lab-network';
+import { useLab, type AnyLab, type LabHandle, type LabView, type UseLabOptions } from './use-lab';
 
 /** A running agent and what it raised. */
 export type LabAgent = RecordedAgent;
@@ -27,7 +27,7 @@ export interface LabAgentOptions {
 }
 
 /** Start an agent for `user` on the lab (WS, or WSS with the lab's certificate) and wait until it is registered. */
-export async function startLabAgent(lab: LabNetwork, user: string, name: string, options: LabAgentOptions = {}): Promise<LabAgent> {
+export async function startLabAgent(lab: LabView<'description'>, user: string, name: string, options: LabAgentOptions = {}): Promise<LabAgent> {
   const domain = user.split('@')[1] ?? '';
   const d = lab.description.domains.find((x) => x.domain === domain);
   if (!d) throw new Error(`no lab domain for ${user}`);
@@ -52,7 +52,7 @@ export async function startLabAgent(lab: LabNetwork, user: string, name: string,
 }
 
 /** A test file's lab network and the agents started on it. */
-export interface LabWithAgents extends LabHandle {
+export interface LabWithAgents<L extends AnyLab = LabNetwork> extends LabHandle<L> {
   /** Every agent started through `agent`, in the order they were started. */
   readonly agents: readonly LabAgent[];
   /** Start an agent on the lab (`startLabAgent`); `afterAll` closes it before the lab. */
@@ -61,9 +61,12 @@ export interface LabWithAgents extends LabHandle {
 
 /**
  * Start a lab network in this file's `beforeAll` (its SIP trace enabled when `trace` is set), and in its
- * `afterAll` close every agent started through the returned `agent`, then the lab.
+ * `afterAll` close every agent started through the returned `agent`, then the lab. With
+ * `conversationServers: 'process'` its Conversation Servers are forked.
  */
-export function useLabWithAgents(options: UseLabOptions = {}): LabWithAgents {
+export function useLabWithAgents(options?: UseLabOptions & { conversationServers?: 'in-process' }): LabWithAgents;
+export function useLabWithAgents(options: UseLabOptions & { conversationServers: 'process' }): LabWithAgents<LabNetwork<ProcessLabDomain>>;
+export function useLabWithAgents(options: UseLabOptions = {}): LabWithAgents<AnyLab> {
   const agents: LabAgent[] = [];
   const handle = useLab(options, async () => {
     await Promise.all(agents.map((a) => a.close()));

@@ -6,8 +6,8 @@
 import { randomUUID } from 'node:crypto';
 import { CpmUserAgent } from '../../electron/device/sip/cpm-user-agent';
 import { WsSocket } from '../../electron/device/sip/ws-socket';
-import type { LabNetwork } from '../../server/lab/lab-network';
-import { useLab, type LabHandle, type UseLabOptions } from './use-lab';
+import type { LabNetwork, ProcessLabDomain } from '../../server/lab/lab-network';
+import { useLab, type AnyLab, type LabHandle, type LabView, type UseLabOptions } from './use-lab';
 
 /** A test device. */
 export interface LabDevice {
@@ -24,7 +24,8 @@ export interface LabDevice {
 
 /** Options of a test device. */
 export interface LabDeviceOptions {
-  lab: LabNetwork;
+  /** The lab (of either placement); only its description is used. */
+  lab: LabView<'description'>;
   user: string; // sip:alice@a.example
   device: string; // "Laptop"
   password?: string;
@@ -64,7 +65,7 @@ export function startLabDevice(options: LabDeviceOptions): LabDevice {
 }
 
 /** A test file's lab network and the devices started on it. */
-export interface LabWithDevices extends LabHandle {
+export interface LabWithDevices<L extends AnyLab = LabNetwork> extends LabHandle<L> {
   /** Every device started through `device`, in the order they were started. */
   readonly devices: readonly LabDevice[];
   /** Start a device on the lab (`startLabDevice`); `afterAll` stops it before closing the lab. */
@@ -73,9 +74,12 @@ export interface LabWithDevices extends LabHandle {
 
 /**
  * Start a lab network in this file's `beforeAll`, and in its `afterAll` stop every device started through
- * the returned `device`, give their un-REGISTERs 100 ms, and close the lab.
+ * the returned `device`, give their un-REGISTERs 100 ms, and close the lab. With `conversationServers: 'process'`
+ * its Conversation Servers are forked.
  */
-export function useLabWithDevices(options: UseLabOptions = {}): LabWithDevices {
+export function useLabWithDevices(options?: UseLabOptions & { conversationServers?: 'in-process' }): LabWithDevices;
+export function useLabWithDevices(options: UseLabOptions & { conversationServers: 'process' }): LabWithDevices<LabNetwork<ProcessLabDomain>>;
+export function useLabWithDevices(options: UseLabOptions = {}): LabWithDevices<AnyLab> {
   const devices: LabDevice[] = [];
   const handle = useLab(options, async () => {
     for (const d of devices) d.stop();

@@ -14,8 +14,8 @@ import { MsrpPeerConnection, type MsrpNegotiation } from '../../electron/device/
 import { WsSocket } from '../../electron/device/sip/ws-socket';
 import { decodeCpim, encodeCpim } from '../../protocol/cpim/cpim';
 import type { MsrpSession } from '../../protocol/msrp/msrp-session';
-import type { LabNetwork } from '../../server/lab/lab-network';
 import { waitFor } from './lab-device';
+import type { LabView } from './use-lab';
 
 /** JsSIP must not ask for audio or video (DESIGN.md). */
 export const NO_MEDIA = { mediaConstraints: { audio: false, video: false } };
@@ -46,8 +46,8 @@ export interface CallDevice {
   stop(): Promise<void>;
 }
 
-/** Start a device of `user` on the lab, registered; resolves once it has its pub-gruu. */
-export async function startCallDevice(lab: LabNetwork, user: string, name: string): Promise<CallDevice> {
+/** Start a device of `user` on the lab (of either placement), registered; resolves once it has its pub-gruu. */
+export async function startCallDevice(lab: LabView<'description' | 'trace'>, user: string, name: string): Promise<CallDevice> {
   const domain = lab.description.domains.find((x) => x.domain === user.split('@')[1]);
   const password = lab.description.users.find((u) => u.uri === user)?.password;
   if (!domain || password === undefined) throw new Error(`no lab user ${user}`);

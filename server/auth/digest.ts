@@ -99,22 +99,16 @@ export function parseDigestCredentials(value: string): DigestCredentials {
   const [only] = parsed;
   if (only === undefined || only.scheme.toLowerCase() !== 'digest') throw new DigestCredentialsError('scheme is not Digest');
   const p = only.params;
-  const need = (name: string): string => {
-    const v = p.get(name);
-    if (v === undefined || v === '') throw new DigestCredentialsError(`missing ${name}`);
-    if (v.length > MAX_FIELD) throw new DigestCredentialsError(`${name} is too long`);
-    return v;
-  };
   const algorithm = parseDigestAlgorithm(p.get('algorithm'));
   if (algorithm === undefined) throw new DigestCredentialsError(`unsupported algorithm ${p.get('algorithm') ?? ''}`);
   if (p.get('userhash')?.toLowerCase() === 'true') throw new DigestCredentialsError('userhash is not supported');
   if (p.has('username*')) throw new DigestCredentialsError('username* is not supported');
   const creds: DigestCredentials = {
-    username: need('username'),
-    realm: need('realm'),
-    nonce: need('nonce'),
-    uri: need('uri'),
-    response: need('response').toLowerCase(),
+    username: need(p, 'username'),
+    realm: need(p, 'realm'),
+    nonce: need(p, 'nonce'),
+    uri: need(p, 'uri'),
+    response: need(p, 'response').toLowerCase(),
     algorithm,
   };
   if (!hexDigestPattern(algorithm).test(creds.response)) {
@@ -127,10 +121,10 @@ export function parseDigestCredentials(value: string): DigestCredentials {
     // qop and nc enter the hash as sent, so they are kept verbatim.
     if (qop !== 'auth') throw new DigestCredentialsError(`unsupported qop ${qop}`);
     creds.qop = 'auth';
-    const nc = need('nc');
+    const nc = need(p, 'nc');
     if (!/^[0-9a-fA-F]{8}$/.test(nc)) throw new DigestCredentialsError('nc must be 8 hex digits');
     creds.nc = nc;
-    creds.cnonce = need('cnonce');
+    creds.cnonce = need(p, 'cnonce');
   }
   return creds;
 }
@@ -148,6 +142,14 @@ export type DigestFailure =
   | 'stale-nonce' // ours, correct response, but too old: answer with stale=true
   | 'bad-credentials' // unknown user or wrong password (indistinguishable to the client)
   | 'replay'; // nc already used with this nonce, or nonce forgotten: answer with stale=true
+
+/** A parameter the credentials must carry, non-empty and of bounded length. */
+function need(params: ReadonlyMap<string, string>, name: string): string {
+  const v = params.get(name);
+  if (v === undefined || v === '') throw new DigestCredentialsError(`missing ${name}`);
+  if (v.length > MAX_FIELD) throw new DigestCredentialsError(`${name} is too long`);
+  return v;
+}
 
 /** Outcome of `DigestAuthenticator.verify`. */
 export type DigestVerification =
@@ -206,6 +208,8 @@ export class DigestAuthenticator {
   private readonly now: () => number;
   private readonly lifetimeMs: number;
   private lastPrune = 0;
+  private freshTemplates: [string, string][] | undefined;
+  private staleTemplates: [string, string][] | undefined;
   /** H(A1) by algorithm, user, realm and password; H(A2) by algorithm, method and uri (see `expectedResponse`). */
   private readonly ha1s = new Map<string, string>();
   private readonly ha2s = new Map<string, string>();
@@ -235,16 +239,27 @@ export class DigestAuthenticator {
    */
   challenges(options: { stale?: boolean } = {}): string[] {
     const now = this.now();
+    // Everything but the nonce is the same in every challenge: formatted once per algorithm, the nonce (base64url,
+    // nothing to escape) put in its place.
+    const templates = options.stale ? (this.staleTemplates ??= this.templates(true)) : (this.freshTemplates ??= this.templates(false));
+    return templates.map(([before, after]) => `${before}${this.nonces.issue(now)}${after}`);
+  }
+
+  /** Per offered algorithm, the challenge's text before and after its nonce. */
+  private templates(stale: boolean): [string, string][] {
+    const marker = 'NONCE';
     return this.algorithms.map((algorithm) => {
       const params: AuthParamOut[] = [
         { name: 'realm', value: this.realm },
         { name: 'qop', value: 'auth' },
         { name: 'algorithm', value: algorithm, token: true },
-        { name: 'nonce', value: this.nonces.issue(now) },
+        { name: 'nonce', value: marker },
         { name: 'opaque', value: this.opaque },
       ];
-      if (options.stale) params.push({ name: 'stale', value: 'true', token: true });
-      return formatAuthHeader('Digest', params);
+      if (stale) params.push({ name: 'stale', value: 'true', token: true });
+      const text = formatAuthHeader('Digest', params);
+      const at = text.indexOf(`nonce="${marker}"`) + 'nonce="'.length;
+      return [text.slice(0, at), text.slice(at + marker.length)];
     });
   }
 

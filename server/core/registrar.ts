@@ -77,15 +77,11 @@ export class Registrar {
 
   /** Process a REGISTER (§10.3 steps 1–8). */
   register(request: SipRequest, received: ReceivedMessage): RegisterResult {
-    const reply = (status: number, extra: SipHeader[] = [], reason?: string): RegisterResult => ({
-      response: buildResponse(request, status, { toTag: this.options.newTag(), headers: extra, ...(reason ? { reason } : {}) }),
-      changes: [],
-    });
 
     // Step 3: authenticate (§22.2).
     const auth = this.authenticate(request, 'Authorization');
     if (!('user' in auth)) {
-      return reply(401, this.digest.challenges({ stale: auth.stale }).map((value) => ({ name: 'WWW-Authenticate', value })));
+      return this.reply(request, 401, this.digest.challenges({ stale: auth.stale }).map((value) => ({ name: 'WWW-Authenticate', value })));
     }
 
     // Step 5: the AOR from To; step 4: the authenticated user may register only their own AOR.
@@ -94,15 +90,15 @@ export class Registrar {
     try {
       to = sharedNameAddr(request.headers.get('To') ?? '');
     } catch (error) {
-      return reply(400, [], error instanceof SipParseError ? `Bad To: ${error.reason}` : 'Bad To');
+      return this.reply(request, 400, [], error instanceof SipParseError ? `Bad To: ${error.reason}` : 'Bad To');
     }
-    if (to.uri.kind !== 'sip') return reply(404, [], 'Not Found: To is not a SIP URI');
+    if (to.uri.kind !== 'sip') return this.reply(request, 404, [], 'Not Found: To is not a SIP URI');
     const user = to.uri.user === undefined ? undefined : decodeURIComponentSafe(to.uri.user);
     if (user === undefined || to.uri.host.toLowerCase() !== this.options.domain.toLowerCase()) {
-      return reply(404, [], 'Not Found: not a user of this domain');
+      return this.reply(request, 404, [], 'Not Found: not a user of this domain');
     }
-    if (!this.options.users(user)) return reply(404, [], 'Not Found: unknown user');
-    if (user !== auth.user) return reply(403, [], 'Forbidden: may register only your own address');
+    if (!this.options.users(user)) return this.reply(request, 404, [], 'Not Found: unknown user');
+    if (user !== auth.user) return this.reply(request, 403, [], 'Forbidden: may register only your own address');
     const aor = `sip:${user}@${this.options.domain}`;
 
     // Step 6: Contacts.
@@ -116,10 +112,10 @@ export class Registrar {
         else contacts.push(...parsed);
       }
     } catch (error) {
-      return reply(400, [], error instanceof SipParseError ? `Bad Contact: ${error.reason}` : 'Bad Contact');
+      return this.reply(request, 400, [], error instanceof SipParseError ? `Bad Contact: ${error.reason}` : 'Bad Contact');
     }
     const headerExpires = parseExpires(request.headers.get('Expires'));
-    if (headerExpires === 'invalid') return reply(400, [], 'Bad Expires');
+    if (headerExpires === 'invalid') return this.reply(request, 400, [], 'Bad Expires');
     const callId = request.headers.get('Call-ID') ?? '';
     const cseq = Number.parseInt(request.headers.get('CSeq') ?? '', 10);
 
@@ -127,7 +123,7 @@ export class Registrar {
     const location = this.options.location;
     if (wildcard) {
       // §10.3 step 6: "*" only alone and only with Expires: 0.
-      if (contacts.length > 0 || contactLines.length !== 1 || headerExpires !== 0) return reply(400, [], 'Invalid wildcard Contact');
+      if (contacts.length > 0 || contactLines.length !== 1 || headerExpires !== 0) return this.reply(request, 400, [], 'Invalid wildcard Contact');
       for (const b of location.bindings(aor)) {
         if (b.callId === callId && cseq <= b.cseq) continue;
         location.remove(b);
@@ -142,15 +138,15 @@ export class Registrar {
     const supportsGruu = request.headers.values('Supported').some((t) => t.toLowerCase() === 'gruu');
     const plans: { contact: Readonly<NameAddr>; expires: number; instance: string | undefined; regId: number | undefined }[] = [];
     for (const contact of contacts) {
-      if (contact.uri.kind === 'absolute') return reply(400, [], 'Bad Contact: unsupported URI scheme');
+      if (contact.uri.kind === 'absolute') return this.reply(request, 400, [], 'Bad Contact: unsupported URI scheme');
       const expParam = getParam(contact.params, 'expires');
       let expires = headerExpires ?? defaultExpires;
       if (expParam !== undefined) {
         const n = expParam === null ? NaN : Number(expParam);
-        if (!Number.isInteger(n) || n < 0) return reply(400, [], 'Bad Contact expires');
+        if (!Number.isInteger(n) || n < 0) return this.reply(request, 400, [], 'Bad Contact expires');
         expires = n;
       }
-      if (expires > 0 && expires < minExpires) return reply(423, [{ name: 'Min-Expires', value: String(minExpires) }]);
+      if (expires > 0 && expires < minExpires) return this.reply(request, 423, [{ name: 'Min-Expires', value: String(minExpires) }]);
       expires = Math.min(expires, maxExpires);
       const instanceRaw = getParamText(contact.params, '+sip.instance');
       const instance = instanceRaw ? instanceRaw.replace(/^<|>$/g, '') : undefined;
@@ -158,9 +154,9 @@ export class Registrar {
       let regId: number | undefined;
       if (regIdRaw !== undefined) {
         regId = regIdRaw === null ? NaN : Number(regIdRaw);
-        if (!Number.isInteger(regId) || regId < 1) return reply(400, [], 'Bad reg-id');
+        if (!Number.isInteger(regId) || regId < 1) return this.reply(request, 400, [], 'Bad reg-id');
         // RFC 5626 §6: reg-id without +sip.instance is an error.
-        if (!instance) return reply(400, [], 'reg-id without +sip.instance');
+        if (!instance) return this.reply(request, 400, [], 'reg-id without +sip.instance');
       }
       plans.push({ contact, expires, instance: instance || undefined, regId });
     }
@@ -171,7 +167,7 @@ export class Registrar {
       const contactUri = serializeUri(plan.contact.uri);
       const existing = location.find(aor, { instance: plan.instance, regId: plan.regId, contact: contactUri });
       if (existing && existing.callId === callId && cseq <= existing.cseq) {
-        return reply(500, [{ name: 'Retry-After', value: '1' }], 'Out-of-order REGISTER');
+        return this.reply(request, 500, [{ name: 'Retry-After', value: '1' }], 'Out-of-order REGISTER');
       }
       if (plan.expires === 0) {
         if (existing) {
@@ -198,6 +194,11 @@ export class Registrar {
       changes.push({ binding, event });
     }
     return { response: this.ok(request, aor, supportsGruu ? 'gruu' : undefined), authenticatedAor: aor, changes };
+  }
+
+  /** A response that changes nothing. */
+  private reply(request: SipRequest, status: number, extra: SipHeader[] = [], reason?: string): RegisterResult {
+    return { response: buildResponse(request, status, { toTag: this.options.newTag(), headers: extra, ...(reason ? { reason } : {}) }), changes: [] };
   }
 
   /** §10.3 step 8: 200 with every current binding and its remaining time; GRUUs per RFC 5627 §7.1.2.1. */

@@ -139,16 +139,16 @@ function parseHead(text: string, base: number, firstLine: number): Head {
  * The first problem found is remembered and parsing goes on, so that the error carries every
  * well-formed header line.
  */
-class HeadParser {
+class HeadParser implements Head {
   readonly headers = new SipHeaders();
   private errorReason: string | undefined;
   private errorIndex = 0;
   private errorStatus: 400 | 505 = 400;
   private isRequest: boolean | undefined;
   private method: string | undefined;
-  private request: Head['request'];
-  private response: Head['response'];
-  private contentLength: number | undefined;
+  request: Head['request'];
+  response: Head['response'];
+  contentLength: number | undefined;
   private contentLengthCount = 0;
   private name: string | undefined;
   private value = '';
@@ -190,13 +190,11 @@ class HeadParser {
         isRequest: this.isRequest, method: this.method, headers: this.headers, status: this.errorStatus,
       });
     }
-    const head: Head = { headers: this.headers, contentLength: this.contentLength, fail: (reason, offset, status) => this.fail(reason, offset, status) };
-    if (this.request) head.request = this.request;
-    if (this.response) head.response = this.response;
-    return head;
+    // The parser is the head it read (no object or closure more per message).
+    return this;
   }
 
-  private fail(reason: string, offset: number, status: 400 | 505): SipParseError {
+  fail(reason: string, offset: number, status: 400 | 505): SipParseError {
     return new SipParseError(reason, { offset, isRequest: this.isRequest, method: this.method, headers: this.headers, status });
   }
 

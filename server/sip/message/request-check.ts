@@ -121,19 +121,18 @@ function checkUas(request: SipRequest, options: RequestCheckOptions): RequestRej
   // ---- §8.2.3 content processing
   // (The Accept lines of a 415 are built only for a 415: this runs for every request.)
   const accepted = options.acceptedBodyTypes ?? (role === 'uas' ? UAS_BODY_TYPES : NO_TYPES);
-  const acceptHeaders = (): SipHeader[] => [{ name: 'Accept', value: accepted.join(', ') }];
   const type = request.headers.get('Content-Type');
   if (type === undefined && request.body.length > 0) return reject(400, 'a body needs a Content-Type (RFC 3261 §20.15)');
   if (type !== undefined && request.body.length > 0) {
     const name = mediaTypeName(parseMediaType(type));
-    if (!accepted.includes(name)) return reject(415, `body type ${clip(name)} is not understood`, acceptHeaders());
+    if (!accepted.includes(name)) return reject(415, `body type ${clip(name)} is not understood`, acceptHeaders(accepted));
   }
   if (request.headers.has('Content-Encoding')) {
     const encodings = request.headers.values('Content-Encoding').map((e) => e.toLowerCase());
     const knownEncodings = options.acceptedEncodings ?? ['identity'];
     const badEncoding = encodings.find((e) => !knownEncodings.includes(e));
     if (badEncoding !== undefined) {
-      return reject(415, `content coding ${clip(badEncoding)} is not understood`, [...acceptHeaders(), { name: 'Accept-Encoding', value: knownEncodings.join(', ') }]);
+      return reject(415, `content coding ${clip(badEncoding)} is not understood`, [...acceptHeaders(accepted), { name: 'Accept-Encoding', value: knownEncodings.join(', ') }]);
     }
   }
   // ---- §21.4.7: the answer's body type must be acceptable to the requester
@@ -147,6 +146,11 @@ function checkUas(request: SipRequest, options: RequestCheckOptions): RequestRej
   // ---- §10.3 registrar rules
   if (role === 'registrar' && request.method === 'REGISTER') return checkRegister(request);
   return undefined;
+}
+
+/** The Accept lines of a 415 (§21.4.16), built only when one is sent. */
+function acceptHeaders(accepted: readonly string[]): SipHeader[] {
+  return [{ name: 'Accept', value: accepted.join(', ') }];
 }
 
 /**

@@ -5,6 +5,7 @@
  * forwards what it did not touch byte for byte, and parses structured values (URIs, Via, name-addr) only
  * when asked. The body is raw bytes; Content-Length always counts bytes (RFC 3261 §20.14).
  */
+import type { Via } from './via';
 
 /** Compact header forms (RFC 3261 §7.3.3 and the registries of later RFCs) → canonical long names. */
 export const COMPACT_FORMS: Readonly<Record<string, string>> = {
@@ -158,6 +159,11 @@ export class SipHeaders implements Iterable<Readonly<SipHeader>> {
   private readonly list: SipHeader[] = [];
   /** `keys[i]` is the comparison key of `list[i]` (lower-cased canonical name). */
   private readonly keys: string[] = [];
+  /**
+   * @internal The topmost Via parsed, for the text it was parsed from (see `via-routing.ts` `topVia`): kept on
+   * the message itself, since every layer reads it, rather than in a WeakMap entry per message.
+   */
+  topViaMemo: { readonly text: string; readonly via: Via } | undefined = undefined;
 
   constructor(entries?: Iterable<SipHeader>) {
     if (entries) for (const e of entries) this.append(e.name, e.value);

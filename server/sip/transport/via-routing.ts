@@ -12,21 +12,16 @@ import { defaultPort, isTransportProtocol, isWebSocket, normalizeIp, sameAddress
 import { TransportError, asTransportError } from './transport-error';
 
 /**
- * The parsed topmost Via of each message, with the text it was parsed from. The transport, the transaction layer
- * and the proxy each read the top Via of the same message (a request's is read four to six times on its way
- * through), so it is parsed once; a changed top Via (a proxy pushing its own, `stampReceivedVia`) has a
- * different text and is parsed again.
- */
-const parsedTopVia = new WeakMap<SipMessage, { text: string; via: Via }>();
-
-/**
- * The topmost Via of a message, parsed. Throws TransportError (`bad-message`) when absent or malformed.
+ * The topmost Via of a message, parsed. The transport, the transaction layer and the proxy each read the top Via
+ * of the same message (a request's is read four to six times on its way through), so it is parsed once and kept
+ * on the message's headers with the text it came from; a changed top Via (a proxy pushing its own,
+ * `stampReceivedVia`) has a different text and is parsed again. Throws TransportError (`bad-message`) when absent or malformed.
  * The result is shared by every caller for the same message and Via text: read it, do not change it.
  */
 export function topVia(message: SipMessage): Via {
   const text = message.headers.first('Via');
   if (text === undefined) throw new TransportError('bad-message', 'message has no Via header');
-  const cached = parsedTopVia.get(message);
+  const cached = message.headers.topViaMemo;
   if (cached !== undefined && cached.text === text) return cached.via;
   let via: Via;
   try {
@@ -34,7 +29,7 @@ export function topVia(message: SipMessage): Via {
   } catch (error) {
     throw asTransportError('bad-message', `malformed topmost Via '${text}'`, error);
   }
-  parsedTopVia.set(message, { text, via });
+  message.headers.topViaMemo = { text, via };
   return via;
 }
 
@@ -74,7 +69,7 @@ export function stampReceivedVia(request: SipRequest, source: Endpoint): void {
   via.received = getParam(via.params, 'received') ?? undefined;
   const rport = getParam(via.params, 'rport');
   via.rport = rport === undefined ? undefined : rport === null ? null : Number(rport);
-  parsedTopVia.set(request, { text, via });
+  request.headers.topViaMemo = { text, via };
 }
 
 /** The transport a Via names, lower-cased; undefined for one we do not speak (SCTP, …). */

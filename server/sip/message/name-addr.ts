@@ -56,26 +56,25 @@ export function parseContactList(text: string): NameAddr[] | '*' {
 }
 
 /**
- * The last few values parsed by {@link sharedNameAddr} / {@link sharedContactList}. One received request has its
+ * The values parsed lately by {@link sharedNameAddr} / {@link sharedContactList}. One received request has its
  * To, From and Contact read by several layers in turn (the UAS checks, the registrar's own checks, the
- * registrar), each of which would parse the same text again; a handful of entries covers that, without keeping
- * anything per message.
+ * registrar), and a client's next request of the same transaction or dialog (a REGISTER answering its 401, an
+ * INVITE answering its 407) repeats them moments later: {@link SHARED_ENTRIES} values, oldest forgotten first,
+ * cover both without keeping anything per message.
  */
-const SHARED_SLOTS = 4;
+const SHARED_ENTRIES = 128;
 
 class LastParsed<T> {
-  private readonly texts: (string | undefined)[] = new Array<string | undefined>(SHARED_SLOTS).fill(undefined);
-  private readonly values: (T | undefined)[] = new Array<T | undefined>(SHARED_SLOTS).fill(undefined);
-  private next = 0;
+  private readonly values = new Map<string, T>();
 
   constructor(private readonly parse: (text: string) => T) {}
 
   get(text: string): T {
-    for (let k = 0; k < SHARED_SLOTS; k++) if (this.texts[k] === text) return this.values[k] as T;
+    const known = this.values.get(text);
+    if (known !== undefined) return known;
     const value = this.parse(text); // throws before anything is remembered
-    this.texts[this.next] = text;
-    this.values[this.next] = value;
-    this.next = (this.next + 1) % SHARED_SLOTS;
+    if (this.values.size >= SHARED_ENTRIES) this.values.delete(this.values.keys().next().value!);
+    this.values.set(text, value);
     return value;
   }
 }

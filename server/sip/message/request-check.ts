@@ -207,7 +207,10 @@ function checkSyntax(request: SipRequest, options: RequestCheckOptions): Request
       if (n > 1) return reject(400, `more than one ${name} header`);
     }
     if (h.count('Max-Forwards') > 1) return reject(400, 'more than one Max-Forwards header');
-    const vias = parseVias(h.getAll('Via'));
+    // The transport has parsed the topmost Via already (RFC 3261 §18.2.1): with one Via in all, that is every Via.
+    const viaLines = h.getAll('Via');
+    const memo = h.topViaMemo;
+    const vias = viaLines.length === 1 && memo !== undefined && memo.line === viaLines[0] && memo.text === memo.line ? [memo.via] : parseVias(viaLines);
     if (vias.length === 0) return reject(400, 'missing Via header');
     if ((options.rejectEmptyBranch ?? true) && vias[0]!.branch === MAGIC_COOKIE) {
       return reject(400, 'Via branch is the magic cookie alone (RFC 4475 §3.2.1)');

@@ -160,10 +160,11 @@ export class SipHeaders implements Iterable<Readonly<SipHeader>> {
   /** `keys[i]` is the comparison key of `list[i]` (lower-cased canonical name). */
   private readonly keys: string[] = [];
   /**
-   * @internal The topmost Via parsed, for the text it was parsed from (see `via-routing.ts` `topVia`): kept on
+   * @internal The topmost Via parsed (`via`), with the first Via line it was read from (`line`) and its own text
+   * in that line (`text`; the whole line unless the line lists several): see `via-routing.ts` `topVia`. Kept on
    * the message itself, since every layer reads it, rather than in a WeakMap entry per message.
    */
-  topViaMemo: { readonly text: string; readonly via: Via } | undefined = undefined;
+  topViaMemo: { readonly line: string; readonly text: string; readonly via: Via } | undefined = undefined;
 
   constructor(entries?: Iterable<SipHeader>) {
     if (entries) for (const e of entries) this.append(e.name, e.value);

@@ -19,17 +19,18 @@ import { TransportError, asTransportError } from './transport-error';
  * The result is shared by every caller for the same message and Via text: read it, do not change it.
  */
 export function topVia(message: SipMessage): Via {
-  const text = message.headers.first('Via');
-  if (text === undefined) throw new TransportError('bad-message', 'message has no Via header');
+  const line = message.headers.get('Via');
+  if (line === undefined) throw new TransportError('bad-message', 'message has no Via header');
   const cached = message.headers.topViaMemo;
-  if (cached !== undefined && cached.text === text) return cached.via;
+  if (cached !== undefined && cached.line === line) return cached.via;
+  const text = message.headers.first('Via')!;
   let via: Via;
   try {
     via = parseVia(text);
   } catch (error) {
     throw asTransportError('bad-message', `malformed topmost Via '${text}'`, error);
   }
-  message.headers.topViaMemo = { text, via };
+  message.headers.topViaMemo = { line, text, via };
   return via;
 }
 
@@ -69,7 +70,7 @@ export function stampReceivedVia(request: SipRequest, source: Endpoint): void {
   via.received = getParam(via.params, 'received') ?? undefined;
   const rport = getParam(via.params, 'rport');
   via.rport = rport === undefined ? undefined : rport === null ? null : Number(rport);
-  request.headers.topViaMemo = { text, via };
+  request.headers.topViaMemo = { line: request.headers.get('Via')!, text, via };
 }
 
 /** The transport a Via names, lower-cased; undefined for one we do not speak (SCTP, …). */

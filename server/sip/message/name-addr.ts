@@ -62,7 +62,7 @@ export function parseContactList(text: string): NameAddr[] | '*' {
  * INVITE answering its 407) repeats them moments later: {@link SHARED_ENTRIES} values, oldest forgotten first,
  * cover both without keeping anything per message.
  */
-const SHARED_ENTRIES = 128;
+const SHARED_ENTRIES = 32;
 
 class LastParsed<T> {
   private readonly values = new Map<string, T>();

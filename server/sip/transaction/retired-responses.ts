@@ -32,11 +32,13 @@ const MIN_SLAB = 256 * 1024;
 /** Longest key kept (a branch and a sent-by are far shorter). */
 const MAX_KEY = 1024;
 
-/** FNV-1a over UTF-16 code units. */
+/** FNV-1a over the key's characters, or -1 when one is not latin-1 (such a key is not kept). */
 function hashKey(key: string): number {
   let h = 0x811c9dc5;
   for (let i = 0; i < key.length; i++) {
-    h ^= key.charCodeAt(i);
+    const c = key.charCodeAt(i);
+    if (c > 0xff) return -1;
+    h ^= c;
     h = Math.imul(h, 0x01000193);
   }
   return h >>> 0;
@@ -62,6 +64,9 @@ export class RetiredResponses {
   private count = 0;
   /** Entries deleted before their time: still in the ring (expiry {@link DEAD}), no longer in any chain. */
   private dead = 0;
+  /** The last key hashed and its hash: a request is looked up when it comes and added when answered. */
+  private lastKey = '';
+  private lastHash = -1;
   private readonly hosts: string[] = [];
   private readonly hostIndex = new Map<string, number>();
 
@@ -82,7 +87,8 @@ export class RetiredResponses {
    */
   add(key: string, response: Uint8Array, target: RetiredTarget, expiresAt: number): boolean {
     if (key.length === 0 || key.length > MAX_KEY) return false;
-    for (let i = 0; i < key.length; i++) if (key.charCodeAt(i) > 0xff) return false;
+    const hash = this.hashOf(key);
+    if (hash < 0) return false;
     const hostId = this.internHost(target.host);
     if (hostId === undefined) return false;
     if (this.count === this.capacity) this.grow();
@@ -95,7 +101,6 @@ export class RetiredResponses {
 
     const i = (this.head + this.count) % this.capacity;
     this.count++;
-    const hash = hashKey(key);
     this.hashes[i] = hash;
     this.offsets[i] = at;
     this.keyLengths[i] = key.length;
@@ -112,7 +117,8 @@ export class RetiredResponses {
   /** The live entry kept for `key` (a handle for the other methods), or -1. */
   find(key: string): number {
     if (this.count === this.dead || key.length > MAX_KEY) return NO_ENTRY;
-    const hash = hashKey(key);
+    const hash = this.hashOf(key);
+    if (hash < 0) return NO_ENTRY;
     for (let i = this.buckets[hash & (this.buckets.length - 1)]!; i !== NO_ENTRY; i = this.nexts[i]!) {
       if (this.hashes[i] === hash && this.keyEquals(i, key)) return i;
     }
@@ -164,6 +170,14 @@ export class RetiredResponses {
     this.count = 0;
     this.dead = 0;
     this.write = 0;
+  }
+
+  private hashOf(key: string): number {
+    if (key !== this.lastKey) {
+      this.lastKey = key;
+      this.lastHash = hashKey(key);
+    }
+    return this.lastHash;
   }
 
   private keyEquals(i: number, key: string): boolean {

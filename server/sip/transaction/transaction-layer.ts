@@ -45,7 +45,10 @@ export type TransactionLayerEvents = {
   response: [received: ReceivedMessage];
   /** A message was dropped (malformed Via/CSeq) or a listener failed; never fatal. */
   error: [error: Error, received: ReceivedMessage | undefined];
-  /** A transaction timed out (Timer B, F or H); the transaction emits its own `timeout` too. */
+  /**
+   * A transaction timed out (Timer B, F or H); the transaction emits its own `timeout` too. Reported for the
+   * transactions made while the layer had a `timeout` listener (likewise `transportError`).
+   */
   timeout: [transaction: ClientTransaction | ServerTransaction];
   /** A transaction could not send (§8.1.3.1, §17.2.4); the transaction emits its own `transportError` too. */
   transportError: [transaction: ClientTransaction | ServerTransaction, error: Error];
@@ -256,10 +259,13 @@ export class TransactionLayer extends EventEmitter<TransactionLayerEvents> {
     else this.emit('response', received);
   }
 
-  /** Repeat a transaction's timeout and transport failure as layer events, for cores that watch them all. */
+  /**
+   * Repeat a transaction's timeout and transport failure as layer events, for cores that watch them all: for the
+   * transactions made while someone listens to them (no listeners, and no closures, per transaction otherwise).
+   */
   private relayFailures(transaction: ClientTransaction | ServerTransaction): void {
-    transaction.on('timeout', () => this.emit('timeout', transaction));
-    transaction.on('transportError', (error: Error) => this.emit('transportError', transaction, error));
+    if (this.listenerCount('timeout') > 0) transaction.on('timeout', () => this.emit('timeout', transaction));
+    if (this.listenerCount('transportError') > 0) transaction.on('transportError', (error: Error) => this.emit('transportError', transaction, error));
   }
 
   private forgetServer(key: string, transaction: ServerTransaction): void {

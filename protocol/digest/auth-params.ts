@@ -46,6 +46,9 @@ function isTchar(ch: string | undefined): boolean {
   return ch !== undefined && ch.length === 1 && isTcharCode(ch.charCodeAt(0));
 }
 
+/** Characters that may never appear in a header value: CTLs except HTAB, and DEL. */
+const FORBIDDEN_CONTROL = /[\x00-\x08\x0a-\x1f\x7f]/;
+
 /** True for characters that may never appear in a header value (CTLs except HTAB, and DEL). */
 function isForbiddenControl(code: number): boolean {
   return (code < 0x20 && code !== 0x09) || code === 0x7f;
@@ -122,9 +125,8 @@ class Cursor {
  */
 export function parseAuthHeader(value: string): AuthParams[] {
   if (value.length > MAX_AUTH_HEADER_LENGTH) throw new AuthParamsError(`header value longer than ${MAX_AUTH_HEADER_LENGTH} characters`);
-  for (let i = 0; i < value.length; i++) {
-    if (isForbiddenControl(value.charCodeAt(i))) throw new AuthParamsError(`control character at offset ${i}`);
-  }
+  const control = FORBIDDEN_CONTROL.exec(value);
+  if (control !== null) throw new AuthParamsError(`control character at offset ${control.index}`);
   const c = new Cursor(value);
   const out: AuthParams[] = [];
   let current: AuthParams | undefined;

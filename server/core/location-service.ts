@@ -190,7 +190,8 @@ export class LocationService {
    */
   find(aor: string, key: { instance?: string | undefined; regId?: number | undefined; contact: string }): Binding | undefined {
     const list = this.liveList(aor);
-    return list?.find((b) => sameBinding(b, key));
+    if (list !== undefined) for (const b of list) if (sameBinding(b, key)) return b;
+    return undefined;
   }
 
   /** Every AOR with at least one binding. */
@@ -243,7 +244,14 @@ export class LocationService {
    */
   upsert(input: BindingInput): { binding: Binding; event: BindingEvent } {
     let list = this.liveList(input.aor);
-    const existing = list?.find((b) => sameBinding(b, input));
+    let existing: Binding | undefined;
+    if (list !== undefined) {
+      for (const b of list) {
+        if (!sameBinding(b, input)) continue;
+        existing = b;
+        break;
+      }
+    }
     let binding: Binding;
     let event: BindingEvent;
     if (existing) {
@@ -350,8 +358,9 @@ export class LocationService {
     const list = this.byAor.get(aor);
     if (!list) return undefined;
     const now = this.now();
-    if (list.some((b) => b.expiresAt <= now)) {
-      for (const b of list.filter((x) => x.expiresAt <= now)) this.remove(b, 'expired');
+    for (const b of list) {
+      if (b.expiresAt > now) continue;
+      for (const gone of list.filter((x) => x.expiresAt <= now)) this.remove(gone, 'expired');
       return this.byAor.get(aor);
     }
     return list;

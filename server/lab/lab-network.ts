@@ -17,7 +17,7 @@ import { generateDevCertificate, type DevCertificate } from '../sip/transport/de
 import type { ConversationMode } from '../conversation/conversation-mode';
 import { ConversationServer } from '../conversation/conversation-server';
 import { inPathFactory } from '../conversation/in-path/in-path-factory';
-import { DomainCore } from '../core/domain-core';
+import { DomainCore, type DomainCoreOptions } from '../core/domain-core';
 import { timerValues, type TimerConfig } from '../sip/transaction/timers';
 import type { Endpoint } from '../sip/transport/transport-types';
 import { ConversationServerProcess } from './conversation-server-process';
@@ -173,22 +173,9 @@ export class LabNetwork<D extends AnyLabDomain = LabDomain> {
           ...(options.timers ? { timers: options.timers } : {}),
         });
         const core = await DomainCore.start({
-          domain: d.domain,
-          users: d.users,
-          listeners: [
-            { protocol: 'ws', host, port: d.ports?.ws ?? 0 },
-            { protocol: 'wss', host, port: d.ports?.wss ?? 0 },
-            { protocol: 'udp', host, port: d.ports?.udp ?? 0 },
-            { protocol: 'tcp', host, port: d.ports?.tcp ?? 0 },
-          ],
-          internal: { host },
-          tls,
-          tlsClient,
+          ...coreOptions(d, options, host, certificate),
           conversationServer: conversation.address,
           trace: trace.hook(names.core),
-          ...(options.delayMs ? { delayMs: options.delayMs } : {}),
-          ...(options.minExpires !== undefined ? { minExpires: options.minExpires } : {}),
-          ...(options.timers ? { timers: options.timers } : {}),
         }).catch(async (error: unknown) => {
           await conversation.close();
           throw error;
@@ -273,6 +260,26 @@ async function closeDomains(domains: readonly AnyLabDomain[]): Promise<void> {
   await Promise.allSettled(domains.flatMap((d) => [d.core.close(), d.placement === 'in-process' ? d.conversation.close() : d.conversationProcess.close()]));
 }
 
+/** What a domain's core is started with, in either mode (the caller adds its trace hook and Conversation Server). */
+function coreOptions(d: LabDomainConfig, options: LabOptions, host: string, certificate: DevCertificate): DomainCoreOptions {
+  return {
+    domain: d.domain,
+    users: d.users,
+    listeners: [
+      { protocol: 'ws', host, port: d.ports?.ws ?? 0 },
+      { protocol: 'wss', host, port: d.ports?.wss ?? 0 },
+      { protocol: 'udp', host, port: d.ports?.udp ?? 0 },
+      { protocol: 'tcp', host, port: d.ports?.tcp ?? 0 },
+    ],
+    internal: { host },
+    tls: { key: certificate.key, cert: certificate.cert },
+    tlsClient: { ca: certificate.cert },
+    ...(options.delayMs ? { delayMs: options.delayMs } : {}),
+    ...(options.minExpires !== undefined ? { minExpires: options.minExpires } : {}),
+    ...(options.timers ? { timers: options.timers } : {}),
+  };
+}
+
 function conversationAddress(d: AnyLabDomain): Endpoint {
   return d.placement === 'in-process' ? d.conversation.address : d.conversationProcess.address;
 }
@@ -342,23 +349,7 @@ async function startProcessDomains(context: ProcessDomainsContext): Promise<Proc
 `));
   try {
     for (const d of config.domains) {
-      cores.push(await DomainCore.start({
-        domain: d.domain,
-        users: d.users,
-        listeners: [
-          { protocol: 'ws', host, port: d.ports?.ws ?? 0 },
-          { protocol: 'wss', host, port: d.ports?.wss ?? 0 },
-          { protocol: 'udp', host, port: d.ports?.udp ?? 0 },
-          { protocol: 'tcp', host, port: d.ports?.tcp ?? 0 },
-        ],
-        internal: { host },
-        tls: { key: certificate.key, cert: certificate.cert },
-        tlsClient: { ca: certificate.cert },
-        trace: trace.hook(`core ${labels[cores.length]!}`),
-        ...(options.delayMs ? { delayMs: options.delayMs } : {}),
-        ...(options.minExpires !== undefined ? { minExpires: options.minExpires } : {}),
-        ...(options.timers ? { timers: options.timers } : {}),
-      }));
+      cores.push(await DomainCore.start({ ...coreOptions(d, options, host, certificate), trace: trace.hook(`core ${labels[cores.length]!}`) }));
     }
     const started = await Promise.allSettled(config.domains.map(async (d, index) => {
       const core = cores[index]!;

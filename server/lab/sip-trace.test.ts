@@ -162,6 +162,59 @@ describe('the lab SIP trace', () => {
   });
 });
 
+describe('one ephemeral port towards two elements at once', () => {
+  // Linux chooses a connection's ephemeral port per destination (RFC 6056 §3.3.4, algorithm 4): two
+  // connections to two different listening points can have the same source host:port at the same time. An
+  // endpoint is only an element's, or a device's, together with the endpoint at the other end.
+  const ws = (port: number): Endpoint => ({ protocol: 'ws', host: '127.0.0.1', port });
+  const shared = ws(50000);
+  const line = (h: SipTraceHop): string => `${h.from} → ${h.to}: ${h.summary} (${h.entries.length})`;
+
+  it('names each of two devices that reach two cores from the same host:port after the device it is', () => {
+    const trace = new SipTrace();
+    trace.enable();
+    trace.nameEndpoint(ws(8080), 'core A');
+    trace.nameEndpoint(ws(8090), 'core B');
+    const [coreA, coreB] = [trace.hook('core A'), trace.hook('core B')];
+    const [desktop, bob] = [trace.device('Desktop'), trace.device('Bob')];
+    // alice's Desktop registers with core A first, then bob with core B, from the same port
+    desktop.sent(request('REGISTER', 'desktop-reg'));
+    coreA('in', enc(request('REGISTER', 'desktop-reg')), { local: ws(8080), remote: shared });
+    bob.sent(request('REGISTER', 'bob-reg'));
+    coreB('in', enc(request('REGISTER', 'bob-reg')), { local: ws(8090), remote: shared });
+    // core B brings bob an INVITE; core A answers the Desktop
+    coreB('out', enc(request('INVITE', 'chat')), { local: ws(8090), remote: shared });
+    bob.received(request('INVITE', 'chat'));
+    coreA('out', enc(response(200, 'OK', 'REGISTER', 'desktop-reg')), { local: ws(8080), remote: shared });
+    desktop.received(response(200, 'OK', 'REGISTER', 'desktop-reg'));
+
+    expect(trace.hops().map(line)).toEqual([
+      'Desktop → core A: REGISTER (2)',
+      'Bob → core B: REGISTER (2)',
+      'core B → Bob: INVITE (2)',
+      'core A → Desktop: 200 OK (2)',
+    ]);
+  });
+
+  it('names the connections two elements opened from the same port after their own element, whichever side reports first', () => {
+    const trace = new SipTrace();
+    trace.enable();
+    trace.nameEndpoint(tls(5061), 'core A');
+    trace.nameEndpoint(tls(5071), 'CS A');
+    trace.nameEndpoint(tls(5062), 'core B');
+    trace.nameEndpoint(tls(5072), 'CS B');
+    const [coreA, csA, coreB, csB] = [trace.hook('core A'), trace.hook('CS A'), trace.hook('core B'), trace.hook('CS B')];
+    // core A → CS A from port 40000; CS B → core B from port 40000 too, its own entry reported late (IPC)
+    coreA('out', enc(request('OPTIONS', 'a')), { local: tls(40000), remote: tls(5071) });
+    csA('in', enc(request('OPTIONS', 'a')), { local: tls(5071), remote: tls(40000) });
+    const sent = process.hrtime.bigint();
+    coreB('in', enc(request('NOTIFY', 'b')), { local: tls(5062), remote: tls(40000) });
+    csB('out', enc(request('NOTIFY', 'b')), { local: tls(40000), remote: tls(5062) }, sent);
+
+    expect(trace.hops().map(line)).toEqual(['core A → CS A: OPTIONS (2)', 'CS B → core B: NOTIFY (2)']);
+  });
+});
+
 describe('entries an element in another process reports late, with the time it saw them', () => {
   /**
    * Core X (in our process) sends an INVITE to server Y (a forked process, reporting over IPC): Y's `in` entry,

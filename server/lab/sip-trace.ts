@@ -12,11 +12,16 @@
  * (CLOCK_MONOTONIC), comparable with ours. Such an entry takes its place among those already recorded.
  *
  * Endpoints are named after elements three ways:
- * 1. the lab names each element's listening points (`nameEndpoint`);
- * 2. every `local` endpoint an element reports is that element's (this covers the ephemeral ports of the
- *    connections it opens, which is what its peers see as the source);
- * 3. a device has no known address, so its endpoint is learned when an element receives the exact bytes the
- *    device sent (or sends bytes the device then receives).
+ * 1. the lab names each element's listening points (`nameEndpoint`): no connection can take a listening
+ *    point's port as its own, so such an endpoint is that element's at whichever element reports it;
+ * 2. any other `local` endpoint an element reports (the ephemeral port of a connection it opened) is that
+ *    element's as seen from the other end of that connection, and only there;
+ * 3. a device has no known address, so its endpoint is learned, at the element it is connected to, when that
+ *    element receives the exact bytes the device sent (or sends bytes the device then receives).
+ * An ephemeral host:port alone says nothing about whose it is: Linux chooses the port of an outgoing
+ * connection per destination (RFC 6056 §3.3.4, algorithm 4), so alice's Desktop connected to core A and bob
+ * connected to core B can both be `ws:127.0.0.1:53122` at the same time. Rules 2 and 3 therefore name the far
+ * end of one connection: the pair (the reporting element's local endpoint, the remote endpoint).
  * Anything still unknown is shown as the endpoint text, `ws:127.0.0.1:53122`. Names are resolved when the
  * trace is read, so the order in which the two sides of a hop are recorded does not matter.
  *
@@ -126,9 +131,14 @@ interface Record {
   readonly status: number | undefined;
   readonly callId: string | undefined;
   readonly cseq: string | undefined;
-  /** The key naming the other side (an endpoint key, or a synthetic key for a device's peer). */
+  /**
+   * The key naming the other side: for an element, the far end of the connection as the element sees it
+   * ({@link farEndKey}); for a device, a synthetic key of its own.
+   */
   readonly peerKey: string;
-  /** Shown when the peer key has no name. */
+  /** For an element, the remote endpoint's key: a listening point names it wherever it is reported. */
+  readonly peerPoint: string | undefined;
+  /** Shown when the peer has no name. */
   readonly peerText: string;
   readonly fingerprint: string;
   readonly timestampNs: bigint;
@@ -150,6 +160,9 @@ export class SipTrace {
   private records: Record[] = [];
   /** Records dropped (`maxEntries`) or cleared so far: the seq of `records[i]` is `dropped + i + 1`. */
   private dropped = 0;
+  /** Listening point (endpoint key) → element: rule 1. */
+  private readonly points = new Map<string, string>();
+  /** Far end of a connection as one side sees it ({@link farEndKey}), or a device's peer key → name: rules 2 and 3. */
   private readonly names = new Map<string, string>();
   /** fingerprint → records not yet matched to their other side (device ↔ element), oldest first. */
   private readonly unmatched = new Map<string, Unmatched[]>();
@@ -188,9 +201,9 @@ export class SipTrace {
     this.unmatchedCount = 0;
   }
 
-  /** Name an endpoint (a listening point of an element). */
+  /** Name an endpoint: a listening point of an element, which is that element's whoever reports it. */
   nameEndpoint(endpoint: Endpoint, element: string): void {
-    this.names.set(endpointKey(endpoint), element);
+    this.points.set(endpointKey(endpoint), element);
   }
 
   /**
@@ -263,29 +276,37 @@ export class SipTrace {
   // ---------------------------------------------------------------------------------------------------------
 
   private fromElement(element: string, direction: 'in' | 'out', bytes: Uint8Array, endpoints: TraceEndpoints, timestampNs: bigint | undefined): void {
-    // Whatever an element reports as its own address is its own (ephemeral ports of connections it opened).
-    const localKey = endpointKey(endpoints.local);
-    if (!this.names.has(localKey)) this.names.set(localKey, element);
-    const peerKey = endpointKey(endpoints.remote);
-    const record = this.record(element, direction, bytes, peerKey, endpointText(endpoints.remote), timestampNs);
-    if (!this.names.has(peerKey)) this.match(record, 'element');
+    const { local, remote } = endpoints;
+    // The element's own end of a connection it opened is its own, as the other end sees it (rule 2). A local
+    // endpoint read after its socket closed comes as port 0: it names nothing.
+    if (local.port !== 0 && !this.points.has(endpointKey(local))) this.names.set(farEndKey(remote, local), element);
+    const peer = { key: farEndKey(local, remote), point: endpointKey(remote), text: endpointText(remote) };
+    const record = this.record(element, direction, bytes, peer, timestampNs);
+    if (this.peerName(record) === undefined) this.match(record, 'element');
   }
 
   private fromDevice(name: string, direction: 'in' | 'out', bytes: Uint8Array, peerKey: string): void {
     // Always offered for matching: a device that reconnects shows up at its core from a new endpoint.
-    const record = this.record(name, direction, bytes, peerKey, '?');
+    const record = this.record(name, direction, bytes, { key: peerKey, point: undefined, text: '?' });
     this.match(record, 'device');
   }
 
-  private record(element: string, direction: 'in' | 'out', bytes: Uint8Array, peerKey: string, peerText: string, seenAt?: bigint): Record {
+  private record(
+    element: string,
+    direction: 'in' | 'out',
+    bytes: Uint8Array,
+    peer: { key: string; point: string | undefined; text: string },
+    seenAt?: bigint,
+  ): Record {
     const head = summarize(bytes);
     const now = process.hrtime.bigint();
     const record: Record = {
       element,
       direction,
       ...head,
-      peerKey,
-      peerText,
+      peerKey: peer.key,
+      peerPoint: peer.point,
+      peerText: peer.text,
       fingerprint: createHash('sha1').update(bytes).digest('base64'),
       // An element cannot have seen a message after it reached us: a later reading is taken as now.
       timestampNs: seenAt !== undefined && seenAt < now ? seenAt : now,
@@ -310,7 +331,8 @@ export class SipTrace {
 
   /**
    * Pair a device's record with the element record of the same bytes going the other way (device out ↔
-   * element in, element out ↔ device in), and learn both names from the pair.
+   * element in, element out ↔ device in), and learn both names from the pair: the device is the far end of
+   * that element's connection (rule 3), the element is the device's peer.
    */
   private match(record: Record, side: 'device' | 'element'): void {
     const list = this.unmatched.get(record.fingerprint);
@@ -340,8 +362,13 @@ export class SipTrace {
     if (list.length === 0) this.unmatched.delete(key);
   }
 
+  /** The name of a record's other side, if known (a listening point first, then what was learned). */
+  private peerName(r: Record): string | undefined {
+    return (r.peerPoint !== undefined ? this.points.get(r.peerPoint) : undefined) ?? this.names.get(r.peerKey);
+  }
+
   private entryOf(r: Record, seq: number): SipTraceEntry {
-    const peer = this.names.get(r.peerKey) ?? r.peerText;
+    const peer = this.peerName(r) ?? r.peerText;
     return {
       seq,
       element: r.element,
@@ -367,6 +394,11 @@ export function endpointText(endpoint: Endpoint): string {
 
 function endpointKey(endpoint: Endpoint): string {
   return endpointText(endpoint).toLowerCase();
+}
+
+/** The endpoint `far` as seen from `near`, the other end of the connection (or datagram flow) between them. */
+function farEndKey(near: Endpoint, far: Endpoint): string {
+  return `${endpointKey(near)} ${endpointKey(far)}`;
 }
 
 function toBytes(message: string | Uint8Array): Uint8Array {

@@ -104,6 +104,8 @@ export class SipConnection extends TypedEmitter<SipConnectionEvents> {
 
   private stateValue: ConnectionState;
   private lastActivityAt = Date.now();
+  /** The local end, read from the socket once it is connected (see {@link local}). */
+  private localEnd: Endpoint | undefined;
   private reason: TransportError | undefined;
   private channel: MessageChannel | undefined;
   private readonly socket: Socket;
@@ -128,6 +130,7 @@ export class SipConnection extends TypedEmitter<SipConnectionEvents> {
     this.closedPromise = new Promise((resolve) => {
       this.resolveClosed = resolve;
     });
+    if (this.stateValue === ConnectionState.Accepted) void this.local; // an accepted socket is connected already
     for (const s of [this.socket, ...this.layers]) {
       // Errors end in 'close'; the listener only keeps them from being thrown.
       s.on('error', (error: Error) => this.noteSocketError(error));
@@ -159,7 +162,11 @@ export class SipConnection extends TypedEmitter<SipConnectionEvents> {
 
   /** Our side of the connection (known once the socket is connected). */
   get local(): Endpoint {
-    return { protocol: this.protocol, host: this.socket.localAddress ?? '', port: this.socket.localPort ?? 0 };
+    // Read while the socket is connected and kept: a closed socket no longer knows its address.
+    if (this.localEnd === undefined && this.socket.localPort !== undefined) {
+      this.localEnd = { protocol: this.protocol, host: this.socket.localAddress ?? '', port: this.socket.localPort };
+    }
+    return this.localEnd === undefined ? { protocol: this.protocol, host: '', port: 0 } : { ...this.localEnd };
   }
 
   /** True while messages can still be sent (connecting, accepted or established). */
@@ -245,6 +252,7 @@ export class SipConnection extends TypedEmitter<SipConnectionEvents> {
   }
 
   private establish(): void {
+    void this.local; // remembered while the socket still knows it
     this.transition(ConnectionState.Established);
     this.clearTimer();
     for (const w of this.openWaiters.splice(0)) w.resolve();

@@ -15,25 +15,18 @@
  * ≈ 41 s proxy/in-path, ≈ 22 s with CS A in-path; the file ≈ 2.5 min).
  */
 import { performance } from 'node:perf_hooks';
-import { afterEach, describe, expect, it } from 'vitest';
-import { LabNetwork } from '../server/lab/lab-network';
+import { describe, expect, it } from 'vitest';
+import { useChatLab } from './helpers/chat-lab';
+import type { LabNetwork } from '../server/lab/lab-network';
 import { renderLadder } from '../server/lab/sip-trace';
 import { flowOfModes, type ServerMode } from '../electron/device/testing/seed-flows';
-import { ChatLoad, moveBackAndForth, sentDuringMoves, settledReports, setUpChat, waitUntil, type ChatSetup } from '../electron/device/testing/transfer-scenario';
+import { ChatLoad, moveBackAndForth, sentDuringMoves, settledReports, waitUntil } from '../electron/device/testing/transfer-scenario';
 
 /** Fewer moves than this in the budget is a failure (a move at 20 ms per hop takes well under a second). */
 const MIN_MOVES = 20;
 const MAX_MOVES = 100;
 
-let lab: LabNetwork | undefined;
-let setup: ChatSetup | undefined;
-
-afterEach(async () => {
-  if (setup) await Promise.allSettled([setup.laptop.close(), setup.desktop.close(), setup.bob.close()]);
-  setup = undefined;
-  await lab?.close();
-  lab = undefined;
-});
+const chatLab = useChatLab();
 
 const PAIRS: readonly { modeA: ServerMode; modeB: ServerMode; budgetMs: number; flow: string }[] = (
   [
@@ -48,10 +41,7 @@ describe.each(PAIRS)('moving a live chat back and forth with 20 ms per hop, CS A
   it(
     'every move sees bob’s messages in flight, and nothing is lost, duplicated or reordered',
     async () => {
-      lab = await LabNetwork.start({ modeA, modeB, delayMs: 20 });
-      const running = lab;
-      const s = await setUpChat(running);
-      setup = s;
+      const { lab: running, s } = await chatLab.start({ modeA, modeB, delayMs: 20 });
       running.trace.enable();
       const load = new ChatLoad(s);
       load.start();

@@ -10,45 +10,38 @@
  */
 import { randomUUID } from 'node:crypto';
 import { UA, type Socket } from 'jssip';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { useChatLab } from './helpers/chat-lab';
 import { formatTargetDialog } from '../protocol/sip/refer-headers';
 import { formatReferTo } from '../protocol/sip/refer-to';
 import { encodeSessionTransfer, SESSION_TRANSFER_CONTENT_TYPE } from '../protocol/cpm/session-transfer';
 import type { TransferProgress } from '../electron/api/payloads';
 import type { ReferSubscriber } from '../electron/device/sip/refer-subscriber';
 import { WsSocket } from '../electron/device/sip/ws-socket';
-import { LabNetwork, type LabOptions } from '../server/lab/lab-network';
+import type { LabNetwork, LabOptions } from '../server/lab/lab-network';
 import { FLOW1_CHAINS, matchFlow, type FlowElements } from '../electron/device/testing/seed-flows';
 import {
   allMessages,
   ChatLoad,
   deliveryReport,
   instanceOf,
-  setUpChat,
   startParty,
   waitUntil,
   type ChatSetup,
   type Party,
 } from '../electron/device/testing/transfer-scenario';
 
+const chatLab = useChatLab();
+/** The current test's lab (set by `start`). */
 let lab: LabNetwork | undefined;
-let setup: ChatSetup | undefined;
-const extra: Array<{ close(): Promise<void> | void }> = [];
-
-afterEach(async () => {
-  await Promise.allSettled(extra.splice(0).map((p) => p.close()));
-  if (setup) await Promise.allSettled([setup.laptop.close(), setup.desktop.close(), setup.bob.close()]);
-  setup = undefined;
-  await lab?.close();
-  lab = undefined;
-});
 
 const FINAL: TransferProgress['phase'][] = ['completed', 'declined', 'timed-out', 'failed'];
 
 async function start(options: LabOptions & { desktopAutoAccept?: boolean } = {}): Promise<ChatSetup> {
-  lab = await LabNetwork.start({ modeA: 'proxy', modeB: 'proxy', ...options });
-  setup = await setUpChat(lab, { ...(options.desktopAutoAccept !== undefined ? { desktopAutoAccept: options.desktopAutoAccept } : {}) });
-  return setup;
+  const { desktopAutoAccept, ...labOptions } = options;
+  const started = await chatLab.start({ modeA: 'proxy', modeB: 'proxy', ...labOptions }, desktopAutoAccept !== undefined ? { desktopAutoAccept } : {});
+  lab = started.lab;
+  return started.s;
 }
 
 /** The source's last transferProgress of a move. */
@@ -280,12 +273,12 @@ describe.each([
     expect(await move(tabletGruu)).toMatchObject({ outcome: 'device-gone' });
     // A device without the CPM feature tag: 480.
     const plain = plainDevice(running, 'sip:alice@a.example');
-    extra.push({ close: () => plain.ua.stop() });
+    chatLab.alsoClose({ close: () => plain.ua.stop() });
     const plainGruu = await plain.gruu;
     expect(await move(plainGruu)).toMatchObject({ outcome: 'device-gone', statusCode: 480 });
     // Another user's device: 403 in its own domain (carol@a.example), 404 in another (CS A knows only its own).
     const carol = await startParty(running, 'sip:carol@a.example', 'Carol', { traced: false });
-    extra.push(carol);
+    chatLab.alsoClose(carol);
     expect(await move(pubGruuOf(carol))).toMatchObject({ outcome: 'refused', statusCode: 403 });
     expect(await move(pubGruuOf(s.bob))).toMatchObject({ outcome: 'device-gone', statusCode: 404 });
     // The device list refuses what it does not know before anything is sent.

@@ -14,9 +14,10 @@
  * Every check of step 1 is a row of `WIRE` (one place); what the implementation does differently from
  * PROFILE.md is a row with `deviation` set, evaluated and printed but not asserted.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { useChatLab } from './helpers/chat-lab';
 import { SESSION_TRANSFER_CONTENT_TYPE } from '../protocol/cpm/session-transfer';
-import { LabNetwork } from '../server/lab/lab-network';
+import type { LabNetwork } from '../server/lab/lab-network';
 import { renderLadder, type SipTraceHop } from '../server/lab/sip-trace';
 import { parseMessageText } from '../server/sip/message/parse';
 import { bodyText, type SipMessage } from '../server/sip/message/sip-message';
@@ -28,7 +29,6 @@ import {
   moveBackAndForth,
   sentDuringMoves,
   settledReports,
-  setUpChat,
   waitUntil,
   type ChatSetup,
   type Party,
@@ -41,20 +41,10 @@ const ROLE_OF = new Map<string, Role>(Object.entries(NAMES).map(([role, name]) =
 const DEVICES: readonly Role[] = ['source', 'target', 'far'];
 const CPM_ICSI = '*;+g.3gpp.icsi-ref="urn%3Aurn-7%3A3gpp-service.ims.icsi.oma.cpm.session"';
 
-let lab: LabNetwork | undefined;
-let setup: ChatSetup | undefined;
+const chatLab = useChatLab();
 
-afterEach(async () => {
-  if (setup) await Promise.allSettled([setup.laptop.close(), setup.desktop.close(), setup.bob.close()]);
-  setup = undefined;
-  await lab?.close();
-  lab = undefined;
-});
-
-async function start(modeA: ServerMode, modeB: ServerMode): Promise<{ lab: LabNetwork; s: ChatSetup }> {
-  lab = await LabNetwork.start({ modeA, modeB });
-  setup = await setUpChat(lab);
-  return { lab, s: setup };
+function start(modeA: ServerMode, modeB: ServerMode): Promise<{ lab: LabNetwork; s: ChatSetup }> {
+  return chatLab.start({ modeA, modeB });
 }
 
 // ---------------------------------------------------------------------------------------------------------

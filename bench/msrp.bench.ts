@@ -470,29 +470,54 @@ async function withCpu(samples: ThreadCpu[], read: () => ThreadCpu | undefined |
   const before = await read();
   const seconds = await run();
   const after = await read();
-  if (before && after) samples.push({ runNs: after.runNs - before.runNs, waitNs: after.waitNs - before.waitNs });
+  if (measuring && before && after) samples.push({ runNs: after.runNs - before.runNs, waitNs: after.waitNs - before.waitNs });
   return seconds;
 }
 
-/** Median per message of CPU samples taken over `count` messages each, leaving out the warm-up round's. */
-function cpuPerMessage(samples: readonly ThreadCpu[], count: number): ThreadCpu | undefined {
-  const rounds = samples.slice(1);
+/** Median per message of CPU samples taken over `count` messages each (the warm-up's are not taken). */
+function cpuPerMessage(rounds: readonly ThreadCpu[], count: number): ThreadCpu | undefined {
   if (rounds.length === 0) return undefined;
   return { runNs: median(rounds.map((c) => c.runNs)) / count, waitNs: median(rounds.map((c) => c.waitNs)) / count };
 }
 
-/** Run every measurement once per round, interleaved, after one warm-up round; medians of the seconds. */
-async function interleaved(runs: Record<string, () => Promise<number>>): Promise<Record<string, number>> {
+/** Whether runs are measured now (false during the warm-up). */
+let measuring = false;
+
+/**
+ * Runs of each 1 MiB measurement in the warm-up (256 MiB). A relay path's first 1 MiB rounds are up to three times
+ * slower than its later ones, and it takes some 300 MiB to settle (November 2026: 0.13 s per round at first, 0.042 s
+ * from about the tenth on; direct settles by its second round): what is measured is the steady state, on every path
+ * alike.
+ */
+const LARGE_WARM_UP_RUNS = 8;
+
+/**
+ * Warm up every measurement (once; the 1 MiB ones `LARGE_WARM_UP_RUNS` times), then run each once per round,
+ * interleaved; medians of the seconds.
+ */
+async function interleaved(runs: Record<string, () => Promise<number>>): Promise<{ medians: Record<string, number>; rounds: Record<string, number[]> }> {
   const samples: Record<string, number[]> = {};
   const selected = Object.entries(runs).filter(([name]) => !ONLY || ONLY.includes(name));
   if (selected.length === 0) throw new Error(`ONLY=${process.env.ONLY ?? ''} names none of ${Object.keys(runs).join(', ')}`);
-  for (let round = -1; round < ROUNDS; round++) {
-    for (const [name, run] of selected) {
-      const seconds = await run();
-      if (round >= 0) (samples[name] ??= []).push(seconds);
-    }
+  measuring = false;
+  for (const [name, run] of selected) for (let i = name.endsWith('Large') ? LARGE_WARM_UP_RUNS : 1; i > 0; i--) await run();
+  measuring = true;
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const [name, run] of selected) (samples[name] ??= []).push(await run());
   }
-  return Object.fromEntries(Object.entries(samples).map(([name, s]) => [name, median(s)]));
+  return { medians: Object.fromEntries(Object.entries(samples).map(([name, s]) => [name, median(s)])), rounds: samples };
+}
+
+/**
+ * The median over rounds of `path`'s rate ÷ `reference`'s in the same round (each round runs them back to back):
+ * a paired comparison, which a machine that is slower for a while (a shared VM, another process) moves far less
+ * than the ratio of the two medians.
+ */
+function pairedRatio(rounds: Record<string, number[]>, path: string, reference: string): number {
+  const a = rounds[path];
+  const b = rounds[reference];
+  if (!a || !b || a.length !== b.length) return NaN;
+  return median(a.map((seconds, i) => b[i]! / seconds));
 }
 
 async function main(): Promise<void> {
@@ -511,8 +536,9 @@ async function main(): Promise<void> {
     return () => withCpu(samples.devices, threadCpu, withRelay ? () => withCpu(samples.relay, () => inWorker.relayCpu(), run) : run);
   };
   let t: Record<string, number>;
+  let rounds: Record<string, number[]>;
   try {
-    t = await interleaved({
+    ({ medians: t, rounds } = await interleaved({
       echoSmall: () => echo(SMALL_COUNT, SMALL_SIZE),
       echoLarge: () => echo(LARGE_COUNT * 16, 64 * 1024),
       bareSmall: sampled('bareSmall', true, () => bareRelayed(bare, SMALL_COUNT, SMALL_SIZE)),
@@ -525,7 +551,7 @@ async function main(): Promise<void> {
       workerLarge: sampled('workerLarge', true, () => transfer(inWorker, LARGE_COUNT, LARGE_SIZE)),
       proxySmall: sampled('proxySmall', true, () => transfer(proxied, SMALL_COUNT, SMALL_SIZE)),
       proxyLarge: sampled('proxyLarge', true, () => transfer(proxied, LARGE_COUNT, LARGE_SIZE)),
-    });
+    }));
   } finally {
     bare.sender.destroy();
     bare.receiver.destroy();
@@ -564,10 +590,12 @@ async function main(): Promise<void> {
   ] as const) {
     const s = perSecond(SMALL_COUNT, t[`${key}Small`]);
     const l = perSecond(LARGE_COUNT, t[`${key}Large`]);
-    ratios[`${key}Small`] = s / directSmall;
-    ratios[`${key}Large`] = l / directLarge;
-    rows.push({ name: `MSRP through the ${label}, 100 B SEND`, value: Math.round(s), unit: 'msg/s', detail: `${small}; ${ratio(s, directSmall)} of direct` });
-    rows.push({ name: `MSRP through the ${label}, 1 MiB messages`, value: round1(l), unit: 'MiB/s', detail: `${large}; ${ratio(l, directLarge)} of direct` });
+    ratios[`${key}Small`] = pairedRatio(rounds, `${key}Small`, 'directSmall');
+    ratios[`${key}Large`] = pairedRatio(rounds, `${key}Large`, 'directLarge');
+    const of = (size: 'Small' | 'Large', rate: number, direct: number): string =>
+      `${ratios[`${key}${size}`]!.toFixed(2)}× of direct (the median of each round's ratio; ${ratio(rate, direct)} between the medians)`;
+    rows.push({ name: `MSRP through the ${label}, 100 B SEND`, value: Math.round(s), unit: 'msg/s', detail: `${small}; ${of('Small', s, directSmall)}` });
+    rows.push({ name: `MSRP through the ${label}, 1 MiB messages`, value: round1(l), unit: 'MiB/s', detail: `${large}; ${of('Large', l, directLarge)}` });
   }
   rows.push(...cpuRows(cpu));
   const table = ['| measurement | value | unit | detail |', '| --- | ---: | --- | --- |', ...rows.filter((r) => Number.isFinite(r.value)).map((r) => `| ${r.name} | ${r.value} | ${r.unit} | ${r.detail} |`)].join('\n');

@@ -53,7 +53,7 @@ describe('ChunkStream (a message relayed chunk by chunk)', () => {
   });
 
   it('merges chunks queued back to back up to its bound, and never across a gap, a # or the last chunk', () => {
-    const s = new ChunkStream({ coalesceUpTo: 8 });
+    const s = new ChunkStream(8);
     s.push(chunk(1, 'abc', '+', 12));
     s.push(chunk(4, 'def', '+', 12));
     s.push(chunk(7, 'gh', '+', 12)); // 3 + 3 + 2 = 8: fits
@@ -66,7 +66,7 @@ describe('ChunkStream (a message relayed chunk by chunk)', () => {
     const second = s.next()!;
     expect(second).toMatchObject({ byteRange: { start: 9, end: 12, total: 12 }, continuation: '$' });
     expect(s.done).toBe(true);
-    const gap = new ChunkStream({ coalesceUpTo: 100 });
+    const gap = new ChunkStream(100);
     gap.push(chunk(1, 'ab', '+'));
     gap.push(chunk(5, 'ef', '+')); // not contiguous: sent on its own
     expect(gap.next()?.byteRange).toMatchObject({ start: 1, end: 2 });

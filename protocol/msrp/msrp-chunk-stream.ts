@@ -11,9 +11,13 @@
 import { concatBytes } from '../common/bytes';
 import type { ChunkSource, OutgoingChunk } from './msrp-chunker';
 
+/** The empty queue shared by every stream without chunks (never written to). */
+const NONE: OutgoingChunk[] = [];
+
 /** A push-fed `ChunkSource`. */
 export class ChunkStream implements ChunkSource {
-  private readonly chunks: OutgoingChunk[] = [];
+  /** Queued chunks; made with the first one, as `[chunk]` (most relayed messages are one chunk: no spare slots). */
+  private chunks: OutgoingChunk[] = NONE;
   private ended = false;
   private aborted = false;
   private started = false;
@@ -23,8 +27,9 @@ export class ChunkStream implements ChunkSource {
   private total: number | undefined;
   private readonly coalesceUpTo: number;
 
-  constructor(options: { coalesceUpTo?: number } = {}) {
-    this.coalesceUpTo = options.coalesceUpTo ?? 0;
+  /** @param coalesceUpTo merge chunks queued back to back up to this many bytes (0: never). */
+  constructor(coalesceUpTo = 0) {
+    this.coalesceUpTo = coalesceUpTo;
   }
 
   /** @see ChunkSource.done */
@@ -60,7 +65,8 @@ export class ChunkStream implements ChunkSource {
     if (this.ended) throw new TypeError('push() after the last chunk of a stream');
     if (this.aborted) return;
     if (chunk.continuation !== '+') this.ended = true;
-    this.chunks.push(chunk);
+    if (this.chunks === NONE) this.chunks = [chunk];
+    else this.chunks.push(chunk);
     this.pendingBytes += chunk.body.length;
     if (chunk.byteRange.total !== undefined) this.total = chunk.byteRange.total;
   }
@@ -105,7 +111,7 @@ export class ChunkStream implements ChunkSource {
   abort(): OutgoingChunk | undefined {
     if (this.done) return undefined;
     this.aborted = true;
-    this.chunks.length = 0;
+    this.chunks = NONE;
     this.pendingBytes = 0;
     if (!this.started) return undefined;
     return { body: new Uint8Array(0), byteRange: { start: this.highestEnd + 1, end: this.highestEnd, total: this.total }, continuation: '#' };

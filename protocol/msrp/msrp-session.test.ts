@@ -3,7 +3,7 @@ import { utf8 } from '../common/bytes';
 import { MsrpConnection } from './msrp-connection';
 import { newLocalMsrpUri, newSessionId, newTransactionId } from './msrp-ids';
 import { IDENT } from './msrp-message';
-import { MsrpSession, MsrpSessionState, type MsrpSessionCarrier, type ReceivedMsrpChunk, type ReceivedMsrpMessage } from './msrp-session';
+import { MsrpSession, MsrpSessionState, type MsrpSessionCarrier, type ReceivedMsrpChunk, type ReceivedMsrpMessage, type MsrpSendOutcome, type OutgoingStream } from './msrp-session';
 import { parseMsrpUri } from './msrp-uri';
 import { flush, MemoryDuplex } from './testing/memory-pipe';
 
@@ -109,6 +109,26 @@ describe('MsrpSession chunk-level relaying', () => {
     stream.push({ body: utf8('x'), byteRange: { start: 1, end: 1, total: 1 }, continuation: '$' });
     t.run();
     expect(outcomes).toEqual([{ ok: false, messageId: 'relayed0003', status: 415, comment: 'not that' }]);
+  });
+
+  it('lets one onDone serve many streams, telling them apart by the tag each was given', () => {
+    const t = joined();
+    t.server.handleChunksWith((chunk) => (chunk.messageId === 'relayed0005' ? { status: 415, comment: 'not that one' } : { status: 200 }));
+    const settled: Array<[string | undefined, boolean, string]> = [];
+    const onDone = (outcome: MsrpSendOutcome, stream: OutgoingStream<{ name: string }>): void => {
+      settled.push([stream.tag?.name, outcome.ok, stream.messageId]);
+    };
+    const streams = ['relayed0004', 'relayed0005', 'relayed0006'].map((messageId, i) =>
+      t.device.sendStream<{ name: string }>('text/plain', { messageId, onDone, tag: { name: `record ${i}` } }),
+    );
+    for (const stream of streams) stream.push({ body: utf8('x'), byteRange: { start: 1, end: 1, total: 1 }, continuation: '$' });
+    t.run();
+    expect(settled).toEqual([
+      ['record 0', true, 'relayed0004'],
+      ['record 1', false, 'relayed0005'],
+      ['record 2', true, 'relayed0006'],
+    ]);
+    expect(streams.map((s) => s.tag?.name)).toEqual(['record 0', 'record 1', 'record 2']);
   });
 
   it('holds back the 200 of a chunk whose handler says so until releaseHeldResponses, and drops it on close', async () => {

@@ -88,15 +88,19 @@ export interface MsrpSendOptions {
   failureReport?: FailureReport;
 }
 
-/** Per-message options of `sendStream()`. */
-export interface MsrpStreamOptions extends MsrpSendOptions {
+/** Per-message options of `sendStream()`; `T` is the type of the owner's `tag`. */
+export interface MsrpStreamOptions<T = unknown> extends MsrpSendOptions {
   /** Merge chunks queued back to back up to this many bytes (see `ChunkStream`). Default 0: never. */
   coalesceUpTo?: number;
   /**
-   * Called once with the outcome, synchronously, as soon as it is known (when `done` would resolve): a relay
-   * forwarding many small messages then needs no promise per message. `done` stays available.
+   * Called once with the outcome and the stream, synchronously, as soon as the outcome is known (when `done`
+   * would resolve): a relay forwarding many small messages then needs no promise per message, and one
+   * callback serves all its streams (no closure per message), telling them apart by `stream.tag`. `done` stays
+   * available.
    */
-  onDone?: (outcome: MsrpSendOutcome) => void;
+  onDone?: (outcome: MsrpSendOutcome, stream: OutgoingStream<T>) => void;
+  /** The owner's data about this message, kept as `stream.tag`. */
+  tag?: T;
 }
 
 /** How sending one message ended. Status 408 means no response in time, status 0 a local failure. */
@@ -128,9 +132,11 @@ export interface MsrpReport {
 }
 
 /** A stream of chunks being sent (see `MsrpSession.sendStream`). */
-export interface OutgoingStream {
+export interface OutgoingStream<T = unknown> {
   readonly messageId: string;
   readonly done: Promise<MsrpSendOutcome>;
+  /** What the owner passed as `tag` (undefined when it passed none). */
+  readonly tag: T | undefined;
   /**
    * Queue the next chunk. Returns false when the session's queue is at its high-water mark (the chunk is
    * still queued; wait for `drain`), and also when the stream can take no more (session closed, message
@@ -217,8 +223,8 @@ interface QueueEntry {
   outcome: MsrpSendOutcome | undefined;
   /** Resolves `done`, once something asked for it (see `outcomePromise`). */
   resolve: ((outcome: MsrpSendOutcome) => void) | undefined;
-  /** `sendStream`'s `onDone`. */
-  onDone: ((outcome: MsrpSendOutcome) => void) | undefined;
+  /** `sendStream`'s handle and `onDone`. */
+  stream: StreamHandle<unknown> | undefined;
 }
 
 /** The promise of an entry's outcome: made on demand, so that a stream whose owner passed `onDone` never makes one. */
@@ -227,13 +233,19 @@ function outcomePromise(entry: QueueEntry): Promise<MsrpSendOutcome> {
   return new Promise<MsrpSendOutcome>((resolve) => (entry.resolve = resolve));
 }
 
-/** What `sendStream` returns; `done` is made when first read. */
-class StreamHandle implements OutgoingStream {
+/**
+ * What `sendStream` returns; `done` is made when first read. A class with methods rather than closures: a relay
+ * makes one per message, and every closure (with its context) would be garbage to collect.
+ */
+class StreamHandle<T> implements OutgoingStream<T> {
   private promise: Promise<MsrpSendOutcome> | undefined;
 
   constructor(
+    private readonly session: MsrpSession,
     private readonly entry: QueueEntry,
-    readonly push: (chunk: OutgoingChunk) => boolean,
+    private readonly chunks: ChunkStream,
+    readonly tag: T | undefined,
+    readonly onDone: ((outcome: MsrpSendOutcome, stream: OutgoingStream<T>) => void) | undefined,
   ) {}
 
   get messageId(): string {
@@ -242,6 +254,10 @@ class StreamHandle implements OutgoingStream {
 
   get done(): Promise<MsrpSendOutcome> {
     return (this.promise ??= outcomePromise(this.entry));
+  }
+
+  push(chunk: OutgoingChunk): boolean {
+    return this.session.pushToStream(this.chunks, chunk);
   }
 }
 
@@ -347,7 +363,7 @@ export class MsrpSession extends TypedEmitter<MsrpSessionEvents> {
     if (this.current === MsrpSessionState.Closed) throw new TypeError('send() on a closed MSRP session');
     if (/[\r\n\0]/.test(contentType) || !contentType.includes('/')) throw new TypeError(`bad content type ${JSON.stringify(contentType)}`);
     const accepted = !this.needsDrain;
-    const entry = this.enqueue(new MessageChunker(body, this.chunking), contentType, options, undefined);
+    const entry = this.enqueue(new MessageChunker(body, this.chunking), contentType, options);
     const done = outcomePromise(entry);
     this.queued += body.length;
     if (this.needsDrain) this.drainPending = true;
@@ -362,20 +378,24 @@ export class MsrpSession extends TypedEmitter<MsrpSessionEvents> {
    * message ends with the `$` (or `#`) chunk. `done` resolves (and `onDone` is called) when every chunk was
    * acknowledged or one failed. Throws `TypeError` on a closed session or invalid arguments.
    */
-  sendStream(contentType: string, options: MsrpStreamOptions = {}): OutgoingStream {
+  sendStream<T = unknown>(contentType: string, options: MsrpStreamOptions<T> = {}): OutgoingStream<T> {
     if (this.current === MsrpSessionState.Closed) throw new TypeError('sendStream() on a closed MSRP session');
     if (/[\r\n\0]/.test(contentType) || !contentType.includes('/')) throw new TypeError(`bad content type ${JSON.stringify(contentType)}`);
-    const stream = new ChunkStream(options.coalesceUpTo !== undefined ? { coalesceUpTo: options.coalesceUpTo } : {});
-    const entry = this.enqueue(stream, contentType, options, options.onDone);
-    const push = (chunk: OutgoingChunk): boolean => {
-      if (this.current === MsrpSessionState.Closed || !stream.open) return false;
-      stream.push(chunk);
-      this.queued += chunk.body.length;
-      if (this.needsDrain) this.drainPending = true;
-      this.wakeCarrier();
-      return !this.needsDrain;
-    };
-    return new StreamHandle(entry, push);
+    const chunks = new ChunkStream(options.coalesceUpTo);
+    const entry = this.enqueue(chunks, contentType, options);
+    const stream = new StreamHandle<T>(this, entry, chunks, options.tag, options.onDone);
+    entry.stream = stream as StreamHandle<unknown>;
+    return stream;
+  }
+
+  /** @internal `OutgoingStream.push` of a stream of this session. */
+  pushToStream(stream: ChunkStream, chunk: OutgoingChunk): boolean {
+    if (this.current === MsrpSessionState.Closed || !stream.open) return false;
+    stream.push(chunk);
+    this.queued += chunk.body.length;
+    if (this.needsDrain) this.drainPending = true;
+    this.wakeCarrier();
+    return !this.needsDrain;
   }
 
   /**
@@ -718,7 +738,7 @@ export class MsrpSession extends TypedEmitter<MsrpSessionEvents> {
     if (notifyCarrier && carrier) carrier.detach(this);
   }
 
-  private enqueue(chunker: ChunkSource, contentType: string, options: MsrpSendOptions, onDone: ((outcome: MsrpSendOutcome) => void) | undefined): QueueEntry {
+  private enqueue(chunker: ChunkSource, contentType: string, options: MsrpSendOptions): QueueEntry {
     const messageId = options.messageId ?? newMsrpMessageId();
     if (!IDENT.test(messageId)) throw new TypeError(`bad Message-ID ${JSON.stringify(messageId)}`);
     const entry: QueueEntry = {
@@ -732,7 +752,7 @@ export class MsrpSession extends TypedEmitter<MsrpSessionEvents> {
       removed: false,
       outcome: undefined,
       resolve: undefined,
-      onDone,
+      stream: undefined,
     };
     this.queue.push(entry);
     return entry;
@@ -747,7 +767,8 @@ export class MsrpSession extends TypedEmitter<MsrpSessionEvents> {
     entry.settled = true;
     entry.outcome = outcome;
     entry.resolve?.(outcome);
-    entry.onDone?.(outcome);
+    const stream = entry.stream;
+    stream?.onDone?.(outcome, stream);
   }
 
   /** The first entry with a chunk to send now, in queue order. */

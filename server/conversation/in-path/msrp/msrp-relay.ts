@@ -154,7 +154,7 @@ interface Relayed {
   stalled: boolean;
   state: RelayedMessageState;
   target: MsrpSession | undefined;
-  stream: OutgoingStream | undefined;
+  stream: OutgoingStream<Relayed> | undefined;
   deliveries: number;
   refusal: { status: number; comment: string } | undefined;
 }
@@ -175,7 +175,12 @@ interface Direction {
   /** Sending sessions whose 200s are held back for this direction (see the module comment). */
   holding: Set<MsrpSession> | undefined;
   readonly token: object;
+  /** `onDone` of every stream towards this side: one function for all, not a closure per message. */
+  readonly onStreamDone: (outcome: MsrpSendOutcome, stream: OutgoingStream<Relayed>) => void;
 }
+
+/** `Relayed.chunks` of a record that holds none (shared, never written to: most records hold one chunk). */
+const NO_CHUNKS: OutgoingChunk[] = [];
 
 const other = (side: RelaySide): RelaySide => (side === 'a' ? 'b' : 'a');
 
@@ -218,6 +223,14 @@ export class MsrpRelay extends TypedEmitter<MsrpRelayEvents> {
     this.historySize = options.historySize ?? 1000;
     this.coalesceChunkBytes = options.coalesceChunkBytes ?? 64 * 1024;
     const direction = (towards: RelaySide): Direction => ({
+      onStreamDone: (outcome, stream) => {
+        const dir = this.directions[towards];
+        const rec = stream.tag!;
+        // An acknowledgement settles the record at once; a failure a moment later, once the session that reported
+        // it is done with its own bookkeeping (it may be closing).
+        if (outcome.ok) this.onDelivered(dir, rec, stream, outcome);
+        else queueMicrotask(() => this.onDelivered(dir, rec, stream, outcome));
+      },
       towards,
       pending: new Set(),
       history: [],
@@ -401,7 +414,7 @@ export class MsrpRelay extends TypedEmitter<MsrpRelayEvents> {
         successReport: chunk.successReport ?? chunk.headers.get('Success-Report')?.trim().toLowerCase() === 'yes',
         failureReport: chunk.failureReport ?? parseFailureReportLoosely(chunk.headers.get('Failure-Report')),
         source,
-        chunks: [],
+        chunks: NO_CHUNKS,
         bytes: 0,
         complete: false,
         stalled: false,
@@ -435,7 +448,8 @@ export class MsrpRelay extends TypedEmitter<MsrpRelayEvents> {
       if (!rec.stream) this.release(dir, rec);
       return ACCEPTED;
     }
-    rec.chunks.push(out);
+    if (rec.chunks === NO_CHUNKS) rec.chunks = [out];
+    else rec.chunks.push(out);
     rec.bytes += out.body.length;
     dir.held += out.body.length;
     if (rec.stalled) dir.stalledBytes += out.body.length;
@@ -455,18 +469,16 @@ export class MsrpRelay extends TypedEmitter<MsrpRelayEvents> {
   /** Relay `rec` (from its first held chunk) to the current leg of its direction. */
   private deliver(dir: Direction, rec: Relayed): void {
     const target = this.legs[dir.towards];
-    let stream: OutgoingStream | undefined;
+    let stream: OutgoingStream<Relayed> | undefined;
     if (target.state !== MsrpSessionState.Closed) {
-      const delivery = target.sendStream(rec.contentType, {
+      stream = target.sendStream<Relayed>(rec.contentType, {
         messageId: rec.messageId,
         successReport: rec.successReport,
         failureReport: 'yes',
         coalesceUpTo: this.coalesceChunkBytes,
-        // An acknowledgement settles the record at once (no promise per message); a failure a moment later,
-        // once the session that reported it is done with its own bookkeeping (it may be closing).
-        onDone: (outcome) => (outcome.ok ? this.onDelivered(dir, rec, delivery, outcome) : queueMicrotask(() => this.onDelivered(dir, rec, delivery, outcome))),
+        onDone: dir.onStreamDone, // no promise and no closure per message
+        tag: rec,
       });
-      stream = delivery;
     }
     rec.target = stream ? target : undefined;
     rec.stream = stream;
@@ -484,7 +496,7 @@ export class MsrpRelay extends TypedEmitter<MsrpRelayEvents> {
     for (const chunk of rec.chunks) stream.push(chunk);
   }
 
-  private onDelivered(dir: Direction, rec: Relayed, stream: OutgoingStream, outcome: MsrpSendOutcome): void {
+  private onDelivered(dir: Direction, rec: Relayed, stream: OutgoingStream<Relayed>, outcome: MsrpSendOutcome): void {
     if (rec.stream !== stream || !dir.pending.has(rec)) return; // superseded by a replay, or released
     if (rec.state === 'aborted') {
       this.release(dir, rec);
@@ -573,7 +585,7 @@ export class MsrpRelay extends TypedEmitter<MsrpRelayEvents> {
     dir.held -= rec.bytes;
     if (rec.stalled) dir.stalledBytes -= rec.bytes;
     rec.stalled = false;
-    rec.chunks = [];
+    rec.chunks = NO_CHUNKS;
     rec.stream = undefined;
     dir.history.push(rec);
     // Trimmed in batches: O(1) amortized per message.

@@ -207,6 +207,33 @@ describe('MsrpStreamParser', () => {
     expect(new TextDecoder().decode(request(out[1]!).body)).toBe('abc');
   });
 
+  it('reads a 256 KiB chunk arriving 64 KiB at a time into one buffer of its size, and gives a peer that announces more than it sends no such buffer', () => {
+    const n = 256 * 1024;
+    const body = Uint8Array.from({ length: n }, (_, i) => (i * 13) & 0xff);
+    const head = `MSRP big12345 SEND\r\nTo-Path: msrp://a:1/s;tcp\r\nFrom-Path: msrp://b:2/t;tcp\r\nMessage-ID: m1234\r\nByte-Range: 1-${n}/${n}\r\nContent-Type: a/b\r\n\r\n`;
+    const wire = concatBytes([utf8(head), body, utf8('\r\n-------big12345$\r\n')]);
+    const p = new MsrpStreamParser();
+    const out: MsrpMessage[] = [];
+    for (let at = 0; at < wire.length; at += 65536) {
+      out.push(...p.push(wire.subarray(at, at + 65536)));
+      // Room for the whole chunk as soon as its head and first read are here: allocated once, not by doubling.
+      if (at === 0) expect(p.capacity).toBeGreaterThanOrEqual(n);
+    }
+    expect(out).toHaveLength(1);
+    const got = request(out[0]!).body!;
+    expect(bytesEqual(got, body)).toBe(true);
+    // Handed out as a view of a buffer made for it: the body and its end-line, rounded up to 4 KiB.
+    expect(got.buffer.byteLength).toBeLessThanOrEqual(n + 8192);
+
+    // 4 KiB of a body announced as 1 MiB: the buffer follows what arrived, not the announcement.
+    const liar = new MsrpStreamParser();
+    const claim = `MSRP liar1234 SEND\r\nTo-Path: msrp://a:1/s;tcp\r\nFrom-Path: msrp://b:2/t;tcp\r\nMessage-ID: m1234\r\nByte-Range: 1-1048576/1048576\r\nContent-Type: a/b\r\n\r\n`;
+    expect(liar.push(concatBytes([utf8(claim), new Uint8Array(4096)]))).toEqual([]);
+    expect(liar.push(new Uint8Array(65536))).toEqual([]);
+    expect(liar.bufferedBytes).toBeGreaterThan(65536);
+    expect(liar.capacity).toBeLessThanOrEqual(256 * 1024);
+  });
+
   it('never throws anything but MsrpParseError on random garbage', () => {
     let seed = 12345;
     const rnd = (): number => (seed = (seed * 1103515245 + 12345) & 0x7fffffff);

@@ -35,13 +35,19 @@ import type { MsrpSession } from '../protocol/msrp/msrp-session';
 import { formatMsrpUri, parseMsrpUri } from '../protocol/msrp/msrp-uri';
 import { MsrpRelay } from '../server/conversation/in-path/msrp/msrp-relay';
 import { MsrpServerEndpoint } from '../server/conversation/in-path/msrp/msrp-server-endpoint';
+import { applyConversationServerV8Flags } from '../server/conversation/v8-tuning';
 
-const ROUNDS = Number(process.env.ROUNDS ?? 5);
+const ROUNDS = Number(process.env.ROUNDS ?? 7);
 /** Measurement names to run (see `main`); all when unset. */
 const ONLY = process.env.ONLY?.split(',').map((name) => name.trim()).filter((name) => name !== '');
 const SMALL_COUNT = 50_000;
 const SMALL_SIZE = 100;
-const LARGE_COUNT = 32;
+/**
+ * 1 MiB messages per round: 128 MiB, a fifth of a second or so. Shorter rounds (32 MiB were used until November
+ * 2026) let one slow moment of a shared machine decide a round: the relay's ratio then ranged over 0.5–0.85 between
+ * runs of the same code.
+ */
+const LARGE_COUNT = 128;
 const LARGE_SIZE = 1024 * 1024;
 const MIB = 1024 * 1024;
 
@@ -484,12 +490,12 @@ function cpuPerMessage(rounds: readonly ThreadCpu[], count: number): ThreadCpu |
 let measuring = false;
 
 /**
- * Runs of each 1 MiB measurement in the warm-up (256 MiB). A relay path's first 1 MiB rounds are up to three times
- * slower than its later ones, and it takes some 300 MiB to settle (November 2026: 0.13 s per round at first, 0.042 s
- * from about the tenth on; direct settles by its second round): what is measured is the steady state, on every path
- * alike.
+ * Runs of each 1 MiB measurement in the warm-up (512 MiB). A relay path's first 1 MiB messages go up to three times
+ * slower than its later ones, and it takes some 300–500 MiB to settle (November 2026, 32 MiB rounds: 0.13 s per round
+ * at first, 0.03–0.04 s from about the fifteenth on; direct settles by its second round): what is measured is the
+ * steady state, on every path alike.
  */
-const LARGE_WARM_UP_RUNS = 8;
+const LARGE_WARM_UP_RUNS = 4;
 
 /**
  * Warm up every measurement (once; the 1 MiB ones `LARGE_WARM_UP_RUNS` times), then run each once per round,
@@ -521,6 +527,9 @@ function pairedRatio(rounds: Record<string, number[]>, path: string, reference: 
 }
 
 async function main(): Promise<void> {
+  // The relay worker stands for the Conversation Server process, which runs with these V8 flags; V8 flags hold for
+  // the whole process, so every path's devices run with them too, alike.
+  applyConversationServerV8Flags();
   const small = `${SMALL_COUNT} × ${SMALL_SIZE} B, median of ${ROUNDS}`;
   const large = `${LARGE_COUNT} × 1 MiB (chunks 2 KiB doubling to 256 KiB), median of ${ROUNDS}`;
   const load = loadavg()[0]!;

@@ -32,6 +32,10 @@ import { inPathFactory } from './conversation/in-path/in-path-factory';
 import { messageStoreSink, type MessageSink } from './store/message-sink';
 import { SqliteMessageStore } from './store/sqlite-message-store';
 import type { TransportTrace } from './sip/transport/transport-options';
+import { applyConversationServerV8Flags, appliedV8Flags } from './conversation/v8-tuning';
+
+// Before anything is served: how and why, in v8-tuning.ts.
+applyConversationServerV8Flags();
 
 /** Exit codes (the usage text says them too). */
 const EXIT_STOPPED = 0;
@@ -159,6 +163,7 @@ async function main(): Promise<void> {
     address: server.address,
     ...(msrp ? { msrp: { host: msrp.host, port: msrp.port } } : {}),
     pid: process.pid,
+    v8Flags: appliedV8Flags(),
   };
   process.stdout.write(`${JSON.stringify(description)}\n`);
   log(`${config.domain}: ${description.mode} Conversation Server at ${description.sip}, core ${sipAddressOf(config.core)}${config.store ? `, Message Store ${config.store.file}` : ''}`);

@@ -21,6 +21,7 @@ import { connect, type TLSSocket } from 'node:tls';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import type { ConversationMode } from '../server/conversation/conversation-mode';
+import { CONVERSATION_SERVER_V8_FLAGS } from '../server/conversation/v8-tuning';
 import { ProcessState } from '../server/lab/conversation-server-process';
 import type { Endpoint } from '../server/sip/transport/transport-types';
 import {
@@ -87,6 +88,8 @@ describe.each(PAIRS)('both Conversation Servers as processes: CS A %s, CS B %s',
     expect([a.mode, b.mode]).toEqual([modeA, modeB]);
     expect([a.state, b.state]).toEqual([ProcessState.Running, ProcessState.Running]);
     expect(new Set([process.pid, a.pid, b.pid]).size).toBe(3);
+    // Each runs with the V8 flags of server/conversation/v8-tuning.ts, set by the program itself.
+    for (const server of [a, b]) expect(server.description.v8Flags).toEqual([...CONVERSATION_SERVER_V8_FLAGS]);
     expect(running.description.domains.map((d) => d.conversationServer)).toEqual([a.description.sip, b.description.sip]);
 
     const setup = suite.track(await setUpChat(running));

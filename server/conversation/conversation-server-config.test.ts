@@ -141,7 +141,7 @@ describe('the description line', () => {
   const address = { protocol: 'tls' as const, host: '127.0.0.1', port: 5071 };
 
   it('reads back what the program prints', () => {
-    const description = { domain: 'a.example', mode: 'in-path' as const, sip: sipAddressOf(address), address, msrp: { host: '127.0.0.1', port: 2855 }, pid: 4242 };
+    const description = { domain: 'a.example', mode: 'in-path' as const, sip: sipAddressOf(address), address, msrp: { host: '127.0.0.1', port: 2855 }, pid: 4242, v8Flags: ['--no-allocation-site-pretenuring'] };
     expect(description.sip).toBe('sip:127.0.0.1:5071;transport=tls');
     expect(parseConversationServerDescription(JSON.stringify(description))).toEqual(description);
     expect(sipAddressOf({ protocol: 'tls', host: '::1', port: 5071 })).toBe('sip:[::1]:5071;transport=tls');
@@ -152,6 +152,7 @@ describe('the description line', () => {
     ['{"domain":"a.example","mode":"relay","sip":"sip:x","address":{"protocol":"tls","host":"127.0.0.1","port":1},"pid":1}', 'mode must be in-path or proxy'],
     ['{"domain":"a.example","mode":"proxy","sip":"sip:x","address":{"protocol":"udp","host":"127.0.0.1","port":1},"pid":1}', 'address must be a TLS endpoint'],
     ['{"domain":"a.example","mode":"proxy","sip":"sip:x","address":{"protocol":"tls","host":"127.0.0.1","port":1}}', 'pid must be a number'],
+    ['{"domain":"a.example","mode":"proxy","sip":"sip:x","address":{"protocol":"tls","host":"127.0.0.1","port":1},"pid":1,"v8Flags":"--x"}', 'v8Flags must be a list of strings'],
   ])('refuses %s: %s', (line, message) => {
     expect(() => parseConversationServerDescription(line)).toThrow(message);
   });

@@ -62,6 +62,8 @@ export interface ConversationServerDescription {
   /** An in-path server's MSRP relay listening point. */
   msrp?: { host: string; port: number };
   pid: number;
+  /** The V8 flags the process set for itself (server/conversation/v8-tuning.ts). */
+  v8Flags: string[];
 }
 
 /** Reads a file as text (injectable for tests). */
@@ -304,6 +306,8 @@ export function parseConversationServerDescription(line: string): ConversationSe
   if (!isConversationMode(v.mode)) return fail('mode must be in-path or proxy');
   if (typeof v.sip !== 'string' || !v.sip.startsWith('sip:')) return fail('sip must be a SIP URI');
   if (typeof v.pid !== 'number') return fail('pid must be a number');
+  const v8Flags = v.v8Flags ?? [];
+  if (!Array.isArray(v8Flags) || !v8Flags.every((f): f is string => typeof f === 'string')) return fail('v8Flags must be a list of strings');
   const address = endpointOf(v.address);
   if (address === undefined || address.protocol !== 'tls') return fail('address must be a TLS endpoint');
   let msrp: { host: string; port: number } | undefined;
@@ -312,7 +316,7 @@ export function parseConversationServerDescription(line: string): ConversationSe
     if (typeof m !== 'object' || m === null || typeof m.host !== 'string' || typeof m.port !== 'number') return fail('msrp must be {host, port}');
     msrp = { host: m.host, port: m.port };
   }
-  return { domain: v.domain, mode: v.mode, sip: v.sip, address, pid: v.pid, ...(msrp ? { msrp } : {}) };
+  return { domain: v.domain, mode: v.mode, sip: v.sip, address, pid: v.pid, v8Flags, ...(msrp ? { msrp } : {}) };
 }
 
 function endpointOf(value: unknown): Endpoint | undefined {

@@ -498,8 +498,17 @@ let measuring = false;
 const LARGE_WARM_UP_RUNS = 4;
 
 /**
- * Warm up every measurement (once; the 1 MiB ones `LARGE_WARM_UP_RUNS` times), then run each once per round,
- * interleaved; medians of the seconds.
+ * Runs of each 1 MiB measurement per round: the 1 MiB paths take turns this many times in a round. A 1 MiB relay run's
+ * ratio to the direct run beside it varies more from run to run (0.56–0.91 within one run of this bench, November
+ * 2026) than a 100 B one's (0.69–0.78), so its median needs more samples.
+ */
+const LARGE_RUNS_PER_ROUND = 3;
+/** Measured runs of each 1 MiB measurement. */
+const LARGE_RUNS = ROUNDS * LARGE_RUNS_PER_ROUND;
+
+/**
+ * Warm up every measurement (once; the 1 MiB ones `LARGE_WARM_UP_RUNS` times), then run each once per round (the
+ * 1 MiB ones `LARGE_RUNS_PER_ROUND` times, taking turns), interleaved; medians of the seconds.
  */
 async function interleaved(runs: Record<string, () => Promise<number>>): Promise<{ medians: Record<string, number>; rounds: Record<string, number[]> }> {
   const samples: Record<string, number[]> = {};
@@ -508,8 +517,11 @@ async function interleaved(runs: Record<string, () => Promise<number>>): Promise
   measuring = false;
   for (const [name, run] of selected) for (let i = name.endsWith('Large') ? LARGE_WARM_UP_RUNS : 1; i > 0; i--) await run();
   measuring = true;
+  const small = selected.filter(([name]) => !name.endsWith('Large'));
+  const large = selected.filter(([name]) => name.endsWith('Large'));
   for (let round = 0; round < ROUNDS; round++) {
-    for (const [name, run] of selected) (samples[name] ??= []).push(await run());
+    for (const [name, run] of small) (samples[name] ??= []).push(await run());
+    for (let turn = 0; turn < LARGE_RUNS_PER_ROUND; turn++) for (const [name, run] of large) (samples[name] ??= []).push(await run());
   }
   return { medians: Object.fromEntries(Object.entries(samples).map(([name, s]) => [name, median(s)])), rounds: samples };
 }
@@ -531,7 +543,7 @@ async function main(): Promise<void> {
   // the whole process, so every path's devices run with them too, alike.
   applyConversationServerV8Flags();
   const small = `${SMALL_COUNT} × ${SMALL_SIZE} B, median of ${ROUNDS}`;
-  const large = `${LARGE_COUNT} × 1 MiB (chunks 2 KiB doubling to 256 KiB), median of ${ROUNDS}`;
+  const large = `${LARGE_COUNT} × 1 MiB (chunks 2 KiB doubling to 256 KiB), median of ${LARGE_RUNS}`;
   const load = loadavg()[0]!;
   const direct = await directPath();
   const inThread = await inThreadRelayPath();
@@ -575,7 +587,7 @@ async function main(): Promise<void> {
   const bareLarge = perSecond(LARGE_COUNT, t.bareLarge);
   const rows: Row[] = [
     { name: 'net echo (ceiling), 100 B writes', value: Math.round(perSecond(SMALL_COUNT, t.echoSmall)), unit: 'writes/s', detail: `${SMALL_COUNT} writes echoed, median of ${ROUNDS}` },
-    { name: 'net echo (ceiling), 64 KiB writes', value: round1(echoLarge), unit: 'MiB/s', detail: `${LARGE_COUNT} MiB echoed, median of ${ROUNDS}` },
+    { name: 'net echo (ceiling), 64 KiB writes', value: round1(echoLarge), unit: 'MiB/s', detail: `${LARGE_COUNT} MiB echoed, median of ${LARGE_RUNS}` },
     {
       name: 'net relay in a worker thread (a relay\'s ceiling), 100 B writes',
       value: Math.round(bareSmall),
@@ -586,7 +598,7 @@ async function main(): Promise<void> {
       name: 'net relay in a worker thread (a relay\'s ceiling), 64 KiB writes',
       value: round1(bareLarge),
       unit: 'MiB/s',
-      detail: `${LARGE_COUNT} MiB the same way; ${ratio(bareLarge, echoLarge)} of the net echo, ${ratio(bareLarge, directLarge)} of MSRP direct with 1 MiB messages; median of ${ROUNDS}`,
+      detail: `${LARGE_COUNT} MiB the same way; ${ratio(bareLarge, echoLarge)} of the net echo, ${ratio(bareLarge, directLarge)} of MSRP direct with 1 MiB messages; median of ${LARGE_RUNS}`,
     },
     { name: 'MSRP direct, 100 B SEND', value: Math.round(directSmall), unit: 'msg/s', detail: small },
     { name: 'MSRP direct, 1 MiB messages', value: round1(directLarge), unit: 'MiB/s', detail: large },
@@ -621,6 +633,7 @@ async function main(): Promise<void> {
     cpus: cpus().length,
     loadAverage: load,
     rounds: ROUNDS,
+    largeRuns: LARGE_RUNS,
     rows,
     relayRatios: { ...ratios, target: 0.7 },
   };
@@ -640,8 +653,8 @@ function cpuRows(cpu: Record<string, { devices: ThreadCpu[]; relay: ThreadCpu[] 
     return samples ? cpuPerMessage(samples, count) : undefined;
   };
   const sizes = [
-    { key: 'Small', count: SMALL_COUNT, unit: 'µs/msg', scale: 1e3, what: '100 B SEND', bare: '100 B writes' },
-    { key: 'Large', count: LARGE_COUNT, unit: 'ms/MiB', scale: 1e6, what: '1 MiB messages', bare: '64 KiB writes' },
+    { key: 'Small', count: SMALL_COUNT, unit: 'µs/msg', scale: 1e3, what: '100 B SEND', bare: '100 B writes', runs: ROUNDS },
+    { key: 'Large', count: LARGE_COUNT, unit: 'ms/MiB', scale: 1e6, what: '1 MiB messages', bare: '64 KiB writes', runs: LARGE_RUNS },
   ] as const;
   for (const size of sizes) {
     const fmt = (ns: number): number => Math.round((ns / size.scale) * 1000) / 1000;
@@ -653,7 +666,7 @@ function cpuRows(cpu: Record<string, { devices: ThreadCpu[]; relay: ThreadCpu[] 
         name: `MSRP direct, ${size.what}: CPU of the devices' thread`,
         value: fmt(direct.runNs),
         unit: size.unit,
-        detail: `sender and receiver in one thread; waited ${fmt(direct.waitNs)} ${size.unit} for a CPU; median of ${ROUNDS}`,
+        detail: `sender and receiver in one thread; waited ${fmt(direct.waitNs)} ${size.unit} for a CPU; median of ${size.runs}`,
       });
     }
     for (const [key, label] of [
@@ -670,7 +683,7 @@ function cpuRows(cpu: Record<string, { devices: ThreadCpu[]; relay: ThreadCpu[] 
         detail:
           `waited ${fmt(relay.waitNs)} ${size.unit} for a CPU; the devices' thread meanwhile ${fmt(devices.runNs)} ${size.unit} (waited ${fmt(devices.waitNs)}); ` +
           `direct CPU ÷ the busier thread's ${(direct.runNs / Math.max(relay.runNs, devices.runNs)).toFixed(2)} (the relay ÷ direct ratio when both threads run side by side), ` +
-          `÷ their sum ${(direct.runNs / (relay.runNs + devices.runNs)).toFixed(2)} (when they take turns); median of ${ROUNDS}`,
+          `÷ their sum ${(direct.runNs / (relay.runNs + devices.runNs)).toFixed(2)} (when they take turns); median of ${size.runs}`,
       });
     }
     if (bareDevices && bareRelay) {
@@ -680,7 +693,7 @@ function cpuRows(cpu: Record<string, { devices: ThreadCpu[]; relay: ThreadCpu[] 
         name: `net relay in a worker thread, ${size.bare}: CPU of the relay thread`,
         value: fmt(bareRelay.runNs),
         unit,
-        detail: `waited ${fmt(bareRelay.waitNs)} ${unit} for a CPU; the sending and receiving thread meanwhile ${fmt(bareDevices.runNs)} ${unit} (waited ${fmt(bareDevices.waitNs)}); median of ${ROUNDS}`,
+        detail: `waited ${fmt(bareRelay.waitNs)} ${unit} for a CPU; the sending and receiving thread meanwhile ${fmt(bareDevices.runNs)} ${unit} (waited ${fmt(bareDevices.waitNs)}); median of ${size.runs}`,
       });
     }
   }

@@ -147,6 +147,8 @@ interface Relayed {
   readonly successReport: boolean;
   readonly failureReport: FailureReport;
   readonly source: MsrpSession;
+  /** The direction it goes (and through it the relay), for `MsrpRelay.streamDone`. */
+  readonly dir: Direction;
   chunks: OutgoingChunk[];
   bytes: number;
   complete: boolean;
@@ -160,6 +162,7 @@ interface Relayed {
 }
 
 interface Direction {
+  readonly relay: MsrpRelay;
   readonly towards: RelaySide;
   /** Unsettled messages, in arrival order. */
   readonly pending: Set<Relayed>;
@@ -175,8 +178,6 @@ interface Direction {
   /** Sending sessions whose 200s are held back for this direction (see the module comment). */
   holding: Set<MsrpSession> | undefined;
   readonly token: object;
-  /** `onDone` of every stream towards this side: one function for all, not a closure per message. */
-  readonly onStreamDone: (outcome: MsrpSendOutcome, stream: OutgoingStream<Relayed>) => void;
 }
 
 /** `Relayed.chunks` of a record that holds none (shared, never written to: most records hold one chunk). */
@@ -223,14 +224,7 @@ export class MsrpRelay extends TypedEmitter<MsrpRelayEvents> {
     this.historySize = options.historySize ?? 1000;
     this.coalesceChunkBytes = options.coalesceChunkBytes ?? 64 * 1024;
     const direction = (towards: RelaySide): Direction => ({
-      onStreamDone: (outcome, stream) => {
-        const dir = this.directions[towards];
-        const rec = stream.tag!;
-        // An acknowledgement settles the record at once; a failure a moment later, once the session that reported
-        // it is done with its own bookkeeping (it may be closing).
-        if (outcome.ok) this.onDelivered(dir, rec, stream, outcome);
-        else queueMicrotask(() => this.onDelivered(dir, rec, stream, outcome));
-      },
+      relay: this,
       towards,
       pending: new Set(),
       history: [],
@@ -414,6 +408,7 @@ export class MsrpRelay extends TypedEmitter<MsrpRelayEvents> {
         successReport: chunk.successReport ?? chunk.headers.get('Success-Report')?.trim().toLowerCase() === 'yes',
         failureReport: chunk.failureReport ?? parseFailureReportLoosely(chunk.headers.get('Failure-Report')),
         source,
+        dir,
         chunks: NO_CHUNKS,
         bytes: 0,
         complete: false,
@@ -476,7 +471,7 @@ export class MsrpRelay extends TypedEmitter<MsrpRelayEvents> {
         successReport: rec.successReport,
         failureReport: 'yes',
         coalesceUpTo: this.coalesceChunkBytes,
-        onDone: dir.onStreamDone, // no promise and no closure per message
+        onDone: MsrpRelay.streamDone, // no promise and no closure per message, nor per relay
         tag: rec,
       });
     }
@@ -494,6 +489,18 @@ export class MsrpRelay extends TypedEmitter<MsrpRelayEvents> {
       dir.stalledBytes -= rec.bytes;
     }
     for (const chunk of rec.chunks) stream.push(chunk);
+  }
+
+  /**
+   * `onDone` of every relayed stream, of every relay: the record is the stream's tag. An acknowledgement settles it
+   * at once; a failure a moment later, once the session that reported it is done with its own bookkeeping (it may
+   * be closing).
+   */
+  private static streamDone(this: void, outcome: MsrpSendOutcome, stream: OutgoingStream<Relayed>): void {
+    const rec = stream.tag!;
+    const relay = rec.dir.relay;
+    if (outcome.ok) relay.onDelivered(rec.dir, rec, stream, outcome);
+    else queueMicrotask(() => relay.onDelivered(rec.dir, rec, stream, outcome));
   }
 
   private onDelivered(dir: Direction, rec: Relayed, stream: OutgoingStream<Relayed>, outcome: MsrpSendOutcome): void {

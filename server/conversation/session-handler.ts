@@ -21,6 +21,11 @@ export interface SessionParty {
   tag: string;
   /** The device: its Contact, the remote target others reach it at (its pub-gruu, PROFILE.md). */
   target: string;
+  /**
+   * The user's display name as the session's INVITE gave it (From for the caller, To for the callee), when it
+   * gave one: what a transfer target shows for the peer (PROFILE.md steps 6–9, the Join REFER body).
+   */
+  displayName?: string | undefined;
 }
 
 /**

@@ -502,6 +502,17 @@ export function aorOfHeader(value: string | undefined): string | undefined {
   }
 }
 
+/** The display name of a From / To value (RFC 3261 §20.20), trimmed; undefined when it has none or does not parse. */
+export function displayNameOfHeader(value: string | undefined): string | undefined {
+  if (!value) return undefined;
+  try {
+    const name = parseNameAddr(value).displayName?.trim();
+    return name ? name : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 function decode(s: string): string {
   try {
     return decodeURIComponent(s);

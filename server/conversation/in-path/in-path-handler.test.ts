@@ -323,6 +323,8 @@ describe('transfers: a Join INVITE to a leg URI (PROFILE.md steps 10–13)', () 
     const info = b.handler.findByDialog(caller.dialog.id.callId, caller.dialog.id.localTag, caller.dialog.id.remoteTag)!;
     expect(info.caller.tag).toBe(caller.dialog.id.localTag);
     expect(info.callee.target).toBe(legUri);
+    // The names the INVITE gave (From "Alice", a bare To): what a Join REFER body tells the target.
+    expect([info.caller.displayName, info.callee.displayName]).toEqual(['Alice', undefined]);
     expect(b.handler.legTargetFor(info, info.caller)).toBe(legUri);
 
     // The old device stops reading: what Bob sends now reaches its leg but is never acknowledged.

@@ -97,6 +97,8 @@ export class InPathLeg {
   readonly party: SessionParty = { aor: '', tag: '', target: '' };
   /** Our own AOR on this leg (the user we stand in for: To on a UAS leg, From on a UAC leg). */
   ourAor = '';
+  /** That user's display name, as the caller's INVITE gave it, if it did. */
+  ourDisplayName: string | undefined;
   /** Our SDP on this leg: answered again, unchanged, to every session refresh. */
   sdp = '';
   /** Whether the peer accepts UPDATE (its Allow): how we refresh. */
@@ -224,7 +226,7 @@ export class InPathSession extends EventEmitter<InPathSessionEvents> {
     const dialog = leg.dialog;
     if (!dialog) return undefined;
     const peer: SessionParty = { ...leg.party };
-    const us: SessionParty = { aor: leg.ourAor, tag: dialog.id.localTag, target: leg.contact };
+    const us: SessionParty = { aor: leg.ourAor, tag: dialog.id.localTag, target: leg.contact, displayName: leg.ourDisplayName };
     return {
       roles: [this.role],
       callId: dialog.id.callId,

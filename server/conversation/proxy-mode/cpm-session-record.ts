@@ -150,5 +150,7 @@ export class CpmSessionRecord extends EventEmitter<CpmSessionEvents> implements 
 
 /** A party with strings of its own (see the module comment). */
 function ownParty(party: SessionParty): SessionParty {
-  return { aor: ownString(party.aor), tag: ownString(party.tag), target: ownString(party.target) };
+  const own: SessionParty = { aor: ownString(party.aor), tag: ownString(party.tag), target: ownString(party.target) };
+  if (party.displayName !== undefined) own.displayName = ownString(party.displayName);
+  return own;
 }

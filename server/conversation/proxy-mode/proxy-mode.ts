@@ -7,7 +7,7 @@
  * It keeps a {@link SessionTable}: a record per dialog, created on the 2xx, ended on BYE (or when the ACK or
  * the BYE's answer never comes), for the transfer controller to look sessions up by Target-Dialog.
  */
-import { aorOfHeader } from '../../core/domain-core';
+import { aorOfHeader, displayNameOfHeader } from '../../core/domain-core';
 import { parseNameAddr } from '../../sip/message/name-addr';
 import type { SipRequest, SipResponse } from '../../sip/message/sip-message';
 import { parseUri } from '../../sip/message/sip-uri';
@@ -190,8 +190,8 @@ export class ProxyModeHandler implements CpmSessionHandler {
       conversationId: info.conversationId,
       contributionId: info.contributionId,
       assertedIdentity: info.assertedIdentity,
-      caller: { aor: callerAor, tag: callerTag, target: callerTarget },
-      callee: { aor: calleeAor, tag: calleeTag, target: calleeTarget },
+      caller: { aor: callerAor, tag: callerTag, target: callerTarget, displayName: displayNameOfHeader(invite.headers.get('From')) },
+      callee: { aor: calleeAor, tag: calleeTag, target: calleeTarget, displayName: displayNameOfHeader(response.headers.get('To')) },
       recordRoute: response.headers.values('Record-Route'),
     });
   }

@@ -31,7 +31,7 @@ const session: CpmSessionInfo = {
   contributionId: 'contrib-1234567890',
   assertedIdentity: '<sip:alice@a.example>',
   caller: { aor: 'sip:alice@a.example', tag: 'lap', target: LAPTOP },
-  callee: { aor: 'sip:bob@b.example', tag: 'bob', target: BOB },
+  callee: { aor: 'sip:bob@b.example', tag: 'bob', target: BOB, displayName: 'Bob Builder' },
 };
 
 let controllers: TransferController[] = [];
@@ -141,7 +141,8 @@ describe('Alice moves the chat with Bob from Laptop to Desktop (CS A in proxy mo
     expect(embedded['Conversation-ID']).toBe(session.conversationId);
     expect(embedded['InReplyTo-Contribution-ID']).toBe(session.contributionId);
     const body = parseSessionTransfer(join!.body);
-    expect(body).toMatchObject({ conversationId: session.conversationId, peer: { uri: 'sip:bob@b.example' }, sourceDeviceName: 'Laptop' });
+    // The peer as the session's INVITE named him: what Desktop's prompt shows.
+    expect(body).toMatchObject({ conversationId: session.conversationId, peer: { uri: 'sip:bob@b.example', displayName: 'Bob Builder' }, sourceDeviceName: 'Laptop' });
   });
 
   it('a second move of the same session while one is under way gets 491', () => {

@@ -311,7 +311,7 @@ export class TransferController {
     const body = this.transferBody(record, {
       version: 1,
       conversationId: session.conversationId,
-      peer: { uri: peer.aor },
+      peer: { uri: peer.aor, ...(peer.displayName ? { displayName: peer.displayName } : {}) },
       sourceDeviceName: record.sourceDeviceName ?? 'another device',
     });
     const request = createRequest(

@@ -17,13 +17,12 @@ import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { connect, type TLSSocket } from 'node:tls';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import type { ConversationMode } from '../server/conversation/conversation-mode';
 import { CONVERSATION_SERVER_V8_FLAGS } from '../server/conversation/v8-tuning';
 import { ProcessState } from '../server/lab/conversation-server-process';
-import type { Endpoint } from '../server/sip/transport/transport-types';
+import { connectSipProbe, sipOptionsRequest } from '../server/lab/testing/sip-options-probe';
 import {
   ChatLoad,
   moveBackAndForth,
@@ -124,21 +123,6 @@ describe.each(PAIRS)('both Conversation Servers as processes: CS A %s, CS B %s',
 describe('the lab trace with the servers as processes', () => {
   const suite = useProcessLab('proxy', 'proxy');
 
-  /** An OPTIONS to the server at `to`, as its core would send one over its TLS connection. */
-  function options(to: Endpoint, from: TLSSocket, callId: string): string {
-    return [
-      `OPTIONS sip:${to.host}:${to.port};transport=tls SIP/2.0`,
-      `Via: SIP/2.0/TLS ${from.localAddress ?? '127.0.0.1'}:${from.localPort ?? 0};branch=z9hG4bK-${callId};rport`,
-      'Max-Forwards: 70',
-      'From: <sip:probe@a.example>;tag=probe',
-      `To: <sip:${to.host}:${to.port}>`,
-      `Call-ID: ${callId}`,
-      'CSeq: 1 OPTIONS',
-      'Content-Length: 0',
-      '',
-      '',
-    ].join('\r\n');
-  }
 
   it('has a server’s entry stamped when the server read the message, not when the lab heard of it', async () => {
     const { lab } = suite;
@@ -149,18 +133,10 @@ describe('the lab trace with the servers as processes', () => {
     let inside: { sent: bigint; seen: bigint; resumed: bigint } | undefined;
     for (let attempt = 1; attempt <= 5 && inside === undefined; attempt++) {
       const callId = `blocked-${attempt}`;
-      const socket = connect({ host: cs.address.host, port: cs.address.port, ca: lab.certificate.cert });
+      const { socket, statusLine: answered } = await connectSipProbe(cs.address, lab.certificate.cert);
       try {
-        await new Promise<void>((resolve, reject) => socket.once('secureConnect', resolve).once('error', reject));
-        const answered = new Promise<void>((resolve) => {
-          let text = '';
-          socket.setEncoding('utf8').on('data', (chunk: string) => {
-            text += chunk;
-            if (text.includes('\r\n\r\n')) resolve();
-          });
-        });
         const sent = process.hrtime.bigint();
-        socket.write(options(cs.address, socket, callId));
+        socket.write(sipOptionsRequest(cs.address, socket, callId));
         const resumed = sent + BigInt(attempt) * 100_000_000n;
         while (process.hrtime.bigint() < resumed) {
           // the lab's process does nothing else: no IPC message, no SIP message is read

@@ -1,12 +1,12 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { connect, type TLSSocket } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateDevCertificate } from '../sip/transport/dev-certificate';
 import type { Endpoint } from '../sip/transport/transport-types';
 import { waitUntil } from '../../electron/device/testing/wait-until';
 import { ConversationServerProcess, ProcessState } from './conversation-server-process';
+import { connectSipProbe, sipOptionsRequest } from './testing/sip-options-probe';
 
 let dir: string;
 let config: Record<string, unknown>;
@@ -34,30 +34,10 @@ async function configFile(name: string, settings: Record<string, unknown>): Prom
 
 /** A TLS connection to the server, as its core would open, that sends an OPTIONS and resolves with the status line of the answer. */
 async function optionsProbe(address: Endpoint, callId: string): Promise<string> {
-  const socket: TLSSocket = connect({ host: address.host, port: address.port, ca });
+  const { socket, statusLine } = await connectSipProbe(address, ca);
   try {
-    await new Promise<void>((resolve, reject) => socket.once('secureConnect', resolve).once('error', reject));
-    const answer = new Promise<string>((resolve) => {
-      let text = '';
-      socket.setEncoding('utf8').on('data', (chunk: string) => {
-        text += chunk;
-        if (text.includes('\r\n\r\n')) resolve(text.slice(0, text.indexOf('\r\n')));
-      });
-    });
-    const local = `${socket.localAddress ?? '127.0.0.1'}:${socket.localPort ?? 0}`;
-    socket.write([
-      `OPTIONS sip:${address.host}:${address.port};transport=tls SIP/2.0`,
-      `Via: SIP/2.0/TLS ${local};branch=z9hG4bK-${callId};rport`,
-      'Max-Forwards: 70',
-      'From: <sip:probe@a.example>;tag=probe',
-      `To: <sip:${address.host}:${address.port}>`,
-      `Call-ID: ${callId}`,
-      'CSeq: 1 OPTIONS',
-      'Content-Length: 0',
-      '',
-      '',
-    ].join('\r\n'));
-    return await answer;
+    socket.write(sipOptionsRequest(address, socket, callId));
+    return await statusLine;
   } finally {
     socket.destroy();
   }
